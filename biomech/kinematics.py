@@ -1,0 +1,93 @@
+"""Planar forward kinematics of the femur–pelvis–L5…L1–thorax chain.
+
+`body_poses` places every body given the joint angles and the pose of one *root* body (the
+body the support holds); `points_world` maps body-frame points to the world. Pure functions of
+(model arrays, state), no caches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .names import BODIES
+
+N_BODIES = len(BODIES)
+
+
+def rotation(angle: float) -> np.ndarray:
+    """2×2 rotation matrix of a counter-clockwise angle (rad)."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def absolute_angles(rel: np.ndarray, root: int, root_angle: float) -> np.ndarray:
+    """Absolute angle (rad) of each body, shape (8,), from the relative joint rotations.
+
+    rel : ndarray (7,) rotation of body j+1 relative to body j (joint angle + fixed offset).
+    """
+    cum = np.concatenate(([0.0], np.cumsum(rel)))
+    return root_angle + cum - cum[root]
+
+
+def body_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.ndarray,
+               root: int, root_angle: float, root_origin: np.ndarray):
+    """Angles (8,), frame origins (8, 2) and joint centres (7, 2) of the chain.
+
+    The root body's frame has angle ``root_angle`` and origin ``root_origin``; joint j is at
+    ``joint_in_parent[j]`` in body j and ``joint_in_child[j]`` in body j+1.
+    """
+    ang = absolute_angles(rel, root, root_angle)
+    c, s = np.cos(ang), np.sin(ang)
+    origin = np.zeros((N_BODIES, 2))
+    origin[root] = root_origin
+
+    def rot(k, v):
+        return np.array([c[k] * v[0] - s[k] * v[1], s[k] * v[0] + c[k] * v[1]])
+
+    for k in range(root, N_BODIES - 1):           # upwards from the root
+        origin[k + 1] = origin[k] + rot(k, joint_in_parent[k]) - rot(k + 1, joint_in_child[k])
+    for k in range(root - 1, -1, -1):             # downwards from the root
+        origin[k] = origin[k + 1] + rot(k + 1, joint_in_child[k]) - rot(k, joint_in_parent[k])
+    centres = origin[:-1] + np.einsum("kij,kj->ki", _rotations(c[:-1], s[:-1]), joint_in_parent)
+    return ang, origin, centres
+
+
+def _rotations(c, s):
+    return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+
+
+def points_world(angles: np.ndarray, origins: np.ndarray, body: np.ndarray, local: np.ndarray):
+    """World positions (n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,)."""
+    c, s = np.cos(angles[body]), np.sin(angles[body])
+    x = origins[body, 0] + c * local[:, 0] - s * local[:, 1]
+    y = origins[body, 1] + s * local[:, 0] + c * local[:, 1]
+    return np.stack([x, y], -1)
+
+
+def angle_sensitivity(root: int) -> np.ndarray:
+    """S (8, 7): ∂(angle of body b)/∂(joint angle j) for a chain held at ``root``.
+
+    +1 for bodies on the superior side of j when the root is inferior, −1 for bodies on the
+    inferior side when the root is superior, 0 for the bodies that do not move.
+    """
+    S = np.zeros((N_BODIES, N_BODIES - 1))
+    for j in range(N_BODIES - 1):
+        if root <= j:
+            S[j + 1:, j] = 1.0
+        else:
+            S[:j + 1, j] = -1.0
+    return S
+
+
+def neutral_standing_lengths(model) -> tuple[np.ndarray, np.ndarray]:
+    """Musculotendon lengths (M,) in the neutral configuration (all q = 0, femur vertical,
+    knee extended), and the length of each line's first segment (M,) (origin to the first via
+    point: for the psoas, vertebra to the pelvic brim).
+    """
+    from .statics import Support, prepare  # local import: statics builds on this module
+
+    problem = prepare(model, support=Support("standing"), settings={}, loads=(), _lengths_only=True)
+    q0 = np.zeros(7)
+    state = problem.geometry(q0)
+    first = np.array([state.segment_length[problem.seg_first[i]] for i in range(model.n_muscles)])
+    return state.length, first

@@ -1,0 +1,180 @@
+"""Everything a solved posture reports: metrics, joint loads, muscles, bodies (conventions §5).
+
+`posture_report(result)` derives the outputs from an `EquilibriumResult`; `to_dict` gives the
+JSON document of conventions §5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import __version__
+from .metrics import clinical_metrics, endplates
+from .names import BODIES, JOINTS
+
+_DEG = 180.0 / math.pi
+
+
+@dataclass(frozen=True, eq=False)
+class PostureReport:
+    """Derived quantities of one solved posture (world frame, SI)."""
+
+    result: object                 # EquilibriumResult
+    geometry: object               # statics.Geometry
+    metrics: dict
+    tau: dict                      # generalized forces by source (7,) each
+    muscle_force: np.ndarray       # (M,) N
+    moment_arm: np.ndarray         # (M, 7) m
+    passive_moment: np.ndarray     # (7,) N·m on the superior body
+    reaction: np.ndarray           # (7, 2) N, inferior on superior
+    compression: np.ndarray        # (7,) N
+    shear: np.ndarray              # (7,) N
+    body_forces: np.ndarray        # (8, 2) all forces on each body except joint reactions
+    body_moments: np.ndarray       # (8,) their moments about the world origin (N·m)
+    contact_points: np.ndarray
+    contact_forces: np.ndarray
+    contact_bodies: np.ndarray
+    load_points: np.ndarray
+    load_forces: np.ndarray
+
+
+def muscle_point_forces(problem, geo, forces):
+    """Force (P, 2) that each path point receives from its line (N, world)."""
+    f = np.zeros((len(problem.pt_body), 2))
+    seg_f = forces[problem.seg_line][:, None] * geo.segment_dir   # pulls a toward b, b toward a
+    np.add.at(f, problem.seg_a, seg_f)
+    np.add.at(f, problem.seg_b, -seg_f)
+    return f
+
+
+def _cross(r, f):
+    return r[..., 0] * f[..., 1] - r[..., 1] * f[..., 0]
+
+
+def posture_report(result) -> PostureReport:
+    """Compute all reported quantities of a solved posture."""
+    p = result.problem
+    q = result.q
+    geo = p.geometry(q)
+    g = p.generalized_forces(q, geo)
+    forces = g["muscle_forces"]
+    # forces on every body, joint reactions excluded
+    bf = np.zeros((8, 2))
+    bm = np.zeros(8)
+    w = p.mass[:, None] * p.gravity[None, :] * p.weight_mask[:, None]
+    bf += w
+    bm += _cross(geo.com, w)
+    pf = muscle_point_forces(p, geo, forces)
+    np.add.at(bf, p.pt_body, pf)
+    np.add.at(bm, p.pt_body, _cross(geo.points, pf))
+    lp, lf = p.load_forces(geo)
+    if len(lf):
+        np.add.at(bf, p.load_body, lf)
+        np.add.at(bm, p.load_body, _cross(lp, lf))
+    cb, cp, cf = p.contact_forces(geo)
+    if len(cf):
+        np.add.at(bf, cb, cf)
+        np.add.at(bm, cb, _cross(cp, cf))
+    # reaction at joint j: from the free body on the side of j away from the root
+    reaction = np.zeros((7, 2))
+    for j in range(7):
+        if p.root <= j:
+            reaction[j] = -bf[j + 1:].sum(0)
+        else:
+            reaction[j] = bf[:j + 1].sum(0)
+    # endplate frames of the inferior body of each joint
+    mid, t, _ = endplates(p, geo)
+    tangent = np.zeros((7, 2))
+    tangent[1:] = t                      # L5_S1: sacral plate; L4_L5: L5 superior endplate; ...
+    knee = p.model.landmarks["knee"]
+    knee_w = geo.origins[0] + np.array([[math.cos(geo.angles[0]), -math.sin(geo.angles[0])],
+                                        [math.sin(geo.angles[0]), math.cos(geo.angles[0])]]) @ knee[1]
+    axis = geo.centres[0] - knee_w
+    axis /= np.linalg.norm(axis)          # femoral axis, knee to hip
+    tangent[0] = [axis[1], -axis[0]]      # anterior perpendicular
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
+    compression = np.einsum("ij,ij->i", reaction, normal)
+    shear = -np.einsum("ij,ij->i", reaction, tangent)
+    return PostureReport(
+        result=result, geometry=geo, metrics=clinical_metrics(p, geo), tau={k: g[k] for k in (
+            "gravity", "external", "contact", "passive", "muscle")},
+        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=p.passive_moments(q)[0],
+        reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
+        contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
+
+
+def model_notes(problem) -> list[str]:
+    """Plain statements a reader needs so as not to be misled by this result."""
+    notes = [
+        "2D sagittal model; left and right muscles lumped; hinge joints at the disc centres.",
+        "Muscles a scenario does not set keep their computed relaxed-standing tone; in the "
+        "equilibrium mode nothing re-recruits them: a posture change is resisted by muscle "
+        f"short-range stiffness (q = {problem.short_range_stiffness:g}), passive tissues and gravity.",
+    ]
+    if problem.support.kind == "lying":
+        notes.append("Lying: the table carries the weight of every segment "
+                     + ("except the lifted legs." if problem.support.legs == "lifted" else
+                        "and the legs' orientation."))
+    if problem.support.kind == "sitting":
+        notes.append("Sitting: the thighs are held by the seat; the ischial tuberosities rest on "
+                     "a compliant, frictionless seat contact.")
+    return notes
+
+
+def _xy(v) -> list[float]:
+    return [float(v[0]), float(v[1])]
+
+
+def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) -> dict:
+    """The conventions §5 JSON document of one posture (plain Python types)."""
+    rep = posture_report(result)
+    p = result.problem
+    m = p.model
+    geo = rep.geometry
+    met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
+    met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
+    joints = {}
+    for j, name in enumerate(JOINTS):
+        joints[name] = {"center_m": _xy(geo.centres[j]), "angle_deg": float(result.q[j] * _DEG),
+                        "passive_moment_Nm": float(rep.passive_moment[j]),
+                        "reaction_force_N": _xy(rep.reaction[j]),
+                        "compression_N": float(rep.compression[j]), "shear_N": float(rep.shear[j])}
+    muscles = {}
+    for i, name in enumerate(m.muscle_names):
+        a, b = p.line_ptr[i], p.line_ptr[i + 1]
+        bodies = p.pt_body[a:b]
+        lo, hi = int(bodies.min()), int(bodies.max())
+        muscles[name] = {
+            "group": m.muscle_group[i], "force_N": float(rep.muscle_force[i]),
+            "activation": None if p.mode_tension[i] else float(p.activation[i]),
+            "length_m": float(geo.length[i]), "max_isometric_force_N": float(m.max_isometric_force[i]),
+            "path": [{"body": BODIES[int(bb)], "point_m": _xy(pt)} for bb, pt in zip(bodies, geo.points[a:b])],
+            "moment_arms_m": {JOINTS[j]: float(rep.moment_arm[i, j]) for j in range(lo, hi)},
+        }
+    doc = {
+        "scenario": scenario or {"name": "python-api", "file": "", "mode": "equilibrium"},
+        "status": {"converged": bool(result.converged), "stable": result.stable,
+                   "message": result.message, "max_residual_Nm": float(result.max_residual_Nm),
+                   "iterations": int(result.iterations)},
+        "metrics": met,
+        "bodies": {b: {"mass_kg": float(p.mass[k]), "com_m": _xy(geo.com[k])} for k, b in enumerate(BODIES)},
+        "joints": joints,
+        "muscles": muscles,
+        "external_loads": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
+                           for b, pt, f in zip(p.load_body, rep.load_points, rep.load_forces)],
+        "gravity_m_s2": _xy(p.gravity),
+        "support": {"kind": p.support.kind, "thigh_inclination_deg": p.support.thigh_deg,
+                    "knee_flexion_deg": p.support.knee_deg,
+                    "contacts": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
+                                 for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces)]},
+        "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) for v in result.stiffness_eigenvalues],
+                        "generalized_forces_Nm": {k: {JOINTS[j]: float(v[j]) for j in range(7)}
+                                                  for k, v in rep.tau.items()}},
+        "model_notes": model_notes(p),
+    }
+    if with_version:
+        doc = {"biomech_version": __version__, **doc}
+    return doc

@@ -1,0 +1,233 @@
+"""Extract the default model's geometry and muscle data from the shared reference pack.
+
+What it answers: which numbers of `../shared/reference/lumbopelvic_sources.json` the default
+biomech model uses, expressed in biomech's body frames, with the source of each.
+
+It writes `biomech/data/lumbopelvic.json` (committed; the package never reads the shared pack
+at run time). Run it again after the reference pack changes:
+
+    python scripts/extract_reference_data.py [--reference PATH] [--out PATH]
+
+Frame handling (reference pack §1.1): Lumbar_C_210 welds the pelvis frame 0.049 m above the
+sacrum frame. biomech's `pelvis` body uses the *pelvis* (gait2392) frame, so sacrum-frame points
+(Christophy joint locations, multifidus and LTpT/LTpL_L5 caudal points) get y - 0.049, and the
+MyoTorso points that the pack classifies as pelvis-frame keep their stored coordinates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "lumbopelvic_sources.json"
+DEFAULT_OUT = ROOT / "biomech" / "data" / "lumbopelvic.json"
+
+#: pelvis frame = sacrum frame + (0, PELVIS_ABOVE_SACRUM_M); Lumbar_C_210 ground welds at
+#: y = 0.979 (pelvis) and 0.930 (sacrum) m (reference pack §1.1, tag M).
+PELVIS_ABOVE_SACRUM_M = 0.049
+
+CHRISTOPHY_BODY = {"lumbar5": "L5", "lumbar4": "L4", "lumbar3": "L3", "lumbar2": "L2",
+                   "lumbar1": "L1", "torso": "thorax"}
+
+#: Origin of MyoTorso's massless "Abdomen" body in the sacrum frame, as implied by the Bruno et
+#: al. 2015 model builder (reference pack §1.4, "≈ (0.024, 0.173)"; tagged uncertain there).
+ABDOMEN_ORIGIN_SACRUM = (0.024, 0.173)
+#: biomech carries the abdominal-wall points on L3 (docs/model.md §11).
+ABDOMEN_CARRIER = "L3"
+
+GROUP_OF = {
+    "psoas_major": "psoas",
+    "rectus_abdominis": "rectus_abdominis",
+    "external_oblique": "external_oblique",
+    "internal_oblique": "internal_oblique",
+    "iliocostalis_lumborum_pars_lumborum": "erector_spinae",
+    "iliocostalis_lumborum_pars_thoracis": "erector_spinae",
+    "longissimus_thoracis_pars_lumborum": "erector_spinae",
+    "longissimus_thoracis_pars_thoracis": "erector_spinae",
+    "multifidus": "multifidus",
+    "quadratus_lumborum": "quadratus_lumborum",
+}
+
+
+def _r(v: float) -> float:
+    return round(float(v), 6)
+
+
+def line_name(src: str, group: str) -> str:
+    """biomech line name `<group>_<detail>` from a MyoTorso muscle name."""
+    base = src[:-2] if src.endswith("_r") else src
+    if group == "psoas":
+        return "psoas_" + base[len("Ps_"):]
+    if group == "erector_spinae":
+        return "erector_spinae_" + base
+    if group == "multifidus":
+        return "multifidus_" + base[len("MF_"):].replace(".", "_")
+    if group == "quadratus_lumborum":
+        return "quadratus_lumborum_" + base[len("QL_"):].replace(".", "_").replace("-", "_")
+    if group in ("external_oblique", "internal_oblique"):
+        return f"{group}_{base[2:]}"
+    if group == "rectus_abdominis":
+        return "rectus_abdominis_main"
+    raise ValueError(src)
+
+
+def extract(ref: dict) -> dict:
+    chris = ref["christophy"]["bodies"]
+    sources = {s["id"]: {k: s[k] for k in ("repo", "path", "commit") if k in s} | {"note": s.get("note", "")}
+               for s in ref["meta"]["sources"]}
+
+    # ---- bodies: origin of each Christophy frame in the pelvis frame at the neutral
+    # configuration (all Christophy coordinates zero: every frame has the pelvis orientation).
+    origins = {}
+    for cname, name in CHRISTOPHY_BODY.items():
+        x, y = chris[cname]["neutral_origin_in_sacrum_xy"]
+        origins[name] = [_r(x), _r(y - PELVIS_ABOVE_SACRUM_M)]
+    com = {}
+    for cname, name in CHRISTOPHY_BODY.items():
+        com[name] = [_r(v) for v in chris[cname]["com_xy_body"]]
+    mass = {CHRISTOPHY_BODY[c]: chris[c]["mass_kg"] for c in CHRISTOPHY_BODY}
+    mass["pelvis"] = chris["sacrum"]["mass_kg"]
+
+    # joint centres: location in the parent frame (pelvis frame for L5_S1)
+    joints = {}
+    for cname, jname in [("lumbar5", "L5_S1"), ("lumbar4", "L4_L5"), ("lumbar3", "L3_L4"),
+                         ("lumbar2", "L2_L3"), ("lumbar1", "L1_L2")]:
+        px, py = chris[cname]["joint_loc_in_parent_xy"]
+        cx, cy = chris[cname]["joint_loc_in_child_xy"]
+        if jname == "L5_S1":
+            py -= PELVIS_ABOVE_SACRUM_M  # parent is the sacrum: into the pelvis frame
+        joints[jname] = {"in_parent_m": [_r(px), _r(py)], "in_child_m": [_r(cx), _r(cy)]}
+
+    bruno = ref["bruno_thoracolumbar_neutral_joint_orientations_rad"]
+
+    # ---- lumbar muscles (MyoTorso sites in original OpenSim frames)
+    lines = []
+    for src, m in ref["lumbar_muscles_right"].items():
+        group = GROUP_OF[m["group"]]
+        pts = []
+        for p in m["points"]:
+            if "site" not in p:
+                continue  # MyoTorso wrapping surface: not modelled (docs/model.md §11)
+            x, y = p["xy_body"]
+            body = p["body"]
+            if body == "sacrum":
+                if p.get("inferred_original_body") == "pelvis":
+                    pass  # pelvis-frame coordinate already
+                else:
+                    y -= PELVIS_ABOVE_SACRUM_M  # sacrum-frame coordinate into the pelvis frame
+                tag = "sacrum" if p.get("inferred_original_body") != "pelvis" else "pelvis"
+                pts.append({"body": "pelvis", "xy_m": [_r(x), _r(y)], "z_m": _r(p["z"]),
+                            "part": tag})
+            elif body == "Abdomen":
+                ax, ay = ABDOMEN_ORIGIN_SACRUM
+                ox, oy = chris["lumbar3"]["neutral_origin_in_sacrum_xy"]
+                pts.append({"body": ABDOMEN_CARRIER, "xy_m": [_r(x + ax - ox), _r(y + ay - oy)],
+                            "z_m": _r(p["z"]), "part": "abdominal_wall"})
+            else:
+                pts.append({"body": CHRISTOPHY_BODY[body], "xy_m": [_r(x), _r(y)], "z_m": _r(p["z"])})
+        lines.append({"name": line_name(src, group), "group": group, "source_name": src,
+                      "source": "myotorso", "points": pts,
+                      "max_isometric_force_N_per_side": m["myotorso_Fmax_N"]})
+
+    # ---- hip muscles: gait2392 (same pelvis frame as Lumbar_C_210)
+    g = ref["lower_limb"]["gait2392"]
+    hip_names = {"semimem_r": "hamstrings_semimembranosus", "semiten_r": "hamstrings_semitendinosus",
+                 "bifemlh_r": "hamstrings_biceps_femoris_long", "glut_max1_r": "gluteus_maximus_1",
+                 "glut_max2_r": "gluteus_maximus_2", "glut_max3_r": "gluteus_maximus_3",
+                 "iliacus_r": "iliacus_main"}
+    frame_map = {"pelvis": "pelvis", "femur_r": "femur", "tibia_r": "tibia"}
+    for src, name in hip_names.items():
+        m = g["muscles"][src]
+        pts = []
+        for p in m["points"]:
+            pt = {"body": frame_map[p["frame"]], "xy_m": [_r(v) for v in p["xy"]], "z_m": _r(p["z"])}
+            if p["type"] == "ConditionalPathPoint":
+                lo, hi = (float(v) for v in p["active_range_rad"].split())
+                pt["active_range_rad"] = [_r(lo), _r(hi)]  # gait2392 coordinate of the joint it spans
+            pts.append(pt)
+        lines.append({"name": name, "group": name.rsplit("_", 1)[0] if name.startswith("gluteus") else name.split("_")[0],
+                      "source_name": src, "source": "gait2392", "points": pts,
+                      "max_isometric_force_N_per_side": m["Fmax_N"], "optimal_fiber_length_m": m["lopt_m"],
+                      "tendon_slack_length_m": m["lts_m"], "pennation_rad": m["pennation_rad"]})
+    for ln in lines:
+        if ln["name"] == "iliacus_main":
+            ln["group"] = "iliacus"
+        if ln["name"].startswith("hamstrings"):
+            ln["group"] = "hamstrings"
+        if ln["name"].startswith("gluteus_maximus"):
+            ln["group"] = "gluteus_maximus"
+
+    # psoas: MyoTorso fascicles end at the pelvic brim; continue each to the lesser trochanter
+    # along gait2392's psoas_r path (brim point identical in both models, pack §1.1).
+    gpsoas = g["muscles"]["psoas_r"]["points"]
+    femoral_part = []
+    for p in gpsoas[2:]:
+        pt = {"body": frame_map[p["frame"]], "xy_m": [_r(v) for v in p["xy"]], "z_m": _r(p["z"])}
+        if p["type"] == "ConditionalPathPoint":
+            lo, hi = (float(v) for v in p["active_range_rad"].split())
+            pt["active_range_rad"] = [_r(lo), _r(hi)]
+        femoral_part.append(pt)
+    for ln in lines:
+        if ln["group"] == "psoas":
+            ln["points"] = ln["points"] + femoral_part
+            ln["source"] = "myotorso+gait2392"
+
+    # rectus abdominis: MyoTorso replaced Lumbar_C_210's via points by a wrap cylinder; biomech
+    # routes it along the abdominal wall through two via points carried on L3 (pack §1.4: "a 2D
+    # model needs an RA/oblique via point ~10-14 cm anterior of L3/L4"). Sacrum-frame positions
+    # on the line of the abdominal-wall (linea alba) points of the obliques, x ≈ 0.025-0.031 m.
+    ox, oy = chris["lumbar3"]["neutral_origin_in_sacrum_xy"]
+    for ln in lines:
+        if ln["group"] == "rectus_abdominis":
+            via = [{"body": ABDOMEN_CARRIER, "xy_m": [_r(x - ox), _r(y - oy)], "z_m": _r(z),
+                    "part": "abdominal_wall"} for x, y, z in ((0.025, 0.12, -0.02), (0.030, 0.20, -0.03))]
+            ln["points"] = [ln["points"][0]] + via + ln["points"][1:]
+
+    lines.sort(key=lambda ln: (list(GROUP_ORDER).index(ln["group"]), ln["name"]))
+
+    landmarks = ref["landmarks"]
+    return {
+        "description": "biomech default lumbopelvic model geometry, extracted by "
+                       "scripts/extract_reference_data.py from the shared reference pack. "
+                       "Frames: pelvis = gait2392/Lumbar_C_210 pelvis frame; L5..L1, thorax = "
+                       "Lumbar_C_210 body frames; femur = gait2392 femur frame; tibia = gait2392 "
+                       "tibia frame; all x anterior, y superior, m. Muscle forces per side.",
+        "sources": sources,
+        "pelvis_above_sacrum_m": PELVIS_ABOVE_SACRUM_M,
+        "christophy": {"origin_in_pelvis_m": origins, "com_in_body_m": com, "mass_kg": mass,
+                       "joints": joints,
+                       "subject": "1.70 m male (reference pack §1.2, M/R)"},
+        "bruno_axis_orientation_rad": {
+            "note": "Bruno et al. 2015 (J Biomech Eng 137:081003) neutral orientation of each "
+                    "child vertebra frame in its parent (+ = extension), reference pack §1.3.",
+            **{k: bruno[k] for k in ("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2", "T12_L1")}},
+        "bruno_joint_height_m": {k: v for k, v in bruno["joint_loc_in_parent_xy"].items()},
+        "gait2392": {"hip_centre_in_pelvis_m": g["hip_centre_in_pelvis_xy"],
+                     "knee_in_femur_m": g["knee_tibia_origin_in_femur_at_0deg_xy"],
+                     "bodies": g["bodies"]},
+        "rajagopal_landmarks": {"pelvis_frame": landmarks["pelvis_frame"],
+                                "torso_frame": landmarks["torso_frame"]},
+        "muscles": lines,
+    }
+
+
+GROUP_ORDER = ("psoas", "iliacus", "rectus_abdominis", "external_oblique", "internal_oblique",
+               "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings", "gluteus_maximus")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    data = extract(json.loads(args.reference.read_text()))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {args.out} ({len(data['muscles'])} muscle lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
