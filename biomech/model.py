@@ -170,6 +170,11 @@ def load_reference_data() -> dict:
         return json.load(f)
 
 
+def muscle_line_names() -> tuple[str, ...]:
+    """Names of all muscle lines of the default model, without building it."""
+    return tuple(m["name"] for m in load_reference_data()["muscles"])
+
+
 def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
     v = hip - s_pt
     return math.atan2(v[0], -v[1]) - normal_angle  # PT + SS with SS = -normal_angle
