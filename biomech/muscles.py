@@ -51,6 +51,7 @@ DEFAULT_TONE = {
     "quadratus_lumborum": 0.02,
     "hamstrings": 0.02,
     "gluteus_maximus": 0.01,
+    "rectus_femoris": 0.01,
 }
 
 

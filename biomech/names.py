@@ -12,7 +12,7 @@ LUMBAR_LEVELS = ("L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1")
 
 MUSCLE_GROUPS = ("psoas", "iliacus", "rectus_abdominis", "external_oblique", "internal_oblique",
                  "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings",
-                 "gluteus_maximus")
+                 "gluteus_maximus", "rectus_femoris")
 
 METRICS = ("pelvic_incidence_deg", "sacral_slope_deg", "pelvic_tilt_deg", "lumbar_lordosis_deg",
            "anterior_pelvic_tilt_deg", "hip_flexion_deg", "trunk_inclination_deg",

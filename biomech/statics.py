@@ -29,12 +29,17 @@ from .passive import hip_passive_moment, intervertebral_moment
 _DEG = math.pi / 180.0
 STANDARD_GRAVITY = 9.81  # m/s²
 
-#: Compressive stiffness of the soft tissue between a bony prominence and a seat or table, both
-#: sides together (N/m). ≈ 5-6 N/mm per ischial tuberosity (D: ~18 % of body weight per
-#: tuberosity, Drummond et al. 1982 (R), over the 20-25 mm thinning of the tissue under the
-#: tuberosity in sitting, PMC10267746 Table 4 (V, finite-element study)); see
-#: docs/references.md.
-DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.1e4
+#: Compressive (tangent) stiffness of the loaded soft tissue between a bony prominence and a seat
+#: or table, both sides together (N/m). The secant stiffness under one ischial tuberosity is
+#: ≈ 5-6 N/mm (D: ~18 % of body weight per tuberosity, Drummond et al. 1982 (R), over the
+#: 20-25 mm thinning of the tissue in sitting, PMC10267746 Table 4 (V, finite-element study));
+#: the tissue stiffens strongly with compression (Linder-Ganz et al. 2007, V: 46-74 % strains),
+#: so the tangent stiffness of the loaded tissue is taken ~10× the secant: 50 N/mm per side.
+DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.0e5
+
+#: A standing or sitting posture whose trunk leans more than this from the vertical (deg) is not
+#: returned: the person has fallen over (the femur support could otherwise hold any lean).
+MAX_TRUNK_INCLINATION_DEG = 45.0
 
 #: Physiological range of each joint (rad): a posture outside it is not returned as an answer.
 #: Spine: the in vitro range of motion at 10 N·m (passive.DEFAULT_ROM_DEG) widened by 50 %.
@@ -192,8 +197,9 @@ class Problem:
     lopt_default: np.ndarray
     lts_default: np.ndarray
     excess_passive: np.ndarray  # bool: count passive force only above the default muscle's
-    L_ref: np.ndarray
-    k_srs: np.ndarray
+    L_ref: np.ndarray            # (M,) length at the support's reference posture
+    logit_activation: np.ndarray  # (M,) logit of the set activation (−inf: none)
+    reflex_gain: np.ndarray      # (M,) 1/m, stretch response gain (0: none)
     short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS
     tol_Nm: float = 1e-6
     max_iterations: int = 100
@@ -237,8 +243,16 @@ class Problem:
         lt0 = (length - self.lts_default) / (self.lopt_default * cos_a)
         fpe0, _ = force_length_passive(lt0)
         passive = np.where(self.excess_passive, fpe - fpe0, fpe)
-        hill = fmax * (self.activation * fl + passive) + self.k_srs * (length - self.L_ref)
+        hill = fmax * (self.effective_activation(length) * fl + passive)
         return np.where(self.mode_tension, self.tension, np.maximum(hill, 0.0))
+
+    def effective_activation(self, length: np.ndarray) -> np.ndarray:
+        """Activation (M,) after the stretch response about the reference length (docs/model.md §6):
+        a_eff = σ(logit a + g (L − L_ref)), g = q / (l_fibre,ref (1 − a)), so that at L_ref the
+        stiffness of the active force is q F / l_fibre (short-range stiffness) and a_eff stays
+        within 0-1 for any stretch."""
+        x = np.clip(self.logit_activation + self.reflex_gain * (length - self.L_ref), -60.0, 60.0)
+        return 1.0 / (1.0 + np.exp(-x))
 
     def _point_moments(self, geo: Geometry, body: np.ndarray, point: np.ndarray, force: np.ndarray):
         """Generalized forces (7,) of world forces (n, 2) at world points (n, 2) on bodies (n,)."""
@@ -448,7 +462,8 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
                 activation=np.zeros(n), lopt=np.array(m.optimal_fiber_length),
                 lts=np.array(m.tendon_slack_length), lopt_default=np.array(m.optimal_fiber_length),
                 lts_default=np.array(m.tendon_slack_length), excess_passive=np.array(m.crosses_hip),
-                L_ref=np.zeros(n), k_srs=np.zeros(n), short_range_stiffness=float(short_range_stiffness),
+                L_ref=np.zeros(n), logit_activation=np.full(n, -np.inf), reflex_gain=np.zeros(n),
+                short_range_stiffness=float(short_range_stiffness),
                 tol_Nm=tol_Nm, max_iterations=max_iterations)
     problem = Problem(**base)
     if _lengths_only:
@@ -499,21 +514,23 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
         elif s.activation is not None:
             act[i] = s.activation
         else:
+            # adaptive shortening/lengthening is a change in the number of sarcomeres in
+            # series: the optimal fibre length changes, the tendon does not
             lopt[i] *= s.resting_length_scale
-            lts[i] *= s.resting_length_scale
     L_ref = geo_ref.length
-    cos_a = np.cos(m.pennation)
     fiber_ref = np.maximum(L_ref - lts, 0.2 * lopt)      # fibre length along the line (rigid tendon)
-    fl_ref, _ = force_length_active(fiber_ref / (lopt * cos_a))
-    # k = q F / l: short-range stiffness of the fibres; with a rigid tendon it is the line's
-    k_srs = np.where(mode_tension, 0.0,
-                     short_range_stiffness * act * fmax * cos_a * fl_ref / fiber_ref)
+    # the logistic stretch response saturates at full activation; above 0.9 the gain is held at
+    # its a = 0.9 value so that it stays finite (the stiffness there is slightly below qF/l)
+    a = np.clip(act, 1e-12, 1.0 - 1e-12)
+    logit = np.where(act > 0, np.log(a / (1.0 - a)), -np.inf)
+    gain = np.where(mode_tension | (act <= 0), 0.0,
+                    short_range_stiffness / (fiber_ref * (1.0 - np.minimum(a, 0.9))))
     import dataclasses
     return dataclasses.replace(
         problem, contacts=tuple(contacts), load_body=np.array(lb, int),
         load_local=np.array(ll).reshape(-1, 2), load_force=np.array(lf).reshape(-1, 2),
         mode_tension=mode_tension, tension=tension, activation=act, lopt=lopt, lts=lts,
-        L_ref=L_ref, k_srs=k_srs)
+        L_ref=L_ref, logit_activation=logit, reflex_gain=gain)
 
 
 # -------------------------------------------------------------------------------------------
@@ -559,6 +576,67 @@ def _range_violation(problem: Problem, q: np.ndarray) -> str | None:
             f"({q[j] / _DEG:+.1f}°, range {problem.q_low[j] / _DEG:+.1f}° to {problem.q_high[j] / _DEG:+.1f}°)")
 
 
+def _fallen(problem: Problem, q: np.ndarray) -> str | None:
+    """A message if the trunk leans beyond MAX_TRUNK_INCLINATION_DEG, else None."""
+    from .metrics import landmark
+    geo = problem.geometry(q)
+    w = landmark(problem, geo, "C7") - landmark(problem, geo, "T12_L1_centre")
+    incl = math.degrees(math.atan2(w[0], w[1]))
+    if abs(incl) <= MAX_TRUNK_INCLINATION_DEG:
+        return None
+    return (f"no upright equilibrium: the trunk fell {'forward' if incl > 0 else 'backward'} "
+            f"(trunk inclination {incl:+.0f}°); with these muscle settings nothing holds it "
+            f"within {MAX_TRUNK_INCLINATION_DEG:.0f}° of the vertical")
+
+
+def _descend(problem: Problem, u: np.ndarray):
+    """Levenberg-shifted Newton iteration on the generalized forces, accepting only steps that
+    lower the total potential energy (all forces derive from one, docs/model.md §8).
+
+    Each step solves (K + μI) du = R with K = −∂R/∂u the stiffness matrix and μ ≥ 0 the
+    smallest shift that makes K + μI positive definite (μ = 0: a pure Newton step). The energy
+    change along a step is the trapezoidal work −½ (R(u) + R(u + du))·du; a step that does not
+    lower it is halved. The iteration therefore moves downhill and converges to a stable
+    equilibrium where one exists, and away from saddles.
+
+    Returns u, R, max|R|, iterations, converged, collapse message (or None).
+    """
+    B = problem.B
+    R = problem.reduced_residual(u)
+    norm = float(np.max(np.abs(R)))
+    n = len(u)
+    for it in range(problem.max_iterations + 1):
+        if norm < problem.tol_Nm:
+            return u, R, norm, it, True, None
+        if it == problem.max_iterations:
+            break
+        K = -problem.reduced_jacobian(u)
+        Ks = 0.5 * (K + K.T)
+        lam_min = float(np.linalg.eigvalsh(Ks)[0])
+        scale = max(1.0, float(np.max(np.abs(np.diag(Ks)))))
+        mu = 0.0 if lam_min > 1e-8 * scale else -lam_min + 1e-3 * scale
+        accepted = False
+        for _ in range(40):
+            du = np.linalg.solve(Ks + mu * np.eye(n), R)
+            step = float(np.max(np.abs(du)))
+            if step > 0.1:                                  # at most ~6° per iteration
+                du *= 0.1 / step
+            R_new = problem.reduced_residual(u + du)
+            work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
+            n_new = float(np.max(np.abs(R_new)))
+            if work > 0.0 or n_new < min(norm, 10 * problem.tol_Nm):
+                accepted = True
+                break
+            mu = 2.0 * mu + 1e-2 * scale
+        if not accepted:
+            break
+        u, R, norm = u + du, R_new, n_new
+        q = problem.q_c + B @ u
+        if np.any(q < problem.q_low - 0.35) or np.any(q > problem.q_high + 0.35):
+            return u, R, norm, it + 1, False, _range_violation(problem, q)
+    return u, R, norm, it, norm < problem.tol_Nm, None
+
+
 def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = None,
                       q0: np.ndarray | None = None, **prepare_kwargs) -> EquilibriumResult:
     """Find the static equilibrium posture (docs/model.md §8).
@@ -584,63 +662,14 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
         raise ModelError(f"q0 must be 7 finite joint angles (rad), got {q0!r}")
     B = problem.B
     u = np.linalg.lstsq(B, q_start - problem.q_c, rcond=None)[0]
-    R = problem.reduced_residual(u)
-    norm = float(np.max(np.abs(R)))
-    it = 0
-    message = ""
-    converged = False
-    collapse = None
-    for it in range(1, problem.max_iterations + 1):
-        if norm < problem.tol_Nm:
-            converged = True
-            it -= 1
-            break
-        J = problem.reduced_jacobian(u)
-        try:
-            du = np.linalg.solve(J, -R)
-        except np.linalg.LinAlgError:
-            du = np.linalg.lstsq(J, -R, rcond=None)[0]
-        # keep steps moderate (angles in rad) and backtrack on the residual norm
-        step_max = float(np.max(np.abs(du)))
-        if step_max > 0.2:
-            du *= 0.2 / step_max
-        alpha = 1.0
-        accepted = False
-        while alpha > 1e-4:
-            u_try = u + alpha * du
-            R_try = problem.reduced_residual(u_try)
-            n_try = float(np.max(np.abs(R_try)))
-            if n_try < norm * (1 - 1e-4 * alpha) or n_try < problem.tol_Nm:
-                accepted = True
-                break
-            alpha *= 0.5
-        if not accepted:
-            u_try, R_try, n_try = u + alpha * du, problem.reduced_residual(u + alpha * du), None
-            n_try = float(np.max(np.abs(R_try)))
-        u, R, norm = u_try, R_try, n_try
-        q = problem.q_c + B @ u
-        far = np.any(q < problem.q_low - 0.5) or np.any(q > problem.q_high + 0.5)
-        if far:
-            collapse = _range_violation(problem, q)
-            break
-    else:
-        converged = norm < problem.tol_Nm
-    if not converged and collapse is None:
-        # Newton stalled: Powell's hybrid method (scipy MINPACK hybrj) from the same start
-        from scipy.optimize import root
-        sol = root(problem.reduced_residual, np.linalg.lstsq(B, q_start - problem.q_c, rcond=None)[0],
-                   jac=problem.reduced_jacobian, method="hybr", options={"xtol": 1e-12})
-        R_h = problem.reduced_residual(sol.x)
-        n_h = float(np.max(np.abs(R_h)))
-        if n_h < norm:
-            u, R, norm = sol.x, R_h, n_h
-            it += int(sol.nfev)
-        converged = norm < problem.tol_Nm
+    u, R, norm, it, converged, collapse = _descend(problem, u)
     q = problem.q_c + B @ u
     eig = np.full(B.shape[1], np.nan)
     stable = None
     if collapse is None:
         collapse = _range_violation(problem, q)
+    if collapse is None and converged and problem.support.kind != "lying":
+        collapse = _fallen(problem, q)
     if converged and collapse is None:
         K = -problem.reduced_jacobian(u)
         eig = np.linalg.eigvalsh(0.5 * (K + K.T))

@@ -15,6 +15,10 @@ from .errors import ModelError
 from .muscles import force_length_active
 
 
+#: Upper bound of a baseline activation.
+MAX_BASELINE_ACTIVATION = 1.0
+
+
 def unit_activation_forces(problem, geo) -> np.ndarray:
     """Generalized forces (7, M) of each line at activation 1 (active Hill force, no SRS)."""
     m = problem.model
@@ -34,8 +38,8 @@ def baseline_activation(model) -> np.ndarray:
     r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
     A = unit_activation_forces(problem, geo)
     floor = problem.activation
-    x, residual = least_squares_activation(A, -r0, 1.0 - floor)
-    if residual > 1e-6:
+    x, residual = least_squares_activation(A, -r0, np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0))
+    if residual > 1e-3:  # the equilibrium solve polishes the last digits
         raise ModelError("the muscles cannot hold the relaxed reference posture of this subject "
                          f"(largest moment shortfall {residual:.3g} N·m); check the subject parameters")
     return floor + x

@@ -159,6 +159,19 @@ def extract(ref: dict) -> dict:
         if ln["name"].startswith("gluteus_maximus"):
             ln["group"] = "gluteus_maximus"
 
+    # rectus femoris: gait2392 origin and parameters; its patella-borne moving path point is
+    # replaced by the distal anterior femur point of gait2392 (used there as a conditional point
+    # in deep knee flexion) kept active, and the tibial tuberosity insertion of Rajagopal 2016.
+    rf = g["muscles"]["rect_fem_r"]
+    raj_rf = ref["lower_limb"]["rajagopal2016"]["muscles"]["recfem_r"]
+    rf_pts = [{"body": "pelvis", "xy_m": [_r(v) for v in rf["points"][0]["xy"]], "z_m": _r(rf["points"][0]["z"])},
+              {"body": "femur", "xy_m": [_r(v) for v in rf["points"][1]["xy"]], "z_m": _r(rf["points"][1]["z"])},
+              {"body": "tibia", "xy_m": [_r(v) for v in raj_rf["points"][-1]["xy"]], "z_m": _r(raj_rf["points"][-1]["z"])}]
+    lines.append({"name": "rectus_femoris_main", "group": "rectus_femoris", "source_name": "rect_fem_r",
+                  "source": "gait2392+rajagopal2016", "points": rf_pts,
+                  "max_isometric_force_N_per_side": rf["Fmax_N"], "optimal_fiber_length_m": rf["lopt_m"],
+                  "tendon_slack_length_m": rf["lts_m"], "pennation_rad": rf["pennation_rad"]})
+
     # psoas: MyoTorso fascicles end at the pelvic brim; continue each to the lesser trochanter
     # along gait2392's psoas_r path (brim point identical in both models, pack §1.1).
     gpsoas = g["muscles"]["psoas_r"]["points"]
@@ -214,7 +227,8 @@ def extract(ref: dict) -> dict:
 
 
 GROUP_ORDER = ("psoas", "iliacus", "rectus_abdominis", "external_oblique", "internal_oblique",
-               "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings", "gluteus_maximus")
+               "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings", "gluteus_maximus",
+               "rectus_femoris")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,233 @@
+"""The `biomech` command: run, check, list, compare scenarios; describe the model.
+
+Exit codes (conventions §6): 0 every posture solved (converged and stable); 1 valid input but a
+posture could not be solved (outputs still written, status says why); 2 bad input (nothing
+written). An unexpected internal error (a bug) exits with 3 and asks to report it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import BiomechError
+
+EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+_EXAMPLES = {
+    "run": "example:\n  biomech run scenarios/                 # the whole library, figures in results/\n"
+           "  biomech run scenarios/tight_psoas.toml --json > tight.json",
+    "check": "example:\n  biomech check scenarios/ my_scenario.toml",
+    "list": "example:\n  biomech list scenarios/",
+    "compare": "example:\n  biomech compare scenarios/neutral_standing.toml scenarios/tight_psoas.toml",
+    "model": "example:\n  biomech model --json > model.json",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="biomech", description="What does a muscle do to the spine? A 2D static model of the "
+        "lumbar spine, pelvis, femur and thorax, driven by scenario files (TOML).",
+        epilog="Scenario files: docs/scenarios.md. Each subcommand has --help with an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"biomech {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, help_):
+        return sub.add_parser(name, help=help_, description=help_, epilog=_EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    r = add("run", "solve scenario files (or every *.toml in a folder) and write results")
+    r.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    r.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results/)")
+    r.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
+    r.add_argument("--no-plots", action="store_true", help="write no figures")
+    r.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="figure format")
+    r.add_argument("--dpi", type=int, default=150, help="figure resolution (default 150)")
+
+    c = add("check", "validate scenario files without solving")
+    c.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+
+    li = add("list", "list scenarios with their one-line questions")
+    li.add_argument("path", nargs="?", default="scenarios", metavar="DIR")
+
+    co = add("compare", "solve several scenarios and compare their metrics and postures")
+    co.add_argument("paths", nargs="+", metavar="FILE")
+    co.add_argument("--out", default="results", metavar="DIR", help="where the overlay figure goes")
+    co.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    co.add_argument("--no-plots", action="store_true")
+    co.add_argument("--format", choices=("png", "svg", "pdf"), default="png")
+    co.add_argument("--dpi", type=int, default=150)
+
+    mo = add("model", "describe the default model: bodies, joints, muscles, parameters, sources")
+    mo.add_argument("--json", action="store_true")
+    return ap
+
+
+def _progress(name: str):
+    start = time.perf_counter()
+
+    def report(done: int, total: int):
+        if time.perf_counter() - start > 1.0 or done == total and total > 1 and time.perf_counter() - start > 1.0:
+            print(f"\r{name}: {done}/{total} postures", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+    return report
+
+
+def _load_all(paths):
+    from .scenario import find_scenarios, load_scenario
+    return [load_scenario(p) for p in find_scenarios(paths)]
+
+
+def cmd_run(args) -> int:
+    from .runner import run_document, run_scenario, summary_table, write_outputs
+    scenarios = _load_all(args.paths)          # validate every file before solving anything
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise _bad_input(f"two scenario files share the name {dup[0]!r} ([scenario] name is the "
+                         "output folder): rename one")
+    docs, code = [], EXIT_OK
+    for sc in scenarios:
+        run = run_scenario(sc, progress=_progress(sc.name))
+        write_outputs(run, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi)
+        if not run.success:
+            code = EXIT_UNSOLVED
+        if args.json:
+            docs.append(run_document(run))
+        else:
+            print(summary_table(run))
+            print(f"  -> {Path(args.out) / sc.name}/\n")
+    if args.json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
+    return code
+
+
+def cmd_check(args) -> int:
+    from .scenario import sweep_points
+    for sc in _load_all(args.paths):
+        n = len(sweep_points(sc))
+        print(f"ok  {sc.path}  ({sc.name}, {n} posture{'s' if n != 1 else ''})")
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    from .scenario import load_scenario
+    folder = Path(args.path)
+    if not folder.is_dir():
+        raise _bad_input(f"{folder}: not a folder of scenario files")
+    rows = []
+    for f in sorted(folder.glob("*.toml")):
+        sc = load_scenario(f)
+        rows.append((f.name, sc.name, sc.description.strip().splitlines()[0]))
+    width = max((len(r[0]) for r in rows), default=10)
+    for fname, name, question in rows:
+        print(f"{fname:<{width}}  {question}")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from .metrics import LUMBAR_LEVELS
+    from .names import METRICS
+    from .results import posture_report
+    from .runner import run_scenario
+    scenarios = _load_all(args.paths)
+    if len(scenarios) < 2:
+        raise _bad_input("compare needs at least two scenario files")
+    for sc in scenarios:
+        if sc.sweep is not None:
+            raise _bad_input(f"{sc.path}: is a sweep; compare takes single-posture scenarios "
+                             "(run the sweep with `biomech run` and read its sweep.png)")
+    runs = [run_scenario(sc) for sc in scenarios]
+    reports = [posture_report(r.points[0].result) for r in runs]
+    keys = list(METRICS) + [f"segmental_lordosis_deg.{lv}" for lv in LUMBAR_LEVELS]
+
+    def value(rep, key):
+        if key.startswith("segmental"):
+            return rep.metrics["segmental_lordosis_deg"][key.split(".")[1]]
+        return rep.metrics[key]
+    table = {k: [float(value(rep, k)) for rep in reports] for k in keys}
+    code = EXIT_OK if all(r.success for r in runs) else EXIT_UNSOLVED
+    names = [sc.name for sc in scenarios]
+    if not args.no_plots:
+        from . import plotting
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"compare_{'_vs_'.join(names)}.{args.format}"
+        plotting.save_figure(plotting.overlay_figure(reports, names), path, dpi=args.dpi)
+    if args.json:
+        print(json.dumps({"scenarios": names, "metrics": table,
+                          "status": [r.points[0].result.message for r in runs]}, indent=1))
+        return code
+    print(f"{'metric':<40}" + "".join(f"{n[:18]:>20}" for n in names) + "".join(
+        f"{'Δ ' + n[:16]:>20}" for n in names[1:]))
+    for k, vals in table.items():
+        print(f"{k:<40}" + "".join(f"{v:20.2f}" for v in vals) + "".join(
+            f"{v - vals[0]:+20.2f}" for v in vals[1:]))
+    for sc, r in zip(scenarios, runs):
+        if not r.success:
+            print(f"! {sc.name}: {r.points[0].result.message}")
+    if not args.no_plots:
+        print(f"overlay figure: {path}")
+    return code
+
+
+def cmd_model(args) -> int:
+    from .runner import model_description
+    desc = model_description()
+    if args.json:
+        print(json.dumps(desc, indent=1))
+        return EXIT_OK
+    s = desc["subject"]
+    print(f"biomech {__version__} default model: {s['body_mass_kg']} kg, {s['height_m']} m, "
+          f"PI {s['pelvic_incidence_deg']}°")
+    print("\nbodies (mass kg, COM in the reference posture m):")
+    for b, v in desc["bodies"].items():
+        print(f"  {b:<8} {v['mass_kg']:7.2f}  {v['com_m_reference_posture']}")
+    print("\njoints (centre m, stress-free angle deg):")
+    for j, v in desc["joints"].items():
+        print(f"  {j:<7} {v['center_m_reference_posture']}  {v['rest_angle_deg']:+.2f}")
+    print(f"\nmuscles ({len(desc['muscles'])} lines; F_max both sides, N; l_opt, l_ts m; baseline activation):")
+    for n, v in desc["muscles"].items():
+        print(f"  {n:<42} {v['group']:<19} {v['max_isometric_force_N']:8.1f} "
+              f"{v['optimal_fiber_length_m']:.4f} {v['tendon_slack_length_m']:.4f} {v['baseline_activation']:.3f}")
+    print("\nsources:")
+    for k, v in desc["sources"].items():
+        print(f"  {k}: {v.get('repo', '')} {v.get('path', '')} {v.get('commit', '')}".rstrip())
+    print("\nparameter sources and calibration: docs/model.md, docs/calibration.md")
+    return EXIT_OK
+
+
+class _BadInput(BiomechError):
+    pass
+
+
+def _bad_input(msg: str) -> _BadInput:
+    return _BadInput(msg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `biomech` console script and `python -m biomech`."""
+    args = _parser().parse_args(argv)
+    commands = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "compare": cmd_compare,
+                "model": cmd_model}
+    try:
+        return commands[args.command](args)
+    except BiomechError as e:
+        print(f"biomech {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("biomech: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: say so plainly, without a traceback
+        print(f"biomech {args.command}: internal error ({type(e).__name__}: {e}). This is a bug in "
+              "biomech; please report it with the scenario file.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,279 @@
+"""Run scenarios: build models, solve every point (warm-started along sweeps), write outputs.
+
+The command line (`cli.py`) is a thin layer over these functions; they are public for scripts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .model import Model, Subject, build_model
+from .names import JOINTS, LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
+from .passive import default_intervertebral_laws
+from .results import posture_report, to_dict
+from .scenario import Scenario, sweep_points
+from .statics import EquilibriumResult, prepare, solve_equilibrium
+
+
+@dataclass(frozen=True, eq=False)
+class PointResult:
+    """One solved posture of a scenario: the swept values, the concrete scenario, the result."""
+
+    values: tuple
+    scenario: Scenario
+    result: EquilibriumResult
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioRun:
+    """All points of one scenario file."""
+
+    scenario: Scenario
+    points: tuple
+
+    @property
+    def success(self) -> bool:
+        return all(pt.result.success for pt in self.points)
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.scenario.sweep is not None
+
+
+def model_for(scenario: Scenario, cache: dict | None = None) -> Model:
+    """The model of a scenario (subject + passive overrides); reuses ``cache`` if given."""
+    key = (scenario.subject, scenario.disc_stiffness_scale)
+    if cache is not None and key in cache:
+        return cache[key]
+    laws = None
+    if scenario.disc_stiffness_scale != 1.0:
+        laws = {j: law.scaled(scenario.disc_stiffness_scale)
+                for j, law in default_intervertebral_laws().items()}
+    model = build_model(scenario.subject, intervertebral=laws)
+    if cache is not None:
+        cache[key] = model
+    return model
+
+
+def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
+    """Solve one concrete (non-sweep) scenario on a model."""
+    if scenario.mode != "equilibrium":  # the loader rejects other modes; keep the guard explicit
+        raise NotImplementedError(f"mode {scenario.mode!r}")
+    problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
+                      loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
+                      hip_passive_scale=scenario.hip_stiffness_scale, tol_Nm=scenario.tolerance_Nm,
+                      max_iterations=scenario.max_iterations)
+    return solve_equilibrium(problem=problem, q0=q0)
+
+
+def run_scenario(scenario: Scenario, *, progress=None) -> ScenarioRun:
+    """Solve every point of a scenario. Along a sweep, each point starts from the previous
+    converged posture of the same support kind (continuation), else from the reference posture.
+
+    progress : optional callable(done, total) called after each point.
+    """
+    points = sweep_points(scenario)
+    cache: dict = {}
+    out = []
+    q_prev, kind_prev = None, None
+    for k, pt in enumerate(points):
+        model = model_for(pt, cache)
+        q0 = q_prev if (q_prev is not None and pt.support.kind == kind_prev) else None
+        res = solve_point(pt, model, q0=q0)
+        if q0 is not None and not res.success:
+            res = solve_point(pt, model)           # continuation failed: from the reference
+        values = tuple(_get(pt.document, key) for key in scenario.sweep.parameters) if scenario.sweep else ()
+        out.append(PointResult(values=values, scenario=pt, result=res))
+        if res.success:
+            q_prev, kind_prev = res.q, pt.support.kind
+        if progress:
+            progress(k + 1, len(points))
+    return ScenarioRun(scenario=scenario, points=tuple(out))
+
+
+def _get(doc: dict, dotted: str):
+    node = doc
+    for part in dotted.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return float(node)
+
+
+# ---------------------------------------------------------------------------------------------
+def scenario_header(scenario: Scenario) -> dict:
+    return {"name": scenario.name, "file": str(scenario.path), "mode": scenario.mode}
+
+
+def run_document(run: ScenarioRun) -> dict:
+    """The conventions §5 JSON document of a run (one posture, or a sweep)."""
+    head = scenario_header(run.scenario)
+    if not run.is_sweep:
+        return to_dict(run.points[0].result, scenario=head)
+    return {"biomech_version": __version__, "scenario": head,
+            "sweep": {"parameters": list(run.scenario.sweep.parameters),
+                      "values": [list(pt.values) for pt in run.points]},
+            "points": [to_dict(pt.result, scenario=head, with_version=False) for pt in run.points]}
+
+
+def metrics_row(report) -> dict:
+    """One metrics.csv row: every metric, segmental lordosis, group forces, lumbosacral loads."""
+    res = report.result
+    m = res.problem.model
+    row = {"converged": res.converged, "stable": res.stable, "max_residual_Nm": res.max_residual_Nm}
+    for k in METRICS:
+        row[k] = report.metrics[k]
+    for lv in LUMBAR_LEVELS:
+        row[f"segmental_lordosis_{lv}_deg"] = report.metrics["segmental_lordosis_deg"][lv]
+    for g in MUSCLE_GROUPS:
+        row[f"{g}_force_N"] = float(report.muscle_force[m.group_lines(g)].sum())
+    for j in ("L4_L5", "L5_S1"):
+        k = JOINTS.index(j)
+        row[f"{j}_compression_N"] = float(report.compression[k])
+        row[f"{j}_shear_N"] = float(report.shear[k])
+    return row
+
+
+def metrics_csv(run: ScenarioRun, reports) -> str:
+    params = list(run.scenario.sweep.parameters) if run.is_sweep else []
+    rows = []
+    for pt, rep in zip(run.points, reports):
+        rows.append({**dict(zip(params, pt.values)), **metrics_row(rep)})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: str = "png",
+                  dpi: int = 150) -> list[Path]:
+    """Write result.json, metrics.csv and the figures of a run into ``out_dir/<name>/``.
+
+    Every file is written to a temporary file and renamed into place, so a failed or
+    interrupted run leaves either the previous file or the new one, never half of one.
+    """
+    reports = [posture_report(pt.result) for pt in run.points]
+    folder = Path(out_dir) / run.scenario.name
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    doc = json.dumps(run_document(run), indent=1, allow_nan=True).encode()
+    figures = []
+    if plots:
+        from . import plotting  # matplotlib only when figures are drawn
+        title = run.scenario.name
+        if run.is_sweep:
+            first, last = reports[0], reports[-1]
+            figures.append((f"posture.{fmt}", plotting.overlay_figure(
+                [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)])))
+            figures.append((f"sweep.{fmt}", plotting.sweep_figure(
+                [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
+        else:
+            figures.append((f"posture.{fmt}", plotting.posture_figure(reports[0], title=title)))
+    for name, data in (("result.json", doc), ("metrics.csv", metrics_csv(run, reports).encode())):
+        _atomic_write(folder / name, data)
+        written.append(folder / name)
+    for name, fig in figures:
+        plotting.save_figure(fig, folder / name, dpi=dpi)
+        written.append(folder / name)
+    return written
+
+
+def _point_label(run: ScenarioRun, k: int) -> str:
+    params = run.scenario.sweep.parameters
+    vals = run.points[k].values
+    return ", ".join(f"{p.split('.')[-2] if p.count('.') >= 2 else p} {p.split('.')[-1]} = {v:g}"
+                     for p, v in zip(params, vals))
+
+
+def summary_table(run: ScenarioRun) -> str:
+    """A short human-readable table of a run."""
+    lines = [f"== {run.scenario.name}: {run.scenario.description}"]
+    head = ["SS", "PT", "LL", "APT", "hip", "trunk", "SVA", "L4L5 C", "L5S1 C", "status"]
+    params = [p.split(".")[-2] + "." + p.split(".")[-1] if p.count(".") else p
+              for p in (run.scenario.sweep.parameters if run.is_sweep else ())]
+    lines.append("  ".join([f"{p:>22}" for p in params] + [f"{h:>7}" for h in head]))
+    pts = run.points
+    show = range(len(pts)) if len(pts) <= 25 else sorted(set(np.linspace(0, len(pts) - 1, 21).astype(int)))
+    for k in show:
+        pt = pts[k]
+        res = pt.result
+        if res.converged:
+            rep = posture_report(res)
+            mt = rep.metrics
+            vals = [mt["sacral_slope_deg"], mt["pelvic_tilt_deg"], mt["lumbar_lordosis_deg"],
+                    mt["anterior_pelvic_tilt_deg"], mt["hip_flexion_deg"], mt["trunk_inclination_deg"],
+                    mt["sagittal_vertical_axis_mm"], rep.compression[JOINTS.index("L4_L5")],
+                    rep.compression[JOINTS.index("L5_S1")]]
+            cells = [f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
+        else:
+            cells = [f"{'-':>7}"] * 9
+        status = "ok" if res.success else ("UNSTABLE" if res.converged else "FAILED")
+        lines.append("  ".join([f"{v:22.6g}" for v in pt.values] + cells + [f"{status:>7}"]))
+    lines.append("  (degrees; SVA mm; compression N)")
+    for pt in pts:
+        if not pt.result.success:
+            where = f" at {dict(zip(params, pt.values))}" if params else ""
+            lines.append(f"  ! {pt.result.message}{where}")
+            break
+    return "\n".join(lines)
+
+
+def model_description(model: Model | None = None) -> dict:
+    """Bodies, joints, muscles and parameters of a model, with sources (for `biomech model`)."""
+    model = model or build_model()
+    from .statics import Support
+    p = prepare(model, support=Support("standing"))
+    geo = p.geometry(p.q_ref)
+    from .names import BODIES
+    subj = model.subject
+    return {
+        "biomech_version": __version__,
+        "subject": {"body_mass_kg": subj.body_mass_kg, "height_m": subj.height_m,
+                    "pelvic_incidence_deg": subj.pelvic_incidence_deg},
+        "bodies": {b: {"mass_kg": float(p.mass[k]), "com_m_reference_posture": geo.com[k].round(5).tolist()}
+                   for k, b in enumerate(BODIES)},
+        "joints": {j: {"center_m_reference_posture": geo.centres[k].round(5).tolist(),
+                       "rest_angle_deg": float(np.degrees(model.rest_angle[k]))} for k, j in enumerate(JOINTS)},
+        "muscles": {n: {"group": model.muscle_group[i],
+                        "max_isometric_force_N": round(float(model.max_isometric_force[i]), 2),
+                        "optimal_fiber_length_m": round(float(model.optimal_fiber_length[i]), 5),
+                        "tendon_slack_length_m": round(float(model.tendon_slack_length[i]), 5),
+                        "pennation_deg": round(float(np.degrees(model.pennation[i])), 2),
+                        "baseline_activation": round(float(model.baseline_activation[i]), 4),
+                        "parameter_source": model.parameter_source[i]}
+                    for i, n in enumerate(model.muscle_names)},
+        "sources": model.sources,
+        "parameters": "every parameter with its value, unit and source: docs/model.md and "
+                      "docs/calibration.md",
+    }
+
+
+def timed(f, *a, **k):
+    t = time.perf_counter()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t
+
+
+__all__ = ["PointResult", "ScenarioRun", "model_for", "solve_point", "run_scenario", "run_document",
+           "metrics_csv", "write_outputs", "summary_table", "model_description", "Subject"]
