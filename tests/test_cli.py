@@ -1,0 +1,161 @@
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIB = ROOT / "scenarios"
+
+
+def biomech(*args, cwd=None):
+    # as a user runs it: a separate process, `python -m biomech` (the console script is the same main)
+    return subprocess.run([sys.executable, "-m", "biomech", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=300)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+MINIMAL = """
+[scenario]
+name = "{name}"
+description = "A test posture."
+"""
+
+
+def test_help_of_every_subcommand_has_an_example():
+    top = biomech("--help")
+    assert top.returncode == 0 and "run" in top.stdout and "compare" in top.stdout
+    for sub in ("run", "check", "list", "compare", "model"):
+        out = biomech(sub, "--help")
+        assert out.returncode == 0, sub
+        assert "example" in out.stdout, sub
+
+
+def test_console_script_is_installed():
+    out = subprocess.run(["biomech", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("biomech ")
+
+
+def test_run_writes_the_three_outputs_and_a_table(tmp_path):
+    out = biomech("run", LIB / "neutral_standing.toml", "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "neutral-standing"
+    for name in ("result.json", "metrics.csv", "posture.png"):
+        assert (folder / name).stat().st_size > 100, name
+    assert (folder / "posture.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "neutral-standing" in out.stdout and "ok" in out.stdout
+    doc = json.loads((folder / "result.json").read_text())
+    assert doc["status"]["converged"] and doc["status"]["stable"]
+    assert not list(folder.glob(".*"))          # no temporary file left behind
+
+
+def test_json_flag_prints_exactly_one_document(tmp_path):
+    one = biomech("run", LIB / "neutral_standing.toml", "--out", tmp_path, "--json", "--no-plots")
+    assert one.returncode == 0, one.stderr
+    doc = json.loads(one.stdout)                # the whole stdout is one JSON document
+    assert doc["scenario"]["name"] == "neutral-standing"
+    two = biomech("run", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--out", tmp_path,
+                  "--json", "--no-plots")
+    docs = json.loads(two.stdout)
+    assert isinstance(docs, list) and [d["scenario"]["name"] for d in docs] == ["neutral-standing", "tight-psoas"]
+
+
+def test_sweep_outputs_one_csv_row_per_point_and_a_sweep_figure(tmp_path):
+    f = write(tmp_path / "s.toml", MINIMAL.format(name="small-sweep") + """
+[muscles.psoas]
+tension_N = 0.0
+[sweep]
+"muscles.psoas.tension_N" = [0.0, 150.0, 300.0]
+""")
+    out = biomech("run", f, "--out", tmp_path / "res")
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "res" / "small-sweep"
+    rows = list(csv.DictReader((folder / "metrics.csv").open()))
+    assert [float(r["muscles.psoas.tension_N"]) for r in rows] == [0.0, 150.0, 300.0]
+    assert {"lumbar_lordosis_deg", "psoas_force_N", "L4_L5_compression_N", "L5_S1_shear_N",
+            "segmental_lordosis_L5_S1_deg"} <= set(rows[0])
+    assert abs(float(rows[2]["psoas_force_N"]) - 300.0) < 1e-6
+    assert (folder / "sweep.png").stat().st_size > 10_000
+    doc = json.loads((folder / "result.json").read_text())
+    assert doc["sweep"]["parameters"] == ["muscles.psoas.tension_N"]
+    assert doc["sweep"]["values"] == [[0.0], [150.0], [300.0]] and len(doc["points"]) == 3
+
+
+@pytest.mark.parametrize("text, expect", [
+    ('[scenario]\nname = "x"\ndescription = "d"\n[muscles.psoas]\ntenson_N = 3.0\n', "tension_N"),
+    ('[scenario]\nname = "x"\ndescription = "d"\n[subject]\nbody_mass_kg = -75.0\n', "body_mass_kg"),
+    ('[scenario]\nname = "x"\ndescription = "d"\n[muscles.psoas_majr]\ntension_N = 3.0\n', "psoas"),
+    ('[scenario]\nname = "x"\ndescription = "d"\n[support\n', "line"),
+])
+def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(tmp_path, text, expect):
+    f = write(tmp_path / "bad.toml", text)
+    out_dir = tmp_path / "res"
+    for cmd in ("run", "check"):
+        res = biomech(cmd, f, "--out", out_dir) if cmd == "run" else biomech(cmd, f)
+        assert res.returncode == 2, (cmd, res.stdout, res.stderr)
+        assert "Traceback" not in res.stderr and str(f.name) in res.stderr and expect in res.stderr
+        assert res.stdout == "" or cmd == "check"
+    assert not out_dir.exists()
+
+
+def test_one_bad_file_among_good_ones_writes_nothing(tmp_path):
+    good = write(tmp_path / "good.toml", MINIMAL.format(name="good"))
+    bad = write(tmp_path / "bad.toml", MINIMAL.format(name="bad") + "[solver]\nmax_iterations = 0\n")
+    res = biomech("run", good, bad, "--out", tmp_path / "res")
+    assert res.returncode == 2 and "max_iterations" in res.stderr
+    assert not (tmp_path / "res").exists()
+
+
+def test_missing_file_is_bad_input(tmp_path):
+    res = biomech("run", tmp_path / "nope.toml")
+    assert res.returncode == 2 and "nope.toml" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_unsolvable_posture_exits_1_and_still_writes_its_status(tmp_path):
+    # without muscle stiffness the osteoligamentous spine cannot carry the trunk
+    f = write(tmp_path / "floppy.toml", MINIMAL.format(name="floppy") + "[solver]\nshort_range_stiffness = 0.0\n")
+    res = biomech("run", f, "--out", tmp_path / "res", "--no-plots")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads((tmp_path / "res" / "floppy" / "result.json").read_text())
+    assert not (doc["status"]["converged"] and doc["status"]["stable"])
+    assert doc["status"]["message"]
+    assert "!" in res.stdout                    # the table says why
+
+
+def test_check_and_list(tmp_path):
+    res = biomech("check", LIB)
+    assert res.returncode == 0 and res.stdout.count("ok ") == len(list(LIB.glob("*.toml")))
+    res = biomech("list", LIB)
+    assert res.returncode == 0 and "tight_psoas.toml" in res.stdout and "?" in res.stdout
+    res = biomech("list", tmp_path / "nowhere")
+    assert res.returncode == 2
+
+
+def test_compare_prints_differences_and_writes_an_overlay(tmp_path):
+    res = biomech("compare", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--out", tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "pelvic_tilt_deg" in res.stdout and "Δ tight-psoas" in res.stdout
+    assert list(tmp_path.glob("compare_*.png"))
+    res = biomech("compare", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--json", "--no-plots")
+    table = json.loads(res.stdout)
+    assert table["scenarios"] == ["neutral-standing", "tight-psoas"]
+    res = biomech("compare", LIB / "psoas_tension_sweep.toml", LIB / "tight_psoas.toml", "--no-plots")
+    assert res.returncode == 2 and "sweep" in res.stderr
+
+
+def test_model_description_lists_everything_with_sources():
+    res = biomech("model", "--json")
+    assert res.returncode == 0
+    desc = json.loads(res.stdout)
+    assert set(desc["bodies"]) == {"femur", "pelvis", "L5", "L4", "L3", "L2", "L1", "thorax"}
+    assert len(desc["joints"]) == 7 and len(desc["muscles"]) >= 100
+    assert all(m["parameter_source"] for m in desc["muscles"].values())
+    assert {"christophy_skeleton", "myotorso", "gait2392"} <= set(desc["sources"])
+    text = biomech("model")
+    assert text.returncode == 0 and "psoas_L1_VB" in text.stdout
