@@ -9,7 +9,6 @@ the group's relaxed-standing EMG floor (`muscles.DEFAULT_TONE`).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .errors import ModelError
 from .muscles import force_length_active
@@ -45,21 +44,49 @@ def baseline_activation(model) -> np.ndarray:
     return floor + x
 
 
-def least_squares_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray):
+def least_squares_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
+                             tol: float = 1e-10, max_iter: int = 200):
     """min ½‖x‖² subject to A x = b and 0 ≤ x ≤ upper, by its concave dual.
 
     The minimiser is x(λ) = clip(Aᵀλ, 0, upper) for the multipliers λ (n_joints,) that maximise
-    d(λ) = λᵀb − Σ [t c − ½ c²], t = Aᵀλ, c = clip(t); ∇d = b − A x(λ) (smooth, concave).
+    d(λ) = λᵀb − Σ φ(tᵢ), t = Aᵀλ, φ(t) = t c − ½ c², c = clip(t, 0, upper); ∇d = b − A x(λ).
+    d is concave and piecewise quadratic: a semi-smooth Newton iteration (Hessian
+    −A_F A_Fᵀ over the lines strictly inside their bounds) with Armijo backtracking solves it in
+    a few steps.
+
+    Parameters
+    ----------
+    A : (n_joints, M) generalized forces per unit activation (N·m); b : (n_joints,) N·m;
+    upper : (M,) upper bounds of x.
 
     Returns x (M,) and the largest equilibrium shortfall max|A x − b| (N·m).
     """
+    n = A.shape[0]
+
     def neg_dual(lam):
         t = A.T @ lam
         c = np.clip(t, 0.0, upper)
-        x_val = float(np.sum(t * c - 0.5 * c * c)) - float(lam @ b)
-        return x_val, A @ c - b
+        return float(np.sum(t * c - 0.5 * c * c) - lam @ b), t, c
 
-    res = minimize(neg_dual, np.zeros(A.shape[0]), jac=True, method="BFGS",
-                   options={"gtol": 1e-11, "maxiter": 2000})
-    x = np.clip(A.T @ res.x, 0.0, upper)
+    lam = np.linalg.lstsq(A @ A.T, b, rcond=None)[0]       # the unconstrained least-norm start
+    f, t, c = neg_dual(lam)
+    reg = 1e-12 * float(np.trace(A @ A.T)) / n
+    for _ in range(max_iter):
+        grad = A @ c - b
+        if np.max(np.abs(grad)) < tol:
+            break
+        free = (t > 0.0) & (t < upper)
+        H = (A[:, free] @ A[:, free].T) + reg * np.eye(n)
+        step = -np.linalg.solve(H, grad)
+        slope = float(grad @ step)
+        if slope >= 0:                                       # not a descent direction: gradient step
+            step, slope = -grad, -float(grad @ grad)
+        alpha = 1.0
+        while True:
+            f_new, t_new, c_new = neg_dual(lam + alpha * step)
+            if f_new <= f + 1e-4 * alpha * slope or alpha < 1e-12:
+                break
+            alpha *= 0.5
+        lam, f, t, c = lam + alpha * step, f_new, t_new, c_new
+    x = np.clip(A.T @ lam, 0.0, upper)
     return x, float(np.max(np.abs(A @ x - b)))
