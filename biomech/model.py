@@ -414,7 +414,28 @@ def build_model(subject: Subject | None = None, *,
         raise ModelError(f"intervertebral laws missing for {missing}")
     model = _with_muscle_parameters(model, lopt_src, lts_src, s)
     from .tone import baseline_activation  # local: tone builds on statics, which imports model
-    return _replace(model, baseline_activation=_readonly(baseline_activation(model)))
+    activation, passive = baseline_activation(model)
+    # where the muscles cannot hold the reference posture, the passive tissues do: offset the
+    # stress-free angle so that each spinal joint's law gives that moment there
+    rest = np.array(model.rest_angle, float)
+    for k, j in enumerate(JOINTS[1:], start=1):
+        if passive[k] != 0.0:
+            rest[k] -= _angle_for_moment(model.intervertebral[j], passive[k])
+    return _replace(model, baseline_activation=_readonly(activation), rest_angle=_readonly(rest))
+
+
+def _angle_for_moment(law: IntervertebralLaw, moment: float) -> float:
+    """The angle θ (rad) from the stress-free angle at which ``law`` exerts ``moment`` (N·m)."""
+    from .passive import intervertebral_moment
+    coeffs = np.array([law.coefficients()])
+    theta = 0.0
+    for _ in range(100):
+        m, dm = intervertebral_moment(coeffs, np.array([theta]))
+        step = (m[0] - moment) / dm[0]
+        theta -= step
+        if abs(step) < 1e-14:
+            return theta
+    raise ModelError(f"no intervertebral angle gives a passive moment of {moment:.3g} N·m")
 
 
 def _with_muscle_parameters(model: Model, lopt_src, lts_src, s: float) -> Model:
