@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from types import MappingProxyType
 
 import numpy as np
 
@@ -119,10 +120,11 @@ class Model:
     joint_in_parent: FloatArray      # (7, 2)
     joint_in_child: FloatArray       # (7, 2)
     joint_offset: FloatArray         # (7,) rad: child frame rotation at q = 0 (PI rotation at L5_S1)
+    reference_angle: FloatArray      # (7,) rad: spinal joint angles of the relaxed reference posture (hip: 0)
     rest_angle: FloatArray           # (7,) rad: stress-free angle of each spinal joint (hip: 0)
     reference_pelvis_angle: float    # rad: pelvis orientation (world) of the relaxed reference posture
-    intervertebral: dict             # spinal joint name -> IntervertebralLaw
-    landmarks: dict                  # name -> (body index, (2,) point)
+    intervertebral: MappingProxyType  # spinal joint name -> IntervertebralLaw
+    landmarks: MappingProxyType      # name -> (body index, (2,) point)
     endplate_body: FloatArray        # (6,) int: S1 (pelvis), L5, L4, L3, L2, L1
     endplate_mid: FloatArray         # (6, 2) superior endplate midpoint in body frame
     endplate_angle: FloatArray       # (6,) anterior direction of the endplate in the body frame (rad)
@@ -141,7 +143,7 @@ class Model:
     pt_z: FloatArray                 # (P,) lateral offset (m), constant
     pt_condition: FloatArray         # (P, 3): kind (0 none, 1 hip flexion, 2 knee angle), lo, hi (rad)
     pt_sacral: FloatArray            # (P,) bool: attached to the sacral part (moves with PI)
-    sources: dict = field(repr=False)
+    sources: MappingProxyType = field(repr=False)
     baseline_activation: FloatArray = field(default=None, repr=False)  # (M,) relaxed-standing tone
 
     @property
@@ -396,9 +398,9 @@ def build_model(subject: Subject | None = None, *,
         subject=subject, mass=_readonly(mass), com=_readonly(com), leg_mass=_readonly(leg_mass),
         leg_com_tibia=_readonly(leg_com_tibia), knee_in_femur=_readonly(knee * s),
         joint_in_parent=_readonly(joint_in_parent), joint_in_child=_readonly(joint_in_child),
-        joint_offset=_readonly(offset), rest_angle=_readonly(rest),
+        joint_offset=_readonly(offset), reference_angle=_readonly(rest), rest_angle=_readonly(rest),
         reference_pelvis_angle=float(pelvis_ref), intervertebral=laws,
-        landmarks={k: (b, _readonly(v)) for k, (b, v) in landmarks.items()},
+        landmarks=MappingProxyType({k: (b, _readonly(v)) for k, (b, v) in landmarks.items()}),
         endplate_body=_readonly(endplate_body), endplate_mid=_readonly(endplate_mid),
         endplate_angle=_readonly(endplate_angle), endplate_depth=_readonly(endplate_depth),
         muscle_names=tuple(names), muscle_group=tuple(groups),
@@ -408,7 +410,7 @@ def build_model(subject: Subject | None = None, *,
         line_ptr=_readonly(np.array(ptr)), pt_body=_readonly(np.array(pbody)),
         pt_local=_readonly(np.array(plocal)), pt_z=_readonly(np.array(pz)),
         pt_condition=_readonly(np.array(pcond, float)), pt_sacral=_readonly(np.array(psac)),
-        sources=data["sources"])
+        sources=MappingProxyType(data["sources"]))
     missing = sorted(set(JOINTS[1:]) - set(model.intervertebral))
     if missing:
         raise ModelError(f"intervertebral laws missing for {missing}")

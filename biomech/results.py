@@ -170,7 +170,8 @@ def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) 
                     "knee_flexion_deg": p.support.knee_deg,
                     "contacts": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
                                  for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces)]},
-        "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) for v in result.stiffness_eigenvalues],
+        "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) if np.isfinite(v) else None
+                                                             for v in result.stiffness_eigenvalues],
                         "generalized_forces_Nm": {k: {JOINTS[j]: float(v[j]) for j in range(7)}
                                                   for k, v in rep.tau.items()}},
         "model_notes": model_notes(p),

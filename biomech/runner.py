@@ -177,7 +177,7 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
     folder = Path(out_dir) / run.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    doc = json.dumps(run_document(run), indent=1, allow_nan=True).encode()
+    doc = json.dumps(run_document(run), indent=1, allow_nan=False).encode()
     figures = []
     if plots:
         from . import plotting  # matplotlib only when figures are drawn
@@ -263,7 +263,7 @@ def model_description(model: Model | None = None) -> dict:
                         "baseline_activation": round(float(model.baseline_activation[i]), 4),
                         "parameter_source": model.parameter_source[i]}
                     for i, n in enumerate(model.muscle_names)},
-        "sources": model.sources,
+        "sources": {k: dict(v) for k, v in model.sources.items()},
         "parameters": "every parameter with its value, unit and source: docs/model.md and "
                       "docs/calibration.md",
     }

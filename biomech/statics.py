@@ -45,6 +45,8 @@ MAX_TRUNK_INCLINATION_DEG = 45.0
 #: Spine: the in vitro range of motion at 10 N·m (passive.DEFAULT_ROM_DEG) widened by 50 %.
 #: Hip: flexion -30° (extension) to 130°.
 RANGE_WIDENING = 1.5
+#: Step (rad) along the unstable mode when the solver lands on an unstable equilibrium.
+SADDLE_STEP_RAD = 0.01
 
 
 @dataclass(frozen=True)
@@ -348,7 +350,7 @@ def _reference_posture(model: Model, support: Support) -> tuple[int, float, np.n
     knee = model.landmarks["knee"][1]
     beta0 = math.atan2(knee[0], -knee[1])            # hip->knee line in the femur frame
     phi_femur = support.thigh_deg * _DEG - beta0
-    q_ref = np.array(model.rest_angle, float)
+    q_ref = np.array(model.reference_angle, float)
     q_ref[0] = model.reference_pelvis_angle - phi_femur
     if support.kind == "lying":
         return BODIES.index("thorax"), 0.0, q_ref
@@ -445,8 +447,8 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     q_low[0], q_high[0] = -130 * _DEG, 30 * _DEG
     for k, j in enumerate(JOINTS[1:], start=1):
         law = m.intervertebral[j]
-        q_low[k] = m.rest_angle[k] - RANGE_WIDENING * law.rom_flexion_rad
-        q_high[k] = m.rest_angle[k] + RANGE_WIDENING * law.rom_extension_rad
+        q_low[k] = m.reference_angle[k] - RANGE_WIDENING * law.rom_flexion_rad
+        q_high[k] = m.reference_angle[k] + RANGE_WIDENING * law.rom_extension_rad
 
     iv = np.array([m.intervertebral[j].coefficients() for j in JOINTS[1:]])
     n = m.n_muscles
@@ -663,6 +665,19 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
     B = problem.B
     u = np.linalg.lstsq(B, q_start - problem.q_c, rcond=None)[0]
     u, R, norm, it, converged, collapse = _descend(problem, u)
+    if converged and collapse is None:
+        # an equilibrium that is not a minimum (e.g. the start was a saddle): step off along the
+        # unstable mode, both ways, and descend again; keep a stable answer if one is found
+        K = -problem.reduced_jacobian(u)
+        w, v = np.linalg.eigh(0.5 * (K + K.T))
+        if w[0] <= 1e-9 * max(1.0, abs(w[-1])):
+            for sign in (1.0, -1.0):
+                alt = _descend(problem, u + sign * SADDLE_STEP_RAD * v[:, 0])
+                if alt[4] and alt[5] is None:
+                    K2 = -problem.reduced_jacobian(alt[0])
+                    if np.linalg.eigvalsh(0.5 * (K2 + K2.T))[0] > 0:
+                        u, R, norm, it, converged, collapse = alt[0], alt[1], alt[2], it + alt[3], True, None
+                        break
     q = problem.q_c + B @ u
     eig = np.full(B.shape[1], np.nan)
     stable = None

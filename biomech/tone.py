@@ -44,12 +44,14 @@ def baseline_activation(model) -> tuple[np.ndarray, np.ndarray]:
     r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
     A = unit_activation_forces(problem, geo)
     floor = problem.activation
-    slack = np.ones(7, bool)
-    slack[0] = False                                   # the hip has a published passive law
-    x, p, residual = least_squares_activation(
-        A, -r0, np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack=slack,
-        slack_weight=PASSIVE_WEIGHT)
-    if residual > 1e-6:
+    upper = np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0)
+    x, p, residual = least_squares_activation(A, -r0, upper)
+    if not residual <= 1e-8:                           # the muscles alone cannot: passive slack
+        slack = np.ones(7, bool)
+        slack[0] = False                               # the hip has a published passive law
+        x, p, residual = least_squares_activation(A, -r0, upper, slack=slack,
+                                                  slack_weight=PASSIVE_WEIGHT)
+    if not residual <= 1e-6:
         raise ModelError("the muscles cannot hold the relaxed reference posture of this subject "
                          f"at the hip (moment shortfall {residual:.3g} N·m); check the subject "
                          "parameters")
