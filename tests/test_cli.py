@@ -53,6 +53,7 @@ def test_run_writes_the_three_outputs_and_a_table(tmp_path):
     doc = json.loads((folder / "result.json").read_text())
     assert doc["status"]["converged"] and doc["status"]["stable"]
     assert not list(folder.glob(".*"))          # no temporary file left behind
+    assert (folder / "result.json").stat().st_mode & 0o044  # readable by others, like any file
 
 
 def test_json_flag_prints_exactly_one_document(tmp_path):
