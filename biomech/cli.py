@@ -72,7 +72,7 @@ def _progress(name: str):
     start = time.perf_counter()
 
     def report(done: int, total: int):
-        if time.perf_counter() - start > 1.0 or done == total and total > 1 and time.perf_counter() - start > 1.0:
+        if time.perf_counter() - start > 1.0:       # only for what takes longer than a second
             print(f"\r{name}: {done}/{total} postures", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
     return report
@@ -202,12 +202,9 @@ def cmd_model(args) -> int:
     return EXIT_OK
 
 
-class _BadInput(BiomechError):
-    pass
-
-
-def _bad_input(msg: str) -> _BadInput:
-    return _BadInput(msg)
+def _bad_input(msg: str) -> BiomechError:
+    """An error in what the user asked for (exit code 2)."""
+    return BiomechError(msg)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,14 +10,13 @@ import io
 import json
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .model import Model, Subject, build_model
+from .model import Model, build_model
 from .names import JOINTS, LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .passive import default_intervertebral_laws
 from .results import posture_report, to_dict
@@ -207,18 +206,20 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
 
 
 def _point_label(run: ScenarioRun, k: int) -> str:
-    params = run.scenario.sweep.parameters
-    vals = run.points[k].values
-    return ", ".join(f"{p.split('.')[-2] if p.count('.') >= 2 else p} {p.split('.')[-1]} = {v:g}"
-                     for p, v in zip(params, vals))
+    """'psoas tension_N = 400' for point k of a sweep."""
+    return ", ".join(f"{_short_key(p)} = {v:g}" for p, v in zip(run.scenario.sweep.parameters, run.points[k].values))
+
+
+def _short_key(dotted: str) -> str:
+    """The last two parts of a dotted key: 'muscles.psoas.tension_N' -> 'psoas.tension_N'."""
+    return ".".join(dotted.split(".")[-2:])
 
 
 def summary_table(run: ScenarioRun) -> str:
     """A short human-readable table of a run."""
     lines = [f"== {run.scenario.name}: {run.scenario.description}"]
     head = ["SS", "PT", "LL", "APT", "hip", "trunk", "SVA", "L4L5 C", "L5S1 C", "status"]
-    params = [p.split(".")[-2] + "." + p.split(".")[-1] if p.count(".") else p
-              for p in (run.scenario.sweep.parameters if run.is_sweep else ())]
+    params = [_short_key(p) for p in (run.scenario.sweep.parameters if run.is_sweep else ())]
     lines.append("  ".join([f"{p:>22}" for p in params] + [f"{h:>7}" for h in head]))
     pts = run.points
     show = range(len(pts)) if len(pts) <= 25 else sorted(set(np.linspace(0, len(pts) - 1, 21).astype(int)))
@@ -276,11 +277,5 @@ def model_description(model: Model | None = None) -> dict:
     }
 
 
-def timed(f, *a, **k):
-    t = time.perf_counter()
-    out = f(*a, **k)
-    return out, time.perf_counter() - t
-
-
 __all__ = ["PointResult", "ScenarioRun", "model_for", "solve_point", "run_scenario", "run_document",
-           "metrics_csv", "write_outputs", "summary_table", "model_description", "Subject"]
+           "metrics_csv", "write_outputs", "summary_table", "model_description"]
