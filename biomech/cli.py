@@ -92,8 +92,10 @@ def cmd_run(args) -> int:
         raise _bad_input(f"two scenario files share the name {dup[0]!r} ([scenario] name is the "
                          "output folder): rename one")
     docs, code = [], EXIT_OK
-    for sc in scenarios:
-        run = run_scenario(sc, progress=_progress(sc.name))
+    # solve everything first: an input error found while solving (e.g. an inverse posture out of
+    # range) must leave no output at all
+    runs = [run_scenario(sc, progress=_progress(sc.name)) for sc in scenarios]
+    for sc, run in zip(scenarios, runs):
         write_outputs(run, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi)
         if not run.success:
             code = EXIT_UNSOLVED

@@ -106,21 +106,28 @@ def posture_report(result) -> PostureReport:
         contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
 
 
-def model_notes(problem) -> list[str]:
+def model_notes(problem, result=None) -> list[str]:
     """Plain statements a reader needs so as not to be misled by this result."""
-    notes = [
-        "2D sagittal model; left and right muscles lumped; hinge joints at the disc centres.",
-        "Muscles a scenario does not set keep their computed relaxed-standing tone; in the "
-        "equilibrium mode nothing re-recruits them: a posture change is resisted by muscle "
-        f"short-range stiffness (q = {problem.short_range_stiffness:g}), passive tissues and gravity.",
-    ]
+    notes = ["2D sagittal model; left and right muscles lumped; hinge joints at the disc centres."]
+    if getattr(result, "recruitment", None) is not None:
+        notes.append("Muscles not set by the scenario were recruited by the effort criterion "
+                     f"({result.criterion.name}) to hold the posture; no reserve actuators. Static "
+                     "stability is reported with the muscles' short-range stiffness "
+                     f"(q = {problem.short_range_stiffness:g}); it does not decide success, since the "
+                     "posture is held actively.")
+    else:
+        notes.append(
+            "Muscles a scenario does not set keep their computed relaxed-standing tone; in the "
+            "equilibrium mode nothing re-recruits them: a posture change is resisted by the muscles' "
+            f"stretch response (q = {problem.short_range_stiffness:g}), passive tissues and gravity.")
     if problem.support.kind == "lying":
         notes.append("Lying: the table carries the weight of every segment "
                      + ("except the lifted legs." if problem.support.legs == "lifted" else
                         "and the legs' orientation."))
     if problem.support.kind == "sitting":
         notes.append("Sitting: the thighs are held by the seat; the ischial tuberosities rest on "
-                     "a compliant, frictionless seat contact.")
+                     "a compliant, frictionless seat contact; the muscles' set point keeps the "
+                     "standing orientation of the pelvis.")
     return notes
 
 
@@ -174,8 +181,16 @@ def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) 
                                                              for v in result.stiffness_eigenvalues],
                         "generalized_forces_Nm": {k: {JOINTS[j]: float(v[j]) for j in range(7)}
                                                   for k, v in rep.tau.items()}},
-        "model_notes": model_notes(p),
+        "model_notes": model_notes(p, result),
     }
+    rec = getattr(result, "recruitment", None)
+    if rec is not None:
+        doc["recruitment"] = {
+            "criterion": result.criterion.name,
+            "stress_exponent": result.criterion.exponent if result.criterion.name == "stress_power" else None,
+            "effort": float(rec.effort),
+            "recruited_lines": [m.muscle_names[i] for i in np.flatnonzero(rec.free)],
+            "shortfall_Nm": {JOINTS[j]: float(rec.shortfall[j]) for j in range(7)}}
     if with_version:
         doc = {"biomech_version": __version__, **doc}
     return doc

@@ -21,7 +21,9 @@ from .names import JOINTS, LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .passive import default_intervertebral_laws
 from .results import posture_report, to_dict
 from .scenario import Scenario, sweep_points
+from .inverse import solve_inverse
 from .statics import EquilibriumResult, prepare, solve_equilibrium
+from .upright import solve_upright
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,13 +67,15 @@ def model_for(scenario: Scenario, cache: dict | None = None) -> Model:
 
 
 def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
-    """Solve one concrete (non-sweep) scenario on a model."""
-    if scenario.mode != "equilibrium":  # the loader rejects other modes; keep the guard explicit
-        raise NotImplementedError(f"mode {scenario.mode!r}")
+    """Solve one concrete (non-sweep) scenario on a model, in its mode."""
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
                       hip_passive_scale=scenario.hip_stiffness_scale, tol_Nm=scenario.tolerance_Nm,
                       max_iterations=scenario.max_iterations)
+    if scenario.mode == "upright":
+        return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)
+    if scenario.mode == "inverse":
+        return solve_inverse(problem, scenario.inverse, criterion=scenario.criterion)
     return solve_equilibrium(problem=problem, q0=q0)
 
 
@@ -236,9 +240,13 @@ def summary_table(run: ScenarioRun) -> str:
             cells = [f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
         else:
             cells = [f"{'-':>7}"] * 9
-        status = "ok" if res.success else ("UNSTABLE" if res.converged else "FAILED")
+        status = ("ok" if res.stable is not False else "ok†") if res.success else \
+            ("UNSTABLE" if res.converged else "FAILED")
         lines.append("  ".join([f"{v:22.6g}" for v in pt.values] + cells + [f"{status:>7}"]))
     lines.append("  (degrees; SVA mm; compression N)")
+    if any(pt.result.success and pt.result.stable is False for pt in pts):
+        lines.append("  † statically unstable with the recruited activations: the posture is held by "
+                     "active control (upright/inverse modes)")
     for pt in pts:
         if not pt.result.success:
             where = f" at {dict(zip(params, pt.values))}" if params else ""

@@ -29,10 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError, ScenarioError
+from .inverse import PostureTarget
 from .model import Subject, muscle_line_names
 from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
-from .names import BODIES, MUSCLE_GROUPS, SUPPORTS
+from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
+from .recruitment import CRITERIA, Criterion
 from .statics import Load, Support
+from .upright import UprightTarget
 
 __all__ = ["Scenario", "Sweep", "find_scenarios", "load_scenario", "sweep_points"]
 
@@ -42,8 +45,8 @@ Key = tuple[str | int, ...]
 MAX_SWEEP_POINTS = 10000
 """Largest number of points a `[sweep]` may produce (zipped or crossed)."""
 
-MODES_AVAILABLE = ("equilibrium",)
-MODES_PLANNED = ("upright", "inverse")
+MODES_AVAILABLE = ("equilibrium", "upright", "inverse")
+MODES_PLANNED: tuple[str, ...] = ()
 
 
 # -------------------------------------------------------------------------------------------
@@ -84,6 +87,9 @@ class Scenario:
     tolerance_Nm : convergence tolerance on the largest generalized-force residual (N·m).
     max_iterations : Newton iterations allowed.
     short_range_stiffness : muscle stiffness gain q (-).
+    upright : the postural target of mode "upright" (None in the other modes).
+    inverse : the posture of mode "inverse" (None in the other modes).
+    criterion : the effort criterion of the upright and inverse modes.
     sweep : the sweep, or None for a single posture.
     document : the merged TOML document (without `extends`), for provenance.
     """
@@ -101,6 +107,9 @@ class Scenario:
     tolerance_Nm: float = 1e-6
     max_iterations: int = 100
     short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS
+    upright: UprightTarget | None = None
+    inverse: PostureTarget | None = None
+    criterion: Criterion = Criterion()
     sweep: Sweep | None = None
     document: dict = field(default_factory=dict, compare=False)
 
@@ -427,8 +436,15 @@ _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(3.0), "mass_kg": _Number(0, 5
 _PASSIVE = {"disc_stiffness_scale": _Number(0.1, 10), "hip_stiffness_scale": _Number(0, 10)}
 _SOLVER = {"tolerance_Nm": _Number(1e-10, 1e-2), "max_iterations": _Number(1, 1000, integer=True),
            "short_range_stiffness": _Number(0, 100)}
+_CRITERION = {"criterion": _Choice(CRITERIA), "stress_exponent": _Number(2, 4)}
+_UPRIGHT = {"trunk_inclination_deg": _Number(-60, 60), "sagittal_vertical_axis_mm": _Number(-400, 400),
+            "thorax_angle_deg": _Number(-60, 60), **_CRITERION}
+_INVERSE = {"pelvic_tilt_deg": _Number(-40, 80), "sacral_slope_deg": _Number(-30, 90),
+            "lumbar_lordosis_deg": _Number(-40, 100), "trunk_inclination_deg": _Number(-60, 60),
+            "joint_angles_deg": None, **_CRITERION}
+_JOINT_ANGLE = _Number(-180, 180)
 _TOP = ("extends", "scenario", "subject", "support", "muscles", "loads", "passive", "solver",
-        "sweep")
+        "upright", "inverse", "sweep")
 _NOT_INHERITED = ("extends", "scenario", "sweep")
 
 _SETTINGS_ALLOWED = ("exactly one of tension_N (0-10000 N), activation (0-1), "
@@ -440,6 +456,8 @@ _SWEEPABLE = {
                                              "contact_stiffness_N_per_m")},
     **{f"passive.{k}": r for k, r in _PASSIVE.items()},
     **{f"solver.{k}": _SOLVER[k] for k in ("tolerance_Nm", "short_range_stiffness")},
+    **{f"upright.{k}": r for k, r in _UPRIGHT.items() if isinstance(r, _Number)},
+    **{f"inverse.{k}": r for k, r in _INVERSE.items() if isinstance(r, _Number)},
 }
 """Sweepable keys with a fixed path; `muscles.<name>.<setting>` and `loads.<i>.mass_kg` too."""
 
@@ -576,13 +594,60 @@ def _build(document: dict, path: Path, context: _Context) -> Scenario:
     name, description, mode = _scenario_table(document, context)
     passive = _leaves(_table(document, "passive", context), _PASSIVE, ("passive",), context)
     solver = _leaves(_table(document, "solver", context), _SOLVER, ("solver",), context)
+    upright, inverse, criterion = _mode_tables(document, mode, context)
     return Scenario(
         path=path, name=name, description=description, mode=mode,
         subject=_subject(document, context), support=_support(document, context),
         muscles=_muscles(document, context), loads=_loads(document, context),
-        **passive, **solver,
+        **passive, **solver, upright=upright, inverse=inverse, criterion=criterion,
         sweep=_sweep(document, context) if "sweep" in document else None,
         document=document)
+
+
+def _mode_tables(document: dict, mode: str, context: _Context):
+    """`[upright]` and `[inverse]`: each only with its mode; the upright target, the inverse
+    posture and the effort criterion (defaults when the table is absent)."""
+    for table in ("upright", "inverse"):
+        if table in document and mode != table:
+            raise context.error((table,), f'a [{table}] table, but mode is "{mode}"',
+                                f'allowed: [{table}] with mode = "{table}" in [scenario]')
+    if mode == "equilibrium":
+        return None, None, Criterion()
+    schema = _UPRIGHT if mode == "upright" else _INVERSE
+    raw = dict(_table(document, mode, context))
+    angles = raw.pop("joint_angles_deg", None) if mode == "inverse" else None
+    values = _leaves(raw, {k: r for k, r in schema.items() if r is not None}, (mode,), context)
+    crit = {k: values.pop(k) for k in list(values) if k in _CRITERION}
+    criterion = _construct(Criterion, {"name": crit.get("criterion", "activation_squared"),
+                                       "exponent": crit.get("stress_exponent", 3.0)},
+                           (mode, "criterion"), context)
+    if "stress_exponent" in crit and criterion.name != "stress_power":
+        raise context.error((mode, "stress_exponent"), 'applies to criterion = "stress_power" only',
+                            'allowed: criterion = "stress_power" with stress_exponent (2-4)')
+    if mode == "upright":
+        targets = [k for k in values]
+        if len(targets) > 1:
+            raise context.error((mode,), "more than one postural target (" + " and ".join(targets) + ")",
+                                "allowed: one of trunk_inclination_deg, sagittal_vertical_axis_mm, "
+                                "thorax_angle_deg (default: trunk_inclination_deg = 0)")
+        return _construct(UprightTarget, values, (mode,), context), None, criterion
+    if angles is not None:
+        if not isinstance(angles, dict):
+            raise context.error((mode, "joint_angles_deg"), f"{_describe(angles)} is not a table",
+                                "allowed: a table of joint names and angles, e.g. "
+                                "joint_angles_deg = { hip = -8.0, L5_S1 = 2.0 }")
+        if values:
+            raise context.error((mode, "joint_angles_deg"), "given together with "
+                                + ", ".join(values), "allowed: joint_angles_deg, or spinopelvic "
+                                "parameters (pelvic_tilt_deg or sacral_slope_deg, "
+                                "lumbar_lordosis_deg, trunk_inclination_deg)")
+        _check_keys(angles, JOINTS, (mode, "joint_angles_deg"), context)
+        values = {"joint_angles_deg": {j: _value(_JOINT_ANGLE, v, context, (mode, "joint_angles_deg", j))
+                                       for j, v in angles.items()}}
+    if "pelvic_tilt_deg" in values and "sacral_slope_deg" in values:
+        raise context.error((mode, "sacral_slope_deg"), "given together with pelvic_tilt_deg",
+                            "allowed: pelvic_tilt_deg or sacral_slope_deg (PI = PT + SS)")
+    return None, _construct(PostureTarget, values, (mode,), context), criterion
 
 
 def _table(document: dict, key: str, context: _Context, path: Key = ()) -> dict:
@@ -753,7 +818,7 @@ def _sweep_rule(key: str, spec: Any, document: dict, context: _Context, path: Ke
 def _all_keys() -> set[str]:
     """Every dotted key of a plain table of the schema (for 'cannot be swept' messages)."""
     tables = {"scenario": _SCENARIO, "subject": _SUBJECT, "support": _SUPPORT,
-              "passive": _PASSIVE, "solver": _SOLVER}
+              "passive": _PASSIVE, "solver": _SOLVER, "upright": _UPRIGHT, "inverse": _INVERSE}
     return {f"{t}.{k}" for t, schema in tables.items() for k in schema}
 
 

@@ -54,12 +54,17 @@ INVALID_CASES = {
     "missing_description.toml": r"scenario\.description: missing key",
     "missing_name.toml": r"scenario\.name: missing key",
     "missing_scenario_table.toml": r"scenario: missing table \[scenario\]",
-    "mode_inverse_not_available.toml":
-        r'scenario\.mode: mode "inverse" is planned but not implemented yet; '
-        r'modes available now: "equilibrium"',
-    "mode_upright_not_available.toml":
-        r'scenario\.mode: mode "upright" is planned but not implemented yet; '
-        r'modes available now: "equilibrium"',
+    "upright_table_in_equilibrium_mode.toml":
+        r'upright: a \[upright\] table, but mode is "equilibrium"; allowed: \[upright\] with mode = "upright"',
+    "upright_two_targets.toml":
+        r"upright: more than one postural target \(trunk_inclination_deg and sagittal_vertical_axis_mm\)",
+    "inverse_tilt_and_slope.toml":
+        r"inverse\.sacral_slope_deg: given together with pelvic_tilt_deg; allowed: pelvic_tilt_deg or sacral_slope_deg",
+    "inverse_unknown_joint.toml":
+        r"inverse\.joint_angles_deg\.L4L5: unknown key; allowed: hip, L5_S1.*\(did you mean `L4_L5`\?\)",
+    "stress_exponent_without_stress_power.toml":
+        r'upright\.stress_exponent: applies to criterion = "stress_power" only',
+    "unknown_mode_value.toml": r'scenario\.mode: unknown mode "sideways"; modes available now: "equilibrium", "upright", "inverse"',
     "muscle_no_setting.toml":
         r"muscles\.psoas: no way of setting the muscle is given; allowed: exactly one of "
         r"tension_N .*activation .*resting_length_scale",

@@ -1,0 +1,195 @@
+"""Muscle recruitment at a given posture: least-effort activations, shortfall diagnostics.
+
+The `inverse` and `upright` modes (docs/model.md §12) share this: at joint angles q, the muscle
+lines the scenario does not prescribe ("free" lines) are given the activations that satisfy
+equilibrium at every joint with least effort, 0 ≤ a ≤ 1. Two effort criteria:
+
+* ``"activation_squared"`` (default): Σ aᵢ², the sum of squared activations (Crowninshield RD,
+  Brand RA (1981) J Biomech 14:793-801 discuss the family; Σa² is e.g. the criterion of
+  Anderson FC, Pandy MG (2001) J Biomech 34:153-161 for static optimization).
+* ``"stress_power"``: Σ (Fᵢ / PCSAᵢ)^p with PCSA ∝ F_max (constant specific tension), i.e.
+  Σ (aᵢ f_L,i)^p (Crowninshield & Brand 1981: p = 3).
+
+Free lines act with F = F_max cos α (a f_L(l̃) + f_PE(l̃)) (no stretch response: the activation
+is what the nervous system chooses). Where the muscles cannot satisfy equilibrium, a joint
+carries a **shortfall**: the moment (N·m) that nothing supplied, reported per joint. No hidden
+reserve actuator ever enters the answer: a posture with a shortfall is reported as unsolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .muscles import force_length_active, force_length_passive
+from .names import JOINTS
+from .tone import least_squares_activation
+
+CRITERIA = ("activation_squared", "stress_power")
+#: Weight of a shortfall in the objective the upright optimizer sees ((N·m)⁻²): equilibrium first.
+SHORTFALL_WEIGHT = 1e6
+#: A shortfall below this (N·m) is numerical zero.
+SHORTFALL_TOL_NM = 1e-6
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """An effort criterion: ``name`` in CRITERIA, ``exponent`` p for "stress_power" (2-4)."""
+
+    name: str = "activation_squared"
+    exponent: float = 3.0
+
+    def __post_init__(self):
+        if self.name not in CRITERIA:
+            raise ModelError(f"effort criterion must be one of {', '.join(CRITERIA)}, got {self.name!r}")
+        if not 2.0 <= self.exponent <= 4.0:
+            raise ModelError(f"stress_power exponent must be within 2-4, got {self.exponent}")
+
+
+@dataclass(frozen=True, eq=False)
+class Recruitment:
+    """Least-effort activations at one posture."""
+
+    q: np.ndarray              # (7,) rad
+    activation: np.ndarray     # (M,) all lines (free ones recruited, others as set)
+    free: np.ndarray           # (M,) bool
+    shortfall: np.ndarray      # (7,) N·m the muscles could not supply, per joint
+    effort: float              # value of the criterion over the free lines
+    objective: float           # effort + SHORTFALL_WEIGHT · |shortfall|² (what the optimizer sees)
+
+    @property
+    def feasible(self) -> bool:
+        return bool(np.max(np.abs(self.shortfall)) <= SHORTFALL_TOL_NM)
+
+    def message(self) -> str:
+        if self.feasible:
+            return "muscles hold the posture"
+        j = int(np.argmax(np.abs(self.shortfall)))
+        worst = ", ".join(f"{JOINTS[k]} {self.shortfall[k]:+.3g} N·m" for k in np.argsort(-np.abs(self.shortfall))
+                          if abs(self.shortfall[k]) > SHORTFALL_TOL_NM)
+        return (f"the muscles cannot hold this posture: {JOINTS[j]} falls short by "
+                f"{abs(self.shortfall[j]):.3g} N·m (shortfall per joint, + = extension needed: {worst})")
+
+
+def free_lines(problem) -> np.ndarray:
+    """Lines the optimizer may recruit (M,): every line not set by tension or activation."""
+    fixed = np.zeros(problem.model.n_muscles, bool)
+    from .statics import resolve_settings
+    for i, (_, s) in resolve_settings(problem.model, problem.settings).items():
+        fixed[i] = s.tension_N is not None or s.activation is not None
+    return ~fixed
+
+
+def _line_terms(problem, geo, free):
+    """Unit-activation generalized forces A (7, F) of the free lines and the generalized force
+    r0 (7,) of everything else (gravity, loads, contacts, passive joints, fixed lines at their
+    set tension or activation, passive force of the free lines)."""
+    m = problem.model
+    cos_a = np.cos(m.pennation)
+    fmax = m.max_isometric_force * cos_a
+    lt = (geo.length - problem.lts) / (problem.lopt * cos_a)
+    fl, _ = force_length_active(lt)
+    fpe, _ = force_length_passive(lt)
+    fpe0, _ = force_length_passive((geo.length - problem.lts_default) / (problem.lopt_default * cos_a))
+    passive = np.where(problem.excess_passive, fpe - fpe0, fpe)
+    force = np.where(problem.mode_tension, problem.tension,
+                     np.maximum(fmax * (np.where(free, 0.0, problem.activation) * fl + passive), 0.0))
+    g = problem.generalized_forces(geo.q, geo)
+    r0 = g["gravity"] + g["external"] + g["contact"] + g["passive"] - force @ geo.dLdq
+    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
+    return A, r0, fl[free]
+
+
+def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=None) -> Recruitment:
+    """Least-effort activations of the free lines that hold posture q (7,) in equilibrium.
+
+    Equilibrium is required in the support's free coordinates (Bᵀ R = 0); where it cannot be
+    met the shortfall (N·m per joint, the generalized force still missing) is reported.
+    """
+    free = free_lines(problem) if free is None else np.asarray(free, bool)
+    geo = problem.geometry(np.asarray(q, float))
+    A, r0, fl = _line_terms(problem, geo, free)
+    B = problem.B
+    Ab, bb = B.T @ A, -(B.T @ r0)
+    upper = np.ones(int(free.sum()))
+    x, res = _least_effort(Ab, bb, upper, fl, criterion)
+    p = np.zeros(len(bb))
+    if not res <= SHORTFALL_TOL_NM:
+        # infeasible: the smallest shortfall the muscles leave (bounded least squares), then
+        # the least effort that achieves it
+        from scipy.optimize import lsq_linear
+        best = lsq_linear(Ab, bb, bounds=(0.0, upper), method="bvls", tol=1e-12)
+        p = bb - Ab @ best.x
+        x, res = _least_effort(Ab, bb - p, upper, fl, criterion)
+        if not res <= 1e-6:
+            x = np.clip(best.x, 0.0, 1.0)
+        p = bb - Ab @ x
+    effort = _effort(x, fl, criterion)
+    activation = np.array(problem.activation, float)
+    activation[free] = x
+    short = B @ p
+    short = np.where(np.abs(short) > SHORTFALL_TOL_NM, short, 0.0)
+    return Recruitment(q=np.asarray(q, float), activation=activation, free=free, shortfall=short,
+                       effort=effort, objective=effort + SHORTFALL_WEIGHT * float(short @ short))
+
+
+def _effort(x, fl, criterion: Criterion) -> float:
+    if criterion.name == "activation_squared":
+        return float(x @ x)
+    return float(np.sum(np.maximum(x * fl, 0.0) ** criterion.exponent))
+
+
+def _least_effort(A, b, upper, fl, criterion: Criterion):
+    """Activations minimising the criterion with A x = b, 0 ≤ x ≤ upper; and max|A x − b|."""
+    x, _, res = least_squares_activation(A, b, upper, max_iter=300)
+    if criterion.name == "activation_squared" or not res <= SHORTFALL_TOL_NM:
+        return x, res
+    return _stress_power(A, b, fl, criterion.exponent, x)
+
+
+def holding_problem(problem, recruitment: Recruitment):
+    """The forward `Problem` in which the recruited activations are set and the posture is the
+    set point of the muscles' stretch response: its residual at ``recruitment.q`` is the
+    equilibrium check, its stiffness matrix the stability of the recruited posture
+    (short-range stiffness q F / l_fibre of every active line, docs/model.md §6)."""
+    import dataclasses
+
+    from .muscles import MuscleSetting
+    from .statics import prepare
+    m = problem.model
+    settings = dict(problem.settings)
+    for i in np.flatnonzero(recruitment.free):
+        settings[m.muscle_names[i]] = MuscleSetting(activation=float(min(max(recruitment.activation[i], 0.0), 1.0)))
+    held = prepare(m, support=problem.support, settings=settings, loads=problem.loads,
+                   short_range_stiffness=problem.short_range_stiffness, hip_passive_scale=problem.hip_scale,
+                   tol_Nm=problem.tol_Nm, max_iterations=problem.max_iterations)
+    # lines set by resting_length_scale keep their scaled fibre length (the per-line activation
+    # settings above replace the setting, not the muscle)
+    held = dataclasses.replace(held, lopt=problem.lopt, lts=problem.lts)
+    geo = held.geometry(recruitment.q)
+    lengths = geo.length
+    fiber = np.maximum(lengths - held.lts, 0.2 * held.lopt)
+    a = np.clip(held.activation, 1e-12, 1.0 - 1e-12)
+    gain = np.where(held.mode_tension | (held.activation <= 0), 0.0,
+                    held.short_range_stiffness / (fiber * (1.0 - np.minimum(a, 0.9))))
+    return dataclasses.replace(held, L_ref=lengths, reflex_gain=gain)
+
+
+def _stress_power(A, b, fl, p_exp, x0):
+    """min Σ (a f_L)^p s.t. A a = b, 0 ≤ a ≤ 1 (SLSQP from the Σa² solution x0)."""
+    from scipy.optimize import minimize
+    n = A.shape[1]
+
+    def cost(a):
+        return float(np.sum(np.maximum(a * fl, 0.0) ** p_exp))
+
+    def grad(a):
+        return p_exp * np.maximum(a * fl, 0.0) ** (p_exp - 1) * fl
+
+    res = minimize(cost, x0, jac=grad, method="SLSQP", bounds=[(0.0, 1.0)] * n,
+                   constraints=[{"type": "eq", "fun": lambda a: A @ a - b, "jac": lambda a: A}],
+                   options={"maxiter": 500, "ftol": 1e-16})
+    a = np.clip(res.x, 0.0, 1.0)
+    return a, float(np.max(np.abs(A @ a - b)))

@@ -1,0 +1,155 @@
+"""The `upright` mode: posture and muscle activations solved together (docs/model.md §12).
+
+The scenario prescribes some muscles (a tension, an activation, a shortened resting length)
+and a postural target the person keeps: the trunk inclination of relaxed standing by default,
+or an SVA, or a thorax orientation. The other muscles are recruited by an effort criterion
+(`recruitment`). biomech finds the posture q that minimises the effort needed to hold it,
+
+    min_q  E(q) = min_a { criterion(a) : equilibrium at q, 0 ≤ a ≤ 1 } + ρ‖shortfall(q)‖²
+    subject to  target(q) = value,  q within the physiological ranges,
+
+with SLSQP over q (gradient of the inner optimum by central differences). The answer has no
+hidden reserve actuators: if even the best posture leaves a shortfall, the result says which
+joint falls short by how many N·m and is not converged (exit code 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .inverse import recruited_result
+from .metrics import landmark
+from .recruitment import Criterion, recruit
+
+_DEG = math.pi / 180.0
+TARGETS = ("trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg")
+
+
+@dataclass(frozen=True)
+class UprightTarget:
+    """What the person keeps: exactly one of
+
+    trunk_inclination_deg : T12/L1 → C7 line against the vertical (+ forward); default 0, the
+        relaxed standing value of the calibrated reference posture;
+    sagittal_vertical_axis_mm : C7 plumb line to the posterior-superior corner of S1 (+ anterior);
+    thorax_angle_deg : orientation of the thorax body against its reference orientation
+        (+ counter-clockwise, i.e. leaning back).
+    """
+
+    trunk_inclination_deg: float | None = None
+    sagittal_vertical_axis_mm: float | None = None
+    thorax_angle_deg: float | None = None
+
+    def __post_init__(self):
+        given = [k for k in TARGETS if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ModelError(f"an upright target is one of {', '.join(TARGETS)}; got {given}")
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in TARGETS if getattr(self, k) is not None), "trunk_inclination_deg")
+
+    @property
+    def value(self) -> float:
+        v = getattr(self, self.kind)
+        return 0.0 if v is None else float(v)
+
+
+def target_value(problem, q: np.ndarray, kind: str) -> float:
+    """The target quantity at posture q (deg or mm)."""
+    geo = problem.geometry(q)
+    if kind == "thorax_angle_deg":
+        return (geo.angles[7] - problem.geometry(problem.q_ref).angles[7]) / _DEG
+    c7 = landmark(problem, geo, "C7")
+    if kind == "trunk_inclination_deg":
+        w = c7 - landmark(problem, geo, "T12_L1_centre")
+        return math.degrees(math.atan2(w[0], w[1]))
+    from .metrics import endplates
+    mid, t, _ = endplates(problem, geo)
+    corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
+    return (c7[0] - corner[0]) * 1000.0
+
+
+def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
+                  criterion: Criterion = Criterion(), q0: np.ndarray | None = None):
+    """Posture and activations that keep ``target`` with least effort.
+
+    One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
+    activations a of the free lines, minimising the criterion subject to equilibrium at every
+    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges (SLSQP;
+    ∂/∂a analytic, ∂/∂u by central differences). The activations are then re-derived exactly at
+    the optimal posture (`recruit`), so the reported forces are the least-effort ones there.
+
+    Returns a `inverse.RecruitedResult`.
+    """
+    from scipy.optimize import minimize
+
+    from .recruitment import _line_terms, free_lines
+
+    B, qc = problem.B, problem.q_c
+    n = B.shape[1]
+    free = free_lines(problem)
+    start = problem.q_ref if q0 is None else np.asarray(q0, float)
+    u0 = np.linalg.lstsq(B, start - qc, rcond=None)[0]
+    a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
+    kind, value = target.kind, target.value
+    scale = 1.0 if kind != "sagittal_vertical_axis_mm" else 0.05   # mm -> comparable to degrees
+    p_exp = 2.0 if criterion.name == "activation_squared" else criterion.exponent
+
+    def split(z):
+        return qc + B @ z[:n], z[n:]
+
+    def terms(u):
+        geo = problem.geometry(qc + B @ u)
+        A, r0, fl = _line_terms(problem, geo, free)
+        return B.T @ A, B.T @ r0, fl
+
+    def effort(z):
+        _, a = split(z)
+        if p_exp == 2.0:
+            return float(a @ a), np.concatenate([np.zeros(n), 2 * a])
+        fl = terms(z[:n])[2]
+        sa = np.maximum(a * fl, 0.0)
+        return float(np.sum(sa ** p_exp)), np.concatenate([np.zeros(n), p_exp * sa ** (p_exp - 1) * fl])
+
+    def balance(z):
+        A, r0, _ = terms(z[:n])
+        return r0 + A @ z[n:]
+
+    def balance_jac(z, h=1e-6):
+        A, _, _ = terms(z[:n])
+        Ju = np.column_stack([(balance(z + e) - balance(z - e)) / (2 * h)
+                              for e in np.eye(len(z))[:n] * h])
+        return np.hstack([Ju, A])
+
+    def aim(z):
+        return np.array([scale * (target_value(problem, split(z)[0], kind) - value)])
+
+    def aim_jac(z, h=1e-7):
+        row = np.zeros(len(z))
+        for i in range(n):
+            e = np.zeros(len(z))
+            e[i] = h
+            row[i] = (aim(z + e)[0] - aim(z - e)[0]) / (2 * h)
+        return row[None, :]
+
+    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
+    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
+    bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi))) + [(0.0, 1.0)] * int(free.sum())
+    res = minimize(effort, np.concatenate([u0, a0]), jac=True, method="SLSQP", bounds=bounds,
+                   constraints=[{"type": "eq", "fun": balance, "jac": balance_jac},
+                                {"type": "eq", "fun": aim, "jac": aim_jac}],
+                   options={"maxiter": 300, "ftol": 1e-12})
+    q = split(res.x)[0]
+    rec = recruit(problem, q, criterion=criterion, free=free)
+    miss = abs(aim(res.x)[0]) / scale
+    message = ""
+    if miss > 1e-5:
+        message = f"the postural target was not reached (missed by {miss:.3g})"
+    elif not res.success and not rec.feasible:
+        message = ""                                   # the shortfall message says it all
+    return recruited_result(problem, rec, iterations=int(res.nit), message=message, criterion=criterion)

@@ -1,0 +1,151 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import biomech as bm
+from biomech.inverse import PostureTarget, solve_inverse
+from biomech.names import JOINTS
+from biomech.recruitment import Criterion, _line_terms, free_lines, recruit
+from biomech.upright import UprightTarget, solve_upright, target_value
+
+
+@pytest.fixture(scope="module")
+def model():
+    return bm.build_model()
+
+
+def problem(model, **kw):
+    return bm.prepare(model, **kw)
+
+
+UPRIGHT_CASES = {
+    "relaxed": {},
+    "psoas_400": {"settings": {"psoas": bm.MuscleSetting(tension_N=400)}},
+    "tight_psoas": {"settings": {"psoas": bm.MuscleSetting(resting_length_scale=0.8)}},
+    "anterior_load": {"loads": (bm.Load("L3", (0.15, 0.15), mass_kg=10),)},
+}
+
+
+@pytest.fixture(scope="module")
+def upright_results(model):
+    return {k: solve_upright(problem(model, **kw)) for k, kw in UPRIGHT_CASES.items()}
+
+
+@pytest.mark.parametrize("key", list(UPRIGHT_CASES))
+def test_upright_solution_is_an_equilibrium_that_keeps_the_target(upright_results, key):
+    r = upright_results[key]
+    assert r.success, r.message
+    # recompute the residual on the problem that holds the recruited activations
+    p = r.problem
+    g = p.generalized_forces(r.q)
+    total = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+    assert np.max(np.abs(p.B.T @ total)) < 1e-6
+    assert abs(target_value(p, r.q, "trunk_inclination_deg")) < 1e-5
+    assert np.all(r.recruitment.shortfall == 0)
+    act = r.recruitment.activation
+    assert np.all((act >= -1e-12) & (act <= 1 + 1e-12))
+
+
+@pytest.mark.parametrize("key", list(UPRIGHT_CASES))
+def test_no_feasible_small_posture_change_lowers_the_upright_effort(model, upright_results, key):
+    r = upright_results[key]
+    p = problem(model, **UPRIGHT_CASES[key])
+    best = recruit(p, r.q).objective
+    rng = np.random.default_rng(20261121)
+    for _ in range(12):
+        d = rng.normal(size=7)
+        # project onto the target's level set: remove the component along its gradient
+        grad = np.array([(target_value(p, r.q + e, "trunk_inclination_deg")
+                          - target_value(p, r.q - e, "trunk_inclination_deg")) / 2e-6 for e in np.eye(7) * 1e-6])
+        d -= grad * (grad @ d) / (grad @ grad)
+        for h in (2e-3, -2e-3):
+            q = r.q + h * d / np.linalg.norm(d)
+            # one Newton correction back onto the target
+            q = q - grad * (target_value(p, q, "trunk_inclination_deg")) / (grad @ grad)
+            assert recruit(p, q).objective >= best - 1e-6 * max(1.0, best)
+
+
+@pytest.mark.parametrize("key", list(UPRIGHT_CASES))
+def test_activations_satisfy_the_kkt_conditions_of_the_effort_problem(model, upright_results, key):
+    # min ½Σa² s.t. A a = b, 0 ≤ a ≤ 1  <=>  a = clip(Aᵀλ, 0, 1) for some λ
+    r = upright_results[key]
+    p = problem(model, **UPRIGHT_CASES[key])
+    free = free_lines(p)
+    A, _, _ = _line_terms(p, p.geometry(r.q), free)
+    a = r.recruitment.activation[free]
+    inside = (a > 1e-9) & (a < 1 - 1e-9)
+    lam = np.linalg.lstsq(A[:, inside].T, a[inside], rcond=None)[0]
+    np.testing.assert_allclose(np.clip(A.T @ lam, 0, 1), a, atol=1e-6)
+
+
+@pytest.mark.parametrize("key", list(UPRIGHT_CASES))
+def test_inverse_of_an_upright_posture_gives_the_same_forces(model, upright_results, key):
+    r = upright_results[key]
+    p = problem(model, **UPRIGHT_CASES[key])
+    angles = {j: float(np.degrees(r.q[k])) for k, j in enumerate(JOINTS)}
+    inv = solve_inverse(p, PostureTarget(joint_angles_deg=angles))
+    assert inv.success, inv.message
+    np.testing.assert_allclose(bm.posture_report(inv).muscle_force, bm.posture_report(r).muscle_force,
+                               atol=1e-4, rtol=1e-6)
+
+
+def test_inverse_realises_the_spinopelvic_parameters(model):
+    p = problem(model)
+    r = solve_inverse(p, PostureTarget(pelvic_tilt_deg=10, lumbar_lordosis_deg=66, trunk_inclination_deg=0))
+    assert r.success, r.message
+    m = bm.posture_report(r).metrics
+    assert m["pelvic_tilt_deg"] == pytest.approx(10, abs=1e-8)
+    assert m["lumbar_lordosis_deg"] == pytest.approx(66, abs=1e-8)
+    assert m["trunk_inclination_deg"] == pytest.approx(0, abs=1e-8)
+    ss = solve_inverse(p, PostureTarget(sacral_slope_deg=42, lumbar_lordosis_deg=66, trunk_inclination_deg=0))
+    np.testing.assert_allclose(ss.q, r.q, atol=1e-9)          # PI = 52: SS 42 is PT 10
+
+
+def test_unreachable_posture_reports_the_joint_and_a_positive_shortfall(model):
+    # 3 kN pushing down 10 cm in front of L5: only L5_S1 (and the hip) feel its moment, far more
+    # extension than the L5_S1 extensors can give
+    load = bm.Load("L5", (0.10, 0.11), force_N=(0.0, -3000.0))
+    r = solve_inverse(problem(model, loads=(load,)), PostureTarget())
+    assert not r.success and not r.converged
+    short = r.recruitment.shortfall
+    assert JOINTS[int(np.argmax(np.abs(short)))] == "L5_S1"
+    assert short[JOINTS.index("L5_S1")] > 0                  # extension missing
+    assert "L5_S1 falls short by" in r.message
+    doc = bm.to_dict(r)
+    assert doc["recruitment"]["shortfall_Nm"]["L5_S1"] > 0
+    json.dumps(doc, allow_nan=False)
+
+
+def test_out_of_range_inverse_posture_is_an_input_error(model):
+    with pytest.raises(bm.ModelError, match="T12_L1 at .* outside its physiological range"):
+        solve_inverse(problem(model), PostureTarget(lumbar_lordosis_deg=45, trunk_inclination_deg=0))
+
+
+def test_stress_power_criterion_gives_a_balanced_different_solution(model):
+    p = problem(model)
+    a2 = solve_inverse(p, PostureTarget())
+    p3 = solve_inverse(p, PostureTarget(), criterion=Criterion("stress_power", 3.0))
+    assert a2.success and p3.success
+    assert np.max(np.abs(a2.recruitment.activation - p3.recruitment.activation)) > 1e-3
+
+
+def test_other_upright_targets(model):
+    p = problem(model)
+    r = solve_upright(p, UprightTarget(sagittal_vertical_axis_mm=30.0))
+    assert r.success and abs(target_value(r.problem, r.q, "sagittal_vertical_axis_mm") - 30) < 1e-4
+    r = solve_upright(p, UprightTarget(thorax_angle_deg=-5.0))
+    assert r.success and abs(target_value(r.problem, r.q, "thorax_angle_deg") + 5) < 1e-5
+
+
+def test_upright_shortfall_exits_1_through_the_cli(tmp_path):
+    f = tmp_path / "heavy.toml"
+    f.write_text('[scenario]\nname = "heavy"\ndescription = "Too heavy."\nmode = "inverse"\n'
+                 '[[loads]]\nbody = "L5"\npoint_m = [0.10, 0.11]\nforce_N = [0.0, -3000.0]\n')
+    res = subprocess.run([sys.executable, "-m", "biomech", "run", str(f), "--out", str(tmp_path / "r"),
+                          "--no-plots", "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["status"]["converged"] is False and "L5_S1 falls short" in doc["status"]["message"]
