@@ -1,0 +1,278 @@
+"""Figures (biomech.plotting): what is drawn, and that files are written. Headless (Agg)."""
+
+import dataclasses
+import importlib.util
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+import biomech as bm
+from biomech import plotting
+from biomech.names import JOINTS
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def model():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return bm.build_model()
+
+
+def _solve(model, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return bm.solve_equilibrium(model, **kw)
+
+
+@pytest.fixture(scope="module")
+def psoas300(model):
+    r = _solve(model, support=bm.Support("standing"), settings={"psoas": bm.MuscleSetting(tension_N=300)})
+    assert r.success
+    return bm.posture_report(r)
+
+
+@pytest.fixture(scope="module")
+def neutral(model):
+    r = _solve(model, support=bm.Support("standing"))
+    assert r.success
+    return bm.posture_report(r)
+
+
+@pytest.fixture(scope="module")
+def not_converged(model):
+    # without short-range stiffness the relaxed spine cannot carry the trunk (docs/model.md §6)
+    r = _solve(model, short_range_stiffness=0)
+    assert not r.success
+    return bm.posture_report(r)
+
+
+@pytest.fixture(scope="module")
+def unstable(psoas300):
+    """A converged but unstable posture (the result's status replaced; the geometry is real)."""
+    res = dataclasses.replace(psoas300.result, stable=False,
+                              message="the equilibrium is unstable (constructed for the test)")
+    return bm.posture_report(res)
+
+
+def _texts(out, *keys):
+    return "\n".join(a.get_text() for k in keys for a in out[k] if hasattr(a, "get_text"))
+
+
+def _deg(v):
+    """How the figures round a value: whole units, never "-0"."""
+    return f"{round(float(v)) + 0:.0f}"
+
+
+def _ax():
+    fig = Figure(figsize=(6, 8))
+    return fig, fig.add_subplot()
+
+
+# ------------------------------------------------------------------------------------------
+def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300, label="psoas 300 N")
+    p = psoas300.result.problem
+    geo = psoas300.geometry
+    n_lines = sum(1 for i in range(p.model.n_muscles)
+                  if p.line_ptr[i + 1] - p.line_ptr[i] >= 2 and geo.length[i] > 0)
+    (coll,) = out["muscles"]
+    assert isinstance(coll, LineCollection) and coll in ax.collections
+    assert len(coll.get_paths()) == n_lines
+    # width and colour follow the force: the strongest line is the widest, weakest the thinnest
+    f = np.asarray(psoas300.muscle_force)[coll.muscle_index]
+    lw = np.asarray(coll.get_linewidths())
+    assert lw[np.argmax(f)] == pytest.approx(lw.max())
+    assert lw[np.argmin(f)] == pytest.approx(lw.min())
+    assert lw.max() > lw.min()
+    colours = {to_hex(c) for c in coll.get_colors()}
+    assert len(colours) > 5
+    # each path runs along its muscle line
+    i0 = int(coll.muscle_index[-1])
+    path = coll.get_paths()[-1].vertices
+    np.testing.assert_allclose(path, geo.points[p.line_ptr[i0]:p.line_ptr[i0 + 1]])
+    assert ax.get_title() == "psoas 300 N"
+
+
+def test_plot_posture_colour_bar_and_axis_units(psoas300):
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300)
+    (cb,) = out["colorbar"]
+    assert cb.ax.get_ylabel() == "muscle force (N)"
+    assert cb.mappable.norm.vmax >= float(np.max(psoas300.muscle_force))
+    assert ax.get_xlabel() == "x, anterior (m)"
+    assert ax.get_ylabel() == "y, superior (m)"
+    assert ax.get_aspect() == 1.0
+    assert not out["status"]          # a stable posture gets no red note
+
+
+def test_plot_posture_angle_values_match_the_report(psoas300):
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300)
+    m = psoas300.metrics
+    on_drawing = _texts(out, "angle_texts")
+    box = _texts(out, "values")
+    for abbr, key in (("PI", "pelvic_incidence_deg"), ("SS", "sacral_slope_deg"),
+                      ("PT", "pelvic_tilt_deg"), ("LL", "lumbar_lordosis_deg")):
+        assert f"{abbr} {_deg(m[key])}°" in on_drawing          # next to its construction
+        assert any(line.split()[:2] == [abbr, f"{_deg(m[key])}°"] for line in box.splitlines()), abbr
+    assert f"SVA {_deg(m['sagittal_vertical_axis_mm'])} mm" in on_drawing
+    for abbr, key in (("APT", "anterior_pelvic_tilt_deg"), ("TI", "trunk_inclination_deg")):
+        assert any(line.split()[:2] == [abbr, f"{_deg(m[key])}°"] for line in box.splitlines()), abbr
+    assert len(out["angles"]) >= 10   # plate, horizontal, arcs, S->H, perpendicular, vertical...
+
+
+def test_plot_posture_options(psoas300):
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300, muscles=False, angles=False, colorbar=True)
+    assert not out["muscles"] and not out["angles"] and not out["values"] and not out["colorbar"]
+    assert len(out["bones"]) > 10 and len(out["discs"]) == 6        # L5_S1 ... T12_L1
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300, ghost=True)
+    assert not out["muscles"] and not out["angles"] and not out["colorbar"] and not out["labels"]
+    assert not ax.collections
+    fig, ax = _ax()
+    out = plotting.plot_posture(ax, psoas300, reactions=True, colorbar=False)
+    text = _texts(out, "reactions")
+    for name in ("L4_L5", "L5_S1"):
+        j = JOINTS.index(name)
+        assert f"{name}: {psoas300.compression[j]:.0f} N" in text
+
+
+def test_plot_posture_marks_failed_postures(not_converged, unstable):
+    for rep, word in ((not_converged, "NOT CONVERGED" if not not_converged.result.converged else "UNSTABLE"),
+                      (unstable, "UNSTABLE")):
+        fig, ax = _ax()
+        out = plotting.plot_posture(ax, rep, colorbar=False)
+        (note,) = out["status"]
+        assert word in note.get_text()
+        assert to_hex(note.get_color()) == to_hex(plotting.STYLE["fail"])
+
+
+def test_plot_overlay_legend_and_differences(neutral, psoas300):
+    fig, ax = _ax()
+    out = plotting.plot_overlay(ax, [neutral, psoas300], ["neutral", "psoas 300 N"])
+    (leg,) = out["legend"]
+    labels = [t.get_text() for t in leg.get_texts()]
+    assert len(labels) == 2
+    assert labels[0].startswith("neutral") and "reference" in labels[0]
+    assert labels[1] == "psoas 300 N"
+    (table,) = out["table"]
+    text = table.get_text()
+    d_ll = psoas300.metrics["lumbar_lordosis_deg"] - neutral.metrics["lumbar_lordosis_deg"]
+    assert f"{round(d_ll, 1) + 0.0:+.1f}" in text and "LL" in text and "SVA" in text
+    assert len(out["bones"]) == 2
+    assert "(m)" in ax.get_xlabel() and "(m)" in ax.get_ylabel()
+    with pytest.raises(ValueError):
+        plotting.plot_overlay(ax, [neutral, psoas300], ["only one label"])
+
+
+def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, unstable):
+    values = [0.0, 150.0, 300.0, 450.0]
+    reports = [neutral, None, psoas300, unstable]           # None: a point that could not be solved
+    fig = Figure(figsize=(8, 10))
+    out = plotting.plot_sweep(fig, values, reports, parameter="muscles.psoas.tension_N")
+    axes = out["axes"]
+    assert len(axes) == 4 and len(fig.axes) == 4
+    assert axes[-1].get_xlabel() == "psoas tension (N)"
+    units = [ax.get_ylabel() for ax in axes]
+    assert units[0].endswith("(°)") and units[1].endswith("(°)")
+    assert units[2].endswith("(N)") and units[3].endswith("(N)")
+    # the failed point is a gap (NaN), the others are plotted
+    ll = next(ln for ln in out["lines"] if ln.get_label() == "LL (L1-S1)")
+    y = np.asarray(ll.get_ydata(), float)
+    assert np.isnan(y[1]) and np.all(np.isfinite(y[[0, 2, 3]]))
+    assert y[2] == pytest.approx(psoas300.metrics["lumbar_lordosis_deg"])
+    # marked in every panel, and named in the note
+    assert len(out["failed"]) == 4
+    assert len(out["unstable"]) >= 4
+    for mk in out["failed"] + out["unstable"]:
+        assert mk.get_marker() == "x" and to_hex(mk.get_color()) == to_hex(plotting.STYLE["fail"])
+    note = _texts(out, "notes")
+    assert "not converged" in note and "150" in note
+    assert "unstable" in note and "450" in note
+    # group forces: psoas total equals its setting
+    psoas = next(ln for ln in out["lines"] if ln.get_label() == "psoas")
+    assert np.asarray(psoas.get_ydata(), float)[2] == pytest.approx(300.0)
+
+
+def test_plot_sweep_statuses_override_and_length_check(neutral, psoas300):
+    fig = Figure()
+    out = plotting.plot_sweep(fig, [1, 2], [neutral, psoas300], parameter="subject.body_mass_kg",
+                              statuses=["ok", {"converged": False, "stable": None}])
+    assert out["axes"][-1].get_xlabel() == "body mass (kg)"
+    assert len(out["failed"]) == 4
+    with pytest.raises(ValueError):
+        plotting.plot_sweep(Figure(), [1, 2, 3], [neutral], parameter="x")
+
+
+@pytest.mark.parametrize("key, label", [
+    ("muscles.psoas.tension_N", "psoas tension (N)"),
+    ("muscles.psoas_L1_VB.activation", "psoas L1 VB activation (0-1)"),
+    ("subject.pelvic_incidence_deg", "pelvic incidence (°)"),
+    ("support.thigh_inclination_deg", "thigh inclination (°)"),
+    ("muscles.hamstrings.resting_length_scale", "hamstrings resting length scale (× default)"),
+])
+def test_parameter_label(key, label):
+    assert plotting.parameter_label(key) == label
+
+
+def test_figures_and_files(tmp_path, neutral, psoas300, not_converged):
+    figs = {
+        "posture": plotting.posture_figure(psoas300, title="psoas 300 N"),
+        "overlay": plotting.overlay_figure([neutral, psoas300, not_converged],
+                                           ["neutral", "psoas 300 N", "no SRS"]),
+        "sweep": plotting.sweep_figure([0, 300, 600], [neutral, psoas300, not_converged],
+                                       parameter="muscles.psoas.tension_N"),
+    }
+    for name, fig in figs.items():
+        assert type(fig) is Figure
+        path = plotting.save_figure(fig, tmp_path / f"{name}.png", dpi=80)
+        data = path.read_bytes()
+        assert data[:8] == PNG_SIGNATURE and len(data) > 10_000, name
+    assert figs["posture"]._suptitle.get_text() == "psoas 300 N"
+    plotting.save_figure(figs["posture"], tmp_path / "posture.svg")
+    plotting.save_figure(figs["posture"], tmp_path / "posture.pdf")
+    assert b"<svg" in (tmp_path / "posture.svg").read_bytes()[:2000]
+    assert (tmp_path / "posture.pdf").read_bytes()[:5] == b"%PDF-"
+    # atomic: only the finished files, no temporary ones left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["posture.png", "overlay.png", "sweep.png", "posture.svg", "posture.pdf"])
+    with pytest.raises(ValueError):
+        plotting.save_figure(figs["posture"], tmp_path / "posture.jpg")
+    assert not (tmp_path / "posture.jpg").exists()
+
+
+def test_matplotlib_only_in_plotting_and_never_pyplot():
+    code = ("import sys, biomech, biomech.results, biomech.statics\n"
+            "assert not any(m.startswith('matplotlib') for m in sys.modules), 'biomech imports matplotlib'\n"
+            "import biomech.plotting\n"
+            "assert 'matplotlib.pyplot' not in sys.modules, 'plotting imports pyplot'\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    src = (ROOT / "biomech" / "plotting.py").read_text()
+    assert "plt.show" not in src and ".show(" not in src
+
+
+def test_make_gallery_main(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_gallery", ROOT / "scripts" / "make_gallery.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.__doc__
+    rc = mod.main(["--out", str(tmp_path / "gallery"), "--points", "2", "--dpi", "60"])
+    assert rc == 0
+    for name in ("posture.png", "overlay.png", "sweep.png"):
+        data = (tmp_path / "gallery" / name).read_bytes()
+        assert data[:8] == PNG_SIGNATURE and len(data) > 10_000
+    assert mod.main(["--out", str(tmp_path / "g2"), "--points", "1"]) == 2
