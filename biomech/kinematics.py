@@ -38,30 +38,31 @@ def body_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.
     """
     ang = absolute_angles(rel, root, root_angle)
     c, s = np.cos(ang), np.sin(ang)
-    origin = np.zeros((N_BODIES, 2))
+    jp, jc = np.asarray(joint_in_parent), np.asarray(joint_in_child)
+    # joint j in the world frame seen from body j (its parent) and from body j+1 (its child);
+    # step[j] = origin[j+1] - origin[j]
+    jp_w = _rotate(c[:-1], s[:-1], jp)
+    step = jp_w - _rotate(c[1:], s[1:], jc)
+    origin = np.empty((N_BODIES, 2))
     origin[root] = root_origin
-
-    def rot(k, v):
-        return np.array([c[k] * v[0] - s[k] * v[1], s[k] * v[0] + c[k] * v[1]])
-
-    for k in range(root, N_BODIES - 1):           # upwards from the root
-        origin[k + 1] = origin[k] + rot(k, joint_in_parent[k]) - rot(k + 1, joint_in_child[k])
-    for k in range(root - 1, -1, -1):             # downwards from the root
-        origin[k] = origin[k + 1] + rot(k + 1, joint_in_child[k]) - rot(k, joint_in_parent[k])
-    centres = origin[:-1] + np.einsum("kij,kj->ki", _rotations(c[:-1], s[:-1]), joint_in_parent)
+    origin[root + 1:] = origin[root] + np.cumsum(step[root:], axis=0)               # upwards
+    if root > 0:                                                                    # downwards
+        origin[root - 1::-1] = origin[root] - np.cumsum(step[root - 1::-1], axis=0)
+    centres = origin[:-1] + jp_w
     return ang, origin, centres
 
 
-def _rotations(c, s):
-    return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+def _rotate(c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Vectors v (n, 2) rotated by the angles of cosines c (n,) and sines s (n,)."""
+    out = np.empty((len(c), 2))
+    out[:, 0] = c * v[:, 0] - s * v[:, 1]
+    out[:, 1] = s * v[:, 0] + c * v[:, 1]
+    return out
 
 
 def points_world(angles: np.ndarray, origins: np.ndarray, body: np.ndarray, local: np.ndarray):
     """World positions (n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,)."""
-    c, s = np.cos(angles[body]), np.sin(angles[body])
-    x = origins[body, 0] + c * local[:, 0] - s * local[:, 1]
-    y = origins[body, 1] + s * local[:, 0] + c * local[:, 1]
-    return np.stack([x, y], -1)
+    return origins[body] + _rotate(np.cos(angles)[body], np.sin(angles)[body], np.asarray(local))
 
 
 def angle_sensitivity(root: int) -> np.ndarray:

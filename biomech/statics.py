@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,12 @@ from .passive import hip_passive_moment, intervertebral_moment
 
 _DEG = math.pi / 180.0
 STANDARD_GRAVITY = 9.81  # m/s²
+_LOGIT_CLIP = 60.0        # |logit| beyond which the logistic stretch response is saturated
+_ORIGIN = np.zeros(2)
+_CONTACT_KINK_M = 1e-12   # a penetration this small is zero (rounding of positions ~1e-16 m)
+_BODY_INDEX = np.arange(len(BODIES))
+_DIAG = np.diag_indices(len(JOINTS))
+_ROT270 = np.array([1.0, -1.0])  # (u_y, u_x) * _ROT270 = (u_y, −u_x), ẑ × that = u
 
 #: Compressive (tangent) stiffness of the loaded soft tissue between a bony prominence and a seat
 #: or table, both sides together (N/m). The secant stiffness under one ischial tuberosity is
@@ -205,56 +212,134 @@ class Problem:
     short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS
     tol_Nm: float = 1e-6
     max_iterations: int = 100
+    # Derived from the fields above by __post_init__ (immutable data of the problem, recomputed
+    # by dataclasses.replace; not caches of any call): index and constant arrays of the hot path.
+    _seg_Sa: np.ndarray = field(init=False, repr=False)     # (Sg, 7) S of the body of seg_a
+    _seg_Sb: np.ndarray = field(init=False, repr=False)     # (Sg, 7) S of the body of seg_b
+    _seg_dS: np.ndarray = field(init=False, repr=False)     # (Sg, 7) _seg_Sb − _seg_Sa
+    _seg_dz2: np.ndarray = field(init=False, repr=False)    # (Sg,) squared lateral extent (m²)
+    _seg_inc: np.ndarray = field(init=False, repr=False)    # (8, Sg) [body of a = b] − [body of b = b]
+    _seg_inc_b: np.ndarray = field(init=False, repr=False)  # (8, Sg) [body of b = b]
+    _pt_all_body: np.ndarray = field(init=False, repr=False)   # (P + 8,) path points, then COMs
+    _pt_all_local: np.ndarray = field(init=False, repr=False)  # (P + 8, 2)
+    _weight: np.ndarray = field(init=False, repr=False)     # (8, 2) N, weights acting through the joints
+    _contact: tuple = field(init=False, repr=False)         # bodies, local, normals, offsets, stiffnesses
+    _fmax: np.ndarray = field(init=False, repr=False)       # (M,) F_max cos α
+    _lopt_cos: np.ndarray = field(init=False, repr=False)   # (M,) l_opt cos α
+    _lopt0_cos: np.ndarray = field(init=False, repr=False)  # (M,) default l_opt cos α
+
+    def __post_init__(self):
+        put = object.__setattr__
+        n_seg = np.diff(np.append(self.seg_first, len(self.seg_a)))
+        if len(n_seg) and n_seg.min() < 1:
+            raise ModelError("every muscle line needs at least two path points")
+        ba, bb = self.pt_body[self.seg_a], self.pt_body[self.seg_b]
+        put(self, "_seg_Sa", self.S[ba])
+        put(self, "_seg_Sb", self.S[bb])
+        put(self, "_seg_dS", self.S[bb] - self.S[ba])
+        dz = self.pt_z[self.seg_b] - self.pt_z[self.seg_a]
+        put(self, "_seg_dz2", dz * dz)
+        one_hot = np.arange(len(BODIES))[:, None]
+        put(self, "_seg_inc", (one_hot == ba[None, :]) * 1.0 - (one_hot == bb[None, :]))
+        put(self, "_seg_inc_b", (one_hot == bb[None, :]) * 1.0)
+        put(self, "_pt_all_body", np.concatenate((self.pt_body, _BODY_INDEX)))
+        put(self, "_pt_all_local", np.concatenate((np.reshape(self.pt_local, (-1, 2)), self.com_local)))
+        put(self, "_weight", self.mass[:, None] * self.gravity[None, :] * self.weight_mask[:, None])
+        c = self.contacts
+        put(self, "_contact", (np.array([x[0] for x in c], int),
+                               np.array([x[1] for x in c], float).reshape(-1, 2),
+                               np.array([x[2] for x in c], float).reshape(-1, 2),
+                               np.array([x[3] for x in c], float), np.array([x[4] for x in c], float)))
+        cos_a = np.cos(self.model.pennation)
+        put(self, "_fmax", self.model.max_isometric_force * cos_a)
+        put(self, "_lopt_cos", self.lopt * cos_a)
+        put(self, "_lopt0_cos", self.lopt_default * cos_a)
 
     def geometry(self, q: np.ndarray) -> Geometry:
         """Kinematics and muscle geometry at joint angles q (7,)."""
+        return self._geometry(q)[0]
+
+    def _geometry(self, q: np.ndarray):
+        """`geometry`, and the segment quantities the stiffness reuses: first and second points
+        (Sg, 2), in-plane vectors d (Sg, 2), |d|² (Sg,) and ∂ℓ/∂q (Sg, 7)."""
         m = self.model
         rel = q + m.joint_offset
         ang, org, cen = kin.body_poses(m.joint_in_parent, m.joint_in_child, rel, self.root,
-                                       self.root_angle, np.zeros(2))
+                                       self.root_angle, _ORIGIN)
         shift = -cen[0]
         org = org + shift
         cen = cen + shift
-        pts = kin.points_world(ang, org, self.pt_body, self.pt_local)
-        d = pts[self.seg_b] - pts[self.seg_a]
-        dz = self.pt_z[self.seg_b] - self.pt_z[self.seg_a]
-        seg_len = np.sqrt(np.einsum("ij,ij->i", d, d) + dz * dz)
+        n_pt = len(self.pt_body)
+        both = kin.points_world(ang, org, self._pt_all_body, self._pt_all_local)
+        pts, com = both[:n_pt], both[n_pt:]
+        pa, pb = pts[self.seg_a], pts[self.seg_b]
+        d = pb - pa
+        dxy2 = np.einsum("ij,ij->i", d, d)
+        seg_len = np.sqrt(dxy2 + self._seg_dz2)
         u = d / seg_len[:, None]
-        # dℓ/dq_j = S[b_b, j] (r_b × u) − S[b_a, j] (r_a × u), r = P − c_j
-        ra = pts[self.seg_a][:, None, :] - cen[None, :, :]
-        rb = pts[self.seg_b][:, None, :] - cen[None, :, :]
-        cross_a = ra[..., 0] * u[:, None, 1] - ra[..., 1] * u[:, None, 0]
-        cross_b = rb[..., 0] * u[:, None, 1] - rb[..., 1] * u[:, None, 0]
-        dseg = self.S[self.pt_body[self.seg_b]] * cross_b - self.S[self.pt_body[self.seg_a]] * cross_a
-        n_lines = len(self.line_ptr) - 1
-        length = np.bincount(self.seg_line, seg_len, minlength=n_lines)
-        dLdq = np.zeros((n_lines, 7))
-        np.add.at(dLdq, self.seg_line, dseg)
-        com = kin.points_world(ang, org, np.arange(8), self.com_local)
-        return Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
-                        segment_dir=u, length=length, dLdq=dLdq, com=com, shift=shift)
+        dseg = self._along(pa, pb, u[:, ::-1] * _ROT270, cen)         # ∂ℓ/∂q = u · ∂d/∂q
+        length = np.bincount(self.seg_line, seg_len, minlength=len(self.line_ptr) - 1)
+        dLdq = np.add.reduceat(dseg, self.seg_first, axis=0)
+        geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
+                       segment_dir=u, length=length, dLdq=dLdq, com=com, shift=shift)
+        return geo, (pa, pb, d, dxy2, dseg)
+
+    def _segments(self, geo: Geometry):
+        """The segment quantities of `_geometry`, recomputed from a geometry."""
+        pa, pb = geo.points[self.seg_a], geo.points[self.seg_b]
+        d = pb - pa
+        g = self._along(pa, pb, geo.segment_dir[:, ::-1] * _ROT270, geo.centres)
+        return pa, pb, d, np.einsum("ij,ij->i", d, d), g
+
+    def _along(self, pa, pb, f, cen):
+        """(Sg, 7) e · ∂d/∂q_j for the segment vectors d = pb − pa, where e = ẑ × f (Sg, 2).
+
+        A point p on body b moves by ∂p/∂q_j = S[b, j] ẑ × (p − c_j), and (ẑ × f) · (ẑ × r) = f · r,
+        so e · ∂d/∂q_j = S[b_b, j] (p_b − c_j) · f − S[b_a, j] (p_a − c_j) · f. With f = (u_y, −u_x),
+        e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j.
+        """
+        return (self._seg_Sb * np.einsum("ij,ij->i", pb, f)[:, None]
+                - self._seg_Sa * np.einsum("ij,ij->i", pa, f)[:, None] - self._seg_dS * (f @ cen.T))
 
     # ---------------------------------------------------------------------------------------
     def muscle_forces(self, length: np.ndarray) -> np.ndarray:
         """Tension (M,) of every line at musculotendon lengths ``length`` (N, >= 0)."""
-        cos_a = np.cos(self.model.pennation)
-        fmax = self.model.max_isometric_force * cos_a
-        lt = (length - self.lts) / (self.lopt * cos_a)
-        fl, _ = force_length_active(lt)
-        fpe, _ = force_length_passive(lt)
-        lt0 = (length - self.lts_default) / (self.lopt_default * cos_a)
-        fpe0, _ = force_length_passive(lt0)
+        return self._tension(length)[0]
+
+    def _tension(self, length: np.ndarray, slope: bool = False):
+        """Tension (M,) at musculotendon lengths, and (if ``slope``) dT/dL (M,) (N/m; else None).
+
+        T = F_max cos α [a_eff(L) f_L(l̃) + f_PE(l̃)] clipped at 0, l̃ = (L − l_ts)/(l_opt cos α)
+        (docs/model.md §6); a line in tension mode has a fixed tension and no stiffness.
+        """
+        lt = (length - self.lts) / self._lopt_cos
+        fl, dfl = force_length_active(lt)
+        fpe, dfpe = force_length_passive(lt)
+        lt0 = (length - self.lts_default) / self._lopt0_cos
+        fpe0, dfpe0 = force_length_passive(lt0)
         passive = np.where(self.excess_passive, fpe - fpe0, fpe)
-        hill = fmax * (self.effective_activation(length) * fl + passive)
-        return np.where(self.mode_tension, self.tension, np.maximum(hill, 0.0))
+        x = self.logit_activation + self.reflex_gain * (length - self.L_ref)
+        a = self._logistic(x)
+        hill = self._fmax * (a * fl + passive)
+        tension = np.where(self.mode_tension, self.tension, np.maximum(hill, 0.0))
+        if not slope:
+            return tension, None
+        # d/dL of a_eff (zero where the logit is clipped), of f_L, f_PE and of the default f_PE
+        da = np.where(np.abs(x) < _LOGIT_CLIP, a * (1.0 - a) * self.reflex_gain, 0.0)
+        dpassive = dfpe / self._lopt_cos - np.where(self.excess_passive, dfpe0 / self._lopt0_cos, 0.0)
+        dhill = self._fmax * (da * fl + a * dfl / self._lopt_cos + dpassive)
+        return tension, np.where(self.mode_tension | (hill <= 0.0), 0.0, dhill)
+
+    @staticmethod
+    def _logistic(x):
+        return 1.0 / (1.0 + np.exp(-np.clip(x, -_LOGIT_CLIP, _LOGIT_CLIP)))
 
     def effective_activation(self, length: np.ndarray) -> np.ndarray:
         """Activation (M,) after the stretch response about the reference length (docs/model.md §6):
         a_eff = σ(logit a + g (L − L_ref)), g = q / (l_fibre,ref (1 − a)), so that at L_ref the
         stiffness of the active force is q F / l_fibre (short-range stiffness) and a_eff stays
         within 0-1 for any stretch."""
-        x = np.clip(self.logit_activation + self.reflex_gain * (length - self.L_ref), -60.0, 60.0)
-        return 1.0 / (1.0 + np.exp(-x))
+        return self._logistic(self.logit_activation + self.reflex_gain * (length - self.L_ref))
 
     def _point_moments(self, geo: Geometry, body: np.ndarray, point: np.ndarray, force: np.ndarray):
         """Generalized forces (7,) of world forces (n, 2) at world points (n, 2) on bodies (n,)."""
@@ -264,33 +349,46 @@ class Problem:
 
     def contact_forces(self, geo: Geometry):
         """World points (n, 2), bodies (n,) and forces (n, 2) of the support contacts."""
-        if not self.contacts:
-            return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2))
-        bodies = np.array([c[0] for c in self.contacts])
-        local = np.array([c[1] for c in self.contacts])
+        return self._contact_state(geo)[:3]
+
+    def _contact_state(self, geo: Geometry):
+        """Bodies, world points, forces and penetrations (m) of the support contacts."""
+        bodies, local, normal, offset, k = self._contact
+        if not len(bodies):
+            return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
         pts = kin.points_world(geo.angles, geo.origins, bodies, local)
-        forces = []
-        for (b, _, n, offset, k), p in zip(self.contacts, pts):
-            pen = offset - float(np.dot(p - geo.shift, n))   # penetration into the support
-            forces.append(k * max(pen, 0.0) * np.asarray(n))
-        return bodies, pts, np.array(forces)
+        pen = offset - np.einsum("ij,ij->i", pts - geo.shift, normal)   # penetration into the support
+        return bodies, pts, (k * np.maximum(pen, 0.0))[:, None] * normal, pen
 
     def load_forces(self, geo: Geometry):
         pts = kin.points_world(geo.angles, geo.origins, self.load_body, self.load_local)
         return pts, self.load_force
 
+    def _sources(self, q: np.ndarray, geo: Geometry, slope: bool):
+        """Generalized forces by source (gravity, external, contact, passive, muscle: (7,) each)
+        and what their derivatives need: tensions, dT/dL (if ``slope``), passive slopes, the
+        loads (points, forces) and the contact state (or None)."""
+        tau_g = self._point_moments(geo, _BODY_INDEX, geo.com, self._weight)
+        loads = contact = None
+        if len(self.load_force):
+            loads = self.load_forces(geo)
+            tau_e = self._point_moments(geo, self.load_body, *loads)
+        else:
+            tau_e = np.zeros(7)
+        if self.contacts:
+            contact = self._contact_state(geo)
+            tau_c = self._point_moments(geo, *contact[:3])
+        else:
+            tau_c = np.zeros(7)
+        tau_p, k_p = self.passive_moments(q)
+        tension, dtension = self._tension(geo.length, slope)
+        tau_m = -tension @ geo.dLdq
+        return (tau_g, tau_e, tau_c, tau_p, tau_m), tension, dtension, k_p, loads, contact
+
     def generalized_forces(self, q: np.ndarray, geo: Geometry | None = None) -> dict:
         """Generalized forces (7,) by source at q: gravity, external, contact, passive, muscle."""
         geo = geo if geo is not None else self.geometry(q)
-        w = self.mass[:, None] * self.gravity[None, :] * self.weight_mask[:, None]
-        tau_g = self._point_moments(geo, np.arange(8), geo.com, w)
-        lp, lf = self.load_forces(geo)
-        tau_e = self._point_moments(geo, self.load_body, lp, lf) if len(lf) else np.zeros(7)
-        cb, cp, cf = self.contact_forces(geo)
-        tau_c = self._point_moments(geo, cb, cp, cf) if len(cf) else np.zeros(7)
-        tau_p = self.passive_moments(q)[0]
-        forces = self.muscle_forces(geo.length)
-        tau_m = -forces @ geo.dLdq
+        (tau_g, tau_e, tau_c, tau_p, tau_m), forces, *_ = self._sources(q, geo, False)
         return {"gravity": tau_g, "external": tau_e, "contact": tau_c, "passive": tau_p,
                 "muscle": tau_m, "muscle_forces": forces, "geometry": geo}
 
@@ -302,14 +400,100 @@ class Problem:
 
     def residual(self, q: np.ndarray) -> np.ndarray:
         """Sum of all generalized forces (7,), N·m. Zero at equilibrium."""
-        g = self.generalized_forces(q)
-        return g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+        (tau_g, tau_e, tau_c, tau_p, tau_m), *_ = self._sources(q, self.geometry(q), False)
+        return tau_g + tau_e + tau_c + tau_p + tau_m
+
+    def jacobian(self, q: np.ndarray, geo: Geometry | None = None) -> np.ndarray:
+        """The exact ∂R/∂q (7, 7) of the total generalized force R (docs/model.md §4, §8).
+
+        * Point forces (weights, loads, contacts, and the forces each muscle segment exerts at
+          its two ends): Q_j = F · ∂p/∂q_j, ∂p/∂q_j = S[b, j] ẑ × (p − c_j), so at constant F
+          ∂Q_j/∂q_k = F · ∂²p/∂q_j∂q_k with
+          ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[j, k] (c_j − c_k)),
+          summed per body (`_point_force_stiffness`);
+        * contact forces change with the penetration: −k v vᵀ, v_j = S[b, j] ((p − c_j) × n)_z
+          (−k/2 v vᵀ at zero penetration, the mean of the one-sided slopes);
+        * passive joint moments: their slopes on the diagonal;
+        * muscles, τ = −Σ T_i ∂L_i/∂q: −Σ (dT_i/dL_i) ∂L_i/∂q ∂L_i/∂qᵀ − Σ T_i ∂²L_i/∂q²; for a
+          segment of in-plane vector d and 3D length ℓ, u = d/ℓ,
+          ∂²ℓ = (∂d·∂d − (u·∂d)(u·∂d))/ℓ + u·∂²d = (h hᵀ + (dz²/|d|²) g gᵀ)/ℓ + u·∂²d with
+          g = ∂ℓ/∂q, h = n·∂d (n the in-plane unit normal of d); the u·∂²d part is the
+          point-force term of the forces ±T u at the two ends.
+
+        All forces derive from a potential, so the result is symmetric (to rounding).
+        """
+        if geo is None:
+            geo, seg = self._geometry(q)
+        else:
+            seg = self._segments(geo)
+        _, tension, dtension, k_p, loads, contact = self._sources(q, geo, True)
+        return self._stiffness(geo, seg, tension, dtension, k_p, loads, contact)
+
+    def _stiffness(self, geo, seg, tension, dtension, k_p, loads, contact) -> np.ndarray:
+        """∂R/∂q (7, 7) from a geometry, its segment quantities (`_geometry`) and what `_sources`
+        returned there (see `jacobian`)."""
+        S, cen = self.S, geo.centres
+        pa, pb, d, dxy2, g = seg
+        ell, u = geo.segment_length, geo.segment_dir
+        # muscles: change of tension
+        J = -(geo.dLdq.T * dtension) @ geo.dLdq
+        # muscles: change of direction of the segments, Σ T/ℓ (h hᵀ + dz²/|d|² g gᵀ) with
+        # h = n · ∂d = (ẑ × d) · ∂d / |d| and g = ∂ℓ/∂q
+        w = tension[self.seg_line]
+        w_ld = w / (ell * np.maximum(dxy2, 1e-24))
+        h = self._along(pa, pb, d, cen)                               # |d| h (e = ẑ × d)
+        J -= (h.T * w_ld) @ h
+        J -= (g.T * (w_ld * self._seg_dz2)) @ g
+        # point forces at constant force, per body: sum of forces Fb (8, 2) and of p·F, Mb (8,).
+        # A segment pulls its first point by +T u and its second by −T u
+        wu = w[:, None] * u
+        Fb = self._seg_inc @ wu + self._weight
+        Mb = (self._seg_inc @ np.einsum("ij,ij->i", pa, wu) - self._seg_inc_b @ (w * dxy2 / ell)
+              + np.einsum("ij,ij->i", geo.com, self._weight))
+        if loads is not None:
+            lp, lf = loads
+            Fb += np.stack([np.bincount(self.load_body, lf[:, 0], 8), np.bincount(self.load_body, lf[:, 1], 8)], -1)
+            Mb += np.bincount(self.load_body, np.einsum("ij,ij->i", lp, lf), 8)
+        if contact is not None:
+            cb, cp, cf, pen = contact
+            Fb += np.stack([np.bincount(cb, cf[:, 0], 8), np.bincount(cb, cf[:, 1], 8)], -1)
+            Mb += np.bincount(cb, np.einsum("ij,ij->i", cp, cf), 8)
+            normal, k = self._contact[2], self._contact[4]
+            v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
+                         - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
+            # at zero penetration (to rounding: a contact support's reference posture) the slope
+            # of k max(pen, 0) is the mean of its one-sided values, k/2, as a central difference
+            # gives; a Newton step from there then does not overshoot into the support
+            side = np.where(np.abs(pen) <= _CONTACT_KINK_M, 0.5, np.where(pen > 0.0, 1.0, 0.0))
+            J -= (v.T * (k * side)) @ v
+        J += _point_force_stiffness(S, cen, Fb, Mb)
+        J[_DIAG] += k_p
+        return J
+
+    def _reduced_state(self, u: np.ndarray):
+        """Bᵀ R at u (n,), a function that returns ∂(Bᵀ R)/∂u (n, n) at u from the same
+        evaluation of the geometry (the solver needs the Jacobian only at accepted steps), and
+        the geometry at u."""
+        q = self.q_c + self.B @ u
+        geo, seg = self._geometry(q)
+        (tau_g, tau_e, tau_c, tau_p, tau_m), tension, dtension, k_p, loads, contact = \
+            self._sources(q, geo, True)
+        R = tau_g + tau_e + tau_c + tau_p + tau_m
+
+        def jacobian():
+            return self.B.T @ self._stiffness(geo, seg, tension, dtension, k_p, loads, contact) @ self.B
+        return self.B.T @ R, jacobian, geo
 
     def reduced_residual(self, u: np.ndarray) -> np.ndarray:
         return self.B.T @ self.residual(self.q_c + self.B @ u)
 
-    def reduced_jacobian(self, u: np.ndarray, h: float = 1e-6) -> np.ndarray:
-        """∂(Bᵀ R)/∂u by central differences of the analytic generalized forces (n, n)."""
+    def reduced_jacobian(self, u: np.ndarray) -> np.ndarray:
+        """∂(Bᵀ R)/∂u = Bᵀ (∂R/∂q) B (n, n), analytic (`jacobian`)."""
+        return self.B.T @ self.jacobian(self.q_c + self.B @ u) @ self.B
+
+    def reduced_jacobian_fd(self, u: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        """∂(Bᵀ R)/∂u by central differences of the generalized forces (n, n): the check of
+        `reduced_jacobian` (2n evaluations of the generalized forces)."""
         n = len(u)
         J = np.empty((n, n))
         for i in range(n):
@@ -317,6 +501,19 @@ class Problem:
             e[i] = h
             J[:, i] = (self.reduced_residual(u + e) - self.reduced_residual(u - e)) / (2 * h)
         return J
+
+
+def _point_force_stiffness(S: np.ndarray, cen: np.ndarray, Fb: np.ndarray, Mb: np.ndarray) -> np.ndarray:
+    """Σ_n F_n · ∂²p_n/∂q∂q (7, 7) of constant world forces, given per body b the sum of the
+    forces Fb (8, 2) and of p·F, Mb (8,); joint centres cen (7, 2).
+
+    ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[j, k] (c_j − c_k)), hence
+    K = −Sᵀ diag(Mb) S + Sᵀ (S ∘ (Fb cᵀ)) + S[:7] ∘ (G_j · c_j − G_j · c_k), G = Sᵀ Fb.
+    """
+    G = S.T @ Fb
+    K = S.T @ (S * (Fb @ cen.T - Mb[:, None]))
+    K += S[:-1] * (np.einsum("ij,ij->i", G, cen)[:, None] - G @ cen.T)
+    return K
 
 
 # -------------------------------------------------------------------------------------------
@@ -391,31 +588,23 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     knee_pt = m.knee_in_femur
     hip_flex_gait = -q_ref[0]
     knee_gait = -knee_rad                              # gait2392 knee_angle: negative = flexion
-    keep, body, local, ptr = [], [], [], [0]
-    for i in range(m.n_muscles):
-        for p in range(m.line_ptr[i], m.line_ptr[i + 1]):
-            kind, lo, hi = m.pt_condition[p]
-            if kind == 1 and not lo <= hip_flex_gait <= hi:
-                continue
-            if kind == 2 and not lo <= knee_gait <= hi:
-                continue
-            keep.append(p)
-            if m.pt_body[p] == -1:
-                body.append(0)
-                local.append(knee_pt + tib_rot @ m.pt_local[p])
-            else:
-                body.append(m.pt_body[p])
-                local.append(m.pt_local[p])
-        ptr.append(len(keep))
-    keep = np.array(keep)
-    ptr = np.array(ptr)
-    seg_a, seg_b, seg_line, seg_first = [], [], [], []
-    for i in range(m.n_muscles):
-        seg_first.append(len(seg_a))
-        for p in range(ptr[i], ptr[i + 1] - 1):
-            seg_a.append(p)
-            seg_b.append(p + 1)
-            seg_line.append(i)
+    kind, lo, hi = np.asarray(m.pt_condition, float).T
+    hip_ok = (lo <= hip_flex_gait) & (hip_flex_gait <= hi)
+    knee_ok = (lo <= knee_gait) & (knee_gait <= hi)
+    keep = np.flatnonzero(~(((kind == 1) & ~hip_ok) | ((kind == 2) & ~knee_ok)))
+    body = np.array(m.pt_body)[keep]
+    local = np.array(m.pt_local, float)[keep]
+    tibia = body == -1
+    body[tibia] = 0
+    local[tibia] = knee_pt + local[tibia] @ tib_rot.T
+    line_ptr = np.asarray(m.line_ptr)
+    pt_line = np.repeat(np.arange(m.n_muscles), np.diff(line_ptr))[keep]
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(pt_line, minlength=m.n_muscles))))
+    # segments join consecutive points of a line; line i has ptr[i+1] - ptr[i] - 1 of them
+    seg_a = np.flatnonzero(pt_line[:-1] == pt_line[1:])
+    seg_b = seg_a + 1
+    seg_line = pt_line[seg_a]
+    seg_first = ptr[:-1] - np.arange(m.n_muscles)
 
     # masses: the femur body carries both shanks and feet (knee angle)
     mass = np.array(m.mass, float)
@@ -454,10 +643,9 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     n = m.n_muscles
     base = dict(model=m, support=support, settings=settings, loads=tuple(loads), root=root,
                 root_angle=root_angle, S=kin.angle_sensitivity(root), gravity=gravity,
-                weight_mask=weight_mask, mass=mass, com_local=com_local, pt_body=np.array(body),
-                pt_local=np.array(local), pt_z=np.array(m.pt_z)[keep], line_ptr=ptr,
-                seg_a=np.array(seg_a), seg_b=np.array(seg_b), seg_line=np.array(seg_line),
-                seg_first=np.array(seg_first), knee_rad=knee_rad, iv_coeffs=iv,
+                weight_mask=weight_mask, mass=mass, com_local=com_local, pt_body=body,
+                pt_local=local, pt_z=np.array(m.pt_z)[keep], line_ptr=ptr,
+                seg_a=seg_a, seg_b=seg_b, seg_line=seg_line, seg_first=seg_first, knee_rad=knee_rad, iv_coeffs=iv,
                 hip_scale=float(hip_passive_scale), q_ref=q_ref, B=B, q_c=q_c, q_low=q_low,
                 q_high=q_high, contacts=(), load_body=np.zeros(0, int), load_local=np.zeros((0, 2)),
                 load_force=np.zeros((0, 2)), mode_tension=np.zeros(n, bool), tension=np.zeros(n),
@@ -504,12 +692,14 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     lopt = np.array(m.optimal_fiber_length)
     lts = np.array(m.tendon_slack_length)
     fmax = np.array(m.max_isometric_force)
+    group_fmax: dict = {}                              # summed F_max of a group, per group
     for i, (name, s) in resolve_settings(m, settings).items():
         if s.tension_N is not None:
             mode_tension[i] = True
             if name in MUSCLE_GROUPS:
-                idx = m.group_lines(name)
-                tension[i] = s.tension_N * fmax[i] / fmax[idx].sum()
+                if name not in group_fmax:
+                    group_fmax[name] = fmax[m.group_lines(name)].sum()
+                tension[i] = s.tension_N * fmax[i] / group_fmax[name]
             else:
                 tension[i] = s.tension_N
             act[i] = 0.0
@@ -578,10 +768,11 @@ def _range_violation(problem: Problem, q: np.ndarray) -> str | None:
             f"({q[j] / _DEG:+.1f}°, range {problem.q_low[j] / _DEG:+.1f}° to {problem.q_high[j] / _DEG:+.1f}°)")
 
 
-def _fallen(problem: Problem, q: np.ndarray) -> str | None:
-    """A message if the trunk leans beyond MAX_TRUNK_INCLINATION_DEG, else None."""
+def _fallen(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> str | None:
+    """A message if the trunk leans beyond MAX_TRUNK_INCLINATION_DEG, else None (``geo``: the
+    geometry at q, if already computed)."""
     from .metrics import landmark
-    geo = problem.geometry(q)
+    geo = geo if geo is not None else problem.geometry(q)
     w = landmark(problem, geo, "C7") - landmark(problem, geo, "T12_L1_centre")
     incl = math.degrees(math.atan2(w[0], w[1]))
     if abs(incl) <= MAX_TRUNK_INCLINATION_DEG:
@@ -591,7 +782,18 @@ def _fallen(problem: Problem, q: np.ndarray) -> str | None:
             f"within {MAX_TRUNK_INCLINATION_DEG:.0f}° of the vertical")
 
 
-def _descend(problem: Problem, u: np.ndarray):
+class _Descent(NamedTuple):
+    u: np.ndarray
+    R: np.ndarray
+    norm: float                 # max |R|
+    iterations: int
+    converged: bool
+    collapse: str | None        # message if the iteration left the physiological range
+    jacobian: object            # () -> ∂(Bᵀ R)/∂u at u
+    geometry: Geometry          # at u
+
+
+def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     """Levenberg-shifted Newton iteration on the generalized forces, accepting only steps that
     lower the total potential energy (all forces derive from one, docs/model.md §8).
 
@@ -601,18 +803,19 @@ def _descend(problem: Problem, u: np.ndarray):
     lower it is halved. The iteration therefore moves downhill and converges to a stable
     equilibrium where one exists, and away from saddles.
 
-    Returns u, R, max|R|, iterations, converged, collapse message (or None).
+    The Jacobian comes with each evaluation of the residual (`Problem._reduced_state`) and is
+    computed only at the accepted points.
     """
     B = problem.B
-    R = problem.reduced_residual(u)
+    R, jac, geo = problem._reduced_state(u)
     norm = float(np.max(np.abs(R)))
     n = len(u)
     for it in range(problem.max_iterations + 1):
         if norm < problem.tol_Nm:
-            return u, R, norm, it, True, None
+            return _Descent(u, R, norm, it, True, None, jac, geo)
         if it == problem.max_iterations:
             break
-        K = -problem.reduced_jacobian(u)
+        K = -jac()
         Ks = 0.5 * (K + K.T)
         lam_min = float(np.linalg.eigvalsh(Ks)[0])
         scale = max(1.0, float(np.max(np.abs(np.diag(Ks)))))
@@ -623,7 +826,7 @@ def _descend(problem: Problem, u: np.ndarray):
             step = float(np.max(np.abs(du)))
             if step > 0.1:                                  # at most ~6° per iteration
                 du *= 0.1 / step
-            R_new = problem.reduced_residual(u + du)
+            R_new, jac_new, geo_new = problem._reduced_state(u + du)
             work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
             n_new = float(np.max(np.abs(R_new)))
             if work > 0.0 or n_new < min(norm, 10 * problem.tol_Nm):
@@ -632,11 +835,11 @@ def _descend(problem: Problem, u: np.ndarray):
             mu = 2.0 * mu + 1e-2 * scale
         if not accepted:
             break
-        u, R, norm = u + du, R_new, n_new
+        u, R, norm, jac, geo = u + du, R_new, n_new, jac_new, geo_new
         q = problem.q_c + B @ u
         if np.any(q < problem.q_low - 0.35) or np.any(q > problem.q_high + 0.35):
-            return u, R, norm, it + 1, False, _range_violation(problem, q)
-    return u, R, norm, it, norm < problem.tol_Nm, None
+            return _Descent(u, R, norm, it + 1, False, _range_violation(problem, q), jac, geo)
+    return _Descent(u, R, norm, it, norm < problem.tol_Nm, None, jac, geo)
 
 
 def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = None,
@@ -664,19 +867,22 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
         raise ModelError(f"q0 must be 7 finite joint angles (rad), got {q0!r}")
     B = problem.B
     u = np.linalg.lstsq(B, q_start - problem.q_c, rcond=None)[0]
-    u, R, norm, it, converged, collapse = _descend(problem, u)
+    d = _descend(problem, u)
+    u, R, norm, it, converged, collapse, geo = d.u, d.R, d.norm, d.iterations, d.converged, d.collapse, d.geometry
+    K = None                                  # stiffness matrix at u, once converged
     if converged and collapse is None:
         # an equilibrium that is not a minimum (e.g. the start was a saddle): step off along the
         # unstable mode, both ways, and descend again; keep a stable answer if one is found
-        K = -problem.reduced_jacobian(u)
+        K = -d.jacobian()
         w, v = np.linalg.eigh(0.5 * (K + K.T))
         if w[0] <= 1e-9 * max(1.0, abs(w[-1])):
             for sign in (1.0, -1.0):
                 alt = _descend(problem, u + sign * SADDLE_STEP_RAD * v[:, 0])
-                if alt[4] and alt[5] is None:
-                    K2 = -problem.reduced_jacobian(alt[0])
+                if alt.converged and alt.collapse is None:
+                    K2 = -alt.jacobian()
                     if np.linalg.eigvalsh(0.5 * (K2 + K2.T))[0] > 0:
-                        u, R, norm, it, converged, collapse = alt[0], alt[1], alt[2], it + alt[3], True, None
+                        u, R, norm, it, converged, collapse = alt.u, alt.R, alt.norm, it + alt.iterations, True, None
+                        K, geo = K2, alt.geometry
                         break
     q = problem.q_c + B @ u
     eig = np.full(B.shape[1], np.nan)
@@ -684,9 +890,8 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
     if collapse is None:
         collapse = _range_violation(problem, q)
     if collapse is None and converged and problem.support.kind != "lying":
-        collapse = _fallen(problem, q)
+        collapse = _fallen(problem, q, geo)
     if converged and collapse is None:
-        K = -problem.reduced_jacobian(u)
         eig = np.linalg.eigvalsh(0.5 * (K + K.T))
         stable = bool(eig[0] > 1e-9 * max(1.0, abs(eig[-1])))
         if stable:

@@ -1,0 +1,243 @@
+"""Benchmark of biomech's speed on the current machine.
+
+What it measures (wall-clock time, `time.perf_counter`), each after a warm-up run, as the median
+and the interquartile range (IQR) over repeated runs:
+
+* ``solve_standing``: one forward equilibrium solve of the default subject standing
+  (`solve_equilibrium(model, support=Support("standing"))`, i.e. `prepare` + the solve), from the
+  support's reference posture;
+* ``solve_psoas300``: the same with both psoas at a fixed tension of 300 N;
+* ``solve_psoas300_prepared``: the psoas solve alone, on an already prepared `Problem`;
+* ``sweep_psoas_101``: a 101-point psoas tension sweep 0-800 N, each point prepared and solved,
+  warm-started from the previous point's solution (``q0``), as `biomech run` does;
+* ``baseline_hybr_psoas300``: a naive baseline on the same prepared problem, from the same start:
+  `scipy.optimize.root(problem.reduced_residual, method="hybr")` with its own finite-difference
+  Jacobian; the table prints how many times faster biomech's solver is;
+* ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
+* ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
+* ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
+  (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure).
+
+Targets (the speed issue): forward solve <= 2 ms, 101-point sweep <= 0.3 s, import <= 0.3 s,
+run with figure <= 2.5 s.
+
+    python scripts/bench.py                 # table
+    python scripts/bench.py --json          # one JSON document on stdout
+    python scripts/bench.py --repeat 100    # more repetitions (slow measurements use N/5)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
+MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
+                "baseline_hybr_psoas300", "import", "build_model", "run_with_figure")
+#: seconds; measurements without a target are informative
+TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
+           "import": 0.3, "run_with_figure": 2.5}
+#: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
+SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model"}
+
+
+def _stats(samples: list[float]) -> dict:
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive") if len(samples) > 1 else samples * 3
+    return {"median_s": statistics.median(samples), "iqr_s": q3 - q1, "min_s": min(samples),
+            "n": len(samples)}
+
+
+def _timeit(fn, repeat: int) -> dict:
+    fn()                                               # warm-up
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return _stats(samples)
+
+
+def _subprocess_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def _time_import(repeat: int) -> dict:
+    code = ("import time; t0 = time.perf_counter(); import biomech; "
+            "print(time.perf_counter() - t0)")
+    env = _subprocess_env()
+    samples = []
+    for k in range(repeat + 1):                        # the first run is the warm-up
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True)
+        if k:
+            samples.append(float(out.stdout.strip()))
+    return _stats(samples)
+
+
+def _time_run(repeat: int) -> dict:
+    env = _subprocess_env()
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="biomech-bench-") as tmp:
+        for k in range(repeat + 1):                    # the first run is the warm-up
+            out = Path(tmp) / f"run{k}"
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "biomech", "run", str(SCENARIO),
+                                   "--out", str(out)], capture_output=True, text=True, env=env)
+            dt = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise RuntimeError(f"biomech run failed (exit {proc.returncode}): {proc.stderr.strip()}")
+            if not list(out.rglob("*.png")):
+                raise RuntimeError("biomech run wrote no figure")
+            if k:
+                samples.append(dt)
+    return _stats(samples)
+
+
+def measure(repeat: int, skip=()) -> dict:
+    """Run every measurement not in ``skip``; returns {name: stats} plus the baseline check."""
+    import biomech as bm
+    from scipy.optimize import root
+
+    slow = max(2, repeat // 5)
+    subject = bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=52)
+    model = bm.build_model(subject)
+    standing = bm.Support("standing")
+    psoas = {"psoas": bm.MuscleSetting(tension_N=300)}
+    problem = bm.prepare(model, support=standing, settings=psoas)
+    out: dict = {}
+
+    def want(name):
+        return name not in skip
+
+    if want("solve_standing"):
+        out["solve_standing"] = _timeit(lambda: bm.solve_equilibrium(model, support=standing), repeat)
+    if want("solve_psoas300"):
+        out["solve_psoas300"] = _timeit(
+            lambda: bm.solve_equilibrium(model, support=standing, settings=psoas), repeat)
+    ours = bm.solve_equilibrium(problem=problem)
+    if want("solve_psoas300_prepared"):
+        out["solve_psoas300_prepared"] = _timeit(lambda: bm.solve_equilibrium(problem=problem), repeat)
+
+    tensions = np.linspace(0.0, 800.0, 101)
+
+    def sweep():
+        q_prev, n_ok = None, 0
+        for t in tensions:
+            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
+            r = bm.solve_equilibrium(problem=p, q0=q_prev)
+            if q_prev is not None and not r.success:
+                r = bm.solve_equilibrium(problem=p)     # continuation failed: from the reference
+            if r.success:
+                q_prev, n_ok = r.q, n_ok + 1
+        return n_ok
+
+    if want("sweep_psoas_101"):
+        out["sweep_psoas_101"] = _timeit(sweep, slow)
+        out["sweep_psoas_101"]["solved"] = sweep()
+
+    u0 = np.linalg.lstsq(problem.B, problem.q_ref - problem.q_c, rcond=None)[0]
+
+    def baseline():
+        return root(problem.reduced_residual, u0, method="hybr", options={"xtol": 1e-12})
+
+    if want("baseline_hybr_psoas300"):
+        out["baseline_hybr_psoas300"] = _timeit(baseline, repeat)
+        sol = baseline()
+        q_base = problem.q_c + problem.B @ sol.x
+        out["baseline_hybr_psoas300"].update(
+            evaluations=int(sol.nfev), max_residual_Nm=float(np.max(np.abs(problem.reduced_residual(sol.x)))),
+            max_difference_from_biomech_rad=float(np.max(np.abs(q_base - ours.q))))
+        if "solve_psoas300_prepared" in out:
+            out["baseline_hybr_psoas300"]["speedup"] = (
+                out["baseline_hybr_psoas300"]["median_s"] / out["solve_psoas300_prepared"]["median_s"])
+    if want("import"):
+        out["import"] = _time_import(slow)
+    if want("build_model"):
+        out["build_model"] = _timeit(lambda: bm.build_model(subject), slow)
+    if want("run_with_figure"):
+        out["run_with_figure"] = _time_run(slow)
+    for name, st in out.items():
+        if name in TARGETS:
+            st["target_s"] = TARGETS[name]
+            st["meets_target"] = bool(st["median_s"] <= TARGETS[name])
+    out["_solver"] = {"iterations_psoas300": ours.iterations, "converged": ours.converged,
+                      "max_residual_Nm": ours.max_residual_Nm}
+    return out
+
+
+def _fmt(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:8.1f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:8.2f} ms"
+    return f"{seconds:8.3f} s "
+
+
+def table(results: dict) -> str:
+    lines = [f"{'measurement':<26}{'median':>12}{'IQR':>12}{'n':>5}{'target':>13}  ok"]
+    for name in MEASUREMENTS:
+        if name not in results:
+            continue
+        st = results[name]
+        target = _fmt(st["target_s"]) if "target_s" in st else ""
+        ok = ("yes" if st["meets_target"] else "NO") if "meets_target" in st else ""
+        lines.append(f"{name:<26}{_fmt(st['median_s']):>12}{_fmt(st['iqr_s']):>12}{st['n']:>5}"
+                     f"{target:>13}  {ok}")
+    b = results.get("baseline_hybr_psoas300")
+    if b:
+        lines.append(f"\nnaive baseline (scipy root 'hybr', finite-difference Jacobian, "
+                     f"{b['evaluations']} residual evaluations, max |R| {b['max_residual_Nm']:.1e} N·m, "
+                     f"{b['max_difference_from_biomech_rad']:.1e} rad from biomech's answer)")
+        if "speedup" in b:
+            lines.append(f"biomech's solver is {b['speedup']:.1f}× faster than the baseline")
+    s = results.get("sweep_psoas_101")
+    if s:
+        lines.append(f"sweep: {s['solved']}/101 points solved")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=50, metavar="N",
+                    help="repetitions of each fast measurement (default 50; the slow ones: "
+                         "max(2, N // 5))")
+    ap.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    ap.add_argument("--skip", default="", metavar="NAME[,NAME]",
+                    help=f"measurements to leave out: {', '.join(MEASUREMENTS)}")
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be >= 1")
+    skip = {s for s in args.skip.split(",") if s}
+    unknown = skip - set(MEASUREMENTS)
+    if unknown:
+        ap.error(f"--skip: unknown measurement(s) {', '.join(sorted(unknown))}")
+    results = measure(args.repeat, skip)
+    if args.json:
+        import biomech
+        doc = {"machine": {"python": platform.python_version(), "numpy": np.__version__,
+                           "platform": platform.platform(), "cpus": os.cpu_count(),
+                           "biomech": biomech.__version__},
+               "repeat": args.repeat, "results": results}
+        print(json.dumps(doc, indent=1))
+    else:
+        print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
