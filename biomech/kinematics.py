@@ -62,7 +62,8 @@ def _rotate(c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def points_world(angles: np.ndarray, origins: np.ndarray, body: np.ndarray, local: np.ndarray):
     """World positions (n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,)."""
-    return origins[body] + _rotate(np.cos(angles)[body], np.sin(angles)[body], np.asarray(local))
+    return origins.take(body, 0) + _rotate(np.cos(angles).take(body), np.sin(angles).take(body),
+                                           np.asarray(local))
 
 
 def angle_sensitivity(root: int) -> np.ndarray:

@@ -214,9 +214,9 @@ class Problem:
     max_iterations: int = 100
     # Derived from the fields above by __post_init__ (immutable data of the problem, recomputed
     # by dataclasses.replace; not caches of any call): index and constant arrays of the hot path.
-    _seg_Sa: np.ndarray = field(init=False, repr=False)     # (Sg, 7) S of the body of seg_a
-    _seg_Sb: np.ndarray = field(init=False, repr=False)     # (Sg, 7) S of the body of seg_b
-    _seg_dS: np.ndarray = field(init=False, repr=False)     # (Sg, 7) _seg_Sb − _seg_Sa
+    _seg_Sa: np.ndarray = field(init=False, repr=False)     # (7, Sg) S of the body of seg_a, transposed
+    _seg_Sb: np.ndarray = field(init=False, repr=False)     # (7, Sg) S of the body of seg_b, transposed
+    _seg_dS: np.ndarray = field(init=False, repr=False)     # (7, Sg) _seg_Sb − _seg_Sa
     _seg_dz2: np.ndarray = field(init=False, repr=False)    # (Sg,) squared lateral extent (m²)
     _seg_inc: np.ndarray = field(init=False, repr=False)    # (8, Sg) [body of a = b] − [body of b = b]
     _seg_inc_b: np.ndarray = field(init=False, repr=False)  # (8, Sg) [body of b = b]
@@ -234,9 +234,9 @@ class Problem:
         if len(n_seg) and n_seg.min() < 1:
             raise ModelError("every muscle line needs at least two path points")
         ba, bb = self.pt_body[self.seg_a], self.pt_body[self.seg_b]
-        put(self, "_seg_Sa", self.S[ba])
-        put(self, "_seg_Sb", self.S[bb])
-        put(self, "_seg_dS", self.S[bb] - self.S[ba])
+        put(self, "_seg_Sa", np.ascontiguousarray(self.S[ba].T))
+        put(self, "_seg_Sb", np.ascontiguousarray(self.S[bb].T))
+        put(self, "_seg_dS", self._seg_Sb - self._seg_Sa)
         dz = self.pt_z[self.seg_b] - self.pt_z[self.seg_a]
         put(self, "_seg_dz2", dz * dz)
         one_hot = np.arange(len(BODIES))[:, None]
@@ -261,7 +261,7 @@ class Problem:
 
     def _geometry(self, q: np.ndarray):
         """`geometry`, and the segment quantities the stiffness reuses: first and second points
-        (Sg, 2), in-plane vectors d (Sg, 2), |d|² (Sg,) and ∂ℓ/∂q (Sg, 7)."""
+        (Sg, 2), in-plane vectors d (Sg, 2), |d|² (Sg,) and ∂ℓ/∂q (7, Sg)."""
         m = self.model
         rel = q + m.joint_offset
         ang, org, cen = kin.body_poses(m.joint_in_parent, m.joint_in_child, rel, self.root,
@@ -272,34 +272,34 @@ class Problem:
         n_pt = len(self.pt_body)
         both = kin.points_world(ang, org, self._pt_all_body, self._pt_all_local)
         pts, com = both[:n_pt], both[n_pt:]
-        pa, pb = pts[self.seg_a], pts[self.seg_b]
+        pa, pb = pts.take(self.seg_a, 0), pts.take(self.seg_b, 0)
         d = pb - pa
         dxy2 = np.einsum("ij,ij->i", d, d)
         seg_len = np.sqrt(dxy2 + self._seg_dz2)
         u = d / seg_len[:, None]
-        dseg = self._along(pa, pb, u[:, ::-1] * _ROT270, cen)         # ∂ℓ/∂q = u · ∂d/∂q
+        dseg = self._along(pa, pb, u[:, ::-1] * _ROT270, cen)         # (7, Sg) ∂ℓ/∂q = u · ∂d/∂q
         length = np.bincount(self.seg_line, seg_len, minlength=len(self.line_ptr) - 1)
-        dLdq = np.add.reduceat(dseg, self.seg_first, axis=0)
+        dLdq = np.add.reduceat(dseg, self.seg_first, axis=1).T
         geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
                        segment_dir=u, length=length, dLdq=dLdq, com=com, shift=shift)
         return geo, (pa, pb, d, dxy2, dseg)
 
     def _segments(self, geo: Geometry):
         """The segment quantities of `_geometry`, recomputed from a geometry."""
-        pa, pb = geo.points[self.seg_a], geo.points[self.seg_b]
+        pa, pb = geo.points.take(self.seg_a, 0), geo.points.take(self.seg_b, 0)
         d = pb - pa
         g = self._along(pa, pb, geo.segment_dir[:, ::-1] * _ROT270, geo.centres)
         return pa, pb, d, np.einsum("ij,ij->i", d, d), g
 
     def _along(self, pa, pb, f, cen):
-        """(Sg, 7) e · ∂d/∂q_j for the segment vectors d = pb − pa, where e = ẑ × f (Sg, 2).
+        """(7, Sg) e · ∂d/∂q_j for the segment vectors d = pb − pa, where e = ẑ × f (Sg, 2).
 
         A point p on body b moves by ∂p/∂q_j = S[b, j] ẑ × (p − c_j), and (ẑ × f) · (ẑ × r) = f · r,
         so e · ∂d/∂q_j = S[b_b, j] (p_b − c_j) · f − S[b_a, j] (p_a − c_j) · f. With f = (u_y, −u_x),
         e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j.
         """
-        return (self._seg_Sb * np.einsum("ij,ij->i", pb, f)[:, None]
-                - self._seg_Sa * np.einsum("ij,ij->i", pa, f)[:, None] - self._seg_dS * (f @ cen.T))
+        return (self._seg_Sb * (pb[:, 0] * f[:, 0] + pb[:, 1] * f[:, 1])
+                - self._seg_Sa * (pa[:, 0] * f[:, 0] + pa[:, 1] * f[:, 1]) - self._seg_dS * (cen @ f.T))
 
     # ---------------------------------------------------------------------------------------
     def muscle_forces(self, length: np.ndarray) -> np.ndarray:
@@ -439,16 +439,16 @@ class Problem:
         J = -(geo.dLdq.T * dtension) @ geo.dLdq
         # muscles: change of direction of the segments, Σ T/ℓ (h hᵀ + dz²/|d|² g gᵀ) with
         # h = n · ∂d = (ẑ × d) · ∂d / |d| and g = ∂ℓ/∂q
-        w = tension[self.seg_line]
+        w = tension.take(self.seg_line)
         w_ld = w / (ell * np.maximum(dxy2, 1e-24))
-        h = self._along(pa, pb, d, cen)                               # |d| h (e = ẑ × d)
-        J -= (h.T * w_ld) @ h
-        J -= (g.T * (w_ld * self._seg_dz2)) @ g
+        h = self._along(pa, pb, d, cen)                               # (7, Sg) |d| h (e = ẑ × d)
+        J -= (h * w_ld) @ h.T
+        J -= (g * (w_ld * self._seg_dz2)) @ g.T
         # point forces at constant force, per body: sum of forces Fb (8, 2) and of p·F, Mb (8,).
         # A segment pulls its first point by +T u and its second by −T u
         wu = w[:, None] * u
         Fb = self._seg_inc @ wu + self._weight
-        Mb = (self._seg_inc @ np.einsum("ij,ij->i", pa, wu) - self._seg_inc_b @ (w * dxy2 / ell)
+        Mb = (self._seg_inc @ (pa[:, 0] * wu[:, 0] + pa[:, 1] * wu[:, 1]) - self._seg_inc_b @ (w * dxy2 / ell)
               + np.einsum("ij,ij->i", geo.com, self._weight))
         if loads is not None:
             lp, lf = loads
@@ -630,7 +630,6 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
         q_c = np.zeros(7)
 
     # physiological ranges
-    from .passive import DEFAULT_ROM_DEG
     q_low = np.empty(7)
     q_high = np.empty(7)
     q_low[0], q_high[0] = -130 * _DEG, 30 * _DEG
@@ -868,7 +867,7 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
     B = problem.B
     u = np.linalg.lstsq(B, q_start - problem.q_c, rcond=None)[0]
     d = _descend(problem, u)
-    u, R, norm, it, converged, collapse, geo = d.u, d.R, d.norm, d.iterations, d.converged, d.collapse, d.geometry
+    u, norm, it, converged, collapse, geo = d.u, d.norm, d.iterations, d.converged, d.collapse, d.geometry
     K = None                                  # stiffness matrix at u, once converged
     if converged and collapse is None:
         # an equilibrium that is not a minimum (e.g. the start was a saddle): step off along the
@@ -881,7 +880,7 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
                 if alt.converged and alt.collapse is None:
                     K2 = -alt.jacobian()
                     if np.linalg.eigvalsh(0.5 * (K2 + K2.T))[0] > 0:
-                        u, R, norm, it, converged, collapse = alt.u, alt.R, alt.norm, it + alt.iterations, True, None
+                        u, norm, it, converged, collapse = alt.u, alt.norm, it + alt.iterations, True, None
                         K, geo = K2, alt.geometry
                         break
     q = problem.q_c + B @ u
