@@ -36,20 +36,38 @@ def body_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.
     The root body's frame has angle ``root_angle`` and origin ``root_origin``; joint j is at
     ``joint_in_parent[j]`` in body j and ``joint_in_child[j]`` in body j+1.
     """
+    ang, _, origin, centres = chain_poses(as_complex(joint_in_parent), as_complex(joint_in_child),
+                                          rel, root, root_angle, complex(root_origin[0], root_origin[1]))
+    return ang, as_real(origin), as_real(centres)
+
+
+def chain_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.ndarray,
+                root: int, root_angle: float, root_origin: complex = 0j):
+    """`body_poses` with the plane as complex numbers (x + iy): joint positions (7,) complex in
+    their bodies in, angles (8,), rotations e^{i angle} (8,), origins (8,) and joint centres (7,)
+    out. A body-frame point l of body b is at ``origin[b] + rotation[b] * l``."""
     ang = absolute_angles(rel, root, root_angle)
-    c, s = np.cos(ang), np.sin(ang)
-    jp, jc = np.asarray(joint_in_parent), np.asarray(joint_in_child)
-    # joint j in the world frame seen from body j (its parent) and from body j+1 (its child);
-    # step[j] = origin[j+1] - origin[j]
-    jp_w = _rotate(c[:-1], s[:-1], jp)
-    step = jp_w - _rotate(c[1:], s[1:], jc)
-    origin = np.empty((N_BODIES, 2))
+    z = np.exp(1j * ang)
+    jp_w = z[:-1] * joint_in_parent
+    step = jp_w - z[1:] * joint_in_child             # origin[j+1] - origin[j]
+    origin = np.empty(N_BODIES, complex)
     origin[root] = root_origin
-    origin[root + 1:] = origin[root] + np.cumsum(step[root:], axis=0)               # upwards
-    if root > 0:                                                                    # downwards
-        origin[root - 1::-1] = origin[root] - np.cumsum(step[root - 1::-1], axis=0)
-    centres = origin[:-1] + jp_w
-    return ang, origin, centres
+    origin[root + 1:] = root_origin + np.cumsum(step[root:])                 # upwards
+    if root > 0:                                                            # downwards
+        origin[root - 1::-1] = root_origin - np.cumsum(step[root - 1::-1])
+    return ang, z, origin, origin[:-1] + jp_w
+
+
+def as_complex(v) -> np.ndarray:
+    """Points (..., 2) as complex numbers (...)."""
+    v = np.asarray(v, float)
+    return v[..., 0] + 1j * v[..., 1]
+
+
+def as_real(zc: np.ndarray) -> np.ndarray:
+    """Complex points (...) as (..., 2) (a view when the array is contiguous)."""
+    zc = np.ascontiguousarray(zc, complex)
+    return zc.view(np.float64).reshape(zc.shape + (2,))
 
 
 def _rotate(c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -30,7 +30,6 @@ from .passive import hip_passive_moment, intervertebral_moment
 _DEG = math.pi / 180.0
 STANDARD_GRAVITY = 9.81  # m/s²
 _LOGIT_CLIP = 60.0        # |logit| beyond which the logistic stretch response is saturated
-_ORIGIN = np.zeros(2)
 _CONTACT_KINK_M = 1e-12   # a penetration this small is zero (rounding of positions ~1e-16 m)
 _BODY_INDEX = np.arange(len(BODIES))
 _DIAG = np.diag_indices(len(JOINTS))
@@ -221,29 +220,38 @@ class Problem:
     _seg_inc: np.ndarray = field(init=False, repr=False)    # (8, Sg) [body of a = b] − [body of b = b]
     _seg_inc_b: np.ndarray = field(init=False, repr=False)  # (8, Sg) [body of b = b]
     _pt_all_body: np.ndarray = field(init=False, repr=False)   # (P + 8,) path points, then COMs
-    _pt_all_local: np.ndarray = field(init=False, repr=False)  # (P + 8, 2)
+    _pt_all_local: np.ndarray = field(init=False, repr=False)  # (P + 8,) complex x + iy
+    _joint_c: tuple = field(init=False, repr=False)            # joint positions in parent, child (complex)
     _weight: np.ndarray = field(init=False, repr=False)     # (8, 2) N, weights acting through the joints
     _contact: tuple = field(init=False, repr=False)         # bodies, local, normals, offsets, stiffnesses
     _fmax: np.ndarray = field(init=False, repr=False)       # (M,) F_max cos α
     _lopt_cos: np.ndarray = field(init=False, repr=False)   # (M,) l_opt cos α
     _lopt0_cos: np.ndarray = field(init=False, repr=False)  # (M,) default l_opt cos α
+    _excess: np.ndarray = field(init=False, repr=False)     # lines with excess_passive
+    _fpe_line: np.ndarray = field(init=False, repr=False)   # (M + E,) every line, then _excess
+    _fpe_lts: np.ndarray = field(init=False, repr=False)    # (M + E,) l_ts, then the default l_ts
+    _fpe_lopt_cos: np.ndarray = field(init=False, repr=False)  # (M + E,) the same for l_opt cos α
 
     def __post_init__(self):
         put = object.__setattr__
-        n_seg = np.diff(np.append(self.seg_first, len(self.seg_a)))
-        if len(n_seg) and n_seg.min() < 1:
-            raise ModelError("every muscle line needs at least two path points")
         ba, bb = self.pt_body[self.seg_a], self.pt_body[self.seg_b]
-        put(self, "_seg_Sa", np.ascontiguousarray(self.S[ba].T))
-        put(self, "_seg_Sb", np.ascontiguousarray(self.S[bb].T))
+        put(self, "_seg_Sa", self.S.T.take(ba, 1))
+        put(self, "_seg_Sb", self.S.T.take(bb, 1))
         put(self, "_seg_dS", self._seg_Sb - self._seg_Sa)
         dz = self.pt_z[self.seg_b] - self.pt_z[self.seg_a]
         put(self, "_seg_dz2", dz * dz)
-        one_hot = np.arange(len(BODIES))[:, None]
-        put(self, "_seg_inc", (one_hot == ba[None, :]) * 1.0 - (one_hot == bb[None, :]))
-        put(self, "_seg_inc_b", (one_hot == bb[None, :]) * 1.0)
+        seg = np.arange(len(ba))
+        inc_b = np.zeros((len(BODIES), len(ba)))
+        inc_b[bb, seg] = 1.0
+        inc = -inc_b
+        inc[ba, seg] += 1.0
+        put(self, "_seg_inc", inc)
+        put(self, "_seg_inc_b", inc_b)
         put(self, "_pt_all_body", np.concatenate((self.pt_body, _BODY_INDEX)))
-        put(self, "_pt_all_local", np.concatenate((np.reshape(self.pt_local, (-1, 2)), self.com_local)))
+        put(self, "_pt_all_local", kin.as_complex(np.concatenate((np.reshape(self.pt_local, (-1, 2)),
+                                                                  self.com_local))))
+        put(self, "_joint_c", (kin.as_complex(self.model.joint_in_parent),
+                               kin.as_complex(self.model.joint_in_child)))
         put(self, "_weight", self.mass[:, None] * self.gravity[None, :] * self.weight_mask[:, None])
         c = self.contacts
         put(self, "_contact", (np.array([x[0] for x in c], int),
@@ -254,6 +262,11 @@ class Problem:
         put(self, "_fmax", self.model.max_isometric_force * cos_a)
         put(self, "_lopt_cos", self.lopt * cos_a)
         put(self, "_lopt0_cos", self.lopt_default * cos_a)
+        excess = np.flatnonzero(self.excess_passive)
+        put(self, "_excess", excess)
+        put(self, "_fpe_line", np.concatenate((np.arange(len(self.lts)), excess)))
+        put(self, "_fpe_lts", np.concatenate((self.lts, self.lts_default[excess])))
+        put(self, "_fpe_lopt_cos", np.concatenate((self._lopt_cos, self._lopt0_cos[excess])))
 
     def geometry(self, q: np.ndarray) -> Geometry:
         """Kinematics and muscle geometry at joint angles q (7,)."""
@@ -263,14 +276,14 @@ class Problem:
         """`geometry`, and the segment quantities the stiffness reuses: first and second points
         (Sg, 2), in-plane vectors d (Sg, 2), |d|² (Sg,) and ∂ℓ/∂q (7, Sg)."""
         m = self.model
-        rel = q + m.joint_offset
-        ang, org, cen = kin.body_poses(m.joint_in_parent, m.joint_in_child, rel, self.root,
-                                       self.root_angle, _ORIGIN)
-        shift = -cen[0]
-        org = org + shift
-        cen = cen + shift
+        ang, rot, org_c, cen_c = kin.chain_poses(*self._joint_c, q + m.joint_offset, self.root,
+                                                 self.root_angle)
+        shift = -cen_c[0]                                 # the hip centre to the origin
+        org_c = org_c + shift
+        org, cen = kin.as_real(org_c), kin.as_real(cen_c + shift)
+        body = self._pt_all_body
+        both = kin.as_real(org_c.take(body) + rot.take(body) * self._pt_all_local)
         n_pt = len(self.pt_body)
-        both = kin.points_world(ang, org, self._pt_all_body, self._pt_all_local)
         pts, com = both[:n_pt], both[n_pt:]
         pa, pb = pts.take(self.seg_a, 0), pts.take(self.seg_b, 0)
         d = pb - pa
@@ -281,7 +294,8 @@ class Problem:
         length = np.bincount(self.seg_line, seg_len, minlength=len(self.line_ptr) - 1)
         dLdq = np.add.reduceat(dseg, self.seg_first, axis=1).T
         geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
-                       segment_dir=u, length=length, dLdq=dLdq, com=com, shift=shift)
+                       segment_dir=u, length=length, dLdq=dLdq, com=com,
+                       shift=np.array([shift.real, shift.imag]))
         return geo, (pa, pb, d, dxy2, dseg)
 
     def _segments(self, geo: Geometry):
@@ -304,7 +318,7 @@ class Problem:
     # ---------------------------------------------------------------------------------------
     def muscle_forces(self, length: np.ndarray) -> np.ndarray:
         """Tension (M,) of every line at musculotendon lengths ``length`` (N, >= 0)."""
-        return self._tension(length)[0]
+        return self._tension(np.asarray(length, float))[0]
 
     def _tension(self, length: np.ndarray, slope: bool = False):
         """Tension (M,) at musculotendon lengths, and (if ``slope``) dT/dL (M,) (N/m; else None).
@@ -312,12 +326,15 @@ class Problem:
         T = F_max cos α [a_eff(L) f_L(l̃) + f_PE(l̃)] clipped at 0, l̃ = (L − l_ts)/(l_opt cos α)
         (docs/model.md §6); a line in tension mode has a fixed tension and no stiffness.
         """
-        lt = (length - self.lts) / self._lopt_cos
+        n = len(length)
+        # l̃ of every line, then of the default muscle of the lines that count only the excess
+        # passive force (one evaluation of f_PE for both)
+        lt_all = (length.take(self._fpe_line) - self._fpe_lts) / self._fpe_lopt_cos
+        lt = lt_all[:n]
         fl, dfl = force_length_active(lt)
-        fpe, dfpe = force_length_passive(lt)
-        lt0 = (length - self.lts_default) / self._lopt0_cos
-        fpe0, dfpe0 = force_length_passive(lt0)
-        passive = np.where(self.excess_passive, fpe - fpe0, fpe)
+        fpe_all, dfpe_all = force_length_passive(lt_all)
+        passive = fpe_all[:n].copy()
+        passive[self._excess] -= fpe_all[n:]
         x = self.logit_activation + self.reflex_gain * (length - self.L_ref)
         a = self._logistic(x)
         hill = self._fmax * (a * fl + passive)
@@ -326,13 +343,15 @@ class Problem:
             return tension, None
         # d/dL of a_eff (zero where the logit is clipped), of f_L, f_PE and of the default f_PE
         da = np.where(np.abs(x) < _LOGIT_CLIP, a * (1.0 - a) * self.reflex_gain, 0.0)
-        dpassive = dfpe / self._lopt_cos - np.where(self.excess_passive, dfpe0 / self._lopt0_cos, 0.0)
+        dfpe_dL = dfpe_all / self._fpe_lopt_cos
+        dpassive = dfpe_dL[:n].copy()
+        dpassive[self._excess] -= dfpe_dL[n:]
         dhill = self._fmax * (da * fl + a * dfl / self._lopt_cos + dpassive)
         return tension, np.where(self.mode_tension | (hill <= 0.0), 0.0, dhill)
 
     @staticmethod
     def _logistic(x):
-        return 1.0 / (1.0 + np.exp(-np.clip(x, -_LOGIT_CLIP, _LOGIT_CLIP)))
+        return 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -_LOGIT_CLIP), _LOGIT_CLIP)))
 
     def effective_activation(self, length: np.ndarray) -> np.ndarray:
         """Activation (M,) after the stretch response about the reference length (docs/model.md §6):
@@ -605,6 +624,8 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     seg_b = seg_a + 1
     seg_line = pt_line[seg_a]
     seg_first = ptr[:-1] - np.arange(m.n_muscles)
+    if np.any(np.diff(ptr) < 2):                       # np.add.reduceat needs a segment per line
+        raise ModelError("every muscle line needs at least two path points")
 
     # masses: the femur body carries both shanks and feet (knee angle)
     mass = np.array(m.mass, float)
@@ -788,7 +809,7 @@ class _Descent(NamedTuple):
     iterations: int
     converged: bool
     collapse: str | None        # message if the iteration left the physiological range
-    jacobian: object            # () -> ∂(Bᵀ R)/∂u at u
+    jacobian: Callable[[], np.ndarray]   # () -> ∂(Bᵀ R)/∂u at u
     geometry: Geometry          # at u
 
 
@@ -807,8 +828,8 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     """
     B = problem.B
     R, jac, geo = problem._reduced_state(u)
-    norm = float(np.max(np.abs(R)))
-    n = len(u)
+    norm = float(np.abs(R).max())
+    eye = np.eye(len(u))
     for it in range(problem.max_iterations + 1):
         if norm < problem.tol_Nm:
             return _Descent(u, R, norm, it, True, None, jac, geo)
@@ -817,17 +838,17 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
         K = -jac()
         Ks = 0.5 * (K + K.T)
         lam_min = float(np.linalg.eigvalsh(Ks)[0])
-        scale = max(1.0, float(np.max(np.abs(np.diag(Ks)))))
+        scale = max(1.0, float(np.abs(np.diag(Ks)).max()))
         mu = 0.0 if lam_min > 1e-8 * scale else -lam_min + 1e-3 * scale
         accepted = False
         for _ in range(40):
-            du = np.linalg.solve(Ks + mu * np.eye(n), R)
-            step = float(np.max(np.abs(du)))
+            du = np.linalg.solve(Ks + mu * eye if mu else Ks, R)
+            step = float(np.abs(du).max())
             if step > 0.1:                                  # at most ~6° per iteration
                 du *= 0.1 / step
             R_new, jac_new, geo_new = problem._reduced_state(u + du)
             work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
-            n_new = float(np.max(np.abs(R_new)))
+            n_new = float(np.abs(R_new).max())
             if work > 0.0 or n_new < min(norm, 10 * problem.tol_Nm):
                 accepted = True
                 break

@@ -1,34 +1,179 @@
+# The analytic stiffness (docs/model.md §8, "Speed"): Problem.jacobian / reduced_jacobian is the
+# exact ∂R/∂q of the generalized forces. Checked against central differences of the residual,
+# for symmetry (all forces derive from a potential), and by solving with both: the solver's
+# answers must not change when it switches from finite differences to the analytic Jacobian.
+# Also a quick run of the benchmark script.
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import biomech as bm
+from biomech.statics import Problem
 
-CASES = {
-    "standing": {},
-    "psoas_300": {"settings": {"psoas": bm.MuscleSetting(tension_N=300)}},
-    "sitting": {"support": bm.Support("sitting")},
-    "lying_lifted": {"support": bm.Support("lying", legs="lifted"),
-                     "settings": {"psoas": bm.MuscleSetting(tension_N=800)}},
-    "lying_supported": {"support": bm.Support("lying")},
-    "load": {"loads": (bm.Load("L3", (0.15, 0.15), mass_kg=10),)},
-    "settings": {"settings": {"psoas": bm.MuscleSetting(resting_length_scale=0.85),
-                              "iliacus": bm.MuscleSetting(activation=0.3)}},
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 20261121
+DEG = math.pi / 180.0
+RTOL, ATOL = 1e-5, 1e-6          # analytic vs central differences (N·m/rad)
+SYM_RTOL = 1e-6                  # symmetry, relative to the largest entry
+Q_TOL = 1e-8                     # rad: solver answers with the analytic vs the FD Jacobian
+
+_S, _M = bm.Support, bm.MuscleSetting
+PROBLEMS = {
+    "standing": dict(support=_S("standing")),
+    "standing_psoas300": dict(support=_S("standing"), settings={"psoas": _M(tension_N=300)}),
+    "sitting": dict(support=_S("sitting")),
+    "lying_legs_lifted": dict(support=_S("lying", legs="lifted"),
+                              settings={"psoas": _M(tension_N=200), "iliacus": _M(tension_N=200)}),
+    "lying_legs_supported": dict(support=_S("lying", legs="supported")),
+    "load_on_L3": dict(support=_S("standing"), loads=(bm.Load("L3", (0.15, 0.14), mass_kg=10),)),
+    "psoas_activation_0.3": dict(support=_S("standing"), settings={"psoas": _M(activation=0.3)}),
+    "psoas_resting_length_0.85": dict(support=_S("standing"),
+                                      settings={"psoas": _M(resting_length_scale=0.85)}),
 }
+CONTACT_PROBLEMS = {"sitting", "lying_legs_lifted", "lying_legs_supported"}
 
 
 @pytest.fixture(scope="module")
-def model():
-    return bm.build_model()
+def problems(model):
+    return {name: bm.prepare(model, **kw) for name, kw in PROBLEMS.items()}
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_analytic_stiffness_equals_finite_differences_and_is_symmetric(model, name):
-    p = bm.prepare(model, **CASES[name])
-    rng = np.random.default_rng(20261121)
-    u_ref = np.linalg.lstsq(p.B, p.q_ref - p.q_c, rcond=None)[0]
-    for k in range(4):
-        u = u_ref + (rng.uniform(-1, 1, size=len(u_ref)) * np.radians(5) if k else 0.0)
+def _u_of(p, q):
+    return np.linalg.lstsq(p.B, q - p.q_c, rcond=None)[0]
+
+
+def _postures(p):
+    """(label, u): the reference posture, the equilibrium and random postures within ±5° of
+    each (seeded), all compatible with the support's constraint q = q_c + B u."""
+    rng = np.random.default_rng(SEED)
+    u_ref = _u_of(p, p.q_ref)
+    u_eq = _u_of(p, bm.solve_equilibrium(problem=p).q)
+    out = [("reference", u_ref), ("equilibrium", u_eq)]
+    for k in range(3):
+        out.append((f"reference{k:+d}", u_ref + rng.uniform(-5, 5, len(u_ref)) * DEG))
+        out.append((f"equilibrium{k:+d}", u_eq + rng.uniform(-5, 5, len(u_eq)) * DEG))
+    return out
+
+
+def _contact_loaded(p, u):
+    _, _, cf = p.contact_forces(p.geometry(p.q_c + p.B @ u))
+    return bool(len(cf) and np.any(np.abs(cf) > 0))
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_analytic_jacobian_equals_central_differences(name, problems):
+    p = problems[name]
+    worst = 0.0
+    loaded = []
+    for label, u in _postures(p):
         J = p.reduced_jacobian(u)
-        F = p.reduced_jacobian_fd(u)
-        np.testing.assert_allclose(J, F, rtol=1e-5, atol=1e-4 * max(1.0, np.max(np.abs(F))))
-        np.testing.assert_allclose(J, J.T, atol=1e-6 * max(1.0, np.max(np.abs(J))))
+        J_fd = p.reduced_jacobian_fd(u)
+        np.testing.assert_allclose(J, J_fd, rtol=RTOL, atol=ATOL, err_msg=f"{name} at {label}")
+        worst = max(worst, float(np.max(np.abs(J - J_fd) / (ATOL + RTOL * np.abs(J_fd)))))
+        loaded.append(_contact_loaded(p, u))
+    assert worst < 1.0
+    if name in CONTACT_PROBLEMS:
+        # the contact stiffness is exercised: the support carries load at some of the postures
+        # (at the equilibrium at least) and none at others (the reference, where it just touches)
+        assert loaded[1] and any(loaded) and not all(loaded), loaded
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_analytic_jacobian_is_symmetric(name, problems):
+    p = problems[name]
+    for label, u in _postures(p):
+        J = p.reduced_jacobian(u)
+        scale = float(np.max(np.abs(J)))
+        assert np.max(np.abs(J - J.T)) <= SYM_RTOL * scale, f"{name} at {label}"
+        # independently of the analytic code: the finite-difference Jacobian is symmetric too
+        J_fd = p.reduced_jacobian_fd(u)
+        assert np.max(np.abs(J_fd - J_fd.T)) <= 1e-5 * scale + 1e-5, f"{name} at {label}"
+
+
+def test_jacobian_paths_agree(problems):
+    # jacobian(q) and jacobian(q, geo) (segment quantities recomputed from a geometry); the
+    # solver's fused evaluation gives exactly reduced_residual and reduced_jacobian; the
+    # residual is exactly the sum of the generalized forces by source
+    for name, p in problems.items():
+        for label, u in _postures(p)[:3]:
+            q = p.q_c + p.B @ u
+            J = p.jacobian(q)
+            np.testing.assert_allclose(p.jacobian(q, p.geometry(q)), J, rtol=1e-12, atol=1e-9)
+            R, jac, geo = p._reduced_state(u)
+            np.testing.assert_array_equal(R, p.reduced_residual(u))
+            np.testing.assert_array_equal(jac(), p.reduced_jacobian(u))
+            np.testing.assert_array_equal(geo.q, q)
+            g = p.generalized_forces(q)
+            np.testing.assert_array_equal(
+                p.residual(q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"])
+
+
+def _fd_state(self, u):
+    # the solver as it was: the Jacobian by central differences (h = 1e-6) of the residual
+    q = self.q_c + self.B @ u
+    return self.reduced_residual(u), (lambda: self.reduced_jacobian_fd(u)), self.geometry(q)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+@pytest.mark.parametrize("start", ["reference", "perturbed"])
+def test_solver_answers_unchanged_by_the_analytic_jacobian(name, start, problems, monkeypatch):
+    p = problems[name]
+    q0 = None
+    if start == "perturbed":
+        rng = np.random.default_rng(SEED)
+        q0 = p.q_c + p.B @ (_u_of(p, p.q_ref) + rng.uniform(-3, 3, p.B.shape[1]) * DEG)
+    new = bm.solve_equilibrium(problem=p, q0=q0)
+    with monkeypatch.context() as mp:
+        mp.setattr(Problem, "_reduced_state", _fd_state)
+        old = bm.solve_equilibrium(problem=p, q0=q0)
+    assert (new.converged, new.stable, new.message) == (old.converged, old.stable, old.message)
+    np.testing.assert_allclose(new.q, old.q, rtol=0, atol=Q_TOL)
+    assert new.iterations <= old.iterations
+    assert new.max_residual_Nm < p.tol_Nm or not old.converged
+    if new.converged:
+        eig_scale = float(np.max(np.abs(old.stiffness_eigenvalues)))
+        np.testing.assert_allclose(new.stiffness_eigenvalues, old.stiffness_eigenvalues,
+                                   rtol=0, atol=1e-6 * eig_scale)
+
+
+def test_problem_derived_arrays_follow_replace(problems):
+    # the derived hot-path arrays are recomputed when a field changes (no stale copies)
+    import dataclasses
+    p = problems["standing"]
+    L = p.geometry(p.q_ref).length
+    q = dataclasses.replace(p, lopt=p.lopt * 0.9)
+    assert not np.allclose(q.muscle_forces(L), p.muscle_forces(L))
+    fresh = bm.prepare(p.model, support=p.support)
+    np.testing.assert_array_equal(dataclasses.replace(fresh, lopt=p.lopt * 0.9).muscle_forces(L),
+                                  q.muscle_forces(L))
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_script_runs(capsys):
+    bench = _load_bench()
+    assert bench.__doc__ and "median" in bench.__doc__
+    assert bench.main(["--repeat", "2", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    res = doc["results"]
+    assert set(bench.MEASUREMENTS) <= set(res)
+    for name in bench.MEASUREMENTS:
+        assert res[name]["median_s"] > 0 and res[name]["iqr_s"] >= 0 and res[name]["n"] >= 2
+    for name, target in bench.TARGETS.items():
+        assert res[name]["target_s"] == target and isinstance(res[name]["meets_target"], bool)
+    assert res["sweep_psoas_101"]["solved"] == 101
+    base = res["baseline_hybr_psoas300"]
+    assert base["max_residual_Nm"] < 1e-6 and base["max_difference_from_biomech_rad"] < 1e-6
+    assert base["speedup"] > 0
+    assert bench.main(["--repeat", "1", "--skip", ",".join(bench.MEASUREMENTS)]) == 0
+    assert "measurement" in capsys.readouterr().out
