@@ -157,7 +157,7 @@ def holding_problem(problem, recruitment: Recruitment):
     import dataclasses
 
     from .muscles import MuscleSetting
-    from .statics import prepare
+    from .statics import prepare, stretch_response
     m = problem.model
     settings = dict(problem.settings)
     for i in np.flatnonzero(recruitment.free):
@@ -168,13 +168,10 @@ def holding_problem(problem, recruitment: Recruitment):
     # lines set by resting_length_scale keep their scaled fibre length (the per-line activation
     # settings above replace the setting, not the muscle)
     held = dataclasses.replace(held, lopt=problem.lopt, lts=problem.lts)
-    geo = held.geometry(recruitment.q)
-    lengths = geo.length
-    fiber = np.maximum(lengths - held.lts, 0.2 * held.lopt)
-    a = np.clip(held.activation, 1e-12, 1.0 - 1e-12)
-    gain = np.where(held.mode_tension | (held.activation <= 0), 0.0,
-                    held.short_range_stiffness / (fiber * (1.0 - np.minimum(a, 0.9))))
-    return dataclasses.replace(held, L_ref=lengths, reflex_gain=gain)
+    lengths = held.geometry(recruitment.q).length
+    logit, gain = stretch_response(lengths, held.lts, held.lopt, held.activation, held.mode_tension,
+                                   held.short_range_stiffness)
+    return dataclasses.replace(held, L_ref=lengths, logit_activation=logit, reflex_gain=gain)
 
 
 def _stress_power(A, b, fl, p_exp, x0):

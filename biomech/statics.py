@@ -573,6 +573,18 @@ def _reference_posture(model: Model, support: Support) -> tuple[int, float, np.n
     return 0, phi_femur, q_ref
 
 
+def stretch_response(set_point_length, lts, lopt, activation, mode_tension, q):
+    """Logit of the set activation and gain (1/m) of the stretch response about the set-point
+    lengths (docs/model.md §6): k = q F / l_fibre at the set point, fibre length along the line
+    with a rigid tendon. The logistic saturates at full activation; above 0.9 the gain is held
+    at its a = 0.9 value so that it stays finite (the stiffness there is slightly below qF/l)."""
+    fiber = np.maximum(set_point_length - lts, 0.2 * lopt)
+    a = np.clip(activation, 1e-12, 1.0 - 1e-12)
+    logit = np.where(activation > 0, np.log(a / (1.0 - a)), -np.inf)
+    gain = np.where(mode_tension | (activation <= 0), 0.0, q / (fiber * (1.0 - np.minimum(a, 0.9))))
+    return logit, gain
+
+
 def prepare(model: Model, *, support: Support | None = None, settings: dict | None = None,
             loads: tuple = (), short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS,
             tone: dict | None = None, hip_passive_scale: float = 1.0,
@@ -730,13 +742,7 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
             # series: the optimal fibre length changes, the tendon does not
             lopt[i] *= s.resting_length_scale
     L_ref = geo_ref.length
-    fiber_ref = np.maximum(L_ref - lts, 0.2 * lopt)      # fibre length along the line (rigid tendon)
-    # the logistic stretch response saturates at full activation; above 0.9 the gain is held at
-    # its a = 0.9 value so that it stays finite (the stiffness there is slightly below qF/l)
-    a = np.clip(act, 1e-12, 1.0 - 1e-12)
-    logit = np.where(act > 0, np.log(a / (1.0 - a)), -np.inf)
-    gain = np.where(mode_tension | (act <= 0), 0.0,
-                    short_range_stiffness / (fiber_ref * (1.0 - np.minimum(a, 0.9))))
+    logit, gain = stretch_response(L_ref, lts, lopt, act, mode_tension, short_range_stiffness)
     import dataclasses
     return dataclasses.replace(
         problem, contacts=tuple(contacts), load_body=np.array(lb, int),
