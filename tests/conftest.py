@@ -1,6 +1,6 @@
 # Shared fixtures of the physics test suite.
 #
-# Models take ~0.4 s to build and a solve ~1-2 ms, so every model and every scenario result is
+# Models take a few ms to build and a solve ~1-2 ms, so every model and every scenario result is
 # built once per session and shared (both are immutable). Scenarios are addressed by name; the
 # hook below parametrises the fixtures `case` (every scenario), `standing_case` (standing
 # scenarios without contacts, for the rotation test) and `subject_key` (every subject).
