@@ -88,15 +88,23 @@ class Subject:
     body_mass_kg : 30-200 kg. Masses scale with it, muscle forces with its 2/3 power.
     height_m : 1.2-2.2 m. Lengths scale with height / 1.70 m.
     pelvic_incidence_deg : 20-90°. Rotates the sacrum and spine about the sacral plate.
+    muscle_strength_scale : 0.2-5. Multiplies every line's maximum isometric force (on top of
+        the body-mass scaling), e.g. for weak or trained subjects.
+    tone_scale : 0-10. Multiplies the EMG floors of the relaxed-standing tone
+        (`muscles.DEFAULT_TONE`); the baseline tone is recomputed on top of the scaled floors,
+        so the relaxed posture is kept while co-contraction (and so muscle stiffness) changes.
     """
 
     body_mass_kg: float = 75.0
     height_m: float = 1.75
     pelvic_incidence_deg: float = 52.0
+    muscle_strength_scale: float = 1.0
+    tone_scale: float = 1.0
 
     def __post_init__(self):
         for name, lo, hi in (("body_mass_kg", 30.0, 200.0), ("height_m", 1.2, 2.2),
-                             ("pelvic_incidence_deg", 20.0, 90.0)):
+                             ("pelvic_incidence_deg", 20.0, 90.0),
+                             ("muscle_strength_scale", 0.2, 5.0), ("tone_scale", 0.0, 10.0)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ModelError(f"Subject.{name} must be a finite number, got {v!r}")
@@ -367,7 +375,7 @@ def build_model(subject: Subject | None = None, *,
     pbody, plocal, pz, pcond, psac = [], [], [], [], []
     lopt_src, lts_src = [], []
     body_index = {b: i for i, b in enumerate(BODIES)} | {"tibia": -1}
-    force_scale = 2.0 * (bm / REFERENCE_MASS_KG) ** (2.0 / 3.0)
+    force_scale = 2.0 * (bm / REFERENCE_MASS_KG) ** (2.0 / 3.0) * subject.muscle_strength_scale
     for m in muscles:
         if m["group"] not in MUSCLE_GROUPS:
             raise ModelError(f"reference data: unknown muscle group {m['group']!r}")

@@ -6,6 +6,7 @@ The command line (`cli.py`) is a thin layer over these functions; they are publi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -265,8 +266,7 @@ def model_description(model: Model | None = None) -> dict:
     subj = model.subject
     return {
         "biomech_version": __version__,
-        "subject": {"body_mass_kg": subj.body_mass_kg, "height_m": subj.height_m,
-                    "pelvic_incidence_deg": subj.pelvic_incidence_deg},
+        "subject": dataclasses.asdict(subj),
         "bodies": {b: {"mass_kg": float(p.mass[k]), "com_m_reference_posture": geo.com[k].round(5).tolist()}
                    for k, b in enumerate(BODIES)},
         "joints": {j: {"center_m_reference_posture": geo.centres[k].round(5).tolist(),

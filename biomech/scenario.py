@@ -425,7 +425,8 @@ def _value(rule, value: Any, context: _Context, path: Key, label: str = "") -> A
 # The schema
 _SCENARIO = {"name": _Name(), "description": _Text(), "mode": _Mode()}
 _SUBJECT = {"body_mass_kg": _Number(30, 200), "height_m": _Number(1.2, 2.2),
-            "pelvic_incidence_deg": _Number(20, 90)}
+            "pelvic_incidence_deg": _Number(20, 90), "muscle_strength_scale": _Number(0.2, 5),
+            "tone_scale": _Number(0, 10)}
 _SUPPORT = {"kind": _Choice(SUPPORTS), "thigh_inclination_deg": _Number(-60, 150),
             "knee_flexion_deg": _Number(0, 150), "legs": _Choice(("supported", "lifted")),
             "contact_stiffness_N_per_m": _Number(1e2, 1e8)}
@@ -696,7 +697,7 @@ def _scenario_table(document: dict, context: _Context) -> tuple[str, str, str]:
 
 
 def _subject(document: dict, context: _Context) -> Subject:
-    """`[subject]`: body mass (kg), height (m), pelvic incidence (deg)."""
+    """`[subject]`: body mass (kg), height (m), pelvic incidence (deg), strength and tone scales."""
     values = _leaves(_table(document, "subject", context), _SUBJECT, ("subject",), context)
     return _construct(Subject, values, ("subject",), context)
 

@@ -716,7 +716,7 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     mode_tension = np.zeros(n, bool)
     tension = np.zeros(n)
     if m.baseline_activation is None:            # building the model: the EMG floors
-        act = np.array([tone[g] for g in m.muscle_group])
+        act = np.array([tone[g] for g in m.muscle_group]) * m.subject.tone_scale
     else:
         act = np.array(m.baseline_activation, float)
         for g, a in (user_tone or {}).items():

@@ -19,6 +19,8 @@ SUBJECTS = {
     "PI40": bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=40),
     "PI65": bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=65),
     "tall_heavy": bm.Subject(body_mass_kg=110, height_m=1.95, pelvic_incidence_deg=52),
+    "weak_toned": bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=52,
+                             muscle_strength_scale=0.6, tone_scale=2.0),
     "h170": bm.Subject(body_mass_kg=75, height_m=1.70, pelvic_incidence_deg=52),
 }
 
@@ -44,6 +46,8 @@ CASES = {
     "standing_PI40": ("PI40", dict(support=bm.Support("standing"))),
     "standing_PI65": ("PI65", dict(support=bm.Support("standing"))),
     "standing_tall_heavy": ("tall_heavy", dict(support=bm.Support("standing"))),
+    "standing_weak_toned_psoas200": ("weak_toned", dict(support=bm.Support("standing"),
+                                     settings={"psoas": bm.MuscleSetting(tension_N=200)})),
 }
 
 # standing scenarios: no support contact, so rotating the body and gravity together is a symmetry

@@ -100,6 +100,9 @@ def test_pelvic_incidence_rotates_the_sacrum_about_the_sacral_plate(get_model):
     (dict(height_m=0.5), r"Subject\.height_m must be within 1\.2-2\.2"),
     (dict(pelvic_incidence_deg=10.0), r"Subject\.pelvic_incidence_deg must be within 20\.0-90\.0"),
     (dict(pelvic_incidence_deg=95.0), r"Subject\.pelvic_incidence_deg must be within 20\.0-90\.0"),
+    (dict(muscle_strength_scale=0.1), r"Subject\.muscle_strength_scale must be within 0\.2-5\.0"),
+    (dict(tone_scale=-1.0), r"Subject\.tone_scale must be within 0\.0-10\.0"),
+    (dict(tone_scale=None), r"Subject\.tone_scale must be a finite number"),
 ])
 def test_bad_subjects_are_rejected(kwargs, match):
     with pytest.raises(bm.ModelError, match=match):
@@ -136,8 +139,18 @@ def test_baseline_activations_are_within_bounds(get_model, subject_key):
     assert np.all(np.isfinite(a)), f"{np.sum(~np.isfinite(a))} non-finite baseline activations"
     assert np.all((a >= 0.0) & (a <= 1.0))
     # never below the group's relaxed-standing EMG floor
-    floor = np.array([DEFAULT_TONE[g] for g in m.muscle_group])
+    floor = np.array([DEFAULT_TONE[g] for g in m.muscle_group]) * m.subject.tone_scale
     assert np.all(a >= floor - 1e-12)
+
+
+def test_strength_and_tone_scales(get_model):
+    # strength multiplies every F_max exactly; the tone floors scale and the relaxed posture
+    # is still held (test_reference_posture_is_an_equilibrium runs on the "weak_toned" subject)
+    base, weak = get_model("default"), get_model("weak_toned")
+    np.testing.assert_allclose(weak.max_isometric_force, 0.6 * base.max_isometric_force, rtol=1e-12)
+    floor = np.array([DEFAULT_TONE[g] for g in weak.muscle_group])
+    assert np.all(np.asarray(weak.baseline_activation) >= 2.0 * floor - 1e-12)
+    assert np.mean(weak.baseline_activation) > np.mean(base.baseline_activation)
 
 
 def test_reference_posture_is_an_equilibrium(get_model, subject_key):

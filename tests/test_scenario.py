@@ -286,7 +286,8 @@ def test_scenario_is_frozen():
 def test_full_file_sets_every_key():
     s = load_scenario(VALID / "full.toml")
     assert s.name == "full_example-1"
-    assert s.subject == Subject(body_mass_kg=82.0, height_m=1.81, pelvic_incidence_deg=60.0)
+    assert s.subject == Subject(body_mass_kg=82.0, height_m=1.81, pelvic_incidence_deg=60.0,
+                             muscle_strength_scale=1.2, tone_scale=0.5)
     assert isinstance(s.subject.body_mass_kg, float)          # ints are accepted for floats
     assert s.support == Support(kind="sitting", thigh_inclination_deg=80.0, knee_flexion_deg=100.0,
                                 legs="supported", contact_stiffness_N_per_m=2.0e4)
