@@ -1,0 +1,120 @@
+"""Validation study (scripts/validate.py): every verdict of docs/validation.md is pinned.
+
+A comparison the model meets must stay within its band; a comparison it fails must stay outside
+(if a model change moves a failed comparison into its band, this test fails too, so that the
+document is regenerated and the change is seen). Bands come from the script, never from here.
+"""
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("validate_script", ROOT / "scripts" / "validate.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # dataclasses look their module up by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+validate = _load_script()
+
+# The verdicts as documented in docs/validation.md (regenerate the doc when one changes).
+EXPECTED_MET = [
+    "PI", "SS", "PT", "LL_vialle", "LL_asj", "L4S1_share",
+    "RA_L4_L5", "RA_L5_S1",
+    "ratio_sitting",
+    "emg_rectus_abdominis", "emg_psoas", "emg_gluteus_maximus", "emg_hamstrings",
+    "psoas_moment_L1_L2", "psoas_moment_L2_L3", "psoas_moment_L4_L5", "psoas_moment_L5_S1",
+]
+EXPECTED_NOT_MET = {
+    "RA_L1_L2": "straight rectus line far from the upper lumbar joints",
+    "RA_L2_L3": "straight rectus line far from the upper lumbar joints",
+    "RA_L3_L4": "straight rectus line far from the upper lumbar joints",
+    "ES_L4_L5": "thoracic longissimus lines pull the weighted mean just below 50 mm",
+    "C45_standing": "baseline tone co-contracts",
+    "C45_standing_upright": "least-effort recruitment without co-contraction",
+    "ratio_lying": "frozen standing tone persists lying down",
+    "ratio_flexed": "lean taken by lumbar flexion; low upright-mode baseline",
+    "ratio_load20": "static hold vs dynamic lift; low upright-mode baseline",
+    "emg_erector_spinae": "co-contracting tone (no thoracolumbar-only muscles)",
+    "emg_multifidus": "co-contracting tone",
+    "emg_external_oblique": "co-contracting tone",
+    "emg_internal_oblique": "co-contracting tone",
+    "dLL_dPI": "calibration keeps PT 13° for every PI",
+    "dLL_dSS_within": "frozen tone: no voluntary lumbar extension",
+}
+
+
+@pytest.fixture(scope="module")
+def study():
+    return validate.run_study()
+
+
+def test_every_record_is_pinned(study):
+    keys = [r.key for r in study.records]
+    assert len(keys) == len(set(keys)), "duplicate comparison keys"
+    judged = {r.key for r in study.records if r.verdict != validate.NO_VERDICT}
+    assert judged == set(EXPECTED_MET) | set(EXPECTED_NOT_MET)
+
+
+@pytest.mark.parametrize("key", EXPECTED_MET)
+def test_met_comparison_stays_in_band(study, key):
+    r = study.get(key)
+    lo, hi = r.band
+    assert lo <= r.model <= hi, f"{r.quantity}: model {r.model} left the band {r.band}"
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_NOT_MET))
+def test_failed_comparison_is_stable(study, key):
+    """Documented failure (reason in the parameter table above and in docs/validation.md)."""
+    r = study.get(key)
+    lo, hi = r.band
+    assert not lo <= r.model <= hi, (f"{r.quantity}: model {r.model} is now inside {r.band}; "
+                                     "update docs/validation.md (rerun scripts/validate.py)")
+
+
+def test_unjudged_values_are_finite_and_sourced(study):
+    for r in study.records:
+        assert math.isfinite(r.model), r.key
+        assert r.source == "" or r.source in validate.SOURCES, r.key
+        if r.verdict == validate.NO_VERDICT:
+            assert r.band is None
+
+
+def test_calibrated_rows_are_marked(study):
+    # PT and the L4–S1 share were calibrated; PI is an input (docs/calibration.md)
+    assert study.get("PT").status == "calibrated"
+    assert study.get("L4S1_share").status == "calibrated"
+    assert study.get("PI").status == "input"
+    assert study.get("LL_vialle").status == "independent"
+
+
+def test_writes_markdown_and_figures(study, tmp_path):
+    md = validate.write_outputs(study, tmp_path, dpi=60)
+    text = md.read_text(encoding="utf-8")
+    assert validate.SENS_BEGIN in text and validate.SENS_END in text
+    assert "## Sensitivity" in text
+    for r in study.records:
+        assert r.quantity in text
+    for name in validate.ITEM_FIGURES.values():
+        png = tmp_path / "validation" / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert f"validation/{name}" in text
+
+
+def test_keeps_the_sensitivity_block(study, tmp_path):
+    other = ("# old\n\n## Sensitivity study\n\n" + validate.SENS_BEGIN
+             + "\n| q | 40 |\nwritten by another script\n" + validate.SENS_END + "\n")
+    (tmp_path / "validation.md").write_text(other, encoding="utf-8")
+    text = validate.markdown(study, other)
+    block = other[other.index(validate.SENS_BEGIN):other.index(validate.SENS_END)]
+    assert block in text
+    assert text.count(validate.SENS_BEGIN) == 1
+    assert "## Sensitivity study" in text and "# old" not in text
