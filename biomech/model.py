@@ -162,6 +162,21 @@ class Model:
         """Indices of the lines of a muscle group."""
         return np.array([i for i, g in enumerate(self.muscle_group) if g == group], dtype=int)
 
+    # pickling (to send models and results to worker processes, `parallel.py`): read-only
+    # mappings travel as dicts and come back read-only, arrays come back read-only
+    def __getstate__(self) -> dict:
+        return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            if k == "landmarks":
+                v = MappingProxyType({name: (b, _readonly(p)) for name, (b, p) in v.items()})
+            elif k in ("intervertebral", "sources"):
+                v = MappingProxyType(v)
+            elif isinstance(v, np.ndarray):
+                v.setflags(write=False)
+            object.__setattr__(self, k, v)
+
 
 def _rot(a: float) -> np.ndarray:
     c, s = math.cos(a), math.sin(a)
@@ -407,7 +422,7 @@ def build_model(subject: Subject | None = None, *,
         leg_com_tibia=_readonly(leg_com_tibia), knee_in_femur=_readonly(knee * s),
         joint_in_parent=_readonly(joint_in_parent), joint_in_child=_readonly(joint_in_child),
         joint_offset=_readonly(offset), reference_angle=_readonly(rest), rest_angle=_readonly(rest),
-        reference_pelvis_angle=float(pelvis_ref), intervertebral=laws,
+        reference_pelvis_angle=float(pelvis_ref), intervertebral=MappingProxyType(laws),
         landmarks=MappingProxyType({k: (b, _readonly(v)) for k, (b, v) in landmarks.items()}),
         endplate_body=_readonly(endplate_body), endplate_mid=_readonly(endplate_mid),
         endplate_angle=_readonly(endplate_angle), endplate_depth=_readonly(endplate_depth),

@@ -13,11 +13,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from . import __version__
 from .model import Model, build_model
+from .parallel import map_tasks
 from .names import JOINTS, LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .passive import default_intervertebral_laws
 from .results import posture_report, to_dict
@@ -80,29 +82,72 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     return solve_equilibrium(problem=problem, q0=q0)
 
 
-def run_scenario(scenario: Scenario, *, progress=None) -> ScenarioRun:
-    """Solve every point of a scenario. Along a sweep, each point starts from the previous
-    converged posture of the same support kind (continuation), else from the reference posture.
+#: Sweep points are solved in blocks of this many, one after another within a block, each
+#: point starting from the previous converged posture (continuation); the first point of a block
+#: starts from the reference posture. The blocks are independent tasks, so a run gives the same
+#: results however many processes solve them (`parallel.py`).
+CONTINUATION_BLOCK = 10
 
-    progress : optional callable(done, total) called after each point.
-    """
-    points = sweep_points(scenario)
+
+def solve_block(points: Sequence[Scenario]) -> list[EquilibriumResult]:
+    """Solve consecutive concrete points with continuation: each starts from the previous
+    converged posture of the same support kind, else (or if that fails) from the reference."""
     cache: dict = {}
     out = []
     q_prev, kind_prev = None, None
-    for k, pt in enumerate(points):
+    for pt in points:
         model = model_for(pt, cache)
         q0 = q_prev if (q_prev is not None and pt.support.kind == kind_prev) else None
         res = solve_point(pt, model, q0=q0)
         if q0 is not None and not res.success:
             res = solve_point(pt, model)           # continuation failed: from the reference
-        values = tuple(_get(pt.document, key) for key in scenario.sweep.parameters) if scenario.sweep else ()
-        out.append(PointResult(values=values, scenario=pt, result=res))
+        out.append(res)
         if res.success:
             q_prev, kind_prev = res.q, pt.support.kind
-        if progress:
-            progress(k + 1, len(points))
-    return ScenarioRun(scenario=scenario, points=tuple(out))
+    return out
+
+
+def run_scenarios(scenarios: Sequence[Scenario], *, workers: int | None = 1, dask: str | None = None,
+                  progress=None) -> list[ScenarioRun]:
+    """Solve every point of several scenarios, in blocks of `CONTINUATION_BLOCK` points.
+
+    workers : processes to use (None: every core; 1, the default: this process only).
+    dask : a Dask scheduler address (``"tcp://host:8786"``) to run the blocks on a cluster.
+    progress : optional callable(done, total) in postures, called as blocks finish.
+
+    The results do not depend on `workers` or `dask` (tests/test_parallel.py).
+    """
+    blocks, owner = [], []
+    expanded = [sweep_points(sc) for sc in scenarios]
+    for s, points in enumerate(expanded):
+        for b in range(0, len(points), CONTINUATION_BLOCK):
+            blocks.append(tuple(points[b:b + CONTINUATION_BLOCK]))
+            owner.append(s)
+    total = sum(len(p) for p in expanded)
+    done = [0]
+
+    def block_done(k: int) -> None:
+        done[0] += len(blocks[k])
+        progress(done[0], total)
+
+    solved = map_tasks(solve_block, blocks, workers=workers, dask=dask,
+                       progress=block_done if progress else None)
+    results: list[list] = [[] for _ in scenarios]
+    for s, block in zip(owner, solved):
+        results[s].extend(block)
+    runs = []
+    for sc, points, res in zip(scenarios, expanded, results):
+        keys = sc.sweep.parameters if sc.sweep else ()
+        runs.append(ScenarioRun(scenario=sc, points=tuple(
+            PointResult(values=tuple(_get(pt.document, key) for key in keys), scenario=pt, result=r)
+            for pt, r in zip(points, res))))
+    return runs
+
+
+def run_scenario(scenario: Scenario, *, workers: int | None = 1, dask: str | None = None,
+                 progress=None) -> ScenarioRun:
+    """Solve every point of one scenario (see `run_scenarios`)."""
+    return run_scenarios([scenario], workers=workers, dask=dask, progress=progress)[0]
 
 
 def _get(doc: dict, dotted: str):
@@ -285,5 +330,6 @@ def model_description(model: Model | None = None) -> dict:
     }
 
 
-__all__ = ["PointResult", "ScenarioRun", "model_for", "solve_point", "run_scenario", "run_document",
+__all__ = ["PointResult", "ScenarioRun", "CONTINUATION_BLOCK", "model_for", "solve_point", "solve_block",
+           "run_scenarios", "run_scenario", "run_document",
            "metrics_csv", "write_outputs", "summary_table", "model_description"]
