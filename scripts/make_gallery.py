@@ -5,11 +5,15 @@
 * ``overlay.png``: psoas tension 400 N drawn over neutral standing (grey reference), with the
   differences of every metric;
 * ``sweep.png``: psoas tension 0-400 N in 5 points: lordosis, pelvis, muscle-group forces and
-  lumbosacral loads.
+  lumbosacral loads;
+* ``sweep.gif``: the animation that `biomech animate` makes of scenarios/psoas_tension_sweep.toml
+  (0-800 N, fewer frames: ``--frames``);
+* ``viewer.png``: the window of `biomech view scenarios/neutral_standing.toml` with the psoas
+  slider at 400 N, rendered headless.
 
 Usage::
 
-    python scripts/make_gallery.py [--out DIR] [--points N] [--dpi DPI]
+    python scripts/make_gallery.py [--out DIR] [--points N] [--dpi DPI] [--frames N]
 
 Writes into ``docs/gallery`` of the repository by default; exits 0 when every posture solved,
 1 when one did not (the figures are written all the same and mark it).
@@ -40,13 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--points", type=int, default=5,
                     help="points of the psoas tension sweep 0-400 N (default 5, at least 2)")
     ap.add_argument("--dpi", type=int, default=150, help="resolution of the PNG files")
+    ap.add_argument("--frames", type=int, default=9,
+                    help="frames of the psoas sweep animation 0-800 N (default 9, at least 2)")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.points < 2:
-        print("make_gallery: --points must be at least 2", file=sys.stderr)
+    if args.points < 2 or args.frames < 2:
+        print("make_gallery: --points and --frames must be at least 2", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -73,10 +79,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, fig in figures:
         written.append(plotting.save_figure(fig, out / name, dpi=args.dpi))
+    ok_anim = _animation_and_viewer(out, args, written)
     for path in written:
         print(path)
-    ok = all(r.success for r in (neutral, psoas400, *results))
+    ok = ok_anim and all(r.success for r in (neutral, psoas400, *results))
     return 0 if ok else 1
+
+
+def _animation_and_viewer(out: Path, args, written: list) -> bool:
+    """sweep.gif (small: few frames, 80 dpi) and viewer.png (the viewer, headless)."""
+    import dataclasses
+
+    from matplotlib.figure import Figure
+
+    from biomech.animation import write_animation
+    from biomech.runner import run_scenario
+    from biomech.scenario import Sweep, load_scenario
+    from biomech.viewer import LiveViewer
+
+    sc = load_scenario(ROOT / "scenarios" / "psoas_tension_sweep.toml")
+    values = tuple((float(v),) for v in np.linspace(0.0, 800.0, args.frames))
+    run = run_scenario(dataclasses.replace(sc, sweep=Sweep((SWEEP_PARAMETER,), values, False)))
+    written.append(write_animation(run, out / "sweep.gif", fps=2, dpi=min(args.dpi, 80)))
+
+    fig = Figure(figsize=(13, 8.5))
+    viewer = LiveViewer(fig, load_scenario(ROOT / "scenarios" / "neutral_standing.toml"), blit=False)
+    viewer.sliders["psoas"].set_val(400.0)       # as if the user had dragged it
+    written.append(plotting.save_figure(fig, out / "viewer.png", dpi=min(args.dpi, 100)))
+    return run.success and viewer.last_result.success
 
 
 if __name__ == "__main__":

@@ -1,0 +1,682 @@
+"""The live viewer (`biomech view FILE`): a posture that follows sliders of muscle settings.
+
+Two layers, both usable without a display:
+
+* `PostureView` draws one posture into an axes **once** (bones, discs, muscle lines, the
+  radiographic lines of SS, PI, PT, LL and the C7 plumb line, a status banner) and then moves
+  those artists for every new posture (``set_xy`` / ``set_data`` / ``set_segments`` /
+  ``set_text``), so a redraw costs one canvas draw and no artist creation. `biomech animate`
+  draws its frames with it too.
+* `LiveViewer` builds the whole window on a given `matplotlib.figure.Figure`: the posture
+  (whole model and lumbopelvic region, the starting posture as a grey ghost), a panel of the
+  metrics and joint loads, and sliders for psoas, rectus abdominis, erector spinae and
+  hamstrings tension and the thigh inclination. ``update(values)`` re-solves (warm-started from
+  the previous posture) and redraws, and returns the seconds it took; the sliders call it.
+
+Slider semantics (equilibrium mode, docs/model.md): a muscle slider that has not been moved
+leaves the scenario's setting of that group alone (for most groups the frozen relaxed-standing
+tone, which also stiffens the muscle); once moved, the group pulls with that fixed tension
+(``MuscleSetting(tension_N=...)``, shared among its lines in proportion to their strength,
+without stretch stiffness). "reset" returns every slider to the scenario's settings.
+
+Modes: an equilibrium solve takes 1-2 ms, so equilibrium scenarios follow the sliders live.
+Upright and inverse solves recruit every muscle (0.1-4 s per solve), so in those modes the
+viewer solves when a slider is released, and says so in the window.
+
+Only the CLI path calls ``plt.show()``; `display_problem()` tells it beforehand whether this
+environment can show a window at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .names import JOINTS, MUSCLE_GROUPS
+
+__all__ = ["Control", "DEFAULT_CONTROLS", "PostureView", "LiveViewer", "display_problem",
+           "base_scenario", "status_of"]
+
+
+# ------------------------------------------------------------------------------------------
+# What the sliders set
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Control:
+    """One slider: a muscle group's tension (N) or the thigh inclination (°).
+
+    key : a muscle group name, or "thigh_inclination_deg".
+    label : the slider's label, with its unit.
+    low, high : the slider's range (for the thigh: relative to the scenario's value, °).
+    """
+
+    key: str
+    label: str
+    low: float
+    high: float
+
+
+DEFAULT_CONTROLS = (
+    Control("psoas", "psoas tension (N)", 0.0, 1000.0),
+    Control("rectus_abdominis", "rectus abdominis tension (N)", 0.0, 600.0),
+    Control("erector_spinae", "erector spinae tension (N)", 0.0, 1200.0),
+    Control("hamstrings", "hamstrings tension (N)", 0.0, 600.0),
+    Control("thigh_inclination_deg", "thigh inclination (°, + knee forward)", -30.0, 30.0),
+)
+
+THIGH = "thigh_inclination_deg"
+
+
+def base_scenario(scenario):
+    """The scenario a viewer shows: a sweep's base point (the file without its `[sweep]`:
+    every swept key at the value the file gives it outside the sweep)."""
+    return dataclasses.replace(scenario, sweep=None) if scenario.sweep is not None else scenario
+
+
+def status_of(result) -> tuple[str, bool]:
+    """(short status word, is it a failure) of a solve, as the tables of `biomech run` say it."""
+    if result is None:
+        return "FAILED", True
+    if not result.converged:
+        return "FAILED (not converged)", True
+    if result.stable is False:
+        if result.success:                     # upright / inverse: held actively
+            return "ok (held actively)", False
+        return "UNSTABLE", True
+    return "ok", False
+
+
+# ------------------------------------------------------------------------------------------
+# One posture, drawn once and moved
+# ------------------------------------------------------------------------------------------
+def _bone_arrays(sk: dict) -> tuple[list, list, list]:
+    """The outlines that `plotting._draw_bones` draws for a plain posture, in its order:
+    (bones, discs, vertebra label positions)."""
+    bones = [sk["thorax"], sk["sternum"], *sk["ribs"], sk["pelvis"], sk["obturator"],
+             sk["acetabulum"], sk["tibia"], sk["femur_shaft"], sk["femur_head"], *sk["posterior"],
+             sk["sacrum"], sk["s1_body"], *sk["thoracic"], sk["c7_body"],
+             *[xy for _n, xy in sk["vertebrae"]], *sk["planes"]]
+    discs = [xy for _n, xy in sk["discs"]]
+    labels = [xy.mean(0) for _n, xy in sk["vertebrae"]]
+    return bones, discs, labels
+
+
+def _set_artist(artist, xy) -> None:
+    xy = np.asarray(xy, float)
+    if hasattr(artist, "set_xy"):              # Polygon
+        artist.set_xy(xy)
+    elif hasattr(artist, "set_data"):          # Line2D
+        artist.set_data(xy[:, 0], xy[:, 1])
+    else:                                      # Text
+        artist.set_position((float(xy[0]), float(xy[1])))
+
+
+class PostureView:
+    """One posture in an axes, drawn once; `show(report)` moves it to another posture.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes.
+    report : the first posture (`biomech.PostureReport`); fixes what is drawn.
+    norm : `matplotlib.colors.Normalize` of the muscle colour scale, fixed for every posture
+        (forces above its top get the darkest colour).
+    angles : draw the radiographic lines (SS, PI, PT, LL, C7 plumb line, ASIS-PSIS) with
+        their values.
+    banner : draw the status banner (red, for a posture that is not an answer).
+
+    Attributes ``bones``, ``discs``, ``labels``, ``muscles`` (the LineCollection), ``lines``
+    and ``texts`` (the radiographic constructions), ``banner`` are the artists.
+    """
+
+    def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True):
+        from . import plotting
+
+        self.ax = ax
+        self.norm = norm
+        self._plotting = plotting
+        self.s = report.result.problem.model.subject.height_m / plotting.REFERENCE_HEIGHT_M
+        sk = plotting._skeleton(report)
+        drawn = plotting._draw_bones(ax, sk)
+        bones, discs, labels = _bone_arrays(sk)
+        if (len(drawn["bones"]), len(drawn["discs"]), len(drawn["labels"])) != (
+                len(bones), len(discs), len(labels)):
+            raise RuntimeError("viewer: plotting._draw_bones changed what it draws; update "
+                               "viewer._bone_arrays to match")
+        self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
+        forces = np.asarray(report.muscle_force, float)
+        self.muscles = plotting._draw_muscles(ax, sk, forces, norm)
+        S = plotting.STYLE
+        self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=plotting._Z["text"])[0]
+        self.lines: dict = {}
+        self.texts: dict = {}
+        if angles:
+            def line(name, colour, **kw):
+                self.lines[name] = ax.plot([], [], color=colour, zorder=plotting._Z["angle"],
+                                           solid_capstyle="round", **kw)[0]
+
+            line("sacral_plate", S["ss"], lw=2.2)
+            line("horizontal", S["ss"], lw=1.0, ls="--")
+            line("s_to_h", S["pi"], lw=1.1)
+            line("plate_normal", S["pi"], lw=1.0, ls="--")
+            line("vertical", S["pt"], lw=1.0, ls="--")
+            line("l1_plate", S["ll"], lw=2.2)
+            line("plumb", S["sva"], lw=0.9, ls=(0, (1, 2)))
+            line("sva", S["sva"], lw=1.2)
+            line("asis_psis", S["apt"], lw=0.9, ls=(0, (4, 2)))
+            self.lines["hip"] = ax.plot([], [], marker="+", ls="none", color=S["pi"], ms=8,
+                                        mew=1.3, zorder=plotting._Z["angle"])[0]
+            for name, colour, ha in (("SS", S["ss"], "left"), ("PI", S["pi"], "right"),
+                                     ("PT", S["pt"], "left"), ("LL", S["ll"], "right"),
+                                     ("SVA", S["sva"], "right")):
+                self.texts[name] = plotting._angle_text(ax, (0, 0), "", colour, ha=ha)
+        self.banner = None
+        if banner:
+            self.banner = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
+                                  color=S["fail"], fontsize=S["font"] + 1, fontweight="bold",
+                                  zorder=plotting._Z["text"] + 2, visible=False,
+                                  bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=S["fail"],
+                                            lw=1.5, alpha=0.95))
+        plotting._frame_axes(ax)
+        self.show(report)
+
+    @property
+    def dynamic(self) -> list:
+        """The artists that move from posture to posture (for blitting)."""
+        out = [*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
+               *self.lines.values(), *self.texts.values()]
+        return out + ([self.banner] if self.banner is not None else [])
+
+    # -- moving the artists ---------------------------------------------------------------
+    def _muscle_style(self, sk, forces):
+        from matplotlib import colormaps
+        P = self._plotting
+        keep = [i for i, pts in enumerate(sk["muscles"]) if len(pts) >= 2 and sk["muscle_length"][i] > 0]
+        keep.sort(key=lambda i: forces[i])      # strongest on top, as plotting draws them
+        frac = np.clip(self.norm(np.asarray(forces)[keep]), 0.0, 1.0)
+        lw0, lw1 = P.STYLE["muscle_lw"]
+        return keep, colormaps[P.STYLE["muscle_cmap"]](frac), lw0 + (lw1 - lw0) * frac
+
+    def show(self, report, *, note: str | None = None) -> None:
+        """Move every artist to the posture of ``report``; ``note`` (red) goes in the banner.
+
+        ``report`` None: nothing to draw (the posture artists are hidden)."""
+        P = self._plotting
+        visible = report is not None
+        for a in (*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
+                  *self.lines.values(), *self.texts.values()):
+            a.set_visible(visible)
+        if self.banner is not None:
+            self.banner.set_text(P._wrap(note, 52) if note else "")
+            self.banner.set_visible(bool(note))
+        if not visible:
+            return
+        sk = P._skeleton(report)
+        bones, discs, labels = _bone_arrays(sk)
+        for art, xy in zip(self.bones, bones):
+            _set_artist(art, xy)
+        for art, xy in zip(self.discs, discs):
+            _set_artist(art, xy)
+        for art, xy in zip(self.labels, labels):
+            _set_artist(art, xy)
+        keep, colours, widths = self._muscle_style(sk, np.asarray(report.muscle_force, float))
+        self.muscles.set_segments([sk["muscles"][i] for i in keep])
+        self.muscles.set_color(colours)
+        self.muscles.set_linewidth(widths)
+        self.muscles.muscle_index = np.array(keep)
+        self.c7_dot.set_data([sk["c7"][0]], [sk["c7"][1]])
+        if self.lines:
+            self._show_angles(sk, report.metrics)
+
+    def _show_angles(self, sk, metrics) -> None:
+        P = self._plotting
+        s = self.s
+        L, T = self.lines, self.texts
+        mid, t, depth = sk["ep_mid"], sk["ep_t"], sk["ep_depth"]
+        S, u = mid[0], t[0]
+        n = np.array([-u[1], u[0]])
+        H = sk["landmarks"]["hip_centre"]
+        ant_c, post_c = S + 0.5 * depth[0] * u, S - 0.5 * depth[0] * u
+        sh = H - S
+        len_sh = float(np.linalg.norm(sh))
+
+        def seg(name, a, b):
+            L[name].set_data([a[0], b[0]], [a[1], b[1]])
+
+        seg("sacral_plate", post_c, ant_c)
+        seg("horizontal", ant_c, ant_c + np.array([0.06 * s, 0.0]))
+        seg("s_to_h", S, H)
+        seg("plate_normal", S, S - 0.75 * len_sh * n)
+        seg("vertical", S, S + np.array([0.0, -0.9 * len_sh]))
+        M1, u1 = mid[5], t[5]
+        seg("l1_plate", M1 - 0.5 * depth[5] * u1, M1 + 0.5 * depth[5] * u1)
+        c7 = sk["c7"]
+        seg("plumb", c7, (c7[0], post_c[1]))
+        seg("sva", post_c, (c7[0], post_c[1]))
+        seg("asis_psis", sk["landmarks"]["PSIS"], sk["landmarks"]["ASIS"])
+        L["hip"].set_data([H[0]], [H[1]])
+        f = P._fmt
+        T["SS"].set_position(tuple(ant_c + np.array([0.062 * s, 0.004 * s])))
+        T["SS"].set_text(f"SS {f(metrics['sacral_slope_deg'], '°')}")
+        T["PI"].set_position(tuple(S - 0.45 * len_sh * n + np.array([-0.006 * s, 0.0])))
+        T["PI"].set_text(f"PI {f(metrics['pelvic_incidence_deg'], '°')}")
+        T["PT"].set_position(tuple(S + np.array([0.006 * s, -0.55 * len_sh])))
+        T["PT"].set_text(f"PT {f(metrics['pelvic_tilt_deg'], '°')}")
+        T["LL"].set_position(tuple(M1 - 0.5 * depth[5] * u1 - np.array([0.008 * s, 0.0])))
+        T["LL"].set_text(f"LL {f(metrics['lumbar_lordosis_deg'], '°')}")
+        y_lab = post_c[1] + 0.75 * (mid[3][1] - post_c[1])
+        T["SVA"].set_position((c7[0] - 0.004 * s, y_lab))
+        T["SVA"].set_text(f"C7 plumb line\nSVA {f(metrics['sagittal_vertical_axis_mm'], ' mm')}")
+
+
+# ------------------------------------------------------------------------------------------
+# The metrics panel
+# ------------------------------------------------------------------------------------------
+_PANEL_ROWS = (  # key, label, unit
+    ("lumbar_lordosis_deg", "LL  lumbar lordosis L1-S1", "°"),
+    ("sacral_slope_deg", "SS  sacral slope", "°"),
+    ("pelvic_tilt_deg", "PT  pelvic tilt", "°"),
+    ("pelvic_incidence_deg", "PI  pelvic incidence", "°"),
+    ("anterior_pelvic_tilt_deg", "APT  ASIS-PSIS tilt", "°"),
+    ("trunk_inclination_deg", "TI  trunk inclination", "°"),
+    ("sagittal_vertical_axis_mm", "SVA  sagittal vertical axis", " mm"),
+)
+
+
+_PANEL_GROUPS = ("psoas", "rectus_abdominis", "erector_spinae", "hamstrings")
+
+
+def panel_rows(report, failed: bool, groups=_PANEL_GROUPS) -> list[tuple[str, str]]:
+    """(label, value) rows of the panel: metrics, L4_L5 / L5_S1 compression and shear, group
+    forces. Values are "—" for a failed posture (its numbers are not an answer)."""
+    ok = report is not None and not failed
+
+    def val(v, unit):
+        return f"{round(float(v)) + 0:.0f}{unit}" if ok else f"—{unit}"
+
+    rows = [(label, val(report.metrics[key] if ok else 0.0, unit)) for key, label, unit in _PANEL_ROWS]
+    rows.append(("", ""))
+    rows.append(("compression / ant. shear", ""))
+    for j in ("L4_L5", "L5_S1"):
+        k = JOINTS.index(j)
+        c, sh = (report.compression[k], report.shear[k]) if ok else (0.0, 0.0)
+        rows.append((f"  {j}", f"{val(c, '')} / {val(sh, ' N')}"))
+    rows.append(("", ""))
+    rows.append(("group force", ""))
+    for g in groups:
+        v = 0.0
+        if ok:
+            m = report.result.problem.model
+            v = float(np.sum(np.asarray(report.muscle_force)[m.group_lines(g)]))
+        rows.append((f"  {g.replace('_', ' ')}", val(v, " N")))
+    return rows
+
+
+def panel_text(report, failed: bool, groups=_PANEL_GROUPS) -> str:
+    """The panel as one text (labels and values)."""
+    return "\n".join(f"{lab:<24}{v:>14}" if lab or v else "" for lab, v in panel_rows(report, failed, groups))
+
+
+class MetricsPanel:
+    """A text panel in its own (axis-less) axes: a heading, the status line, the values.
+
+    The labels column never changes (static); ``values`` and ``status`` are what updates."""
+
+    def __init__(self, ax, heading: str = ""):
+        from . import plotting
+        S = plotting.STYLE
+        self._fail = S["fail"]
+        ax.set_axis_off()
+        self.heading = ax.text(0.0, 1.0, heading, transform=ax.transAxes, ha="left", va="top",
+                               fontsize=S["font"] + 1, fontweight="bold")
+        self.status = ax.text(0.0, 0.95, "", transform=ax.transAxes, ha="left", va="top",
+                              fontsize=S["font"] + 1, fontweight="bold")
+        rows = panel_rows(None, True)
+        self.labels = ax.text(0.0, 0.80, "\n".join(r[0] for r in rows), transform=ax.transAxes,
+                              ha="left", va="top", fontsize=S["font"], linespacing=1.35)
+        self.values = ax.text(0.80, 0.80, "", transform=ax.transAxes, ha="right", va="top",
+                              fontsize=S["font"], fontweight="bold", linespacing=1.35)
+        self.footer = ax.text(0.0, 0.0, "", transform=ax.transAxes, ha="left", va="bottom",
+                              fontsize=S["small"], color="0.3")
+
+    @property
+    def dynamic(self) -> list:
+        return [self.status, self.values, self.footer]
+
+    def show(self, report, result, *, footer: str | None = None):
+        from . import plotting
+        word, failed = status_of(result)
+        msg = plotting._wrap(result.message if result is not None else "no result", 44)
+        self.status.set_text(f"status: {word}\n{msg}")
+        self.status.set_color(self._fail if failed else "black")
+        self.values.set_text("\n".join(v for _lab, v in panel_rows(report, failed)))
+        if footer is not None:
+            self.footer.set_text(footer)
+
+
+def failure_note(result) -> str | None:
+    """The red banner of a posture that is not an answer (None for a usable one)."""
+    word, failed = status_of(result)
+    if not failed:
+        return None
+    if result is None or not result.converged:
+        return ("NOT CONVERGED: no equilibrium for these settings. The drawing is the solver's "
+                "last iterate, not a posture.\n" + (result.message if result is not None else ""))
+    return "UNSTABLE equilibrium: the person could not stay here.\n" + result.message
+
+
+def safe_report(result):
+    """`posture_report(result)`, or None when the result holds nothing drawable."""
+    from .results import posture_report
+    if result is None or not np.all(np.isfinite(result.q)):
+        return None
+    try:
+        return posture_report(result)
+    except (ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError):
+        return None
+
+
+# ------------------------------------------------------------------------------------------
+# The live viewer
+# ------------------------------------------------------------------------------------------
+class LiveViewer:
+    """The viewer window, built on a given Figure (headless-testable).
+
+    Parameters
+    ----------
+    fig : an empty `matplotlib.figure.Figure` (from ``plt.figure`` for a window, or
+        ``Figure()`` for tests and screenshots).
+    scenario : a loaded `biomech.scenario.Scenario` (a sweep: its base point, see
+        `base_scenario`).
+    controls : the sliders (default `DEFAULT_CONTROLS`).
+    sliders : build the slider widgets (False: only the drawing and `update`).
+    blit : redraw only what moves (the posture, the values, the moved slider) over a cached
+        background of everything else, as a window needs for smooth sliders; None (default):
+        when the canvas supports it. False: every redraw is a full ``canvas.draw()`` (for
+        screenshots: blitted artists are not in ``savefig`` output).
+
+    ``update(values)`` solves the scenario with ``values`` ({control key: value or None for
+    "as the scenario sets it"}), moves the drawing and redraws; it returns the seconds that
+    took. ``last_result`` / ``last_report`` hold what is shown.
+    """
+
+    def __init__(self, fig, scenario, *, controls=DEFAULT_CONTROLS, sliders: bool = True,
+                 blit: bool | None = None, model=None):
+        from matplotlib.cm import ScalarMappable
+        from matplotlib import colormaps
+
+        from . import plotting
+        from .runner import model_for
+
+        self.fig = fig
+        self.scenario = base_scenario(scenario)
+        self.is_sweep = scenario.sweep is not None
+        self.model = model if model is not None else model_for(self.scenario)
+        self.controls = tuple(c for c in controls if c.key == THIGH or c.key in MUSCLE_GROUPS)
+        self.values = {c.key: None for c in self.controls}
+        t0 = time.perf_counter()
+        self.start_result = self._solve(self.values, q0=None)
+        self.solve_seconds = time.perf_counter() - t0
+        self.last_result = self.start_result
+        self.last_report = safe_report(self.start_result)
+        self._q_good = self.start_result.q if self.start_result.success else None
+        rep0 = self.last_report
+        if rep0 is None:              # nothing drawable at all: draw the reference posture
+            ref = dataclasses.replace(self.start_result, q=self.start_result.problem.q_ref)
+            rep0 = safe_report(ref)
+        forces = np.asarray(rep0.muscle_force, float)
+        self.norm = plotting._muscle_norm(np.array([max(float(forces.max()), 300.0)]), None)
+
+        fig.set_facecolor("white")
+        bottom = 0.06 + 0.045 * len(self.controls) if sliders else 0.06
+        gs = fig.add_gridspec(1, 3, width_ratios=[0.24, 0.9, 0.5], wspace=0.12,
+                              left=0.05, right=0.99, top=0.93, bottom=bottom + 0.05)
+        self.ax_whole = fig.add_subplot(gs[0])
+        self.ax_zoom = fig.add_subplot(gs[1])
+        self.ax_panel = fig.add_subplot(gs[2])
+        self.ax_whole.set_anchor("E")          # the two views side by side, without a gap
+        self.ax_zoom.set_anchor("W")
+        for ax in (self.ax_whole, self.ax_zoom):
+            plotting.plot_posture(ax, rep0, ghost=True)       # the starting posture, grey
+        self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False)
+        self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm)
+        self.ax_whole.set_title("whole model", fontsize=plotting.STYLE["title"])
+        self.ax_zoom.set_title("lumbopelvic region (grey: the scenario's own posture)",
+                               fontsize=plotting.STYLE["title"])
+        _fixed_limits(self.ax_whole, [rep0], pad=0.12)
+        plotting._zoom(self.ax_zoom, rep0)
+        sm = ScalarMappable(norm=self.norm, cmap=colormaps[plotting.STYLE["muscle_cmap"]])
+        cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
+                          anchor=(0.0, 0.0))
+        cb.set_label("muscle force (N)", fontsize=plotting.STYLE["font"])
+        cb.ax.tick_params(labelsize=plotting.STYLE["font"])
+        self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
+        sc = self.scenario
+        title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
+        fig.suptitle(title, fontsize=plotting.STYLE["title"] + 1, fontweight="bold")
+        # upright and inverse solves recruit every muscle: 0.1-4 s each, too slow to follow a
+        # slider; those modes solve when the slider is released
+        self.live = sc.mode == "equilibrium"
+        self.sliders: dict = {}
+        self._pending = None
+        if sliders:
+            self._build_sliders(bottom)
+        self._show(self.last_result, self.last_report, self.solve_seconds)
+        self.blit = bool(getattr(fig.canvas, "supports_blit", False)) if blit is None else bool(blit)
+        self._background = None
+        self._moved_slider = None
+        if self.blit:
+            for a in self.dynamic:
+                a.set_animated(True)
+            for sl in self.sliders.values():
+                sl.drawon = False              # the viewer draws the moved slider itself
+            fig.canvas.mpl_connect("draw_event", self._on_draw)
+            fig.canvas.mpl_connect("resize_event", lambda _e: setattr(self, "_background", None))
+
+    @property
+    def dynamic(self) -> list:
+        """Every artist that changes with an update."""
+        arts = self.zoom.dynamic + self.whole.dynamic + self.panel.dynamic
+        return sorted(arts, key=lambda a: a.get_zorder())      # stable: drawing order kept
+
+    # -- drawing --------------------------------------------------------------------------
+    def _on_draw(self, event) -> None:
+        """After a full draw: keep the background, draw the moving artists on top."""
+        canvas = self.fig.canvas
+        if event is not None and event.canvas is not canvas:
+            return
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        renderer = event.renderer if event is not None else canvas.get_renderer()
+        for a in self.dynamic:
+            a.draw(renderer)
+
+    def redraw(self) -> None:
+        """Render the current state: blitted over the background when possible, else a full
+        ``canvas.draw()``."""
+        canvas = self.fig.canvas
+        if not self.blit or self._background is None:
+            canvas.draw()                      # (draw_event: _on_draw keeps the background)
+            return
+        renderer = canvas.get_renderer()
+        canvas.restore_region(self._background)
+        if self._moved_slider is not None:     # the slider moved: into the background
+            self._moved_slider.ax.draw(renderer)
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._moved_slider = None
+        for a in self.dynamic:
+            a.draw(renderer)
+        canvas.blit(self.fig.bbox)
+
+    # -- solving --------------------------------------------------------------------------
+    def scenario_for(self, values: dict):
+        """The scenario with the slider values applied (None = the scenario's own setting)."""
+        from .muscles import MuscleSetting
+        sc = self.scenario
+        set_groups = {k: float(v) for k, v in values.items() if k != THIGH and v is not None}
+        group_of = dict(zip(self.model.muscle_names, self.model.muscle_group))
+        muscles = tuple((n, s) for n, s in sc.muscles
+                        if n not in set_groups and group_of.get(n) not in set_groups)
+        muscles += tuple((g, MuscleSetting(tension_N=max(0.0, v))) for g, v in set_groups.items())
+        support = sc.support
+        if values.get(THIGH) is not None:
+            support = dataclasses.replace(support, thigh_inclination_deg=float(values[THIGH]))
+        return dataclasses.replace(sc, muscles=muscles, support=support)
+
+    def _solve(self, values, q0):
+        import warnings
+
+        from .runner import solve_point
+        sc = self.scenario_for(values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = solve_point(sc, self.model, q0=q0)
+            if q0 is not None and not res.success:      # continuation failed: from the reference
+                res = solve_point(sc, self.model)
+        return res
+
+    def update(self, values: dict | None = None, *, draw: bool = True) -> float:
+        """Solve with ``values`` (merged into the current ones), move the drawing and redraw
+        (`redraw`; ``draw=False``: only ``draw_idle``). Returns the seconds from the start of
+        the solve to the end of the redraw."""
+        t0 = time.perf_counter()
+        if values:
+            unknown = set(values) - set(self.values)
+            if unknown:
+                raise KeyError(f"unknown viewer control(s) {sorted(unknown)}; "
+                               f"known: {sorted(self.values)}")
+            self.values.update(values)
+        try:
+            res = self._solve(self.values, q0=self._q_good)
+        except Exception as e:        # an input the model refuses (e.g. out of range)
+            res = None
+            self.error = f"{type(e).__name__}: {e}"
+        else:
+            self.error = None
+        solve_s = time.perf_counter() - t0
+        rep = safe_report(res)
+        self.last_result, self.last_report = res, rep
+        if res is not None and res.success:
+            self._q_good = res.q
+        self._show(res, rep, solve_s)
+        if draw:
+            self.redraw()
+        else:
+            self.fig.canvas.draw_idle()
+        return time.perf_counter() - t0
+
+    def _show(self, res, rep, solve_s) -> None:
+        note = failure_note(res)
+        if res is None and getattr(self, "error", None):
+            note = "NOT SOLVED: " + self.error
+        self.zoom.show(rep, note=note)
+        self.whole.show(rep)
+        set_ = {k: v for k, v in self.values.items() if v is not None}
+        what = ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in set_.items()) or "the scenario's settings"
+        how = "live" if self.live else "on slider release (this mode solves slowly)"
+        self.panel.show(rep, res, footer=(
+            f"showing: {what}\nsolve {1e3 * solve_s:.0f} ms; sliders update {how}.\n"
+            "An unmoved slider keeps the scenario's setting; a moved one\nsets a fixed tension "
+            "(no stretch stiffness). 'reset': back."))
+
+    # -- widgets --------------------------------------------------------------------------
+    def _build_sliders(self, bottom) -> None:
+        from matplotlib.widgets import Button, Slider
+        rep = self.last_report
+        thigh0 = self.scenario.support.thigh_deg
+        for k, c in enumerate(self.controls):
+            ax = self.fig.add_axes([0.22, bottom - 0.045 * (k + 1), 0.45, 0.03])
+            if c.key == THIGH:
+                lo, hi = max(-60.0, thigh0 + c.low), min(150.0, thigh0 + c.high)
+                init = thigh0
+            else:
+                lo, hi = c.low, c.high
+                init = 0.0
+                if rep is not None:
+                    m = rep.result.problem.model
+                    init = float(np.sum(np.asarray(rep.muscle_force)[m.group_lines(c.key)]))
+                init = min(max(init, lo), hi)
+            sl = Slider(ax, c.label, lo, hi, valinit=init, valfmt="%.0f")
+            sl.label.set_fontsize(8)
+            sl.valtext.set_fontsize(8)
+            sl.valtext.set_text(f"{init:.0f} (scenario)")
+            sl.on_changed(lambda v, key=c.key: self._on_slider(key, v))
+            self.sliders[c.key] = sl
+        bax = self.fig.add_axes([0.72, bottom - 0.045, 0.08, 0.03])
+        self.reset_button = Button(bax, "reset")
+        self.reset_button.on_clicked(lambda _e: self._reset())
+        if not self.live:
+            self.fig.canvas.mpl_connect("button_release_event", lambda _e: self._release())
+
+    def _on_slider(self, key, value) -> None:
+        if getattr(self, "_resetting", False):
+            return
+        self._moved_slider = self.sliders.get(key)
+        if self.live:
+            self.update({key: float(value)})
+        else:
+            self._pending = dict(self._pending or {}, **{key: float(value)})
+            self.panel.footer.set_text("release the slider to solve (this mode solves slowly)")
+            self.redraw()
+
+    def _release(self) -> None:
+        if self._pending:
+            values, self._pending = self._pending, None
+            self.update(values)
+
+    def _reset(self) -> None:
+        self._resetting = True
+        try:
+            for sl in self.sliders.values():
+                sl.reset()
+        finally:
+            self._resetting = False
+        self.values = {c.key: None for c in self.controls}
+        self._pending = None
+        for sl in self.sliders.values():
+            sl.valtext.set_text(f"{sl.valinit:.0f} (scenario)")
+        self.update(draw=False)               # a full redraw: every slider went back
+
+
+def _fixed_limits(ax, reports, pad: float = 0.05) -> None:
+    """Axes limits holding every posture of ``reports`` (fixed: motion shows against them)."""
+    from . import plotting
+    pts = []
+    for rep in reports:
+        if rep is None:
+            continue
+        sk = plotting._skeleton(rep)
+        pts.append(np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]]))
+    pts = np.vstack(pts)
+    lo, hi = pts.min(0) - pad, pts.max(0) + pad
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+
+
+# ------------------------------------------------------------------------------------------
+# Can this environment show a window?
+# ------------------------------------------------------------------------------------------
+def display_problem() -> str | None:
+    """Why no window can be shown here (None when it can): a non-interactive matplotlib
+    backend (e.g. ``MPLBACKEND=Agg``), or no display on Linux/BSD."""
+    backend_env = os.environ.get("MPLBACKEND", "")
+    import matplotlib
+    from matplotlib.backends import BackendFilter, backend_registry
+    non_interactive = set(backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE))
+    explicit = backend_env or matplotlib.rcParams._get_backend_or_none()
+    if explicit and explicit.lower() in non_interactive:
+        return f"matplotlib's backend is {explicit!r}, which cannot open a window"
+    if explicit and explicit.lower().startswith("module://"):
+        return None                                   # a custom backend: let it try
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "there is no display ($DISPLAY and $WAYLAND_DISPLAY are not set)"
+    import matplotlib.pyplot as plt
+    backend = str(plt.get_backend()).lower()
+    if backend in non_interactive:
+        return (f"matplotlib found no interactive backend (it chose {backend!r}); install one, "
+                "e.g. the tkinter package of your Python, or PyQt")
+    return None

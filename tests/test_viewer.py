@@ -1,0 +1,192 @@
+"""The live viewer (biomech.viewer), sweep animations (biomech.animation) and their commands.
+
+All headless: the viewer is built on an Agg canvas and driven through ``update``; `biomech
+view` must refuse politely (exit 2) where no window can be shown.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from biomech import cli, plotting
+from biomech.scenario import load_scenario
+from biomech.viewer import LiveViewer
+
+ROOT = Path(__file__).resolve().parents[1]
+LIB = ROOT / "scenarios"
+
+
+def _viewer(name="neutral_standing.toml", **kw):
+    fig = Figure(figsize=(13, 8.5), dpi=100)
+    FigureCanvasAgg(fig)
+    v = LiveViewer(fig, load_scenario(LIB / name), **kw)
+    fig.canvas.draw()
+    return v
+
+
+@pytest.fixture(scope="module")
+def viewer():
+    return _viewer()
+
+
+def _psoas_style(v):
+    """(colours, widths) of the psoas lines as drawn in the lumbopelvic view."""
+    coll = v.zoom.muscles
+    model = v.model
+    idx = list(coll.muscle_index)
+    rows = [idx.index(i) for i in model.group_lines("psoas") if i in idx]
+    colours = [to_hex(c) for c in np.asarray(coll.get_colors())[rows]]
+    return colours, np.asarray(coll.get_linewidths())[rows]
+
+
+def test_update_moves_the_drawing_and_the_values(viewer):
+    v = viewer
+    v.update({"psoas": 0.0})
+    ll0 = v.last_report.metrics["lumbar_lordosis_deg"]
+    c0, w0 = _psoas_style(v)
+    text0 = v.panel.values.get_text()
+    l5 = v.zoom.bones[-1].get_xy().copy()                  # a vertebra outline
+    v.update({"psoas": 800.0})
+    assert v.last_result.success
+    c1, w1 = _psoas_style(v)
+    assert np.all(w1 > w0) and c1 != c0                   # psoas lines widen and darken
+    assert v.panel.values.get_text() != text0
+    assert f"{round(v.last_report.metrics['lumbar_lordosis_deg'])}°" in v.panel.values.get_text()
+    assert v.last_report.metrics["lumbar_lordosis_deg"] != pytest.approx(ll0)
+    assert "800 N" in v.panel.values.get_text()            # the psoas group force
+    assert not np.allclose(v.zoom.bones[-1].get_xy(), l5)  # the bones moved
+    assert v.zoom.texts["LL"].get_text().startswith("LL ")
+    assert v.panel.status.get_text().startswith("status: ok")
+    assert not v.zoom.banner.get_visible()
+
+
+def test_update_rate_is_smooth(viewer):
+    """At least 10 updates per second (solve + redraw of the Agg canvas), on the median."""
+    v = viewer
+    assert v.blit                                           # Agg supports blitting
+    v.update({"psoas": 0.0})
+    times = [v.update({"psoas": float(x)}) for x in np.linspace(0.0, 1000.0, 15)]
+    median = float(np.median(times))
+    print(f"\nviewer update: median {1e3 * median:.0f} ms = {1 / median:.0f} updates/s (blitted)")
+    assert median < 0.1, f"{1 / median:.1f} updates/s"
+
+
+def test_full_redraw_also_works():
+    v = _viewer(blit=False, sliders=False)
+    t0 = time.perf_counter()
+    dt = v.update({"psoas": 300.0})
+    assert 0 < dt <= time.perf_counter() - t0
+    assert v.last_result.success
+    buf = np.asarray(v.fig.canvas.buffer_rgba())
+    assert buf.shape[2] == 4 and buf[..., :3].std() > 10   # something was drawn
+
+
+def test_failed_solve_is_shown_as_failed(viewer):
+    v = viewer
+    v.update({"psoas": None, "erector_spinae": 0.0})      # the trunk falls forward
+    assert not v.last_result.success
+    assert v.zoom.banner.get_visible()
+    assert "NOT CONVERGED" in v.zoom.banner.get_text()
+    assert to_hex(v.panel.status.get_color()) == to_hex(plotting.STYLE["fail"])
+    assert "FAILED" in v.panel.status.get_text()
+    assert "—" in v.panel.values.get_text() and "°" in v.panel.values.get_text()
+    assert not any(ch.isdigit() for ch in v.panel.values.get_text().split("\n")[0])
+    v.update({"erector_spinae": None})                   # back: a good posture again
+    assert v.last_result.success and not v.zoom.banner.get_visible()
+    with pytest.raises(KeyError):
+        v.update({"deltoid": 3.0})
+
+
+def test_sweep_shows_its_base_point_and_sliders_exist():
+    v = _viewer("psoas_tension_sweep.toml")
+    assert v.is_sweep and v.scenario.sweep is None
+    assert "base point" in v.fig._suptitle.get_text()
+    assert set(v.sliders) == {"psoas", "rectus_abdominis", "erector_spinae", "hamstrings",
+                              "thigh_inclination_deg"}
+    assert v.sliders["psoas"].valtext.get_text().endswith("(scenario)")
+    v.sliders["psoas"].set_val(500.0)                    # as a user drags it
+    assert v.values["psoas"] == 500.0
+    m = v.last_report.result.problem.model
+    assert float(np.sum(v.last_report.muscle_force[m.group_lines("psoas")])) == pytest.approx(500.0)
+    v.update({"thigh_inclination_deg": -10.0})
+    assert v.last_result.problem.support.thigh_deg == -10.0
+    v._reset()
+    assert all(x is None for x in v.values.values())
+
+
+def test_view_without_a_display_exits_2_with_a_message():
+    for env in ({"MPLBACKEND": "Agg"}, {"MPLBACKEND": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""}):
+        full = {k: v for k, v in os.environ.items() if k not in env} | {k: v for k, v in env.items() if v}
+        if not env.get("MPLBACKEND") and sys.platform != "linux":
+            continue
+        out = subprocess.run([sys.executable, "-m", "biomech", "view", str(LIB / "tight_psoas.toml")],
+                             capture_output=True, text=True, env=full, cwd=ROOT, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert "cannot show a window" in out.stderr and "biomech animate" in out.stderr
+        assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+SMALL_SWEEP = """
+extends = "{lib}/neutral_standing.toml"
+[scenario]
+name = "small-sweep"
+description = "A three-point psoas sweep."
+[muscles.psoas]
+tension_N = 0.0
+[sweep]
+"muscles.psoas.tension_N" = [0.0, 300.0, 600.0]
+"""
+
+
+def test_animate_writes_a_gif_with_one_frame_per_point(tmp_path, capsys):
+    from PIL import Image
+    f = tmp_path / "s.toml"
+    f.write_text(SMALL_SWEEP.format(lib=LIB.as_posix()))
+    out = tmp_path / "anim" / "psoas.gif"
+    rc = cli.main(["animate", str(f), "--out", str(out), "--fps", "3", "--dpi", "50"])
+    assert rc == 0, capsys.readouterr().err
+    assert out.stat().st_size > 20_000
+    with Image.open(out) as im:
+        assert im.format == "GIF" and im.n_frames == 3
+    assert "3 frames" in capsys.readouterr().out
+    assert sorted(p.name for p in out.parent.iterdir()) == ["psoas.gif"]   # no temporary file
+
+
+def test_animate_bad_inputs_exit_2(tmp_path, capsys, monkeypatch):
+    from biomech import animation
+    f = tmp_path / "s.toml"
+    f.write_text(SMALL_SWEEP.format(lib=LIB.as_posix()))
+    cases = [
+        ([str(LIB / "tight_psoas.toml"), "--out", str(tmp_path / "a.gif")], "not a sweep"),
+        ([str(f), "--out", str(tmp_path / "a.avi")], "unsupported animation type"),
+        ([str(f), "--out", str(tmp_path / "a.gif"), "--fps", "0"], "--fps"),
+        ([str(tmp_path / "missing.toml")], "missing.toml"),
+    ]
+    monkeypatch.setattr(animation, "ffmpeg_available", lambda: False)
+    cases.append(([str(f), "--out", str(tmp_path / "a.mp4")], "ffmpeg"))
+    for argv, words in cases:
+        assert cli.main(["animate", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]      # nothing written
+    assert ".gif" in err                                                 # suggests a GIF
+
+
+def test_help_has_examples_and_no_matplotlib_on_import():
+    for sub in ("view", "animate"):
+        out = subprocess.run([sys.executable, "-m", "biomech", sub, "--help"], capture_output=True,
+                             text=True, cwd=ROOT, timeout=120)
+        assert out.returncode == 0 and "example" in out.stdout, sub
+    code = ("import sys, biomech, biomech.cli, biomech.viewer, biomech.animation\n"
+            "assert not any(m.startswith('matplotlib') for m in sys.modules)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
