@@ -3,6 +3,8 @@
 Exit codes (conventions §6): 0 every posture solved (converged and stable); 1 valid input but a
 posture could not be solved (outputs still written, status says why); 2 bad input (nothing
 written). An unexpected internal error (a bug) exits with 3 and asks to report it.
+`biomech view` also exits with 2 when this environment cannot show a window (no display, or a
+non-interactive matplotlib backend such as MPLBACKEND=Agg).
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ _EXAMPLES = {
     "list": "example:\n  biomech list scenarios/",
     "compare": "example:\n  biomech compare scenarios/neutral_standing.toml scenarios/tight_psoas.toml",
     "model": "example:\n  biomech model --json > model.json",
+    "view": "example:\n  biomech view scenarios/tight_psoas.toml        # sliders: psoas, rectus abdominis,\n"
+            "                                                 # erector spinae, hamstrings, thigh\n"
+            "exit codes: 0 window closed; 2 bad file, or no window can be shown here (no display,\n"
+            "or a non-interactive backend such as MPLBACKEND=Agg): use `biomech animate` or\n"
+            "`biomech run` instead.",
+    "animate": "example:\n  biomech animate scenarios/psoas_tension_sweep.toml --out psoas.gif --fps 4\n"
+               "  biomech animate scenarios/thigh_inclination_sweep.toml --out thigh.mp4   # needs ffmpeg",
 }
 
 
@@ -48,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="write no figures")
     r.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="figure format")
     r.add_argument("--dpi", type=int, default=150, help="figure resolution (default 150)")
+    _add_parallel(r)
 
     c = add("check", "validate scenario files without solving")
     c.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
@@ -62,10 +72,38 @@ def _parser() -> argparse.ArgumentParser:
     co.add_argument("--no-plots", action="store_true")
     co.add_argument("--format", choices=("png", "svg", "pdf"), default="png")
     co.add_argument("--dpi", type=int, default=150)
+    _add_parallel(co)
 
     mo = add("model", "describe the default model: bodies, joints, muscles, parameters, sources")
     mo.add_argument("--json", action="store_true")
+
+    vi = add("view", "a window with the posture of a scenario and sliders of muscle tensions "
+             "(re-solved live; a sweep shows its base point)")
+    vi.add_argument("path", metavar="FILE")
+
+    an = add("animate", "an animation of a sweep scenario, one frame per point (.gif, or .mp4 "
+             "with ffmpeg)")
+    an.add_argument("path", metavar="FILE")
+    an.add_argument("--out", default=None, metavar="FILE",
+                    help="output file, .gif or .mp4 (default: results/<scenario name>/sweep.gif)")
+    an.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    an.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
     return ap
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes ≥ 1, got {text!r}")
+    return int(text)
+
+
+def _add_parallel(parser) -> None:
+    parser.add_argument("--workers", type=_workers, default=None, metavar="N",
+                        help="processes solving postures in parallel (default: every core); results "
+                             "are identical to --workers 1")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="solve on the Dask cluster at this scheduler address, e.g. "
+                             "tcp://host:8786 (pip install 'biomech[dask]')")
 
 
 def _progress(name: str):
@@ -84,7 +122,7 @@ def _load_all(paths):
 
 
 def cmd_run(args) -> int:
-    from .runner import run_document, run_scenario, summary_table, write_outputs
+    from .runner import run_document, run_scenarios, summary_table, write_outputs
     scenarios = _load_all(args.paths)          # validate every file before solving anything
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -94,7 +132,8 @@ def cmd_run(args) -> int:
     docs, code = [], EXIT_OK
     # solve everything first: an input error found while solving (e.g. an inverse posture out of
     # range) must leave no output at all
-    runs = [run_scenario(sc, progress=_progress(sc.name)) for sc in scenarios]
+    runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask,
+                         progress=_progress("solving"))
     for sc, run in zip(scenarios, runs):
         write_outputs(run, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi)
         if not run.success:
@@ -136,7 +175,7 @@ def cmd_compare(args) -> int:
     from .metrics import LUMBAR_LEVELS
     from .names import METRICS
     from .results import posture_report
-    from .runner import run_scenario
+    from .runner import run_scenarios
     scenarios = _load_all(args.paths)
     if len(scenarios) < 2:
         raise _bad_input("compare needs at least two scenario files")
@@ -144,7 +183,7 @@ def cmd_compare(args) -> int:
         if sc.sweep is not None:
             raise _bad_input(f"{sc.path}: is a sweep; compare takes single-posture scenarios "
                              "(run the sweep with `biomech run` and read its sweep.png)")
-    runs = [run_scenario(sc) for sc in scenarios]
+    runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask)
     reports = [posture_report(r.points[0].result) for r in runs]
     keys = list(METRICS) + [f"segmental_lordosis_deg.{lv}" for lv in LUMBAR_LEVELS]
 
@@ -204,6 +243,57 @@ def cmd_model(args) -> int:
     return EXIT_OK
 
 
+def cmd_view(args) -> int:
+    from .scenario import load_scenario
+    from .viewer import display_problem
+    scenario = load_scenario(args.path)            # a bad file: exit 2 before any window
+    why = display_problem()
+    if why is None:
+        try:
+            import matplotlib.pyplot as plt
+            fig = plt.figure(figsize=(13, 8.5))
+        except Exception as e:                     # e.g. a GUI toolkit that cannot start
+            why = f"matplotlib could not open a window ({type(e).__name__}: {e})"
+    if why is not None:
+        print(f"biomech view: cannot show a window here: {why}.\n  Without a display, use "
+              f"`biomech animate {args.path} --out sweep.gif` (sweeps) or "
+              f"`biomech run {args.path}` (figures in results/) instead.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .viewer import LiveViewer
+    if scenario.sweep is not None:
+        print(f"biomech view: {scenario.name} is a sweep; showing its base point (the file "
+              "without [sweep]); `biomech animate` shows every point", file=sys.stderr)
+    viewer = LiveViewer(fig, scenario)             # noqa: F841  (the window keeps it alive)
+    plt.show()
+    return EXIT_OK
+
+
+def cmd_animate(args) -> int:
+    from .animation import check_output, write_animation
+    from .runner import run_scenario
+    from .scenario import load_scenario
+    scenario = load_scenario(args.path)
+    if scenario.sweep is None:
+        raise _bad_input(f"{args.path}: not a sweep scenario (no [sweep] table); animate makes "
+                         "one frame per sweep point. Use `biomech view` for one posture, or add "
+                         "a [sweep] (docs/scenarios.md)")
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep.gif"
+    problem = check_output(out)
+    if problem:
+        raise _bad_input(problem)
+    if not 0.2 <= args.fps <= 60:
+        raise _bad_input(f"--fps must be within 0.2-60, got {args.fps:g}")
+    if not 20 <= args.dpi <= 600:
+        raise _bad_input(f"--dpi must be within 20-600, got {args.dpi}")
+    run = run_scenario(scenario, progress=_progress(scenario.name))
+    write_animation(run, out, fps=args.fps, dpi=args.dpi)
+    print(f"{out}  ({len(run.points)} frames, {out.stat().st_size / 1024:.0f} KB)")
+    if not run.success:
+        print("! some postures could not be solved; their frames say so in red", file=sys.stderr)
+        return EXIT_UNSOLVED
+    return EXIT_OK
+
+
 def _bad_input(msg: str) -> BiomechError:
     """An error in what the user asked for (exit code 2)."""
     return BiomechError(msg)
@@ -213,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `biomech` console script and `python -m biomech`."""
     args = _parser().parse_args(argv)
     commands = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "compare": cmd_compare,
-                "model": cmd_model}
+                "model": cmd_model, "view": cmd_view, "animate": cmd_animate}
     try:
         return commands[args.command](args)
     except BiomechError as e:
