@@ -1,0 +1,99 @@
+"""The psoas effect of one subject: how much lordosis and pelvic tilt change per 100 N of psoas.
+
+The unit of work of the population and sensitivity studies (scripts/population.py,
+scripts/sensitivity.py): a plain function of a `StudySubject`, picklable, so that
+`parallel.map_tasks` can run it on all cores or on a Dask cluster.
+
+The effect is the secant between psoas tension 0 and ``tension_N`` (default 200 N, the whole
+psoas group, distributed over its lines by maximum force), scaled to 100 N, in relaxed standing:
+
+* mode "equilibrium": every other muscle keeps its frozen relaxed tone (docs/model.md §6);
+* mode "upright": the other muscles are recruited by least effort to keep the trunk upright
+  (trunk inclination 0°, docs/model.md §12), with the given effort criterion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import BiomechError
+from .model import Subject, build_model
+from .muscles import MuscleSetting
+from .passive import default_intervertebral_laws
+from .recruitment import Criterion
+from .results import posture_report
+from .statics import Support, prepare, solve_equilibrium
+
+#: The metrics whose change is reported (deg).
+EFFECT_METRICS = ("lumbar_lordosis_deg", "pelvic_tilt_deg", "sacral_slope_deg")
+
+
+@dataclass(frozen=True)
+class StudySubject:
+    """One sampled subject of a study.
+
+    subject : anatomy, mass, strength and tone (`Subject`).
+    disc_stiffness_scale : multiplies every intervertebral passive moment (-).
+    hip_stiffness_scale : multiplies the hip passive moment (-).
+    short_range_stiffness : muscle stiffness gain q (-).
+    mode : "equilibrium" (frozen tone) or "upright" (least-effort recruitment, trunk upright).
+    criterion : the upright mode's effort criterion.
+    tension_N : the psoas tension of the loaded posture (N, whole group).
+    """
+
+    subject: Subject = field(default_factory=Subject)
+    disc_stiffness_scale: float = 1.0
+    hip_stiffness_scale: float = 1.0
+    short_range_stiffness: float = 40.0
+    mode: str = "equilibrium"
+    criterion: Criterion = field(default_factory=Criterion)
+    tension_N: float = 200.0
+
+    def __post_init__(self):
+        if self.mode not in ("equilibrium", "upright"):
+            raise BiomechError(f"study mode must be 'equilibrium' or 'upright', got {self.mode!r}")
+        if not (isinstance(self.tension_N, (int, float)) and 0 < self.tension_N <= 2000):
+            raise BiomechError(f"tension_N must be within (0, 2000] N, got {self.tension_N!r}")
+
+
+def psoas_effect(s: StudySubject) -> dict:
+    """Change of each `EFFECT_METRICS` per 100 N of psoas tension for one subject.
+
+    Returns a dict: ``"<metric>_per_100N"`` (deg per 100 N; NaN if either posture failed),
+    ``"<metric>"`` at tension 0 (deg), ``"success"`` (both postures solved) and ``"message"``.
+    A subject whose model cannot be built (e.g. the muscles cannot hold its relaxed posture)
+    is reported the same way, never dropped.
+    """
+    out = {f"{k}_per_100N": math.nan for k in EFFECT_METRICS} | {k: math.nan for k in EFFECT_METRICS}
+    try:
+        laws = None
+        if s.disc_stiffness_scale != 1.0:
+            laws = {j: law.scaled(s.disc_stiffness_scale)
+                    for j, law in default_intervertebral_laws().items()}
+        model = build_model(s.subject, intervertebral=laws)
+    except BiomechError as exc:
+        return out | {"success": False, "message": f"model: {exc}"}
+    metrics = []
+    for tension in (0.0, s.tension_N):
+        problem = prepare(model, support=Support("standing"),
+                          settings={"psoas": MuscleSetting(tension_N=tension)},
+                          short_range_stiffness=s.short_range_stiffness,
+                          hip_passive_scale=s.hip_stiffness_scale)
+        if s.mode == "upright":
+            from .upright import UprightTarget, solve_upright
+            res = solve_upright(problem, UprightTarget(), criterion=s.criterion)
+        else:
+            res = solve_equilibrium(problem=problem)
+        if not res.success:
+            return out | {"success": False, "message": f"psoas {tension:g} N: {res.message}"}
+        metrics.append(posture_report(res).metrics)
+    for k in EFFECT_METRICS:
+        out[k] = metrics[0][k]
+        out[f"{k}_per_100N"] = (metrics[1][k] - metrics[0][k]) * 100.0 / s.tension_N
+    return out | {"success": True, "message": "solved"}
+
+
+def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
+    """`psoas_effect` of each subject of a batch (one task of `parallel.map_tasks`)."""
+    return [psoas_effect(s) for s in batch]
