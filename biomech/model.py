@@ -8,8 +8,10 @@ and derives every muscle's parameters. Nothing in a `Model` changes after it is 
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
@@ -212,11 +214,20 @@ def build_model(subject: Subject | None = None, *,
     Parameters
     ----------
     subject : Subject, optional (default: the documented average adult, 75 kg, 1.75 m, PI 52°).
-    intervertebral : optional replacement passive laws, keyed by spinal joint name.
+    intervertebral : optional replacement passive laws, keyed by spinal joint name: one
+        `IntervertebralLaw` for each of ``L5_S1``, ``L4_L5``, ``L3_L4``, ``L2_L3``, ``L1_L2`` and
+        ``T12_L1`` (e.g. ``{j: law.scaled(2) for j, law in default_intervertebral_laws().items()}``).
+
+    Raises
+    ------
+    ModelError
+        On a bad subject, or when ``intervertebral`` misses a spinal joint, names an unknown one
+        or holds something other than an `IntervertebralLaw`.
     """
     subject = subject or Subject()
     if not isinstance(subject, Subject):
         raise ModelError(f"subject must be a biomech.Subject, got {type(subject).__name__}")
+    laws = _checked_laws(intervertebral)
     data = load_reference_data()
     s = subject.height_m / REFERENCE_HEIGHT_M
     bm = subject.body_mass_kg
@@ -350,7 +361,6 @@ def build_model(subject: Subject | None = None, *,
     # counter-clockwise pelvis rotation. The lumbar levels share the extension that keeps the
     # thorax at the pelvis frame's orientation, in proportion to their range of motion; these
     # angles are the stress-free angles of the intervertebral joints.
-    laws = dict(intervertebral or default_intervertebral_laws())
     v = hip - s_pt
     pt_identity = math.atan2(v[0], -v[1])
     pelvis_ref = REFERENCE_PELVIC_TILT_DEG * _DEG - pt_identity
@@ -434,9 +444,6 @@ def build_model(subject: Subject | None = None, *,
         pt_local=_readonly(np.array(plocal)), pt_z=_readonly(np.array(pz)),
         pt_condition=_readonly(np.array(pcond, float)), pt_sacral=_readonly(np.array(psac)),
         sources=MappingProxyType(data["sources"]))
-    missing = sorted(set(JOINTS[1:]) - set(model.intervertebral))
-    if missing:
-        raise ModelError(f"intervertebral laws missing for {missing}")
     model = _with_muscle_parameters(model, lopt_src, lts_src, s)
     from .tone import baseline_activation  # local: tone builds on statics, which imports model
     activation, passive = baseline_activation(model)
@@ -447,6 +454,32 @@ def build_model(subject: Subject | None = None, *,
         if passive[k] != 0.0:
             rest[k] -= _angle_for_moment(model.intervertebral[j], passive[k])
     return _replace(model, baseline_activation=_readonly(activation), rest_angle=_readonly(rest))
+
+
+def _checked_laws(intervertebral) -> dict[str, IntervertebralLaw]:
+    """The intervertebral laws to build with: the defaults, or ``intervertebral`` validated."""
+    if intervertebral is None:
+        return default_intervertebral_laws()
+    if not isinstance(intervertebral, Mapping):
+        raise ModelError("intervertebral must be a mapping of spinal joint name -> "
+                         f"IntervertebralLaw, got {type(intervertebral).__name__}")
+    spinal = JOINTS[1:]
+    problems = []
+    for key in intervertebral:
+        if key not in spinal:
+            close = difflib.get_close_matches(str(key), spinal, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown spinal joint {key!r}{hint}")
+    missing = [j for j in spinal if j not in intervertebral]
+    if missing:
+        problems.append(f"missing law for {', '.join(missing)}")
+    for key, law in intervertebral.items():
+        if key in spinal and not isinstance(law, IntervertebralLaw):
+            problems.append(f"{key!r} must be an IntervertebralLaw, got {type(law).__name__}")
+    if problems:
+        raise ModelError("intervertebral laws: " + "; ".join(problems)
+                         + f" (one law for each of {', '.join(spinal)})")
+    return dict(intervertebral)
 
 
 def _angle_for_moment(law: IntervertebralLaw, moment: float) -> float:

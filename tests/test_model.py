@@ -114,6 +114,23 @@ def test_build_model_rejects_a_non_subject():
         bm.build_model({"body_mass_kg": 75})
 
 
+def test_intervertebral_laws_are_validated():
+    laws = bm.default_intervertebral_laws()
+    partial = {j: law for j, law in laws.items() if j not in ("L5_S1", "T12_L1")}
+    with pytest.raises(bm.ModelError, match=r"missing law for L5_S1, T12_L1"):
+        bm.build_model(intervertebral=partial)
+    misspelt = {("L4L5" if j == "L4_L5" else j): law for j, law in laws.items()}
+    with pytest.raises(bm.ModelError, match=r"unknown spinal joint 'L4L5' \(did you mean "
+                                            r"'L4_L5'\?\).*missing law for L4_L5"):
+        bm.build_model(intervertebral=misspelt)
+    with pytest.raises(bm.ModelError, match=r"unknown spinal joint 'hip'"):  # passive.hip_passive_moment
+        bm.build_model(intervertebral=laws | {"hip": laws["L1_L2"]})
+    with pytest.raises(bm.ModelError, match=r"'L1_L2' must be an IntervertebralLaw, got float"):
+        bm.build_model(intervertebral=laws | {"L1_L2": 1.0})
+    with pytest.raises(bm.ModelError, match=r"must be a mapping"):
+        bm.build_model(intervertebral=[laws["L1_L2"]] * 6)
+
+
 def test_model_is_immutable(model):
     arrays = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
               if isinstance(getattr(model, f.name), np.ndarray)}
