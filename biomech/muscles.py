@@ -79,8 +79,10 @@ class MuscleSetting:
     tension_N : a fixed tension along the path (N, >= 0); for a group, shared among its lines
         in proportion to their maximum isometric force. No stiffness.
     activation : 0-1, through the Hill-type law with short-range stiffness.
-    resting_length_scale : > 0; scales optimal fibre length and tendon slack length
-        (< 1 = "tight", shortened; > 1 = "long"). The muscle keeps its default activation.
+    resting_length_scale : 0.5-1.5; multiplies the optimal fibre length only (the number of
+        sarcomeres in series; the tendon slack length is unchanged, docs/model.md §6):
+        < 1 = "tight", adaptively shortened; > 1 = "long". The muscle keeps its default
+        activation.
     """
 
     tension_N: float | None = None
