@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from .errors import ModelError
 from .metrics import clinical_metrics, endplates
 from .names import BODIES, JOINTS
 
@@ -135,8 +136,32 @@ def _xy(v) -> list[float]:
     return [float(v[0]), float(v[1])]
 
 
-def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) -> dict:
-    """The conventions §5 JSON document of one posture (plain Python types)."""
+MODES = ("equilibrium", "upright", "inverse")
+
+
+def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
+            with_version: bool = True) -> dict:
+    """The conventions §5 JSON document of one posture (plain Python types).
+
+    Parameters
+    ----------
+    result : an `EquilibriumResult`, or the `inverse.RecruitedResult` of `solve_upright` or
+        `solve_inverse`.
+    scenario : the header ``{"name": str, "file": str, "mode": str}``; default
+        ``{"name": "python-api", "file": "", "mode": <the result's mode>}``.
+    mode : "equilibrium", "upright" or "inverse", when ``scenario`` is not given. An
+        `EquilibriumResult` is "equilibrium" by default. A recruited result does not record
+        whether `solve_upright` or `solve_inverse` produced it, so it needs ``mode`` (or
+        ``scenario``): the header never guesses.
+    with_version : start the document with ``biomech_version``.
+
+    Raises
+    ------
+    ModelError
+        A recruited result without ``mode`` or ``scenario``, or a mode that is not one of the
+        three or does not fit the result (equilibrium vs recruited).
+    """
+    header = _header(result, scenario, mode)
     rep = posture_report(result)
     p = result.problem
     m = p.model
@@ -162,7 +187,7 @@ def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) 
             "moment_arms_m": {JOINTS[j]: float(rep.moment_arm[i, j]) for j in range(lo, hi)},
         }
     doc = {
-        "scenario": scenario or {"name": "python-api", "file": "", "mode": "equilibrium"},
+        "scenario": header,
         "status": {"converged": bool(result.converged), "stable": result.stable,
                    "message": result.message, "max_residual_Nm": float(result.max_residual_Nm),
                    "iterations": int(result.iterations)},
@@ -194,3 +219,25 @@ def to_dict(result, *, scenario: dict | None = None, with_version: bool = True) 
     if with_version:
         doc = {"biomech_version": __version__, **doc}
     return doc
+
+
+def _header(result, scenario: dict | None, mode: str | None) -> dict:
+    """The ``scenario`` header of `to_dict`, its mode checked against the result's type."""
+    from .inverse import RecruitedResult   # local: inverse builds on statics and recruitment
+    recruited = isinstance(result, RecruitedResult)
+    if scenario is not None and mode is not None and scenario.get("mode") != mode:
+        raise ModelError(f"to_dict: mode {mode!r} contradicts scenario mode {scenario.get('mode')!r}")
+    given = scenario.get("mode") if scenario is not None else mode
+    if given is None:
+        if recruited:
+            raise ModelError("to_dict: a recruited result does not record whether solve_upright or "
+                             "solve_inverse produced it; pass mode='upright' or mode='inverse'")
+        given = "equilibrium"
+    if given not in MODES:
+        raise ModelError(f"to_dict: mode must be one of {', '.join(MODES)}, got {given!r}")
+    if recruited != (given != "equilibrium"):
+        kind = "a recruited (upright or inverse)" if recruited else "an equilibrium"
+        raise ModelError(f"to_dict: mode {given!r} does not fit {kind} result")
+    if scenario is not None:
+        return scenario
+    return {"name": "python-api", "file": "", "mode": given}

@@ -114,9 +114,32 @@ def test_unreachable_posture_reports_the_joint_and_a_positive_shortfall(model):
     assert JOINTS[int(np.argmax(np.abs(short)))] == "L5_S1"
     assert short[JOINTS.index("L5_S1")] > 0                  # extension missing
     assert "L5_S1 falls short by" in r.message
-    doc = bm.to_dict(r)
+    doc = bm.to_dict(r, mode="inverse")
+    assert doc["scenario"]["mode"] == "inverse"
     assert doc["recruitment"]["shortfall_Nm"]["L5_S1"] > 0
     json.dumps(doc, allow_nan=False)
+
+
+def test_json_header_mode_follows_the_result_never_a_guess(model, upright_results):
+    # a recruited result does not record which solver made it: to_dict asks rather than guess
+    held = upright_results["relaxed"]
+    with pytest.raises(bm.ModelError, match=r"pass mode='upright' or mode='inverse'"):
+        bm.to_dict(held)
+    assert bm.to_dict(held, mode="upright")["scenario"] == {"name": "python-api", "file": "",
+                                                            "mode": "upright"}
+    measured = solve_inverse(problem(model), PostureTarget())
+    assert bm.to_dict(measured, mode="inverse")["scenario"]["mode"] == "inverse"
+    eq = bm.solve_equilibrium(model)
+    assert bm.to_dict(eq)["scenario"]["mode"] == "equilibrium"
+    for result, wrong in ((held, "equilibrium"), (eq, "upright"), (eq, "inverse")):
+        with pytest.raises(bm.ModelError, match="does not fit"):
+            bm.to_dict(result, mode=wrong)
+        with pytest.raises(bm.ModelError, match="does not fit"):
+            bm.to_dict(result, scenario={"name": "x", "file": "", "mode": wrong})
+    with pytest.raises(bm.ModelError, match="mode must be one of"):
+        bm.to_dict(held, mode="recruited")
+    with pytest.raises(bm.ModelError, match="contradicts"):
+        bm.to_dict(held, mode="inverse", scenario={"name": "x", "file": "", "mode": "upright"})
 
 
 def test_out_of_range_inverse_posture_is_an_input_error(model):
