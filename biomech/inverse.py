@@ -21,6 +21,7 @@ from .metrics import clinical_metrics
 from .names import JOINTS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
 from .statics import EquilibriumResult
+from .threads import one_blas_thread
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +121,7 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
     return angles(z)
 
 
+@one_blas_thread
 def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Criterion()):
     """Least-effort muscle forces that hold a given posture.
 

@@ -21,6 +21,7 @@ import numpy as np
 from .errors import ModelError
 from .names import BODIES, JOINTS, MUSCLE_GROUPS
 from .passive import IntervertebralLaw, default_intervertebral_laws
+from .threads import one_blas_thread
 
 FloatArray = np.ndarray
 _DEG = math.pi / 180.0
@@ -214,6 +215,7 @@ def build_model(subject: Subject | None = None, *,
     Parameters
     ----------
     subject : Subject, optional (default: the documented average adult, 75 kg, 1.75 m, PI 52°).
+@one_blas_thread
     intervertebral : optional replacement passive laws, keyed by spinal joint name: one
         `IntervertebralLaw` for each of ``L5_S1``, ``L4_L5``, ``L3_L4``, ``L2_L3``, ``L1_L2`` and
         ``T12_L1`` (e.g. ``{j: law.scaled(2) for j, law in default_intervertebral_laws().items()}``).

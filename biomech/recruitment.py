@@ -102,6 +102,37 @@ def _line_terms(problem, geo, free):
     return A, r0, fl[free]
 
 
+def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
+    """Equilibrium of posture q (7,) held by activations a (F,) of the free lines, with its
+    derivatives: the generalized force R = r0 + A a (7,) of `_line_terms`, the exact ∂R/∂q
+    (7, 7) at these activations (`Problem._stiffness` with the tensions of the held muscles),
+    A = ∂R/∂a (7, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q (F, 7), and the
+    geometry. One evaluation of the geometry."""
+    m = problem.model
+    geo, seg = problem._geometry(q)
+    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = problem._sources(q, geo, False)
+    cos_a = np.cos(m.pennation)
+    fmax = m.max_isometric_force * cos_a
+    lc, lc0 = problem.lopt * cos_a, problem.lopt_default * cos_a
+    fl, dfl = force_length_active((geo.length - problem.lts) / lc)
+    fpe, dfpe = force_length_passive((geo.length - problem.lts) / lc)
+    fpe0, dfpe0 = force_length_passive((geo.length - problem.lts_default) / lc0)
+    excess = problem.excess_passive
+    passive = np.where(excess, fpe - fpe0, fpe)
+    dpassive = np.where(excess, dfpe / lc - dfpe0 / lc0, dfpe / lc)
+    act = np.where(free, 0.0, problem.activation)
+    base = fmax * (act * fl + passive)                 # fixed activations and passive force
+    pushes = problem.mode_tension | (base <= 0.0)
+    tension = np.where(problem.mode_tension, problem.tension, np.maximum(base, 0.0))
+    dtension = np.where(pushes, 0.0, fmax * (act * dfl / lc + dpassive))
+    tension[free] += fmax[free] * fl[free] * a         # the recruited active force
+    dtension[free] += fmax[free] * dfl[free] / lc[free] * a
+    R = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
+    J = problem._stiffness(geo, seg, tension, dtension, k_p, loads, contact)
+    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
+    return R, J, A, fl[free], (dfl / lc)[free, None] * geo.dLdq[free], geo
+
+
 def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=None) -> Recruitment:
     """Least-effort activations of the free lines that hold posture q (7,) in equilibrium.
 

@@ -26,6 +26,7 @@ from .muscles import (DEFAULT_SHORT_RANGE_STIFFNESS, DEFAULT_TONE, MuscleSetting
                       force_length_active, force_length_passive)
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
 from .passive import hip_passive_moment, intervertebral_moment
+from .threads import one_blas_thread
 
 _DEG = math.pi / 180.0
 STANDARD_GRAVITY = 9.81  # m/s²
@@ -868,6 +869,7 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     return _Descent(u, R, norm, it, norm < problem.tol_Nm, None, jac, geo)
 
 
+@one_blas_thread
 def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = None,
                       q0: np.ndarray | None = None, **prepare_kwargs) -> EquilibriumResult:
     """Find the static equilibrium posture (docs/model.md §8).

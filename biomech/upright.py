@@ -24,6 +24,7 @@ from .errors import ModelError
 from .inverse import recruited_result
 from .metrics import landmark
 from .recruitment import Criterion, recruit
+from .threads import one_blas_thread
 
 _DEG = math.pi / 180.0
 TARGETS = ("trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg")
@@ -59,9 +60,9 @@ class UprightTarget:
         return 0.0 if v is None else float(v)
 
 
-def target_value(problem, q: np.ndarray, kind: str) -> float:
-    """The target quantity at posture q (deg or mm)."""
-    geo = problem.geometry(q)
+def target_value(problem, q: np.ndarray, kind: str, geo=None) -> float:
+    """The target quantity at posture q (deg or mm); ``geo``: its geometry, if at hand."""
+    geo = problem.geometry(q) if geo is None else geo
     if kind == "thorax_angle_deg":
         return (geo.angles[7] - problem.geometry(problem.q_ref).angles[7]) / _DEG
     c7 = landmark(problem, geo, "C7")
@@ -74,21 +75,41 @@ def target_value(problem, q: np.ndarray, kind: str) -> float:
     return (c7[0] - corner[0]) * 1000.0
 
 
+def target_gradient(problem, geo, kind: str) -> np.ndarray:
+    """∂target/∂q (7,) at a geometry (deg or mm per rad), from the angle sensitivities S of the
+    bodies: a body angle changes by S[b, j] per unit q_j and a point p of body b moves by
+    S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
+    S = problem.S
+    if kind == "thorax_angle_deg":
+        return S[7] / _DEG
+    c7 = landmark(problem, geo, "C7")
+    if kind == "trunk_inclination_deg":
+        # the T12/L1 → C7 line is fixed in the thorax: it turns with the thorax angle, and a
+        # counter-clockwise turn lowers its forward inclination
+        return -S[7] / _DEG
+    from .metrics import endplates
+    mid, t, _ = endplates(problem, geo)
+    corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
+    dx = -S[7] * (c7[1] - geo.centres[:, 1]) + S[1] * (corner[1] - geo.centres[:, 1])
+    return dx * 1000.0
+
+
+@one_blas_thread
 def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                   criterion: Criterion = Criterion(), q0: np.ndarray | None = None):
     """Posture and activations that keep ``target`` with least effort.
 
     One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
     activations a of the free lines, minimising the criterion subject to equilibrium at every
-    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges (SLSQP;
-    ∂/∂a analytic, ∂/∂u by central differences). The activations are then re-derived exactly at
+    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges (SLSQP
+    with exact, analytic derivatives: `recruitment.held_balance`, `target_gradient`). The activations are then re-derived exactly at
     the optimal posture (`recruit`), so the reported forces are the least-effort ones there.
 
     Returns a `inverse.RecruitedResult`.
     """
     from scipy.optimize import minimize
 
-    from .recruitment import _line_terms, free_lines
+    from .recruitment import free_lines, held_balance
 
     B, qc = problem.B, problem.q_c
     n = B.shape[1]
@@ -99,52 +120,44 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     kind, value = target.kind, target.value
     scale = 1.0 if kind != "sagittal_vertical_axis_mm" else 0.05   # mm -> comparable to degrees
     p_exp = 2.0 if criterion.name == "activation_squared" else criterion.exponent
+    last: dict = {}
 
-    def split(z):
-        return qc + B @ z[:n], z[n:]
-
-    def terms(u):
-        geo = problem.geometry(qc + B @ u)
-        A, r0, fl = _line_terms(problem, geo, free)
-        return B.T @ A, B.T @ r0, fl
+    def state(z):
+        """Everything at z = (u, a), from one evaluation of the geometry (SLSQP asks for the
+        functions and their Jacobians at the same points)."""
+        key = z.tobytes()
+        if last.get("key") != key:
+            q = qc + B @ z[:n]
+            R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:])
+            last.update(key=key, R=B.T @ R, J=np.hstack([B.T @ J @ B, B.T @ A]), fl=fl,
+                        dfl=dfl @ B, aim=scale * (target_value(problem, q, kind, geo) - value), geo=geo)
+        return last
 
     def effort(z):
-        _, a = split(z)
+        a = z[n:]
         if p_exp == 2.0:
             return float(a @ a), np.concatenate([np.zeros(n), 2 * a])
-        fl = terms(z[:n])[2]
-        sa = np.maximum(a * fl, 0.0)
-        return float(np.sum(sa ** p_exp)), np.concatenate([np.zeros(n), p_exp * sa ** (p_exp - 1) * fl])
-
-    def balance(z):
-        A, r0, _ = terms(z[:n])
-        return r0 + A @ z[n:]
-
-    def balance_jac(z, h=1e-6):
-        A, _, _ = terms(z[:n])
-        Ju = np.column_stack([(balance(z + e) - balance(z - e)) / (2 * h)
-                              for e in np.eye(len(z))[:n] * h])
-        return np.hstack([Ju, A])
+        st = state(z)                                  # Σ (a f_L(u))^p
+        sa = np.maximum(a * st["fl"], 0.0)
+        w = p_exp * sa ** (p_exp - 1)
+        return float(np.sum(sa ** p_exp)), np.concatenate([(w * a) @ st["dfl"], w * st["fl"]])
 
     def aim(z):
-        return np.array([scale * (target_value(problem, split(z)[0], kind) - value)])
+        return np.array([state(z)["aim"]])
 
-    def aim_jac(z, h=1e-7):
+    def aim_jac(z):
         row = np.zeros(len(z))
-        for i in range(n):
-            e = np.zeros(len(z))
-            e[i] = h
-            row[i] = (aim(z + e)[0] - aim(z - e)[0]) / (2 * h)
+        row[:n] = scale * target_gradient(problem, state(z)["geo"], kind) @ B
         return row[None, :]
 
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
     hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
     bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi))) + [(0.0, 1.0)] * int(free.sum())
     res = minimize(effort, np.concatenate([u0, a0]), jac=True, method="SLSQP", bounds=bounds,
-                   constraints=[{"type": "eq", "fun": balance, "jac": balance_jac},
+                   constraints=[{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]},
                                 {"type": "eq", "fun": aim, "jac": aim_jac}],
                    options={"maxiter": 300, "ftol": 1e-12})
-    q = split(res.x)[0]
+    q = qc + B @ res.x[:n]
     rec = recruit(problem, q, criterion=criterion, free=free)
     miss = abs(aim(res.x)[0]) / scale
     message = ""

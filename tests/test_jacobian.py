@@ -177,3 +177,44 @@ def test_bench_script_runs(capsys):
     assert base["speedup"] > 0
     assert bench.main(["--repeat", "1", "--skip", ",".join(bench.MEASUREMENTS)]) == 0
     assert "measurement" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# the upright mode's derivatives (recruitment.held_balance, upright.target_gradient)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("support", [bm.Support("standing", thigh_inclination_deg=5),
+                                     bm.Support("sitting"), bm.Support("lying", legs="lifted")],
+                         ids=lambda s: s.kind)
+def test_held_balance_derivatives_match_central_differences(support):
+    from biomech.recruitment import _line_terms, free_lines, held_balance
+    model = bm.build_model()
+    p = bm.prepare(model, support=support, settings={
+        "psoas": bm.MuscleSetting(tension_N=300), "hamstrings": bm.MuscleSetting(resting_length_scale=0.9)})
+    free = free_lines(p)
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0.0, 0.3, free.sum())
+    q = p.q_ref + rng.normal(0.0, 0.03, 7)
+    R, J, A, fl, dfl, _ = held_balance(p, q, free, a)
+    A2, r0, fl2 = _line_terms(p, p.geometry(q), free)      # the recruitment's own terms
+    np.testing.assert_allclose(R, r0 + A2 @ a, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(A, A2)
+    h = 1e-6
+    J_fd = np.column_stack([(held_balance(p, q + e, free, a)[0] - held_balance(p, q - e, free, a)[0]) / (2 * h)
+                            for e in np.eye(7) * h])
+    np.testing.assert_allclose(J, J_fd, rtol=0, atol=1e-6 * np.abs(J_fd).max())
+    dfl_fd = np.column_stack([(held_balance(p, q + e, free, a)[3] - held_balance(p, q - e, free, a)[3]) / (2 * h)
+                              for e in np.eye(7) * h])
+    np.testing.assert_allclose(dfl, dfl_fd, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg"])
+@pytest.mark.parametrize("support", [bm.Support("standing"), bm.Support("sitting"), bm.Support("lying")],
+                         ids=lambda s: s.kind)
+def test_upright_target_gradient_matches_central_differences(kind, support):
+    from biomech.upright import target_gradient, target_value
+    p = bm.prepare(bm.build_model(), support=support)
+    q = p.q_ref + np.random.default_rng(3).normal(0.0, 0.05, 7)
+    h = 1e-6
+    fd = np.array([(target_value(p, q + e, kind) - target_value(p, q - e, kind)) / (2 * h) for e in np.eye(7) * h])
+    np.testing.assert_allclose(target_gradient(p, p.geometry(q), kind), fd, rtol=0,
+                               atol=1e-7 * max(1.0, np.abs(fd).max()))

@@ -40,16 +40,15 @@ def serial(scenarios):
     return run_scenarios(scenarios, workers=1)
 
 
-def _assert_identical(runs_a, runs_b, atol=0.0):
-    """Same points, same statuses, same postures: bit for bit with ``atol=0``."""
+def _assert_identical(runs_a, runs_b):
+    """Same points, same statuses, same postures and documents, bit for bit."""
     assert len(runs_a) == len(runs_b)
     for a, b in zip(runs_a, runs_b):
         assert [p.values for p in a.points] == [p.values for p in b.points]
         for pa, pb in zip(a.points, b.points):
-            np.testing.assert_allclose(pb.result.q, pa.result.q, rtol=0, atol=atol)
-            assert pa.result.success == pb.result.success
-        if atol == 0.0:
-            assert run_document(a) == run_document(b)
+            assert np.array_equal(pa.result.q, pb.result.q)
+            assert pa.result.message == pb.result.message
+        assert run_document(a) == run_document(b)
 
 
 def test_map_tasks_keeps_order_on_any_number_of_workers():
@@ -124,11 +123,8 @@ def test_unreachable_dask_scheduler_is_a_clear_error(capsys):
 
 
 def test_dask_local_cluster_run_is_identical_to_serial(scenarios, serial):
-    # Dask's workers run numpy's BLAS on one thread (the nanny sets OPENBLAS_NUM_THREADS=1),
-    # which changes the rounding inside the upright mode's SLSQP: measured 4e-12 rad in q
-    # (bit-identical with OPENBLAS_NUM_THREADS=1 in both); the forward solves stay bit-identical
+    # bit for bit: the solvers run with one BLAS thread (biomech/threads.py), as Dask's workers do
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        _assert_identical(serial, run_scenarios(scenarios, dask=cluster.scheduler_address),
-                          atol=1e-9)
+        _assert_identical(serial, run_scenarios(scenarios, dask=cluster.scheduler_address))
