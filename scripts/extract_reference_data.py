@@ -189,8 +189,14 @@ def extract(ref: dict) -> dict:
 
     # rectus abdominis: MyoTorso replaced Lumbar_C_210's via points by a wrap cylinder; biomech
     # routes it along the abdominal wall through two via points carried on L3 (pack §1.4: "a 2D
-    # model needs an RA/oblique via point ~10-14 cm anterior of L3/L4"). Sacrum-frame positions
-    # on the line of the abdominal-wall (linea alba) points of the obliques, x ≈ 0.025-0.031 m.
+    # model needs an RA/oblique via point ~10-14 cm anterior of L3/L4"). Sacrum-frame (x, y, z):
+    # x on the line of the abdominal-wall (linea alba) points of the obliques, x ≈ 0.025-0.031 m
+    # (M, MyoTorso EO/IO "Abdomen" sites placed with the Bruno-implied Abdomen origin above);
+    # y = 0.12 and 0.20 m, ASSUMPTION: two points spread over the span of those oblique wall
+    # points (y ≈ 0.13-0.24 m), between the RA's pubic origin (y ≈ -0.05) and its ribcage
+    # insertion (y ≈ 0.33); z = -0.02 and -0.03 m, ASSUMPTION: the RA's own origin (-0.011) and
+    # insertion (-0.034) z interpolated linearly at those heights and rounded to 1 cm (z only
+    # places the line for drawing; the model is sagittal).
     ox, oy = chris["lumbar3"]["neutral_origin_in_sacrum_xy"]
     for ln in lines:
         if ln["group"] == "rectus_abdominis":
@@ -209,18 +215,37 @@ def extract(ref: dict) -> dict:
                        "tibia frame; all x anterior, y superior, m. Muscle forces per side.",
         "sources": sources,
         "pelvis_above_sacrum_m": PELVIS_ABOVE_SACRUM_M,
-        "christophy": {"origin_in_pelvis_m": origins, "com_in_body_m": com, "mass_kg": mass,
+        "pelvis_above_sacrum_note": "Lumbar_C_210 (source christophy_skeleton) welds the pelvis to "
+                                    "ground at y = 0.979 m and the sacrum at y = 0.930 m: pelvis "
+                                    "frame = sacrum frame + (0, 0.049) m, same orientation "
+                                    "(reference pack §1.1, M).",
+        "christophy": {"source": "christophy_skeleton: Christophy M, Faruk Senan NA, Lotz JC, "
+                                 "O'Reilly OM (2012) Biomech Model Mechanobiol 11:19-34 "
+                                 "(Lumbar_C_210), reference pack §1.1-1.2 (M)",
+                       "origin_in_pelvis_m": origins, "com_in_body_m": com, "mass_kg": mass,
                        "joints": joints,
                        "subject": "1.70 m male (reference pack §1.2, M/R)"},
         "bruno_axis_orientation_rad": {
             "note": "Bruno et al. 2015 (J Biomech Eng 137:081003) neutral orientation of each "
                     "child vertebra frame in its parent (+ = extension), reference pack §1.3.",
             **{k: bruno[k] for k in ("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2", "T12_L1")}},
-        "bruno_joint_height_m": {k: v for k, v in bruno["joint_loc_in_parent_xy"].items()},
-        "gait2392": {"hip_centre_in_pelvis_m": g["hip_centre_in_pelvis_xy"],
+        "bruno_joint_height_m": {
+            "note": "Bruno AG, Bouxsein ML, Anderson DE (2015) J Biomech Eng 137:081003, as coded "
+                    "in a public C++ model builder: location (x, y; m) of each joint in its parent "
+                    "vertebra's frame, reference pack §1.3 (M). Bruno's model is Lumbar_C_210 "
+                    "scaled by 0.883 (its sacrum->pelvis weld is 0.043263 m against Lumbar_C_210's "
+                    "0.049 m, pack §1.1): divide by 0.883 for Lumbar_C_210 (1.70 m) size.",
+            **{k: v for k, v in bruno["joint_loc_in_parent_xy"].items()}},
+        "gait2392": {"source": "gait2392: Delp SL et al. (1990) IEEE Trans Biomed Eng 37:757-767 "
+                               "geometry, opensim-org/opensim-models gait2392_thelen2003muscle.osim, "
+                               "reference pack §1.6 (M)",
+                     "hip_centre_in_pelvis_m": g["hip_centre_in_pelvis_xy"],
                      "knee_in_femur_m": g["knee_tibia_origin_in_femur_at_0deg_xy"],
                      "bodies": g["bodies"]},
-        "rajagopal_landmarks": {"pelvis_frame": landmarks["pelvis_frame"],
+        "rajagopal_landmarks": {"source": "rajagopal2016: Rajagopal A et al. (2016) IEEE Trans "
+                                          "Biomed Eng 63:2068-2079, marker set of Rajagopal2016.osim "
+                                          "(opensim-org/opensim-models), reference pack JSON `landmarks` (M)",
+                                "pelvis_frame": landmarks["pelvis_frame"],
                                 "torso_frame": landmarks["torso_frame"]},
         "muscles": lines,
     }
