@@ -45,18 +45,25 @@ DE_LEVA_MALE = {"trunk": 0.4346, "head_neck": 0.0694, "upper_arm": 0.0271, "fore
 DE_LEVA_THIGH_COM = 0.4095
 DE_LEVA_SHANK_COM = 0.4459
 
-# Disc heights (m, at 1.70 m), to place each endplate half a disc below its joint centre: the
-# mean of the anterior and posterior heights measured on MRI (L1-L2 10.8/7.3, L2-L3 13.1/8.6,
-# L3-L4 15.2/9.1, L4-L5 18.1/10.1, L5-S1 18.7/8.5 mm; an Iranian MRI study of 14 adults, V, see
-# docs/references.md); T12/L1 taken as 8 mm (assumption). Endplate anteroposterior depth, for
-# drawing and for the posterior corner of S1 (SVA): ≈ 32 mm lumbar (disc AP length 30-33 mm,
-# same study, V), S1 35 mm (R, Zhou et al. 2000 / Panjabi et al. 1992 ranges 33-36 mm).
+# Disc heights (m), to place each endplate half a disc below its joint centre: the mean of the
+# anterior and posterior heights measured on MRI (L1-L2 10.8/7.3, L2-L3 13.1/8.6, L3-L4
+# 15.2/9.1, L4-L5 18.1/10.1, L5-S1 18.7/8.5 mm) in "Measuring dimensions of lumbar
+# intervertebral discs in normal subjects", Anatomical Sciences Journal (Iran,
+# anatomyjournal.ir, article 159): 14 adults (7 M, 7 F, 40-59 y) without disc disease, Imam
+# Khomeini Hospital (abstract V; authors, year and volume not recovered, docs/references.md).
+# Used as the heights of the 1.70 m model (assumption: the study reports no stature).
+# T12/L1 taken as 8 mm (assumption). Endplate anteroposterior depth, for drawing and for the
+# posterior corner of S1 (SVA): ≈ 32 mm lumbar (disc AP length 30.2-33.1 mm, same study, V),
+# S1 35 mm (R: the 33-36 mm range of Zhou SH et al. (2000) Eur Spine J 9:242-248 and Panjabi
+# MM et al. (1992) Spine 17:299-306).
 DISC_HEIGHT_M = {"T12_L1": 0.008, "L1_L2": 0.00905, "L2_L3": 0.01085, "L3_L4": 0.01215,
                  "L4_L5": 0.0141, "L5_S1": 0.0136}
 ENDPLATE_DEPTH_M = {"S1": 0.035, "L5": 0.032, "L4": 0.032, "L3": 0.032, "L2": 0.032, "L1": 0.032}
 
 #: C7 skin marker (Rajagopal 2016) to C7 vertebral-body centre, in the thorax frame (m): the
-#: spinous process and soft tissue, ≈ 5.5 cm (R, typical adult C7 anatomy). SVA uses the body.
+#: spinous process and soft tissue, 5.5 cm straight anterior. ASSUMPTION (no source found: a
+#: typical adult C7 spinous-process length plus skin); it moves C7, and so the SVA and the trunk
+#: inclination, by the same amount in every posture.
 C7_SKIN_TO_BODY_M = (0.055, 0.0)
 #: Head + neck COM above the C7 body centre: de Leva 1996 head+neck COM at 50.02 % of the
 #: vertex–C7 length 0.2429 m (0.121 m), taken vertically above C7 (assumption).
@@ -208,6 +215,7 @@ def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
     return math.atan2(v[0], -v[1]) - normal_angle  # PT + SS with SS = -normal_angle
 
 
+@one_blas_thread
 def build_model(subject: Subject | None = None, *,
                 intervertebral: dict[str, IntervertebralLaw] | None = None) -> Model:
     """Build the default lumbopelvic model for a subject.
@@ -215,7 +223,6 @@ def build_model(subject: Subject | None = None, *,
     Parameters
     ----------
     subject : Subject, optional (default: the documented average adult, 75 kg, 1.75 m, PI 52°).
-@one_blas_thread
     intervertebral : optional replacement passive laws, keyed by spinal joint name: one
         `IntervertebralLaw` for each of ``L5_S1``, ``L4_L5``, ``L3_L4``, ``L2_L3``, ``L1_L2`` and
         ``T12_L1`` (e.g. ``{j: law.scaled(2) for j, law in default_intervertebral_laws().items()}``).
@@ -263,7 +270,10 @@ def build_model(subject: Subject | None = None, *,
     def normal(a):
         return np.array([-math.sin(a), math.cos(a)])
 
-    # T12_L1: one L1 height (Bruno, unscaled by 0.883) above L1_L2 along the L1 axis
+    # T12_L1: one L1 height above L1_L2 along the L1 axis: Bruno et al. 2015's L1 -> T12 joint
+    # height (31.3 mm, pack §1.3, M) brought back to Lumbar_C_210 size. Bruno's model is
+    # Lumbar_C_210 scaled by 0.883: its sacrum->pelvis weld is 0.043263 m against Lumbar_C_210's
+    # 0.049 m (pack §1.1, M; the note of `bruno_joint_height_m` in the data file).
     l1_height = data["bruno_joint_height_m"]["T12_L1"][1] / 0.883
     centre["T12_L1"] = centre["L1_L2"] + l1_height * normal(axis["L1"])
     jp["T12_L1"] = centre["T12_L1"] - origin["L1"]
@@ -347,6 +357,9 @@ def build_model(subject: Subject | None = None, *,
     com[0] = DE_LEVA_THIGH_COM * knee
     leg_mass = np.array([2 * DE_LEVA_MALE["shank"] * bm, 2 * DE_LEVA_MALE["foot"] * bm])
     shank_len = 0.43   # gait2392 tibia origin to ankle, m (R)
+    # shank COM: de Leva 1996 fraction along the shank; foot COM 5 cm anterior of and 4 cm below
+    # the ankle: ASSUMPTION (a typical adult foot, not taken from de Leva's table; the feet are
+    # 2.7 % of body mass and only move with the knee angle).
     leg_com_tibia = np.array([[0.0, -DE_LEVA_SHANK_COM * shank_len], [0.05, -shank_len - 0.04]])
     com = com * s
     com[0] = com[0]  # femur COM is already in scaled knee units below
@@ -402,6 +415,10 @@ def build_model(subject: Subject | None = None, *,
     pbody, plocal, pz, pcond, psac = [], [], [], [], []
     lopt_src, lts_src = [], []
     body_index = {b: i for i, b in enumerate(BODIES)} | {"tibia": -1}
+    # both sides (× 2); F_max ∝ (mass / 75 kg)^(2/3): ASSUMPTION of geometric similarity (force ∝
+    # cross-sectional area ∝ length², mass ∝ length³), the exponent 0.67 recommended for muscle
+    # force by Jaric S (2002) Sports Med 32:615-631 and found by Markovic G, Jaric S (2004) Eur J
+    # Appl Physiol 92:139-149 (V, abstracts).
     force_scale = 2.0 * (bm / REFERENCE_MASS_KG) ** (2.0 / 3.0) * subject.muscle_strength_scale
     for m in muscles:
         if m["group"] not in MUSCLE_GROUPS:

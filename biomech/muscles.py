@@ -37,9 +37,12 @@ DEFAULT_SHORT_RANGE_STIFFNESS = 40.0
 #: standing; `tone.baseline_activation` adds what holding the reference posture needs). EMG in
 #: quiet standing: ≈ 1-5 % MVC for the lumbar extensors, ≈ 1-8 % for the obliques (internal
 #: oblique the most active), a few % or less for rectus abdominis, psoas, gluteus maximus and
-#: hamstrings (R, O'Sullivan PB et al. 2002 Spine 27:1238; Snijders CJ et al. 1998; Juker D et al.
-#: 1998 Med Sci Sports Exerc 30:301; docs/references.md). Torso muscles are continuously active
-#: in relaxed standing (V, docs/references.md).
+#: hamstrings (R, O'Sullivan PB et al. 2002 Spine 27:1238-1244; Snijders CJ, Ribbers MT, de
+#: Bakker HV, Stoeckart R, Stam HJ (1998) J Electromyogr Kinesiol 8:205-214; Juker D et al. 1998
+#: Med Sci Sports Exerc 30:301-310; docs/references.md). Torso muscles are continuously active
+#: in relaxed standing ("Activity in torso muscles during relaxed standing", abstract V; most
+#: likely Woodhull-McNeal AP (1986) Eur J Appl Physiol 55:419-424, authors and journal R,
+#: docs/references.md).
 DEFAULT_TONE = {
     "psoas": 0.02,
     "iliacus": 0.02,

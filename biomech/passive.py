@@ -26,6 +26,10 @@ class IntervertebralLaw:
     rom_extension_rad, rom_flexion_rad : range of motion (> 0) reached at ``test_moment_Nm``.
     test_moment_Nm : pure moment of the in vitro test that defines the range of motion.
     curvature : θ_c = ROM / curvature; the exponential part reaches g(curvature) at the ROM.
+        Default 4: ASSUMPTION (a shape parameter, not fitted to data): the law stays soft over
+        the neutral zone and stiffens sharply over the last quarter of the range, the
+        qualitative shape of in vitro moment-angle curves (e.g. Heuer F et al. (2007) J Biomech
+        40:271-280, R).
     """
 
     k0_Nm_per_rad: float
@@ -111,9 +115,11 @@ def intervertebral_energy(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
 # the upright trunk (L4/L5 ≈ 1.1 kN in standing: Callaghan JP, McGill SM (2001) Ergonomics
 # 44:280-294, V), which stiffens them: ×1.71 at 250 N and ×2.11 at 500 N preload
 # (Gardner-Morse MG, Stokes IAF (2004) J Biomech 37:205-212, V). The default law is the in
-# vitro law (neutral-zone slope 0.45 N·m/deg, an assumption within the 0.7-1.5 N·m/deg reported
-# for neutral-zone stiffness, R) multiplied by the 500 N factor 2.11: ≈ 0.95 N·m/deg near
-# neutral, and the Yamamoto ROM reached at 2.11 × 10 N·m.
+# vitro law multiplied by the 500 N factor 2.11, so the Yamamoto ROM is reached at 2.11 × 10 N·m.
+# Its in vitro neutral-zone slope, 0.45 N·m/deg, is an ASSUMPTION (no source): with the factor
+# 2.11 it gives ≈ 0.95 N·m/deg near neutral in vivo, at the low end of the 1-3 N·m/deg
+# flexion-extension stiffness under preload quoted in the reference pack §4.1 (R, value not
+# re-checked against Gardner-Morse & Stokes 2004).
 # ---------------------------------------------------------------------------------------------
 _DEG = np.pi / 180.0
 DEFAULT_TEST_MOMENT_NM = 10.0

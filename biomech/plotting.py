@@ -90,8 +90,11 @@ _DEG = 180.0 / math.pi
 _Z = {"thorax": 1.0, "pelvis": 1.2, "femur": 1.4, "line_under": 1.8, "muscle": 2.5,
       "bone": 3.0, "angle": 4.0, "text": 5.0}
 
-#: MRI anterior and posterior disc heights (m, at 1.70 m) behind `model.DISC_HEIGHT_M` (their
-#: means): used only to give the drawn discs their normal wedge at the stress-free posture.
+#: MRI anterior and posterior disc heights (m) behind `model.DISC_HEIGHT_M` (their means):
+#: "Measuring dimensions of lumbar intervertebral discs in normal subjects", Anatomical Sciences
+#: Journal (Iran, anatomyjournal.ir), 14 adults, abstract V (full citation: model.py and
+#: docs/references.md). Drawing only: they give the drawn discs their normal wedge at the
+#: stress-free posture and change no result.
 _DISC_AP_HEIGHT_M = {"L1_L2": (0.0108, 0.0073), "L2_L3": (0.0131, 0.0086),
                      "L3_L4": (0.0152, 0.0091), "L4_L5": (0.0181, 0.0101),
                      "L5_S1": (0.0187, 0.0085)}
@@ -326,7 +329,11 @@ def _skeleton(report) -> dict:
         tang = np.sin(th)[:, None] * ant[None, :] + np.cos(th)[:, None] * ea[None, :]
         return np.stack([tang[:, 1], -tang[:, 0]], -1)
 
-    # T12..T1 and half of C7 along the arc; a level (body + disc) grows caudally (T1 ~ 0.72 T12)
+    # T12..T1 and half of C7 along the arc; a level (body + disc) grows caudally (T1 ~ 0.72 T12).
+    # DRAWING APPROXIMATIONS, not data: the level proportions (1 -> 0.72, C7 0.68), the arc's
+    # turn (12-32°), the body depths (30 mm at T12 to 18 mm at T1, 17 mm at C7) and the gaps
+    # between bodies are chosen to look like a thoracic spine; the thorax is one rigid body in
+    # the mechanics, and nothing drawn here enters a result.
     weights = np.linspace(1.0, 0.72, 12)
     total = weights.sum() + 0.5 * 0.68
     edges = np.concatenate(([0.0], np.cumsum(weights))) / total
