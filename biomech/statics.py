@@ -38,9 +38,11 @@ _ROT270 = np.array([1.0, -1.0])  # (u_y, u_x) * _ROT270 = (u_y, −u_x), ẑ × 
 
 #: Compressive (tangent) stiffness of the loaded soft tissue between a bony prominence and a seat
 #: or table, both sides together (N/m). The secant stiffness under one ischial tuberosity is
-#: ≈ 5-6 N/mm (D: ~18 % of body weight per tuberosity, Drummond et al. 1982 (R), over the
-#: 20-25 mm thinning of the tissue in sitting, PMC10267746 Table 4 (V, finite-element study));
-#: the tissue stiffens strongly with compression (Linder-Ganz et al. 2007, V: 46-74 % strains),
+#: ≈ 5-6 N/mm (D: ~18 % of body weight per tuberosity, Drummond DS et al. (1982) J Bone Joint
+#: Surg Am 64:1034-1039 (R), over the 20-25 mm thinning of the tissue in sitting, PMC10267746
+#: Table 4 (V, a finite-element study of buttock tissue; authors not identified)); the tissue
+#: stiffens strongly with compression (Linder-Ganz et al. 2007, V: 46-74 % strains,
+#: docs/references.md),
 #: so the tangent stiffness of the loaded tissue is taken ~10× the secant: 50 N/mm per side.
 DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.0e5
 
@@ -50,7 +52,9 @@ MAX_TRUNK_INCLINATION_DEG = 45.0
 
 #: Physiological range of each joint (rad): a posture outside it is not returned as an answer.
 #: Spine: the in vitro range of motion at 10 N·m (passive.DEFAULT_ROM_DEG) widened by 50 %.
-#: Hip: flexion -30° (extension) to 130°.
+#: Hip: flexion -30° (extension) to 130°: ASSUMPTION, kept wider than the reported normal range
+#: of motion (flexion ≈ 110-125°, extension ≈ 10-30°, e.g. Roach SM et al. (2015) Int J Sports
+#: Phys Ther 10:13-20) so that it rejects only impossible postures.
 RANGE_WIDENING = 1.5
 #: Step (rad) along the unstable mode when the solver lands on an unstable equilibrium.
 SADDLE_STEP_RAD = 0.01

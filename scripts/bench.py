@@ -13,13 +13,20 @@ and the interquartile range (IQR) over repeated runs:
 * ``baseline_hybr_psoas300``: a naive baseline on the same prepared problem, from the same start:
   `scipy.optimize.root(problem.reduced_residual, method="hybr")` with its own finite-difference
   Jacobian; the table prints how many times faster biomech's solver is;
+* ``solve_upright_psoas300``: the upright mode (posture and least-effort activations together,
+  trunk kept upright) with psoas 300 N, on a prepared problem, from the reference posture;
+* ``baseline_slsqp_fd_upright``: a naive baseline for it: the same SLSQP programme with
+  scipy's finite-difference derivatives of the equilibrium and target constraints;
+* ``solve_inverse``: the inverse mode (PT 18°, LL 50°, trunk upright: activations that hold it);
+* ``sweep_upright_101``, ``sweep_inverse_101``: 101-point psoas sweeps 0-800 N in those modes
+  (upright warm-started from the previous posture);
 * ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
 * ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
 * ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
   (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure).
 
-Targets (the speed issue): forward solve <= 2 ms, 101-point sweep <= 0.3 s, import <= 0.3 s,
-run with figure <= 2.5 s.
+Targets (the speed issue): forward solve <= 2 ms, inverse solve <= 5 ms, upright solve
+<= 30 ms, 101-point forward sweep <= 0.3 s, import <= 0.3 s, run with figure <= 2.5 s.
 
     python scripts/bench.py                 # table
     python scripts/bench.py --json          # one JSON document on stdout
@@ -44,12 +51,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
-                "baseline_hybr_psoas300", "import", "build_model", "run_with_figure")
+                "baseline_hybr_psoas300", "solve_upright_psoas300", "baseline_slsqp_fd_upright",
+                "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
+                "run_with_figure")
 #: seconds; measurements without a target are informative
 TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
-           "import": 0.3, "run_with_figure": 2.5}
+           "solve_upright_psoas300": 30e-3, "solve_inverse": 5e-3, "import": 0.3,
+           "run_with_figure": 2.5}
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
-SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model"}
+SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "solve_upright_psoas300",
+        "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101"}
 
 
 def _stats(samples: list[float]) -> dict:
@@ -164,6 +175,7 @@ def measure(repeat: int, skip=()) -> dict:
         if "solve_psoas300_prepared" in out:
             out["baseline_hybr_psoas300"]["speedup"] = (
                 out["baseline_hybr_psoas300"]["median_s"] / out["solve_psoas300_prepared"]["median_s"])
+    _measure_recruited(out, model, standing, problem, tensions, want, repeat, slow)
     if want("import"):
         out["import"] = _time_import(slow)
     if want("build_model"):
@@ -177,6 +189,69 @@ def measure(repeat: int, skip=()) -> dict:
     out["_solver"] = {"iterations_psoas300": ours.iterations, "converged": ours.converged,
                       "max_residual_Nm": ours.max_residual_Nm}
     return out
+
+
+def _slsqp_fd_upright(problem):
+    """The upright programme of `upright.solve_upright` with finite-difference constraint
+    Jacobians (scipy's default when no Jacobian is given): the naive baseline."""
+    from scipy.optimize import minimize
+
+    from biomech.recruitment import free_lines, held_balance, recruit
+    from biomech.upright import target_value
+    B, qc, n = problem.B, problem.q_c, problem.B.shape[1]
+    free = free_lines(problem)
+    u0 = np.linalg.lstsq(B, problem.q_ref - qc, rcond=None)[0]
+    a0 = recruit(problem, problem.q_ref, free=free).activation[free]
+    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
+    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
+    bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi))) + [(0.0, 1.0)] * int(free.sum())
+    return minimize(lambda z: (float(z[n:] @ z[n:]), np.concatenate([np.zeros(n), 2 * z[n:]])),
+                    np.concatenate([u0, a0]), jac=True, method="SLSQP", bounds=bounds,
+                    constraints=[{"type": "eq", "fun": lambda z: B.T @ held_balance(problem, qc + B @ z[:n], free, z[n:])[0]},
+                                 {"type": "eq", "fun": lambda z: [target_value(problem, qc + B @ z[:n], "trunk_inclination_deg")]}],
+                    options={"maxiter": 300, "ftol": 1e-12})
+
+
+def _measure_recruited(out, model, standing, problem, tensions, want, repeat, slow) -> None:
+    """The upright and inverse measurements (see the module docstring)."""
+    import biomech as bm
+    from biomech.inverse import PostureTarget, solve_inverse
+    from biomech.threads import one_blas_thread
+    from biomech.upright import solve_upright
+
+    if want("solve_upright_psoas300"):
+        out["solve_upright_psoas300"] = _timeit(lambda: solve_upright(problem), slow)
+        out["solve_upright_psoas300"]["iterations"] = solve_upright(problem).iterations
+    if want("baseline_slsqp_fd_upright"):
+        naive = one_blas_thread(_slsqp_fd_upright)           # same BLAS threads as biomech
+        out["baseline_slsqp_fd_upright"] = _timeit(lambda: naive(problem), max(2, slow // 2))
+        sol = naive(problem)
+        q_naive = problem.q_c + problem.B @ sol.x[:problem.B.shape[1]]
+        out["baseline_slsqp_fd_upright"].update(
+            iterations=int(sol.nit),
+            max_difference_from_biomech_rad=float(np.max(np.abs(q_naive - solve_upright(problem).q))))
+        if "solve_upright_psoas300" in out:
+            out["baseline_slsqp_fd_upright"]["speedup"] = (
+                out["baseline_slsqp_fd_upright"]["median_s"] / out["solve_upright_psoas300"]["median_s"])
+    relaxed = bm.prepare(model, support=standing)
+    target = PostureTarget(pelvic_tilt_deg=18.0, lumbar_lordosis_deg=50.0)
+    if want("solve_inverse"):
+        out["solve_inverse"] = _timeit(lambda: solve_inverse(relaxed, target), repeat)
+
+    def sweep(solve):
+        q_prev, n_ok = None, 0
+        for t in tensions:
+            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
+            r = solve(p, q_prev)
+            if r.success:
+                q_prev, n_ok = r.q, n_ok + 1
+        return n_ok
+
+    for name, solve in (("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0)),
+                        ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target))):
+        if want(name):
+            out[name] = _timeit(lambda: sweep(solve), max(2, slow // 5))
+            out[name]["solved"] = sweep(solve)
 
 
 def _fmt(seconds: float) -> str:
@@ -204,9 +279,14 @@ def table(results: dict) -> str:
                      f"{b['max_difference_from_biomech_rad']:.1e} rad from biomech's answer)")
         if "speedup" in b:
             lines.append(f"biomech's solver is {b['speedup']:.1f}× faster than the baseline")
-    s = results.get("sweep_psoas_101")
-    if s:
-        lines.append(f"sweep: {s['solved']}/101 points solved")
+    b = results.get("baseline_slsqp_fd_upright")
+    if b and "speedup" in b:
+        lines.append(f"upright: {b['speedup']:.1f}× faster than the same SLSQP with finite-difference "
+                     f"derivatives ({b['iterations']} iterations; postures "
+                     f"{b['max_difference_from_biomech_rad']:.1e} rad apart)")
+    for name in ("sweep_psoas_101", "sweep_upright_101", "sweep_inverse_101"):
+        if name in results:
+            lines.append(f"{name}: {results[name]['solved']}/101 points solved")
     return "\n".join(lines)
 
 
