@@ -81,13 +81,11 @@ def psoas_effect(s: StudySubject) -> dict:
         model = build_model(s.subject, intervertebral=laws)
     except BiomechError as exc:
         return out | {"success": False, "message": f"model: {exc}"}
-    relaxed = solve_equilibrium(model, support=Support("standing"),
-                                short_range_stiffness=s.short_range_stiffness,
-                                hip_passive_scale=s.hip_stiffness_scale)
-    if not relaxed.success:
-        return out | {"success": False, "message": f"relaxed standing: {relaxed.message}"}
+    # each psoas line's tone force in the relaxed reference posture (no solve: it is the
+    # reference posture of the standing support, an equilibrium of the default hip law)
+    relaxed = prepare(model, support=Support("standing"))
     lines = model.group_lines("psoas")
-    tone_force = posture_report(relaxed).muscle_force[lines]
+    tone_force = relaxed.generalized_forces(relaxed.q_ref)["muscle_forces"][lines]
     f_max = np.asarray(model.max_isometric_force)[lines]
     share = f_max / f_max.sum()
     metrics = []
@@ -103,7 +101,8 @@ def psoas_effect(s: StudySubject) -> dict:
         else:
             res = solve_equilibrium(problem=problem)
         if not res.success:
-            return out | {"success": False, "message": f"psoas tone + {tension:g} N: {res.message}"}
+            what = "relaxed standing" if tension == 0 else f"psoas tone + {tension:g} N"
+            return out | {"success": False, "message": f"{what}: {res.message}"}
         metrics.append(posture_report(res).metrics)
     for k in EFFECT_METRICS:
         out[k] = metrics[0][k]
