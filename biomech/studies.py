@@ -10,7 +10,9 @@ lines by maximum force), scaled to 100 N. In both postures each psoas line pulls
 tension: in the reference, the force its relaxed-standing tone exerts in the reference posture
 (so that the reference posture is relaxed standing itself); in the loaded posture, that force plus
 its share of ``tension_N``. (Removing the psoas tone instead, i.e. psoas at 0 N, is not relaxed
-standing, and the trunk of some subjects, e.g. PI 35-47°, then falls backward.)
+standing, and the trunk of some subjects, e.g. PI 35-47°, then falls backward.) Each solve
+starts from the previous posture (equilibrium mode: relaxed standing, then the reference), so
+that where several stable postures exist the secant follows the one nearest relaxed standing.
 
 * mode "equilibrium": every other muscle keeps its frozen relaxed tone (docs/model.md §6);
 * mode "upright": the other muscles are recruited by least effort to keep the trunk upright
@@ -81,8 +83,17 @@ def psoas_effect(s: StudySubject) -> dict:
         model = build_model(s.subject, intervertebral=laws)
     except BiomechError as exc:
         return out | {"success": False, "message": f"model: {exc}"}
-    # each psoas line's tone force in the relaxed reference posture (no solve: it is the
-    # reference posture of the standing support, an equilibrium of the default hip law)
+    q0 = None
+    if s.mode == "equilibrium":
+        # relaxed standing itself (frozen tone, psoas with its stretch response) must exist
+        res = solve_equilibrium(model, support=Support("standing"),
+                                short_range_stiffness=s.short_range_stiffness,
+                                hip_passive_scale=s.hip_stiffness_scale)
+        if not res.success:
+            return out | {"success": False, "message": f"relaxed standing: {res.message}"}
+        q0 = res.q
+    # each psoas line's tone force in the relaxed reference posture (the reference posture of
+    # the standing support: no solve needed, and the upright mode does not use the frozen tone)
     relaxed = prepare(model, support=Support("standing"))
     lines = model.group_lines("psoas")
     tone_force = relaxed.generalized_forces(relaxed.q_ref)["muscle_forces"][lines]
@@ -97,13 +108,14 @@ def psoas_effect(s: StudySubject) -> dict:
                           hip_passive_scale=s.hip_stiffness_scale)
         if s.mode == "upright":
             from .upright import UprightTarget, solve_upright
-            res = solve_upright(problem, UprightTarget(), criterion=s.criterion)
+            res = solve_upright(problem, UprightTarget(), criterion=s.criterion, q0=q0)
         else:
-            res = solve_equilibrium(problem=problem)
+            res = solve_equilibrium(problem=problem, q0=q0)
         if not res.success:
-            what = "relaxed standing" if tension == 0 else f"psoas tone + {tension:g} N"
+            what = "psoas at its tone force" if tension == 0 else f"psoas tone + {tension:g} N"
             return out | {"success": False, "message": f"{what}: {res.message}"}
         metrics.append(posture_report(res).metrics)
+        q0 = res.q                       # continuation: the loaded posture starts from the reference
     for k in EFFECT_METRICS:
         out[k] = metrics[0][k]
         out[f"{k}_per_100N"] = (metrics[1][k] - metrics[0][k]) * 100.0 / s.tension_N

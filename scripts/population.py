@@ -104,6 +104,11 @@ DISTRIBUTIONS = {
     "muscle_strength_scale": {"kind": "lognormal", "median": 1.0, "sigma": 0.25},
 }
 
+#: Calibrated pelvic tilt of relaxed standing (docs/calibration.md §1), and the deviation of a
+#: subject's reference PT from it beyond which the summary counts the subject as "far" (deg).
+CALIBRATED_PT_DEG = 13.0
+FAR_PT_DEG = 5.0
+
 #: Valid ranges: `biomech.Subject` (PI 20-90°, height 1.2-2.2 m, mass 30-200 kg, strength
 #: 0.2-5); scales: a plausible span (0.4-2.5) inside what the solver accepts (hip 0-10).
 TRUNCATION = {"pelvic_incidence_deg": (20.0, 90.0), "height_m": (1.2, 2.2),
@@ -210,9 +215,29 @@ def summarize(sample: dict, results: list[dict]) -> dict:
             x = np.asarray(sample[p], float)[ok]
             rho[p] = float(stats.spearmanr(x, y).statistic) if y.size > 2 else math.nan
         summary["spearman"][e] = rho
-    if (~ok).any():
-        summary["failed_pelvic_incidence_deg"] = sorted(
-            round(float(v), 1) for v in np.asarray(sample["pelvic_incidence_deg"])[~ok])[:50]
+    # solved subjects whose reference posture is far from the calibrated relaxed standing
+    # (PT 13°, docs/calibration.md): their frozen tone does not hold the calibrated posture
+    pt_ref = np.array([r["pelvic_tilt_deg"] for r in results], float)
+    far = ok & (np.abs(pt_ref - CALIBRATED_PT_DEG) > FAR_PT_DEG)
+    summary["reference_far_from_calibrated"] = int(far.sum())
+    near = ok & ~far
+    summary["effects_near_calibrated"] = {}
+    for e in EFFECTS:
+        y = np.array([r[e] for r in results], float)[near]
+        if y.size:
+            summary["effects_near_calibrated"][e] = {
+                "n": int(y.size), "median": float(np.median(y)), "p5": float(np.percentile(y, 5)),
+                "p95": float(np.percentile(y, 95)), "mean": float(y.mean()),
+                "sd": float(y.std(ddof=1)) if y.size > 1 else math.nan}
+    # where the failures are: failure rate in each quintile of each parameter
+    summary["failure_rate_by_quintile"] = {}
+    for p in PARAMETERS:
+        x = np.asarray(sample[p], float)
+        edges = np.quantile(x, np.linspace(0, 1, 6))
+        k = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 4)
+        summary["failure_rate_by_quintile"][p] = {
+            "edges": [float(e) for e in edges],
+            "rate": [float(np.mean(~ok[k == q])) if np.any(k == q) else math.nan for q in range(5)]}
     return summary
 
 
@@ -264,12 +289,23 @@ def figure(sample: dict, results: list[dict], summary: dict, title: str):
 
 def report_text(summary: dict, wall_s: float, args) -> str:
     lines = [f"{summary['subjects']} subjects ({args.mode} mode, seed {args.seed}): "
-             f"{summary['solved']} solved, {summary['failed']} failed; wall time {wall_s:.1f} s"]
+             f"{summary['solved']} solved, {summary['failed']} failed; wall time {wall_s:.1f} s",
+             f"  solved subjects whose reference PT is more than {FAR_PT_DEG:g}° from the calibrated "
+             f"{CALIBRATED_PT_DEG:g}°: {summary['reference_far_from_calibrated']}"]
     for reason, k in summary["failures_by_reason"].items():
         lines.append(f"  failed ({k}): {reason}")
+    if summary["failed"]:
+        for p, q in summary["failure_rate_by_quintile"].items():
+            lines.append(f"  failure rate by quintile of {p} ({q['edges'][0]:.3g}-{q['edges'][-1]:.3g}): "
+                         + ", ".join(f"{r:.0%}" for r in q["rate"]))
     for e, s in summary["effects"].items():
         lines.append(f"{EFFECT_LABELS[e]}: median {s['median']:.3f}, 5-95 % {s['p5']:.3f} to "
                      f"{s['p95']:.3f}, mean {s['mean']:.3f} ± {s['sd']:.3f} (SD)")
+        n = summary["effects_near_calibrated"].get(e)
+        if n:
+            lines.append(f"  the {n['n']} with reference PT within {FAR_PT_DEG:g}° of {CALIBRATED_PT_DEG:g}°: "
+                         f"median {n['median']:.3f}, 5-95 % {n['p5']:.3f} to {n['p95']:.3f}, "
+                         f"mean {n['mean']:.3f} ± {n['sd']:.3f}")
         rho = summary["spearman"][e]
         lines.append("  Spearman ρ: " + ", ".join(f"{p} {rho[p]:+.2f}" for p in
                                                    sorted(rho, key=lambda p: -abs(rho[p]))))

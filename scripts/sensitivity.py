@@ -322,7 +322,16 @@ def markdown_block(studies: list[Study], n_boot: int, seed: int) -> str:
                 order = [k for k in np.argsort(-np.abs(np.nan_to_num(s["prcc"])))]
                 lines.append(f"Ranking for {OUTPUT_LABELS[o]} (|PRCC|): " + " > ".join(
                     f"{st.factors[k].label} ({s['prcc'][k]:+.2f})" for k in order) + ".  ")
-    lines += ["", "![sensitivity](validation/sensitivity.png)", "", "{interpretation}", "", SENS_END]
+    lines += ["", "![sensitivity](validation/sensitivity.png)", "", "{interpretation}", "",
+              "**Caveats.** The correlations are over the solved subjects only. The failures are "
+              "not random: the baseline tone is computed when the model is built, with the default "
+              "hip passive law, so a subject with a weaker hip passive moment (scale below ≈ 0.9) "
+              "starts from a reference posture that is no longer balanced at the hip, and with "
+              "frozen tone its pelvis rolls back (\"hip collapsed into hip extension\") or its trunk "
+              "falls backward; heavy and weak subjects fail first. The sampled ranges are uniform "
+              "boxes, not population distributions (for those, docs/population.md); several spreads "
+              "are assumptions (see the table), so the ranking says which inputs matter, not how "
+              "likely each value is.", "", SENS_END]
     return "\n".join(lines)
 
 

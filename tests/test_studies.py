@@ -48,12 +48,14 @@ def test_psoas_effect_equals_a_direct_computation(model):
     f0 = bm.posture_report(relaxed).muscle_force[lines]
     f_max = np.asarray(model.max_isometric_force)[lines]
     metrics = []
+    q0 = relaxed.q                        # continuation: relaxed standing, then the reference
     for extra in (0.0, tension):
         settings = {model.muscle_names[i]: bm.MuscleSetting(tension_N=float(f + extra * fm / f_max.sum()))
                     for i, f, fm in zip(lines, f0, f_max)}
-        res = bm.solve_equilibrium(problem=bm.prepare(model, support=standing, settings=settings))
+        res = bm.solve_equilibrium(problem=bm.prepare(model, support=standing, settings=settings), q0=q0)
         assert res.success
         metrics.append(bm.posture_report(res).metrics)
+        q0 = res.q
     r = psoas_effect(StudySubject(tension_N=tension))
     for k in EFFECT_METRICS:
         assert r[k] == pytest.approx(metrics[0][k], abs=1e-9)
