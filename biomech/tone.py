@@ -76,9 +76,13 @@ def least_squares_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
     slack_weight : ρ ((N·m)⁻²).
 
     Returns x (M,), p (n_joints,) N·m, and the largest shortfall max|A x + p − b| (N·m).
+    Without slack, an infeasible problem is recognised as soon as the dual value exceeds the
+    largest value the primal can take, ½ Σ upper² (weak duality), and returned at once with its
+    (positive) shortfall.
     """
     n = A.shape[0]
     d = (np.zeros(n) if slack is None else slack.astype(float)) / slack_weight
+    primal_bound = 0.5 * float(np.sum(np.square(upper))) if slack is None else np.inf
 
     def neg_dual(lam):
         t = A.T @ lam
@@ -90,8 +94,8 @@ def least_squares_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
     reg = 1e-12 * float(np.trace(A @ A.T)) / n
     for _ in range(max_iter):
         grad = A @ c + d * lam - b
-        if np.max(np.abs(grad)) < tol:
-            break
+        if np.max(np.abs(grad)) < tol or -f > primal_bound * (1.0 + 1e-9) + 1e-12:
+            break                                            # optimal, or certified infeasible
         free = (t > 0.0) & (t < upper)
         H = (A[:, free] @ A[:, free].T) + np.diag(d) + reg * np.eye(n)
         step = -np.linalg.solve(H, grad)
@@ -101,10 +105,17 @@ def least_squares_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
         alpha = 1.0
         while True:
             f_new, t_new, c_new = neg_dual(lam + alpha * step)
-            if f_new <= f + 1e-4 * alpha * slope or alpha < 1e-12:
+            if f_new <= f + 1e-4 * alpha * slope:
                 break
             alpha *= 0.5
+            if alpha < 1e-12:                                # no progress left at this precision:
+                break                                        # the returned residual says how close
+        if alpha < 1e-12:
+            break
+        stalled = f - f_new <= 1e-14 * max(1.0, abs(f))      # a step that only moves rounding
         lam, f, t, c = lam + alpha * step, f_new, t_new, c_new
+        if stalled:
+            break
     x = np.clip(A.T @ lam, 0.0, upper)
     p = d * lam
     return x, p, float(np.max(np.abs(A @ x + p - b)))
