@@ -262,8 +262,15 @@ def figure(sample: dict, results: list[dict], summary: dict, title: str):
     for col, e in enumerate(EFFECTS):
         y = np.array([r[e] for r in results], float)[ok]
         ax = axes[0, col]
+        lo, hi = (np.percentile(y, [0.5, 99.5]) if y.size else (0.0, 1.0))
+        pad = 0.05 * (hi - lo) + 1e-9
+        lo, hi = lo - pad, hi + pad                 # outliers (near-unstable subjects) counted, not drawn
+        outside = int(np.sum((y < lo) | (y > hi)))
         if y.size:
-            ax.hist(y, bins=60, color="#4c72b0", alpha=0.85)
+            ax.hist(y[(y >= lo) & (y <= hi)], bins=60, color="#4c72b0", alpha=0.85)
+            if outside:
+                ax.text(0.02, 0.95, f"{outside} outside the axis (min {y.min():.1f}°)",
+                        transform=ax.transAxes, fontsize=8, va="top")
             s = summary["effects"][e]
             for v, ls in ((s["median"], "-"), (s["p5"], "--"), (s["p95"], "--")):
                 ax.axvline(v, color="k", ls=ls, lw=1)
@@ -278,6 +285,7 @@ def figure(sample: dict, results: list[dict], summary: dict, title: str):
         c = np.asarray(sample[colour], float)[ok]
         sc = ax.scatter(pi, y, c=c, s=4, cmap="viridis", alpha=0.7, rasterized=True)
         fig.colorbar(sc, ax=ax, label=LABELS[colour])
+        ax.set_ylim(lo, hi)
         ax.set_xlabel(LABELS["pelvic_incidence_deg"])
         ax.set_ylabel(EFFECT_LABELS[e])
         ax.set_title(f"Spearman ρ: PI {rho.get('pelvic_incidence_deg', math.nan):+.2f}, "
