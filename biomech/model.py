@@ -163,6 +163,7 @@ class Model:
     pt_sacral: FloatArray            # (P,) bool: attached to the sacral part (moves with PI)
     sources: MappingProxyType = field(repr=False)
     baseline_activation: FloatArray = field(default=None, repr=False)  # (M,) relaxed-standing tone
+    hip_passive_scale: float = 1.0   # multiplies the hip passive moment (Riener & Edrich law)
 
     @property
     def n_muscles(self) -> int:
@@ -217,7 +218,8 @@ def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
 
 @one_blas_thread
 def build_model(subject: Subject | None = None, *,
-                intervertebral: dict[str, IntervertebralLaw] | None = None) -> Model:
+                intervertebral: dict[str, IntervertebralLaw] | None = None,
+                hip_passive_scale: float = 1.0) -> Model:
     """Build the default lumbopelvic model for a subject.
 
     Parameters
@@ -226,6 +228,10 @@ def build_model(subject: Subject | None = None, *,
     intervertebral : optional replacement passive laws, keyed by spinal joint name: one
         `IntervertebralLaw` for each of ``L5_S1``, ``L4_L5``, ``L3_L4``, ``L2_L3``, ``L1_L2`` and
         ``T12_L1`` (e.g. ``{j: law.scaled(2) for j, law in default_intervertebral_laws().items()}``).
+    hip_passive_scale : 0-10, multiplies the hip passive moment (default 1).
+
+    The passive laws are part of the subject: the baseline tone is fitted with them, so that a
+    subject with stiffer discs or a weaker hip still holds the relaxed reference posture.
 
     Raises
     ------
@@ -236,6 +242,9 @@ def build_model(subject: Subject | None = None, *,
     subject = subject or Subject()
     if not isinstance(subject, Subject):
         raise ModelError(f"subject must be a biomech.Subject, got {type(subject).__name__}")
+    if (isinstance(hip_passive_scale, bool) or not isinstance(hip_passive_scale, (int, float))
+            or not 0.0 <= hip_passive_scale <= 10.0):
+        raise ModelError(f"hip_passive_scale must be a number within 0-10, got {hip_passive_scale!r}")
     laws = _checked_laws(intervertebral)
     data = load_reference_data()
     s = subject.height_m / REFERENCE_HEIGHT_M
@@ -462,7 +471,7 @@ def build_model(subject: Subject | None = None, *,
         line_ptr=_readonly(np.array(ptr)), pt_body=_readonly(np.array(pbody)),
         pt_local=_readonly(np.array(plocal)), pt_z=_readonly(np.array(pz)),
         pt_condition=_readonly(np.array(pcond, float)), pt_sacral=_readonly(np.array(psac)),
-        sources=MappingProxyType(data["sources"]))
+        sources=MappingProxyType(data["sources"]), hip_passive_scale=float(hip_passive_scale))
     model = _with_muscle_parameters(model, lopt_src, lts_src, s)
     from .tone import baseline_activation  # local: tone builds on statics, which imports model
     activation, passive = baseline_activation(model)

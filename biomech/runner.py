@@ -55,15 +55,16 @@ class ScenarioRun:
 
 
 def model_for(scenario: Scenario, cache: dict | None = None) -> Model:
-    """The model of a scenario (subject + passive overrides); reuses ``cache`` if given."""
-    key = (scenario.subject, scenario.disc_stiffness_scale)
+    """The model of a scenario (subject and its passive laws); reuses ``cache`` if given."""
+    key = (scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
     if cache is not None and key in cache:
         return cache[key]
     laws = None
     if scenario.disc_stiffness_scale != 1.0:
         laws = {j: law.scaled(scenario.disc_stiffness_scale)
                 for j, law in default_intervertebral_laws().items()}
-    model = build_model(scenario.subject, intervertebral=laws)
+    model = build_model(scenario.subject, intervertebral=laws,
+                        hip_passive_scale=scenario.hip_stiffness_scale)
     if cache is not None:
         cache[key] = model
     return model
@@ -73,7 +74,7 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     """Solve one concrete (non-sweep) scenario on a model, in its mode."""
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
-                      hip_passive_scale=scenario.hip_stiffness_scale, tol_Nm=scenario.tolerance_Nm,
+                      tol_Nm=scenario.tolerance_Nm,
                       max_iterations=scenario.max_iterations)
     if scenario.mode == "upright":
         return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)

@@ -592,9 +592,13 @@ def stretch_response(set_point_length, lts, lopt, activation, mode_tension, q):
 
 def prepare(model: Model, *, support: Support | None = None, settings: dict | None = None,
             loads: tuple = (), short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS,
-            tone: dict | None = None, hip_passive_scale: float = 1.0,
+            tone: dict | None = None, hip_passive_scale: float | None = None,
             tol_Nm: float = 1e-6, max_iterations: int = 100, _lengths_only: bool = False) -> Problem:
-    """Fix a model, a support, muscle settings and loads into a `Problem` (validates all)."""
+    """Fix a model, a support, muscle settings and loads into a `Problem` (validates all).
+
+    hip_passive_scale : overrides the model's (`build_model`) for this problem only; the
+        baseline tone stays the one fitted with the model's, so this is a perturbation.
+    """
     support = support or Support()
     if not isinstance(support, Support):
         raise ModelError(f"support must be a biomech.Support, got {type(support).__name__}")
@@ -608,6 +612,8 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
             raise ModelError(f"tone of {g!r} must be within 0-1, got {a!r}")
     if not (isinstance(short_range_stiffness, (int, float)) and 0 <= short_range_stiffness <= 100):
         raise ModelError(f"short_range_stiffness must be within 0-100, got {short_range_stiffness!r}")
+    if hip_passive_scale is None:
+        hip_passive_scale = model.hip_passive_scale
     if not (isinstance(hip_passive_scale, (int, float)) and 0 <= hip_passive_scale <= 10):
         raise ModelError(f"hip_passive_scale must be within 0-10, got {hip_passive_scale!r}")
     for ld in loads:

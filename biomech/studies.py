@@ -80,15 +80,14 @@ def psoas_effect(s: StudySubject) -> dict:
         if s.disc_stiffness_scale != 1.0:
             laws = {j: law.scaled(s.disc_stiffness_scale)
                     for j, law in default_intervertebral_laws().items()}
-        model = build_model(s.subject, intervertebral=laws)
+        model = build_model(s.subject, intervertebral=laws, hip_passive_scale=s.hip_stiffness_scale)
     except BiomechError as exc:
         return out | {"success": False, "message": f"model: {exc}"}
     q0 = None
     if s.mode == "equilibrium":
         # relaxed standing itself (frozen tone, psoas with its stretch response) must exist
         res = solve_equilibrium(model, support=Support("standing"),
-                                short_range_stiffness=s.short_range_stiffness,
-                                hip_passive_scale=s.hip_stiffness_scale)
+                                short_range_stiffness=s.short_range_stiffness)
         if not res.success:
             return out | {"success": False, "message": f"relaxed standing: {res.message}"}
         q0 = res.q
@@ -104,8 +103,7 @@ def psoas_effect(s: StudySubject) -> dict:
         settings = {model.muscle_names[i]: MuscleSetting(tension_N=float(f0 + tension * w))
                     for i, f0, w in zip(lines, tone_force, share)}
         problem = prepare(model, support=Support("standing"), settings=settings,
-                          short_range_stiffness=s.short_range_stiffness,
-                          hip_passive_scale=s.hip_stiffness_scale)
+                          short_range_stiffness=s.short_range_stiffness)
         if s.mode == "upright":
             from .upright import UprightTarget, solve_upright
             res = solve_upright(problem, UprightTarget(), criterion=s.criterion, q0=q0)

@@ -322,3 +322,20 @@ def test_baseline_tone_with_passive_slack_is_found_quickly():
     A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
     x, p_slack, short = tone.least_squares_activation(A, np.array([10.0, -1.0]), np.ones(3))
     assert short > 1.0 and np.all((x >= 0) & (x <= 1)) and np.all(p_slack == 0)
+
+
+@pytest.mark.parametrize("scale", [0.4, 2.5])
+def test_hip_passive_scale_is_fitted_into_the_tone(scale):
+    # like the disc laws, the hip's passive law is part of the subject: the baseline tone is
+    # fitted with it, so the relaxed reference posture stays an equilibrium (it was not when the
+    # scale entered only at `prepare`: 80 % of the weakest-hip population subjects collapsed)
+    model = bm.build_model(hip_passive_scale=scale)
+    assert model.hip_passive_scale == scale
+    p = bm.prepare(model, support=bm.Support("standing"))
+    assert p.hip_scale == scale
+    assert np.max(np.abs(p.residual(p.q_ref))) < TOL_NM
+    assert bm.solve_equilibrium(model).success
+    # an explicit prepare() value overrides it for that problem only
+    assert bm.prepare(model, hip_passive_scale=1.0).hip_scale == 1.0
+    with pytest.raises(bm.ModelError, match="hip_passive_scale must be a number within 0-10"):
+        bm.build_model(hip_passive_scale=-1)
