@@ -324,11 +324,11 @@ def markdown_block(studies: list[Study], n_boot: int, seed: int) -> str:
                     f"{st.factors[k].label} ({s['prcc'][k]:+.2f})" for k in order) + ".  ")
     lines += ["", "![sensitivity](validation/sensitivity.png)", "", "{interpretation}", "",
               "**Caveats.** The correlations are over the solved subjects only. The failures are "
-              "not random: the baseline tone is computed when the model is built, with the default "
-              "hip passive law, so a subject with a weaker hip passive moment (scale below ≈ 0.9) "
-              "starts from a reference posture that is no longer balanced at the hip, and with "
-              "frozen tone its pelvis rolls back (\"hip collapsed into hip extension\") or its trunk "
-              "falls backward; heavy and weak subjects fail first. The sampled ranges are uniform "
+              "not random: in the equilibrium mode the baseline tone is frozen, and subjects whose "
+              "tone must be near its ceiling to hold the calibrated posture (weak, heavy, low "
+              "stiffness q) have too little stretch response left: the pelvis rolls back (\"hip "
+              "collapsed into hip extension\") or the trunk falls backward (docs/population.md). "
+              "The sampled ranges are uniform "
               "boxes, not population distributions (for those, docs/population.md); several spreads "
               "are assumptions (see the table), so the ranking says which inputs matter, not how "
               "likely each value is.", "", SENS_END]
