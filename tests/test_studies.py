@@ -185,4 +185,4 @@ def test_tiny_equilibrium_sensitivity_run(tmp_path):
         "{interpretation}", sensitivity.interpretation([st])))
     text = md.read_text()
     assert text.startswith("before\n" + sensitivity.SENS_BEGIN) and text.endswith(sensitivity.SENS_END + "\nafter\n")
-    assert "old" not in text and "Equilibrium mode: N = 12" in text
+    assert "\nold\n" not in text and "Equilibrium mode: N = 12" in text
