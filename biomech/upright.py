@@ -116,7 +116,10 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     free = free_lines(problem)
     start = problem.q_ref if q0 is None else np.asarray(q0, float)
     u0 = np.linalg.lstsq(B, start - qc, rcond=None)[0]
-    a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
+    if q0 is None:          # the relaxed tone: it holds the reference posture without the settings
+        a0 = np.asarray(problem.model.baseline_activation, float)[free]
+    else:                   # along a sweep: what holds the previous posture under these settings
+        a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
     kind, value = target.kind, target.value
     scale = 1.0 if kind != "sagittal_vertical_axis_mm" else 0.05   # mm -> comparable to degrees
     p_exp = 2.0 if criterion.name == "activation_squared" else criterion.exponent
