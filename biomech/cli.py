@@ -122,7 +122,7 @@ def _load_all(paths):
 
 
 def cmd_run(args) -> int:
-    from .runner import run_document, run_scenarios, summary_table, write_outputs
+    from .runner import run_document, run_scenarios, summary_table, write_all
     scenarios = _load_all(args.paths)          # validate every file before solving anything
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -134,8 +134,9 @@ def cmd_run(args) -> int:
     # range) must leave no output at all
     runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask,
                          progress=_progress("solving"))
+    write_all(runs, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi,
+              workers=args.workers)
     for sc, run in zip(scenarios, runs):
-        write_outputs(run, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi)
         if not run.success:
             code = EXIT_UNSOLVED
         if args.json:

@@ -256,6 +256,22 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
     return written
 
 
+def write_all(runs: Sequence[ScenarioRun], out_dir: Path, *, plots: bool = True, fmt: str = "png",
+              dpi: int = 150, workers: int | None = 1) -> list[list[Path]]:
+    """`write_outputs` of several runs, the figures drawn by ``workers`` local processes
+    (None: every core). Always on this machine: the files belong here, even when the postures
+    were solved on a Dask cluster."""
+    tasks = [(run, Path(out_dir), plots, fmt, dpi) for run in runs]
+    if not plots:                                      # nothing worth a process
+        workers = 1
+    return map_tasks(_write_task, tasks, workers=workers)
+
+
+def _write_task(task) -> list[Path]:
+    run, out_dir, plots, fmt, dpi = task
+    return write_outputs(run, out_dir, plots=plots, fmt=fmt, dpi=dpi)
+
+
 def _point_label(run: ScenarioRun, k: int) -> str:
     """'psoas tension_N = 400' for point k of a sweep."""
     return ", ".join(f"{_short_key(p)} = {v:g}" for p, v in zip(run.scenario.sweep.parameters, run.points[k].values))
@@ -332,5 +348,5 @@ def model_description(model: Model | None = None) -> dict:
 
 
 __all__ = ["PointResult", "ScenarioRun", "CONTINUATION_BLOCK", "model_for", "solve_point", "solve_block",
-           "run_scenarios", "run_scenario", "run_document",
+           "run_scenarios", "run_scenario", "run_document", "write_all",
            "metrics_csv", "write_outputs", "summary_table", "model_description"]
