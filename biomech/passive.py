@@ -136,11 +136,13 @@ DEFAULT_ROM_DEG = {  # level: (extension, flexion) in degrees at 10 N·m, Yamamo
 }
 
 
-def default_intervertebral_laws() -> dict[str, IntervertebralLaw]:
-    """The default law of every spinal joint, keyed by joint name."""
-    return {j: IntervertebralLaw(DEFAULT_K0_NM_PER_RAD, e * _DEG, f * _DEG,
+def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralLaw]:
+    """The default law of every spinal joint, keyed by joint name; ``scale`` (> 0) multiplies
+    every moment (a subject's disc stiffness, e.g. a scenario's `disc_stiffness_scale`)."""
+    laws = {j: IntervertebralLaw(DEFAULT_K0_NM_PER_RAD, e * _DEG, f * _DEG,
                                  DEFAULT_TEST_MOMENT_NM).scaled(PRELOAD_STIFFENING)
             for j, (e, f) in DEFAULT_ROM_DEG.items()}
+    return laws if scale == 1.0 else {j: law.scaled(scale) for j, law in laws.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,35 +82,12 @@ def free_lines(problem) -> np.ndarray:
     return ~fixed
 
 
-def _line_terms(problem, geo, free):
-    """Unit-activation generalized forces A (7, F) of the free lines and the generalized force
-    r0 (7,) of everything else (gravity, loads, contacts, passive joints, fixed lines at their
-    set tension or activation, passive force of the free lines)."""
+def _unrecruited(problem, geo, free):
+    """The muscle forces that recruitment does not choose, at a geometry: tension (M,) of every
+    line with the free lines at activation 0 (fixed lines at their set tension or activation,
+    passive force of all, clipped at 0) and its slope dT/dL (M,); per line F_max cos α (M,),
+    f_L (M,) and df_L/dL (M,)."""
     m = problem.model
-    cos_a = np.cos(m.pennation)
-    fmax = m.max_isometric_force * cos_a
-    lt = (geo.length - problem.lts) / (problem.lopt * cos_a)
-    fl, _ = force_length_active(lt)
-    fpe, _ = force_length_passive(lt)
-    fpe0, _ = force_length_passive((geo.length - problem.lts_default) / (problem.lopt_default * cos_a))
-    passive = np.where(problem.excess_passive, fpe - fpe0, fpe)
-    force = np.where(problem.mode_tension, problem.tension,
-                     np.maximum(fmax * (np.where(free, 0.0, problem.activation) * fl + passive), 0.0))
-    g = problem.generalized_forces(geo.q, geo)
-    r0 = g["gravity"] + g["external"] + g["contact"] + g["passive"] - force @ geo.dLdq
-    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
-    return A, r0, fl[free]
-
-
-def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
-    """Equilibrium of posture q (7,) held by activations a (F,) of the free lines, with its
-    derivatives: the generalized force R = r0 + A a (7,) of `_line_terms`, the exact ∂R/∂q
-    (7, 7) at these activations (`Problem._stiffness` with the tensions of the held muscles),
-    A = ∂R/∂a (7, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q (F, 7), and the
-    geometry. One evaluation of the geometry."""
-    m = problem.model
-    geo, seg = problem._geometry(q)
-    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = problem._sources(q, geo, False)
     cos_a = np.cos(m.pennation)
     fmax = m.max_isometric_force * cos_a
     lc, lc0 = problem.lopt * cos_a, problem.lopt_default * cos_a
@@ -121,16 +98,38 @@ def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
     passive = np.where(excess, fpe - fpe0, fpe)
     dpassive = np.where(excess, dfpe / lc - dfpe0 / lc0, dfpe / lc)
     act = np.where(free, 0.0, problem.activation)
-    base = fmax * (act * fl + passive)                 # fixed activations and passive force
-    pushes = problem.mode_tension | (base <= 0.0)
+    base = fmax * (act * fl + passive)
     tension = np.where(problem.mode_tension, problem.tension, np.maximum(base, 0.0))
-    dtension = np.where(pushes, 0.0, fmax * (act * dfl / lc + dpassive))
+    dtension = np.where(problem.mode_tension | (base <= 0.0), 0.0, fmax * (act * dfl / lc + dpassive))
+    return tension, dtension, fmax, fl, dfl / lc
+
+
+def _line_terms(problem, geo, free):
+    """Unit-activation generalized forces A (7, F) of the free lines and the generalized force
+    r0 (7,) of everything else (gravity, loads, contacts, passive joints, fixed lines at their
+    set tension or activation, passive force of the free lines)."""
+    tension, _, fmax, fl, _ = _unrecruited(problem, geo, free)
+    (tau_g, tau_e, tau_c, tau_p, _), *_ = problem._sources(geo.q, geo, False)
+    r0 = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
+    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
+    return A, r0, fl[free]
+
+
+def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
+    """Equilibrium of posture q (7,) held by activations a (F,) of the free lines, with its
+    derivatives: the generalized force R = r0 + A a (7,) of `_line_terms`, the exact ∂R/∂q
+    (7, 7) at these activations (`Problem._stiffness` with the tensions of the held muscles),
+    A = ∂R/∂a (7, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q (F, 7), and the
+    geometry. One evaluation of the geometry."""
+    geo, seg = problem._geometry(q)
+    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = problem._sources(q, geo, False)
+    tension, dtension, fmax, fl, dfl = _unrecruited(problem, geo, free)
     tension[free] += fmax[free] * fl[free] * a         # the recruited active force
-    dtension[free] += fmax[free] * dfl[free] / lc[free] * a
+    dtension[free] += fmax[free] * dfl[free] * a
     R = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
     J = problem._stiffness(geo, seg, tension, dtension, k_p, loads, contact)
     A = -(fmax * fl)[None, free] * geo.dLdq[free].T
-    return R, J, A, fl[free], (dfl / lc)[free, None] * geo.dLdq[free], geo
+    return R, J, A, fl[free], dfl[free, None] * geo.dLdq[free], geo
 
 
 def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=None) -> Recruitment:

@@ -59,11 +59,8 @@ def model_for(scenario: Scenario, cache: dict | None = None) -> Model:
     key = (scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
     if cache is not None and key in cache:
         return cache[key]
-    laws = None
-    if scenario.disc_stiffness_scale != 1.0:
-        laws = {j: law.scaled(scenario.disc_stiffness_scale)
-                for j, law in default_intervertebral_laws().items()}
-    model = build_model(scenario.subject, intervertebral=laws,
+    model = build_model(scenario.subject,
+                        intervertebral=default_intervertebral_laws(scenario.disc_stiffness_scale),
                         hip_passive_scale=scenario.hip_stiffness_scale)
     if cache is not None:
         cache[key] = model

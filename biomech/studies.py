@@ -76,11 +76,8 @@ def psoas_effect(s: StudySubject) -> dict:
     """
     out = {f"{k}_per_100N": math.nan for k in EFFECT_METRICS} | {k: math.nan for k in EFFECT_METRICS}
     try:
-        laws = None
-        if s.disc_stiffness_scale != 1.0:
-            laws = {j: law.scaled(s.disc_stiffness_scale)
-                    for j, law in default_intervertebral_laws().items()}
-        model = build_model(s.subject, intervertebral=laws, hip_passive_scale=s.hip_stiffness_scale)
+        model = build_model(s.subject, intervertebral=default_intervertebral_laws(s.disc_stiffness_scale),
+                            hip_passive_scale=s.hip_stiffness_scale)
     except BiomechError as exc:
         return out | {"success": False, "message": f"model: {exc}"}
     q0 = None

@@ -60,38 +60,30 @@ class UprightTarget:
         return 0.0 if v is None else float(v)
 
 
-def target_value(problem, q: np.ndarray, kind: str, geo=None) -> float:
-    """The target quantity at posture q (deg or mm); ``geo``: its geometry, if at hand."""
-    geo = problem.geometry(q) if geo is None else geo
-    if kind == "thorax_angle_deg":
-        return (geo.angles[7] - problem.geometry(problem.q_ref).angles[7]) / _DEG
-    c7 = landmark(problem, geo, "C7")
-    if kind == "trunk_inclination_deg":
-        w = c7 - landmark(problem, geo, "T12_L1_centre")
-        return math.degrees(math.atan2(w[0], w[1]))
-    from .metrics import endplates
-    mid, t, _ = endplates(problem, geo)
-    corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
-    return (c7[0] - corner[0]) * 1000.0
+def target_value(problem, q: np.ndarray, kind: str) -> float:
+    """The target quantity at posture q (deg or mm)."""
+    return target_and_gradient(problem, problem.geometry(q), kind)[0]
 
 
-def target_gradient(problem, geo, kind: str) -> np.ndarray:
-    """∂target/∂q (7,) at a geometry (deg or mm per rad), from the angle sensitivities S of the
-    bodies: a body angle changes by S[b, j] per unit q_j and a point p of body b moves by
-    S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
+def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
+    """The target quantity at a geometry (deg or mm) and its gradient ∂/∂q (7,), from the angle
+    sensitivities S of the bodies: a body angle changes by S[b, j] per unit q_j and a point p of
+    body b moves by S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
     S = problem.S
     if kind == "thorax_angle_deg":
-        return S[7] / _DEG
+        ref = problem.geometry(problem.q_ref).angles[7]
+        return (geo.angles[7] - ref) / _DEG, S[7] / _DEG
     c7 = landmark(problem, geo, "C7")
     if kind == "trunk_inclination_deg":
         # the T12/L1 → C7 line is fixed in the thorax: it turns with the thorax angle, and a
         # counter-clockwise turn lowers its forward inclination
-        return -S[7] / _DEG
+        w = c7 - landmark(problem, geo, "T12_L1_centre")
+        return math.degrees(math.atan2(w[0], w[1])), -S[7] / _DEG
     from .metrics import endplates
     mid, t, _ = endplates(problem, geo)
     corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
     dx = -S[7] * (c7[1] - geo.centres[:, 1]) + S[1] * (corner[1] - geo.centres[:, 1])
-    return dx * 1000.0
+    return (c7[0] - corner[0]) * 1000.0, dx * 1000.0
 
 
 @one_blas_thread
@@ -102,7 +94,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
     activations a of the free lines, minimising the criterion subject to equilibrium at every
     joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges (SLSQP
-    with exact, analytic derivatives: `recruitment.held_balance`, `target_gradient`). The activations are then re-derived exactly at
+    with exact, analytic derivatives: `recruitment.held_balance`, `target_and_gradient`). The activations are then re-derived exactly at
     the optimal posture (`recruit`), so the reported forces are the least-effort ones there.
 
     Returns a `inverse.RecruitedResult`.
@@ -132,8 +124,9 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         if last.get("key") != key:
             q = qc + B @ z[:n]
             R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:])
+            aim, grad = target_and_gradient(problem, geo, kind)
             last.update(key=key, R=B.T @ R, J=np.hstack([B.T @ J @ B, B.T @ A]), fl=fl,
-                        dfl=dfl @ B, aim=scale * (target_value(problem, q, kind, geo) - value), geo=geo)
+                        dfl=dfl @ B, aim=scale * (aim - value), aim_grad=scale * grad @ B)
         return last
 
     def effort(z):
@@ -150,7 +143,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
 
     def aim_jac(z):
         row = np.zeros(len(z))
-        row[:n] = scale * target_gradient(problem, state(z)["geo"], kind) @ B
+        row[:n] = state(z)["aim_grad"]
         return row[None, :]
 
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
