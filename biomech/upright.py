@@ -3,14 +3,16 @@
 The scenario prescribes some muscles (a tension, an activation, a shortened resting length)
 and a postural target the person keeps: the trunk inclination of relaxed standing by default,
 or an SVA, or a thorax orientation. The other muscles are recruited by an effort criterion
-(`recruitment`). biomech finds the posture q that minimises the effort needed to hold it,
+(`recruitment`). biomech finds the posture q and the activations a that hold it with least
+effort,
 
-    min_q  E(q) = min_a { criterion(a) : equilibrium at q, 0 ≤ a ≤ 1 } + ρ‖shortfall(q)‖²
-    subject to  target(q) = value,  q within the physiological ranges,
+    min_(q, a)  criterion(a)
+    subject to  equilibrium at every joint, target(q) = value, 0 ≤ a ≤ 1,
+                q within the physiological ranges,
 
-with SLSQP over q (gradient of the inner optimum by central differences). The answer has no
-hidden reserve actuators: if even the best posture leaves a shortfall, the result says which
-joint falls short by how many N·m and is not converged (exit code 1).
+one nonlinear programme (SLSQP with exact derivatives). The answer has no hidden reserve
+actuators: if no posture can be held, the result says which joint falls short by how many N·m
+and is not converged (exit code 1).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from .recruitment import Criterion, recruit
 from .threads import one_blas_thread
 
 _DEG = math.pi / 180.0
+#: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
+#: iterations, 1 rad 20 % more
+POSTURE_UNIT = 10.0
 TARGETS = ("trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg")
 
 
@@ -92,16 +97,27 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     """Posture and activations that keep ``target`` with least effort.
 
     One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
-    activations a of the free lines, minimising the criterion subject to equilibrium at every
-    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges (SLSQP
-    with exact, analytic derivatives: `recruitment.held_balance`, `target_and_gradient`). The activations are then re-derived exactly at
-    the optimal posture (`recruit`), so the reported forces are the least-effort ones there.
+    activations a of the free lines, minimising the effort subject to equilibrium at every
+    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges
+    (SLSQP with exact, analytic derivatives: `recruitment.held_balance`,
+    `target_and_gradient`). The activations are then re-derived exactly at the optimal posture
+    (`recruit`), so the reported forces are the least-effort ones there.
+
+    Conditioning (docs/model.md §12): SLSQP's quasi-Newton matrix starts as the identity. The
+    objective is ½ Σa², whose Hessian is exactly that, or for the stress criterion ½ ‖a f_L‖_p²,
+    which has the same minimisers as Σ (a f_L)^p and a Hessian of the same order
+    (`recruitment.half_squared_p_norm`). The effort depends on the posture only through the
+    activations it needs, so the posture block is small (the constraints' curvature,
+    |eigenvalues| ≲ 1 per rad²); in units of `POSTURE_UNIT` = 10 rad the start charges 0.01
+    per rad² for a posture step. The bound a ≤ 1 is seldom reached when standing: SLSQP first
+    solves without it and, only if a line then needs more than full activation, again with it
+    from there.
 
     Returns a `inverse.RecruitedResult`.
     """
     from scipy.optimize import minimize
 
-    from .recruitment import free_lines, held_balance
+    from .recruitment import free_lines, half_squared_p_norm, held_balance
 
     B, qc = problem.B, problem.q_c
     n = B.shape[1]
@@ -114,29 +130,28 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
     kind, value = target.kind, target.value
     scale = 1.0 if kind != "sagittal_vertical_axis_mm" else 0.05   # mm -> comparable to degrees
-    p_exp = 2.0 if criterion.name == "activation_squared" else criterion.exponent
     last: dict = {}
 
     def state(z):
-        """Everything at z = (u, a), from one evaluation of the geometry (SLSQP asks for the
-        functions and their Jacobians at the same points)."""
+        """Everything at z = (u in degrees, a), from one evaluation of the geometry (SLSQP asks
+        for the functions and their Jacobians at the same points)."""
         key = z.tobytes()
         if last.get("key") != key:
-            q = qc + B @ z[:n]
+            q = qc + B @ (POSTURE_UNIT * z[:n])
             R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:])
             aim, grad = target_and_gradient(problem, geo, kind)
-            last.update(key=key, R=B.T @ R, J=np.hstack([B.T @ J @ B, B.T @ A]), fl=fl,
-                        dfl=dfl @ B, aim=scale * (aim - value), aim_grad=scale * grad @ B)
+            last.update(key=key, R=B.T @ R, J=np.hstack([POSTURE_UNIT * (B.T @ J @ B), B.T @ A]), fl=fl,
+                        dfl=POSTURE_UNIT * (dfl @ B), aim=scale * (aim - value),
+                        aim_grad=POSTURE_UNIT * scale * (grad @ B))
         return last
 
     def effort(z):
         a = z[n:]
-        if p_exp == 2.0:
-            return float(a @ a), np.concatenate([np.zeros(n), 2 * a])
-        st = state(z)                                  # Σ (a f_L(u))^p
-        sa = np.maximum(a * st["fl"], 0.0)
-        w = p_exp * sa ** (p_exp - 1)
-        return float(np.sum(sa ** p_exp)), np.concatenate([(w * a) @ st["dfl"], w * st["fl"]])
+        if criterion.name == "activation_squared":
+            return 0.5 * float(a @ a), np.concatenate([np.zeros(n), a])
+        st = state(z)                                  # ½ ‖a f_L(u)‖_p²
+        value, w = half_squared_p_norm(a * st["fl"], criterion.exponent)
+        return value, np.concatenate([(w * a) @ st["dfl"], w * st["fl"]])
 
     def aim(z):
         return np.array([state(z)["aim"]])
@@ -146,19 +161,26 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         row[:n] = state(z)["aim_grad"]
         return row[None, :]
 
-    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
-    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
-    bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi))) + [(0.0, 1.0)] * int(free.sum())
-    res = minimize(effort, np.concatenate([u0, a0]), jac=True, method="SLSQP", bounds=bounds,
-                   constraints=[{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]},
-                                {"type": "eq", "fun": aim, "jac": aim_jac}],
-                   options={"maxiter": 300, "ftol": 1e-12})
-    q = qc + B @ res.x[:n]
+    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
+    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
+    posture_bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi)))
+
+    def solve(z0, upper):
+        return minimize(effort, z0, jac=True, method="SLSQP",
+                        bounds=posture_bounds + [(0.0, upper)] * int(free.sum()),
+                        constraints=[{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]},
+                                     {"type": "eq", "fun": aim, "jac": aim_jac}],
+                        options={"maxiter": 300, "ftol": 1e-12})
+
+    res = solve(np.concatenate([u0 / POSTURE_UNIT, a0]), None)
+    iterations = int(res.nit)
+    if np.any(res.x[n:] > 1.0):                        # a line beyond full activation
+        res = solve(np.concatenate([res.x[:n], np.minimum(res.x[n:], 1.0)]), 1.0)
+        iterations += int(res.nit)
+    q = qc + B @ (POSTURE_UNIT * res.x[:n])
     rec = recruit(problem, q, criterion=criterion, free=free)
     miss = abs(aim(res.x)[0]) / scale
     message = ""
     if miss > 1e-5:
         message = f"the postural target was not reached (missed by {miss:.3g})"
-    elif not res.success and not rec.feasible:
-        message = ""                                   # the shortfall message says it all
-    return recruited_result(problem, rec, iterations=int(res.nit), message=message, criterion=criterion)
+    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion)

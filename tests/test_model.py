@@ -320,7 +320,7 @@ def test_baseline_tone_with_passive_slack_is_found_quickly():
     assert np.max(np.abs(p.residual(p.q_ref))) < TOL_NM         # still holds its posture
     # an infeasible problem without slack: a positive shortfall, activations within bounds
     A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
-    x, p_slack, short = tone.least_squares_activation(A, np.array([10.0, -1.0]), np.ones(3))
+    x, p_slack, short = tone.least_effort_activation(A, np.array([10.0, -1.0]), np.ones(3))
     assert short > 1.0 and np.all((x >= 0) & (x <= 1)) and np.all(p_slack == 0)
 
 

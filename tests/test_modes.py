@@ -26,6 +26,8 @@ UPRIGHT_CASES = {
     "psoas_400": {"settings": {"psoas": bm.MuscleSetting(tension_N=400)}},
     "tight_psoas": {"settings": {"psoas": bm.MuscleSetting(resting_length_scale=0.8)}},
     "anterior_load": {"loads": (bm.Load("L3", (0.15, 0.15), mass_kg=10),)},
+    # 40 kg held far forward: without the bound a ≤ 1 some line would need > 2x full activation
+    "saturating_load": {"loads": (bm.Load("L3", (0.4, 0.15), mass_kg=40),)},
 }
 
 
@@ -47,6 +49,13 @@ def test_upright_solution_is_an_equilibrium_that_keeps_the_target(upright_result
     assert np.all(r.recruitment.shortfall == 0)
     act = r.recruitment.activation
     assert np.all((act >= -1e-12) & (act <= 1 + 1e-12))
+
+
+def test_a_line_that_would_need_more_than_full_activation_is_held_at_full(upright_results):
+    r = upright_results["saturating_load"]
+    assert r.success, r.message
+    act = r.recruitment.activation[r.recruitment.free]
+    assert np.sum(act >= 1 - 1e-9) >= 1 and act.max() <= 1 + 1e-12
 
 
 @pytest.mark.parametrize("key", list(UPRIGHT_CASES))
@@ -153,6 +162,76 @@ def test_stress_power_criterion_gives_a_balanced_different_solution(model):
     p3 = solve_inverse(p, PostureTarget(), criterion=Criterion("stress_power", 3.0))
     assert a2.success and p3.success
     assert np.max(np.abs(a2.recruitment.activation - p3.recruitment.activation)) > 1e-3
+
+
+@pytest.mark.parametrize("exponent", [2.0, 3.0, 4.0])
+def test_least_effort_activation_matches_an_independent_solver(exponent):
+    # min Σ w x^p / p s.t. A x = b, 0 ≤ x ≤ 1 on random small problems: the dual Newton
+    # iteration against scipy's trust-constr on the primal
+    from scipy.optimize import Bounds, LinearConstraint, minimize
+
+    from biomech.tone import least_effort_activation
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        A = rng.normal(size=(3, 9))
+        w = rng.uniform(0.2, 2.0, 9)
+        b = A @ rng.uniform(0.0, 0.6, 9)                       # feasible by construction
+        x, _, res = least_effort_activation(A, b, np.ones(9), power=exponent, weight=w)
+        assert res < 1e-9 and np.all((x >= 0) & (x <= 1))
+        ref = minimize(lambda y: float(np.sum(w * np.abs(y) ** exponent)) / exponent, np.full(9, 0.3),
+                       jac=lambda y: w * np.abs(y) ** (exponent - 1) * np.sign(y), method="trust-constr",
+                       constraints=[LinearConstraint(A, b, b)], bounds=Bounds(0.0, 1.0),
+                       options={"gtol": 1e-12, "xtol": 1e-14, "maxiter": 5000})
+        cost = float(np.sum(w * x ** exponent)) / exponent
+        assert cost <= float(ref.fun) + 1e-7
+
+
+@pytest.mark.parametrize("exponent", [3.0, 4.0])
+def test_stress_criterion_activations_satisfy_their_kkt_conditions(model, exponent):
+    # min Σ (a f_L)^p s.t. A a = b, 0 ≤ a ≤ 1  <=>  a = clip((Aᵀλ / f_L^p)^(1/(p−1)), 0, 1)
+    p = problem(model, settings={"psoas": bm.MuscleSetting(tension_N=200)})
+    r = solve_inverse(p, PostureTarget(), criterion=Criterion("stress_power", exponent))
+    assert r.success, r.message
+    free = free_lines(p)
+    A, _, fl = _line_terms(p, p.geometry(r.q), free)
+    a = r.recruitment.activation[free]
+    inside = (a > 1e-6) & (a < 1 - 1e-9)
+    lam = np.linalg.lstsq(A[:, inside].T, fl[inside] ** exponent * a[inside] ** (exponent - 1), rcond=None)[0]
+    t = np.maximum(A.T @ lam, 0.0)
+    np.testing.assert_allclose(np.clip((t / fl ** exponent) ** (1 / (exponent - 1)), 0, 1), a, atol=1e-4)
+
+
+@pytest.mark.parametrize("exponent", [2.0, 4.0])
+def test_upright_posture_minimises_the_stress_criterion_it_was_given(model, exponent):
+    # with exponent 2 the criterion is Σ (a f_L)², not Σ a² (they were once confused)
+    crit = Criterion("stress_power", exponent)
+    p = problem(model, settings={"psoas": bm.MuscleSetting(tension_N=300)})
+    r = solve_upright(p, criterion=crit)
+    assert r.success, r.message
+    best = recruit(p, r.q, criterion=crit).objective
+    rng = np.random.default_rng(3)
+    grad = np.array([(target_value(p, r.q + e, "trunk_inclination_deg")
+                      - target_value(p, r.q - e, "trunk_inclination_deg")) / 2e-6 for e in np.eye(7) * 1e-6])
+    for _ in range(8):
+        d = rng.normal(size=7)
+        d -= grad * (grad @ d) / (grad @ grad)
+        for h in (2e-3, -2e-3):
+            q = r.q + h * d / np.linalg.norm(d)
+            q = q - grad * target_value(p, q, "trunk_inclination_deg") / (grad @ grad)
+            assert recruit(p, q, criterion=crit).objective >= best * (1 - 1e-6)
+    # the posture of least Σ a² costs more under Σ (a f_L)² (measured: 0.3 % more)
+    plain = solve_upright(p).q
+    assert best < recruit(p, plain, criterion=crit).objective * (1 - 1e-3)
+
+
+def test_stress_criterion_recruitment_is_fast(model):
+    import time
+    p = problem(model)
+    crit = Criterion("stress_power", 3.0)
+    solve_inverse(p, PostureTarget(), criterion=crit)
+    t0 = time.perf_counter()
+    solve_inverse(p, PostureTarget(), criterion=crit)
+    assert time.perf_counter() - t0 < 0.2          # measured 4 ms (SLSQP on the primal: 0.75 s)
 
 
 def test_other_upright_targets(model):
