@@ -805,6 +805,15 @@ def _range_violation(problem: Problem, q: np.ndarray) -> str | None:
             f"({q[j] / _DEG:+.1f}°, range {problem.q_low[j] / _DEG:+.1f}° to {problem.q_high[j] / _DEG:+.1f}°)")
 
 
+def _implausible(problem: Problem, q: np.ndarray, geo: Geometry) -> str | None:
+    """A message if an equilibrium at q (geometry ``geo``) is outside the physiological range
+    or, unless lying, has the trunk fallen; else None."""
+    out = _range_violation(problem, q)
+    if out is None and problem.support.kind != "lying":
+        out = _fallen(problem, q, geo)
+    return out
+
+
 def _fallen(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> str | None:
     """A message if the trunk leans beyond MAX_TRUNK_INCLINATION_DEG, else None (``geo``: the
     geometry at q, if already computed)."""
@@ -910,25 +919,31 @@ def solve_equilibrium(model: Model | None = None, *, problem: Problem | None = N
     K = None                                  # stiffness matrix at u, once converged
     if converged and collapse is None:
         # an equilibrium that is not a minimum (e.g. the start was a saddle): step off along the
-        # unstable mode, both ways, and descend again; keep a stable answer if one is found
+        # unstable mode, both ways, and descend again. Of the stable equilibria within the
+        # physiological range found, keep the nearer one: the eigenvector's sign is arbitrary,
+        # and keeping the first one found made the answer depend on rounding
         K = -d.jacobian()
         w, v = np.linalg.eigh(0.5 * (K + K.T))
         if w[0] <= 1e-9 * max(1.0, abs(w[-1])):
+            best = None
             for sign in (1.0, -1.0):
                 alt = _descend(problem, u + sign * SADDLE_STEP_RAD * v[:, 0])
-                if alt.converged and alt.collapse is None:
-                    K2 = -alt.jacobian()
-                    if np.linalg.eigvalsh(0.5 * (K2 + K2.T))[0] > 0:
-                        u, norm, it, converged, collapse = alt.u, alt.norm, it + alt.iterations, True, None
-                        K, geo = K2, alt.geometry
-                        break
+                it += alt.iterations
+                if not alt.converged or alt.collapse is not None or \
+                        _implausible(problem, problem.q_c + B @ alt.u, alt.geometry) is not None:
+                    continue
+                K2 = -alt.jacobian()
+                distance = float(np.linalg.norm(alt.u - u))
+                if np.linalg.eigvalsh(0.5 * (K2 + K2.T))[0] > 0 and (best is None or distance < best[0]):
+                    best = (distance, alt, K2)
+            if best is not None:
+                _, alt, K = best
+                u, norm, geo = alt.u, alt.norm, alt.geometry
     q = problem.q_c + B @ u
     eig = np.full(B.shape[1], np.nan)
     stable = None
     if collapse is None:
-        collapse = _range_violation(problem, q)
-    if collapse is None and converged and problem.support.kind != "lying":
-        collapse = _fallen(problem, q, geo)
+        collapse = _implausible(problem, q, geo) if converged else _range_violation(problem, q)
     if converged and collapse is None:
         eig = np.linalg.eigvalsh(0.5 * (K + K.T))
         stable = bool(eig[0] > 1e-9 * max(1.0, abs(eig[-1])))

@@ -656,6 +656,29 @@ def test_solver_does_not_stop_at_a_saddle(name, solve_case):
     assert r2.success, f"started on {'a saddle' if saddle else 'an equilibrium'}: {r2.message}"
 
 
+def test_escape_from_a_saddle_does_not_depend_on_the_eigenvector_sign(monkeypatch):
+    # a weak, heavy subject with a low stiffness gain (from the sensitivity study's sample):
+    # its reference posture is a saddle; down one side of the unstable mode lies a stable
+    # posture, down the other L5_S1 leaves its range. LAPACK's sign of the eigenvector is
+    # arbitrary, so the answer must be the same with it flipped (it was not: the side tried
+    # first was kept)
+    from biomech import statics
+    from biomech.passive import default_intervertebral_laws
+    subject = bm.Subject(body_mass_kg=104.5, height_m=1.75, pelvic_incidence_deg=80.0,
+                         muscle_strength_scale=0.65, tone_scale=0.9)
+    model = bm.build_model(subject, intervertebral=default_intervertebral_laws(0.57), hip_passive_scale=1.3)
+    kw = dict(support=bm.Support("standing"), short_range_stiffness=22.5)
+    p = bm.prepare(model, **kw)
+    K = -p.reduced_jacobian(_u_of(p, p.q_ref))
+    assert np.linalg.eigvalsh(0.5 * (K + K.T))[0] < 0              # the start is a saddle
+    a = bm.solve_equilibrium(model, **kw)
+    eigh = np.linalg.eigh
+    monkeypatch.setattr(statics.np.linalg, "eigh", lambda M: (lambda w, v: (w, -v))(*eigh(M)))
+    b = bm.solve_equilibrium(model, **kw)
+    assert a.success and b.success, (a.message, b.message)
+    np.testing.assert_allclose(a.q, b.q, atol=1e-9)
+
+
 def test_stability_is_decided_from_the_stiffness_eigenvalues(case, solve_case):
     r = _require_equilibrium(solve_case(case))
     p = r.problem
