@@ -94,7 +94,8 @@ FACTORS = (
     Factor("short_range_stiffness", "muscle stiffness gain q", 20.0, 60.0,
            "published q: 10 (Cholewicki & McGill 1996) to 40 (Bergmark 1989), R; relaxed standing "
            "of this model is unstable below q ≈ 25 (docs/calibration.md §3), so 20-60 brackets the "
-           "model's 40 by a factor 1.5-2; unstable low-q subjects are counted as failures"),
+           "model's 40 by a factor 1.5-2; a low-q subject settles at a nearby stable posture "
+           "within range, or fails if there is none"),
 )
 CRITERION_FACTOR = Factor("criterion", "criterion (0 Σa², 1 Σ(F/PCSA)³)", 0.0, 1.0,
                           "the two criteria of the upright mode (Anderson & Pandy 2001; "
@@ -323,12 +324,14 @@ def markdown_block(studies: list[Study], n_boot: int, seed: int) -> str:
                 lines.append(f"Ranking for {OUTPUT_LABELS[o]} (|PRCC|): " + " > ".join(
                     f"{st.factors[k].label} ({s['prcc'][k]:+.2f})" for k in order) + ".  ")
     lines += ["", "![sensitivity](validation/sensitivity.png)", "", "{interpretation}", "",
-              "**Caveats.** The correlations are over the solved subjects only. The failures are "
-              "not random: in the equilibrium mode the baseline tone is frozen, and subjects whose "
-              "tone must be near its ceiling to hold the calibrated posture (weak, heavy, low "
-              "stiffness q) have too little stretch response left: the pelvis rolls back (\"hip "
-              "collapsed into hip extension\") or the trunk falls backward (docs/population.md). "
-              "The sampled ranges are uniform "
+              "**Caveats.** " + ("Every sampled subject was solved. " if all(st.ok.all() for st in studies)
+                                  else "The correlations are over the solved subjects only, and the "
+                                       "failures listed above are not random. ")
+              + "In the equilibrium mode the baseline tone is frozen; where it leaves the calibrated "
+              "posture unstable (low stiffness q, weak or heavy subjects: a tone near its ceiling "
+              "has little stretch response left), the subject settles at a nearby stable "
+              "posture within the physiological range (docs/model.md §8), so its relaxed posture "
+              "is not the calibrated one. The sampled ranges are uniform "
               "boxes, not population distributions (for those, docs/population.md); several spreads "
               "are assumptions (see the table), so the ranking says which inputs matter, not how "
               "likely each value is.", "", SENS_END]
