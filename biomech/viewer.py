@@ -19,9 +19,9 @@ tone, which also stiffens the muscle); once moved, the group pulls with that fix
 (``MuscleSetting(tension_N=...)``, shared among its lines in proportion to their strength,
 without stretch stiffness). "reset" returns every slider to the scenario's settings.
 
-Modes: an equilibrium solve takes 1-2 ms, so equilibrium scenarios follow the sliders live.
-Upright and inverse solves recruit every muscle (0.1-4 s per solve), so in those modes the
-viewer solves when a slider is released, and says so in the window.
+Every mode follows the sliders live, each solve warm-started from the last good posture:
+an update (solve and redraw) takes ≈ 50 ms in the equilibrium mode, ≈ 70 ms upright and
+≈ 100 ms inverse (measured headless, `tests/test_viewer.py`).
 
 Only the CLI path calls ``plt.show()``; `display_problem()` tells it beforehand whether this
 environment can show a window at all.
@@ -458,11 +458,7 @@ class LiveViewer:
         sc = self.scenario
         title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
         fig.suptitle(title, fontsize=plotting.STYLE["title"] + 1, fontweight="bold")
-        # upright and inverse solves recruit every muscle: 0.1-4 s each, too slow to follow a
-        # slider; those modes solve when the slider is released
-        self.live = sc.mode == "equilibrium"
         self.sliders: dict = {}
-        self._pending = None
         if sliders:
             self._build_sliders(bottom)
         self._show(self.last_result, self.last_report, self.solve_seconds)
@@ -576,9 +572,8 @@ class LiveViewer:
         self.whole.show(rep)
         set_ = {k: v for k, v in self.values.items() if v is not None}
         what = ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in set_.items()) or "the scenario's settings"
-        how = "live" if self.live else "on slider release (this mode solves slowly)"
         self.panel.show(rep, res, footer=(
-            f"showing: {what}\nsolve {1e3 * solve_s:.0f} ms; sliders update {how}.\n"
+            f"showing: {what}\nsolve {1e3 * solve_s:.0f} ms; sliders update live.\n"
             "An unmoved slider keeps the scenario's setting; a moved one\nsets a fixed tension "
             "(no stretch stiffness). 'reset': back."))
 
@@ -608,24 +603,12 @@ class LiveViewer:
         bax = self.fig.add_axes([0.72, bottom - 0.045, 0.08, 0.03])
         self.reset_button = Button(bax, "reset")
         self.reset_button.on_clicked(lambda _e: self._reset())
-        if not self.live:
-            self.fig.canvas.mpl_connect("button_release_event", lambda _e: self._release())
 
     def _on_slider(self, key, value) -> None:
         if getattr(self, "_resetting", False):
             return
         self._moved_slider = self.sliders.get(key)
-        if self.live:
-            self.update({key: float(value)})
-        else:
-            self._pending = dict(self._pending or {}, **{key: float(value)})
-            self.panel.footer.set_text("release the slider to solve (this mode solves slowly)")
-            self.redraw()
-
-    def _release(self) -> None:
-        if self._pending:
-            values, self._pending = self._pending, None
-            self.update(values)
+        self.update({key: float(value)})
 
     def _reset(self) -> None:
         self._resetting = True
@@ -635,7 +618,6 @@ class LiveViewer:
         finally:
             self._resetting = False
         self.values = {c.key: None for c in self.controls}
-        self._pending = None
         for sl in self.sliders.values():
             sl.valtext.set_text(f"{sl.valinit:.0f} (scenario)")
         self.update(draw=False)               # a full redraw: every slider went back
