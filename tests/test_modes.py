@@ -224,6 +224,29 @@ def test_upright_posture_minimises_the_stress_criterion_it_was_given(model, expo
     assert best < recruit(p, plain, criterion=crit).objective * (1 - 1e-3)
 
 
+def test_stress_criterion_falls_back_to_slsqp_where_the_dual_iteration_stalls(model, monkeypatch):
+    # the dual of Σ (a f_L)^p, p > 2, is not smooth where an activation leaves 0 and its Newton
+    # iteration can stall there (2 of 570 random postures); SLSQP then finishes the job
+    import biomech.recruitment as rc
+    p = problem(model)
+    crit = Criterion("stress_power", 3.0)
+    free = free_lines(p)
+    A, r0, fl = _line_terms(p, p.geometry(p.q_ref), free)
+    Ab, bb, upper = p.B.T @ A, -(p.B.T @ r0), np.ones(int(free.sum()))
+    x_dual, res = rc._least_effort(Ab, bb, upper, fl, crit)
+    assert res < 1e-9
+    real = rc.least_effort_activation
+
+    def stalling(*args, **kw):
+        x, s, res = real(*args, **kw)
+        return (0.9 * x, s, 1.0) if kw.get("power", 2.0) > 2.0 else (x, s, res)
+
+    monkeypatch.setattr(rc, "least_effort_activation", stalling)
+    x, res = rc._least_effort(Ab, bb, upper, fl, crit)
+    assert res < 1e-6
+    assert rc._effort(x, fl, crit) == pytest.approx(rc._effort(x_dual, fl, crit), rel=1e-4)
+
+
 def test_stress_criterion_recruitment_is_fast(model):
     import time
     p = problem(model)
