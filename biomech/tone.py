@@ -8,6 +8,9 @@ a_floor,i ≤ a_i ≤ 1, where a_floor is the group's relaxed-standing EMG floor
 heavy weight ρ the muscles hold whatever they can; the passive tissues carry only what the
 muscle set cannot produce (docs/calibration.md §2), and the model's stress-free angles are
 offset so that they do.
+
+The solver, `least_effort_activation`, also recruits the free muscles of the inverse and
+upright modes (`recruitment`), for either effort criterion.
 """
 
 from __future__ import annotations

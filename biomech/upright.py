@@ -133,8 +133,8 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     last: dict = {}
 
     def state(z):
-        """Everything at z = (u in degrees, a), from one evaluation of the geometry (SLSQP asks
-        for the functions and their Jacobians at the same points)."""
+        """Everything at z = (u / POSTURE_UNIT, a), from one evaluation of the geometry (SLSQP
+        asks for the functions and their Jacobians at the same points)."""
         key = z.tobytes()
         if last.get("key") != key:
             q = qc + B @ (POSTURE_UNIT * z[:n])
