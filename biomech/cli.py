@@ -122,7 +122,7 @@ def _load_all(paths):
 
 
 def cmd_run(args) -> int:
-    from .runner import run_document, run_scenarios, summary_table, write_all
+    from .runner import dumps, run_document, run_scenarios, summary_table, write_all
     scenarios = _load_all(args.paths)          # validate every file before solving anything
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -145,7 +145,7 @@ def cmd_run(args) -> int:
             print(summary_table(run))
             print(f"  -> {Path(args.out) / sc.name}/\n")
     if args.json:
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
+        print(dumps(docs[0] if len(docs) == 1 else docs))
     return code
 
 
@@ -173,9 +173,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .metrics import LUMBAR_LEVELS
-    from .names import METRICS
-    from .results import posture_report
+    from .names import LUMBAR_LEVELS, METRICS
     from .runner import run_scenarios
     scenarios = _load_all(args.paths)
     if len(scenarios) < 2:
@@ -185,7 +183,7 @@ def cmd_compare(args) -> int:
             raise _bad_input(f"{sc.path}: is a sweep; compare takes single-posture scenarios "
                              "(run the sweep with `biomech run` and read its sweep.png)")
     runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask)
-    reports = [posture_report(r.points[0].result) for r in runs]
+    reports = [r.points[0].report for r in runs]
     keys = list(METRICS) + [f"segmental_lordosis_deg.{lv}" for lv in LUMBAR_LEVELS]
 
     def value(rep, key):
@@ -196,11 +194,11 @@ def cmd_compare(args) -> int:
     code = EXIT_OK if all(r.success for r in runs) else EXIT_UNSOLVED
     names = [sc.name for sc in scenarios]
     if not args.no_plots:
-        from . import plotting
+        from . import viz
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"compare_{'_vs_'.join(names)}.{args.format}"
-        plotting.save_figure(plotting.overlay_figure(reports, names), path, dpi=args.dpi)
+        viz.save_figure(viz.overlay_figure(reports, names), path, dpi=args.dpi)
     if args.json:
         print(json.dumps({"scenarios": names, "metrics": table,
                           "status": [r.points[0].result.message for r in runs]}, indent=1))
@@ -246,7 +244,7 @@ def cmd_model(args) -> int:
 
 def cmd_view(args) -> int:
     from .scenario import load_scenario
-    from .viewer import display_problem
+    from .viz.viewer import display_problem
     scenario = load_scenario(args.path)            # a bad file: exit 2 before any window
     why = display_problem()
     if why is None:
@@ -260,7 +258,7 @@ def cmd_view(args) -> int:
               f"`biomech animate {args.path} --out sweep.gif` (sweeps) or "
               f"`biomech run {args.path}` (figures in results/) instead.", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from .viewer import LiveViewer
+    from .viz.viewer import LiveViewer
     if scenario.sweep is not None:
         print(f"biomech view: {scenario.name} is a sweep; showing its base point (the file "
               "without [sweep]); `biomech animate` shows every point", file=sys.stderr)
@@ -270,7 +268,7 @@ def cmd_view(args) -> int:
 
 
 def cmd_animate(args) -> int:
-    from .animation import check_output, write_animation
+    from .viz.animation import check_output, write_animation
     from .runner import run_scenario
     from .scenario import load_scenario
     scenario = load_scenario(args.path)

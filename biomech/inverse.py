@@ -18,10 +18,12 @@ import numpy as np
 
 from .errors import ModelError
 from .metrics import clinical_metrics
-from .names import JOINTS
+from .names import LUMBAR_LEVELS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
-from .statics import EquilibriumResult
+from .statics import EquilibriumResult, free_coordinates, geometry, reduced_jacobian, reduced_residual
+from .status import Status
 from .threads import one_blas_thread
+from .units import RAD_PER_DEG
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,11 +38,15 @@ class RecruitedResult(EquilibriumResult):
     criterion: Criterion = Criterion()
 
     @property
-    def success(self) -> bool:
-        return bool(self.converged)
+    def converged(self) -> bool:
+        return self.code is Status.SOLVED
 
-_DEG = math.pi / 180.0
-LUMBAR = ("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2")
+    @property
+    def success(self) -> bool:
+        return self.code is Status.SOLVED
+
+
+LUMBAR = tuple(reversed(LUMBAR_LEVELS))      # L5_S1 … L1_L2
 
 
 @dataclass(frozen=True)
@@ -65,22 +71,25 @@ class PostureTarget:
                   self.trunk_inclination_deg]
         if self.joint_angles_deg and any(v is not None for v in params):
             raise ModelError("give either joint_angles_deg or spinopelvic parameters, not both")
-        for j in self.joint_angles_deg:
-            if j not in JOINTS:
-                raise ModelError(f"joint_angles_deg: unknown joint {j!r}; joints: {', '.join(JOINTS)}")
+        for j, v in self.joint_angles_deg.items():
+            if not isinstance(j, str):
+                raise ModelError(f"joint_angles_deg: keys must be joint names, got {j!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ModelError(f"joint_angles_deg[{j!r}] must be a finite number (deg), got {v!r}")
 
 
 def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
-    """Joint angles q (7,) rad realising a posture target on this problem's model and support.
+    """Joint angles q (n_joints,) rad realising a posture target on this problem's model and support.
 
     The parameters given are imposed; the joints the others would move keep their reference
     angles (so an unspecified trunk inclination follows from PT and LL)."""
+    model = problem.model
     q = np.array(problem.q_ref, float)
     if target.joint_angles_deg:
         for j, v in target.joint_angles_deg.items():
-            q[JOINTS.index(j)] = v * _DEG
+            q[model.joint_index(j)] = v * RAD_PER_DEG
         return q
-    ref = clinical_metrics(problem, problem.geometry(q))
+    ref = clinical_metrics(problem, geometry(problem, q))
     want = {}                               # only the parameters the target gives are imposed
     if target.pelvic_tilt_deg is not None:
         want["pelvic_tilt_deg"] = target.pelvic_tilt_deg
@@ -90,14 +99,13 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         want["lumbar_lordosis_deg"] = target.lumbar_lordosis_deg
     if target.trunk_inclination_deg is not None:
         want["trunk_inclination_deg"] = target.trunk_inclination_deg
-    law = problem.model.intervertebral
-    w = np.array([law[lv].rom_extension_rad + law[lv].rom_flexion_rad for lv in LUMBAR])
+    lumbar = [model.joint_index(lv) for lv in LUMBAR]
+    w = np.array([model.passive[j].rom_extension_rad + model.passive[j].rom_flexion_rad for j in lumbar])
     w /= w.sum()
-    lumbar = [JOINTS.index(lv) for lv in LUMBAR]
     # each parameter is realised by one group of joints: PT by the hip, LL by the lumbar levels
     # (shared by range of motion), the trunk inclination by T12_L1
-    moves = {"pelvic_tilt_deg": ([0], np.ones(1)), "lumbar_lordosis_deg": (lumbar, w),
-             "trunk_inclination_deg": ([6], np.ones(1))}
+    moves = {"pelvic_tilt_deg": ([model.joint_index("hip")], np.ones(1)), "lumbar_lordosis_deg": (lumbar, w),
+             "trunk_inclination_deg": ([model.joint_index("T12_L1")], np.ones(1))}
     keys = list(want)
 
     def angles(z):
@@ -108,8 +116,8 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         return qq
 
     def miss(z):
-        m = clinical_metrics(problem, problem.geometry(angles(z)))
-        return np.array([m[k] - want[k] for k in keys]) * _DEG
+        m = clinical_metrics(problem, geometry(problem, angles(z)))
+        return np.array([m[k] - want[k] for k in keys]) * RAD_PER_DEG
 
     z = np.zeros(len(keys))
     for _ in range(50):                     # Newton, Jacobian by central differences
@@ -135,12 +143,12 @@ def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Crit
     out = (q < problem.q_low) | (q > problem.q_high)
     if out.any():
         j = int(np.flatnonzero(out)[0])
-        raise ModelError(f"the target posture puts {JOINTS[j]} at {q[j] / _DEG:+.1f}°, outside its "
-                         f"physiological range ({problem.q_low[j] / _DEG:+.1f}° to "
-                         f"{problem.q_high[j] / _DEG:+.1f}°); give joint_angles_deg or another target")
+        deg = math.degrees
+        raise ModelError(f"the target posture puts {problem.model.joints[j]} at {deg(q[j]):+.1f}°, outside "
+                         f"its physiological range ({deg(problem.q_low[j]):+.1f}° to "
+                         f"{deg(problem.q_high[j]):+.1f}°); give joint_angles_deg or another target")
     rec = recruit(problem, q, criterion=criterion)
     return recruited_result(problem, rec, iterations=0, criterion=criterion)
-
 
 
 def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str = "",
@@ -151,21 +159,25 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     In the inverse and upright modes the nervous system holds the posture actively, so static
     stability is reported (how stable) but does not decide success (docs/model.md §12)."""
     held = holding_problem(problem, rec)
-    u = np.linalg.lstsq(held.B, rec.q - held.q_c, rcond=None)[0]
-    residual = float(np.max(np.abs(held.reduced_residual(u))))
-    K = -held.reduced_jacobian(u)
+    u = free_coordinates(held, rec.q)
+    residual = float(np.max(np.abs(reduced_residual(held, u))))
+    K = -reduced_jacobian(held, u)
     eig = np.linalg.eigvalsh(0.5 * (K + K.T))
-    converged = rec.feasible and residual < max(held.tol_Nm, 1e-6) and not message
-    stable = bool(eig[0] > 0) if converged else None
     if not rec.feasible:
-        text = rec.message()
+        code, text = Status.SHORTFALL, rec.message()
     elif message:
-        text = message
-    elif stable:
-        text = f"muscles hold the posture; statically stable (smallest stiffness eigenvalue {eig[0]:.3g} N·m/rad)"
+        code, text = Status.TARGET_MISSED, message
+    elif not residual < max(held.tolerance_Nm, 1e-6):
+        code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
+                                            f"{residual:.3g} N·m")
+    elif eig[0] > 0:
+        code, text = Status.SOLVED, ("muscles hold the posture; statically stable (smallest "
+                                     f"stiffness eigenvalue {eig[0]:.3g} N·m/rad)")
     else:
-        text = (f"muscles hold the posture; statically unstable with these activations (smallest "
-                f"stiffness eigenvalue {eig[0]:.3g} N·m/rad): holding it needs active control")
-    return RecruitedResult(problem=held, q=rec.q, converged=bool(converged), stable=stable,
-                           message=text, max_residual_Nm=residual, iterations=iterations,
+        code, text = Status.SOLVED, ("muscles hold the posture; statically unstable with these "
+                                     f"activations (smallest stiffness eigenvalue {eig[0]:.3g} N·m/rad): "
+                                     "holding it needs active control")
+    stable = bool(eig[0] > 0) if code is Status.SOLVED else None
+    return RecruitedResult(problem=held, q=rec.q, code=code, stable=stable, message=text,
+                           max_residual_Nm=residual, iterations=iterations,
                            stiffness_eigenvalues=eig, recruitment=rec, criterion=criterion)

@@ -1,61 +1,40 @@
-"""Planar forward kinematics of the femur–pelvis–L5…L1–thorax chain.
+"""Planar kinematics of a tree of rigid bodies joined by hinges (docs/model.md §1, §4).
 
-`body_poses` places every body given the joint angles and the pose of one *root* body (the
-body the support holds); `points_world` maps body-frame points to the world. Pure functions of
-(model arrays, state), no caches.
+Joint j joins its inferior body i(j) to its superior body s(j); its coordinate q_j rotates the
+superior body relative to the inferior one (counter-clockwise positive), and its centre lies at
+``a_j`` in the inferior body's frame and at ``c_j`` in the superior body's. The support holds
+one body, the *root*, at an angle φ_r. For that root the **path-sign matrix** S (n_bodies,
+n_joints) says how each body turns with each joint:
+
+    S[b, j] = +1  if joint j lies between the root and b and the root is on its inferior side,
+              −1  if it lies between them and the root is on its superior side,
+               0  otherwise (b does not move when q_j changes).
+
+Then every pose follows from matrix products (no loop over the tree):
+
+    φ_b = φ_r + Σ_j S[b, j] (q_j + δ_j),            δ_j the fixed offset of joint j,
+    o_b = o_r + Σ_j S[b, j] d_j,   d_j = R(φ_i(j)) a_j − R(φ_s(j)) c_j = o_s(j) − o_i(j),
+    x_j = o_i(j) + R(φ_i(j)) a_j,                    the world position of joint j,
+
+and a point p fixed on body b moves by ∂p/∂q_j = S[b, j] ẑ × (p − x_j). A joint centre moves
+with the bodies on its root side: ∂x_j/∂q_k = S[i(j), k] ẑ × (x_j − x_k) (for k = j the factor
+x_j − x_k vanishes, whichever side the root is on).
+
+The plane is handled as complex numbers x + iy: a rotation by φ is multiplication by e^{iφ}.
+Everything here is a pure function of arrays; nothing is cached.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
-
-from .names import BODIES
-
-N_BODIES = len(BODIES)
 
 
 def rotation(angle: float) -> np.ndarray:
-    """2×2 rotation matrix of a counter-clockwise angle (rad)."""
+    """2×2 matrix of a counter-clockwise rotation by ``angle`` (rad)."""
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, -s], [s, c]])
-
-
-def absolute_angles(rel: np.ndarray, root: int, root_angle: float) -> np.ndarray:
-    """Absolute angle (rad) of each body, shape (8,), from the relative joint rotations.
-
-    rel : ndarray (7,) rotation of body j+1 relative to body j (joint angle + fixed offset).
-    """
-    cum = np.concatenate(([0.0], np.cumsum(rel)))
-    return root_angle + cum - cum[root]
-
-
-def body_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.ndarray,
-               root: int, root_angle: float, root_origin: np.ndarray):
-    """Angles (8,), frame origins (8, 2) and joint centres (7, 2) of the chain.
-
-    The root body's frame has angle ``root_angle`` and origin ``root_origin``; joint j is at
-    ``joint_in_parent[j]`` in body j and ``joint_in_child[j]`` in body j+1.
-    """
-    ang, _, origin, centres = chain_poses(as_complex(joint_in_parent), as_complex(joint_in_child),
-                                          rel, root, root_angle, complex(root_origin[0], root_origin[1]))
-    return ang, as_real(origin), as_real(centres)
-
-
-def chain_poses(joint_in_parent: np.ndarray, joint_in_child: np.ndarray, rel: np.ndarray,
-                root: int, root_angle: float, root_origin: complex = 0j):
-    """`body_poses` with the plane as complex numbers (x + iy): joint positions (7,) complex in
-    their bodies in, angles (8,), rotations e^{i angle} (8,), origins (8,) and joint centres (7,)
-    out. A body-frame point l of body b is at ``origin[b] + rotation[b] * l``."""
-    ang = absolute_angles(rel, root, root_angle)
-    z = np.exp(1j * ang)
-    jp_w = z[:-1] * joint_in_parent
-    step = jp_w - z[1:] * joint_in_child             # origin[j+1] - origin[j]
-    origin = np.empty(N_BODIES, complex)
-    origin[root] = root_origin
-    origin[root + 1:] = root_origin + np.cumsum(step[root:])                 # upwards
-    if root > 0:                                                            # downwards
-        origin[root - 1::-1] = root_origin - np.cumsum(step[root - 1::-1])
-    return ang, z, origin, origin[:-1] + jp_w
 
 
 def as_complex(v) -> np.ndarray:
@@ -70,44 +49,68 @@ def as_real(zc: np.ndarray) -> np.ndarray:
     return zc.view(np.float64).reshape(zc.shape + (2,))
 
 
-def _rotate(c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Vectors v (n, 2) rotated by the angles of cosines c (n,) and sines s (n,)."""
-    out = np.empty((len(c), 2))
-    out[:, 0] = c * v[:, 0] - s * v[:, 1]
-    out[:, 1] = s * v[:, 0] + c * v[:, 1]
-    return out
+def path_signs(inferior: Sequence[int], superior: Sequence[int], n_bodies: int, root: int) -> np.ndarray:
+    """The path-sign matrix S (n_bodies, n_joints) of a tree held at ``root`` (module docstring).
+
+    inferior, superior : (n_joints,) body indices of each joint's two bodies.
+
+    Raises ValueError if the joints do not form a tree spanning every body.
+    """
+    inferior, superior = list(map(int, inferior)), list(map(int, superior))
+    n_joints = len(inferior)
+    if n_joints != n_bodies - 1:
+        raise ValueError(f"a tree of {n_bodies} bodies has {n_bodies - 1} joints, not {n_joints}")
+    S = np.zeros((n_bodies, n_joints))
+    seen = {root}
+    frontier = [root]
+    while frontier:                       # breadth first from the root: each body inherits the
+        b = frontier.pop(0)               # signs of its parent and adds the joint it came through
+        for j in range(n_joints):
+            if inferior[j] == b and superior[j] not in seen:
+                nxt, sign = superior[j], 1.0
+            elif superior[j] == b and inferior[j] not in seen:
+                nxt, sign = inferior[j], -1.0
+            else:
+                continue
+            S[nxt] = S[b]
+            S[nxt, j] = sign
+            seen.add(nxt)
+            frontier.append(nxt)
+    if len(seen) != n_bodies:
+        missing = sorted(set(range(n_bodies)) - seen)
+        raise ValueError(f"bodies {missing} are not connected to the root {root} by joints")
+    return S
+
+
+def poses(S: np.ndarray, inferior: np.ndarray, superior: np.ndarray, a: np.ndarray, c: np.ndarray,
+          rel: np.ndarray, root_angle: float):
+    """Angles (n_bodies,), rotations e^{iφ} (n_bodies,), frame origins (n_bodies,) complex and
+    joint centres (n_joints,) complex of a tree with its root's frame at the origin.
+
+    S : path signs of the root (`path_signs`); inferior, superior : (n_joints,) int;
+    a, c : (n_joints,) complex, the joint centre in the inferior and in the superior body;
+    rel : (n_joints,) rad, joint angles plus their fixed offsets; root_angle : rad.
+    """
+    ang = root_angle + S @ rel
+    z = np.exp(1j * ang)
+    za = z.take(inferior) * a
+    d = za - z.take(superior) * c
+    origin = S @ d
+    return ang, z, origin, origin.take(inferior) + za
 
 
 def points_world(angles: np.ndarray, origins: np.ndarray, body: np.ndarray, local: np.ndarray):
     """World positions (n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,)."""
-    return origins.take(body, 0) + _rotate(np.cos(angles).take(body), np.sin(angles).take(body),
-                                           np.asarray(local))
+    c, s = np.cos(angles).take(body), np.sin(angles).take(body)
+    local = np.asarray(local, float)
+    out = origins.take(body, 0).copy()
+    out[:, 0] += c * local[:, 0] - s * local[:, 1]
+    out[:, 1] += s * local[:, 0] + c * local[:, 1]
+    return out
 
 
-def angle_sensitivity(root: int) -> np.ndarray:
-    """S (8, 7): ∂(angle of body b)/∂(joint angle j) for a chain held at ``root``.
-
-    +1 for bodies on the superior side of j when the root is inferior, −1 for bodies on the
-    inferior side when the root is superior, 0 for the bodies that do not move.
-    """
-    S = np.zeros((N_BODIES, N_BODIES - 1))
-    for j in range(N_BODIES - 1):
-        if root <= j:
-            S[j + 1:, j] = 1.0
-        else:
-            S[:j + 1, j] = -1.0
-    return S
-
-
-def neutral_standing_lengths(model) -> tuple[np.ndarray, np.ndarray]:
-    """Musculotendon lengths (M,) in the neutral configuration (all q = 0, femur vertical,
-    knee extended), and the length of each line's first segment (M,) (origin to the first via
-    point: for the psoas, vertebra to the pelvic brim).
-    """
-    from .statics import Support, prepare  # local import: statics builds on this module
-
-    problem = prepare(model, support=Support("standing"), settings={}, loads=(), _lengths_only=True)
-    q0 = np.zeros(7)
-    state = problem.geometry(q0)
-    first = np.array([state.segment_length[problem.seg_first[i]] for i in range(model.n_muscles)])
-    return state.length, first
+def point_jacobian(S_body: np.ndarray, p: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """∂p/∂q (2, n_joints) of a world point p (2,) fixed on a body whose row of S is ``S_body``
+    (n_joints,): S[b, j] ẑ × (p − x_j), with the joint centres ``centres`` (n_joints, 2)."""
+    r = p[None, :] - centres
+    return np.stack([-S_body * r[:, 1], S_body * r[:, 0]])

@@ -1,7 +1,8 @@
-"""Clinical spinopelvic metrics (conventions §3) from landmark positions. Radians in and out.
+"""Clinical spinopelvic metrics (conventions §3) from landmark positions at a posture.
 
-Angles of lines are measured in the world frame (x anterior, y superior): "horizontal" and
-"vertical" are the world axes.
+Input: a problem and a `statics.Geometry` (world frame, radians inside); output: the metrics
+in degrees (SVA in millimetres), with their clinical signs. Angles of lines are measured in the
+world frame (x anterior, y superior): "horizontal" and "vertical" are the world axes.
 """
 
 from __future__ import annotations
@@ -12,14 +13,8 @@ import numpy as np
 
 from . import kinematics as kin
 from .names import LUMBAR_LEVELS
-
-_DEG = 180.0 / math.pi
-
-
-def landmark(problem, geo, name: str) -> np.ndarray:
-    """World position (2,) of a named landmark at a posture."""
-    b, loc = problem.model.landmarks[name]
-    return kin.points_world(geo.angles, geo.origins, np.array([b]), np.asarray(loc)[None])[0]
+from .statics import landmark, trunk_inclination_deg
+from .units import DEG_PER_RAD
 
 
 def endplates(problem, geo):
@@ -43,23 +38,21 @@ def clinical_metrics(problem, geo) -> dict:
     # PI: from the downward plate normal to S->H; equals PT + SS identically (docs/model.md §10)
     pi = pt + ss
     seg = {}
-    for k, level in enumerate(("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2")):
-        seg[level] = _wrap(ang[k + 1] - ang[k]) * _DEG   # upper endplate relative to lower: + = lordotic
-    ll = _wrap(ang[5] - ang[0]) * _DEG
+    for k, level in enumerate(reversed(LUMBAR_LEVELS)):        # L5_S1 … L1_L2
+        seg[level] = _wrap(ang[k + 1] - ang[k]) * DEG_PER_RAD  # upper endplate relative to lower: + = lordotic
+    ll = _wrap(ang[-1] - ang[0]) * DEG_PER_RAD
     asis, psis = landmark(problem, geo, "ASIS"), landmark(problem, geo, "PSIS")
     d = asis - psis
     c7 = landmark(problem, geo, "C7")
-    t12 = landmark(problem, geo, "T12_L1_centre")
-    w = c7 - t12
     corner = s_mid - 0.5 * problem.model.endplate_depth[0] * s_t   # posterior-superior corner of S1
     return {
-        "pelvic_incidence_deg": pi * _DEG,
-        "sacral_slope_deg": ss * _DEG,
-        "pelvic_tilt_deg": pt * _DEG,
+        "pelvic_incidence_deg": pi * DEG_PER_RAD,
+        "sacral_slope_deg": ss * DEG_PER_RAD,
+        "pelvic_tilt_deg": pt * DEG_PER_RAD,
         "lumbar_lordosis_deg": ll,
-        "anterior_pelvic_tilt_deg": -math.atan2(d[1], d[0]) * _DEG,
-        "hip_flexion_deg": -geo.q[0] * _DEG,
-        "trunk_inclination_deg": math.atan2(w[0], w[1]) * _DEG,
+        "anterior_pelvic_tilt_deg": -math.atan2(d[1], d[0]) * DEG_PER_RAD,
+        "hip_flexion_deg": -geo.q[problem.model.joint_index("hip")] * DEG_PER_RAD,
+        "trunk_inclination_deg": trunk_inclination_deg(problem, geo),
         "sagittal_vertical_axis_mm": (c7[0] - corner[0]) * 1000.0,
         "segmental_lordosis_deg": {lv: seg[lv] for lv in LUMBAR_LEVELS},
     }

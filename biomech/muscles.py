@@ -1,7 +1,10 @@
-"""Muscle force laws and muscle settings.
+"""Muscle force laws and muscle settings: the one place where a length becomes a tension.
 
 Geometry (paths, lengths, moment arms) lives in `statics.py`; this module holds what turns a
-length into a tension. Positive tension is contractile: it pulls the ends of the path together.
+length into a tension (docs/model.md §6). Positive tension is contractile: it pulls the ends of
+the path together. Every mode uses the same law, `tension`; they differ only in where the
+activation comes from (a frozen tone with its stretch response, `stretch_activation`, or a
+recruited one).
 
     origin o----------o via -----------o insertion
             <-- T                T -->          (tension T >= 0 shortens the path)
@@ -112,3 +115,118 @@ class MuscleSetting:
     def kind(self) -> str:
         return next(k for k in ("tension_N", "activation", "resting_length_scale")
                     if getattr(self, k) is not None)
+
+
+#: |logit| beyond which the logistic stretch response is saturated.
+LOGIT_CLIP = 60.0
+
+
+@dataclass(frozen=True, eq=False)
+class Lines:
+    """The force-law parameters and settings of every line in one problem: arrays (M,).
+
+    Made by `make_lines`, the one place that derives them; read by `fiber_curves`, `tension`
+    and `stretch_activation`.
+    """
+
+    fmax_cos: np.ndarray        # F_max cos α (N)
+    lopt: np.ndarray            # optimal fibre length (m), after a resting-length scale
+    lts: np.ndarray             # tendon slack length (m)
+    lopt_cos: np.ndarray        # l_opt cos α (m)
+    fixed_tension: np.ndarray   # bool: the line pulls with a fixed tension (no stiffness)
+    tension: np.ndarray         # the fixed tensions (N)
+    activation: np.ndarray      # the set (or baseline) activation of every other line
+    excess: np.ndarray          # int: lines whose passive force counts only above the default muscle's
+    L_ref: np.ndarray           # length at the stretch response's set point (m)
+    logit: np.ndarray           # logit of the set activation (−inf: none)
+    gain: np.ndarray            # stretch-response gain (1/m; 0: none)
+    # one evaluation of f_PE for every line and, after them, the default muscle of the `excess`
+    # lines: line index, l_ts and l_opt cos α of each evaluation (M + E,)
+    fpe_line: np.ndarray
+    fpe_lts: np.ndarray
+    fpe_lopt_cos: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.fmax_cos)
+
+
+def make_lines(model, *, lopt, lts, fixed_tension, tension, activation, excess_passive,
+               L_ref, short_range_stiffness: float) -> Lines:
+    """The `Lines` of a problem: the model's F_max and pennation with the problem's fibre and
+    tendon lengths, settings and stretch-response set point (docs/model.md §6).
+
+    excess_passive : (M,) bool, lines whose passive force counts only above that of their
+    default muscle (the hip-crossing lines: the published hip passive moment includes them).
+    """
+    cos_a = np.cos(np.asarray(model.pennation, float))
+    lopt, lts = np.asarray(lopt, float), np.asarray(lts, float)
+    lopt_cos = lopt * cos_a
+    excess = np.flatnonzero(excess_passive)
+    logit, gain = stretch_response(L_ref, lts, lopt, activation, fixed_tension, short_range_stiffness)
+    lopt0_cos = np.asarray(model.optimal_fiber_length, float) * cos_a
+    lts0 = np.asarray(model.tendon_slack_length, float)
+    return Lines(fmax_cos=np.asarray(model.max_isometric_force, float) * cos_a, lopt=lopt, lts=lts,
+                 lopt_cos=lopt_cos, fixed_tension=np.asarray(fixed_tension, bool),
+                 tension=np.asarray(tension, float), activation=np.asarray(activation, float),
+                 excess=excess, L_ref=np.asarray(L_ref, float), logit=logit, gain=gain,
+                 fpe_line=np.concatenate((np.arange(len(lts)), excess)),
+                 fpe_lts=np.concatenate((lts, lts0[excess])),
+                 fpe_lopt_cos=np.concatenate((lopt_cos, lopt0_cos[excess])))
+
+
+def stretch_response(set_point_length, lts, lopt, activation, fixed_tension, q):
+    """Logit of the set activation and gain (1/m) of the stretch response about the set-point
+    lengths (docs/model.md §6): k = q F / l_fibre at the set point, fibre length along the line
+    with a rigid tendon. The logistic saturates at full activation; above 0.9 the gain is held
+    at its a = 0.9 value so that it stays finite (the stiffness there is slightly below qF/l)."""
+    fiber = np.maximum(np.asarray(set_point_length) - lts, 0.2 * lopt)
+    activation = np.asarray(activation, float)
+    a = np.clip(activation, 1e-12, 1.0 - 1e-12)
+    logit = np.where(activation > 0, np.log(a / (1.0 - a)), -np.inf)
+    gain = np.where(fixed_tension | (activation <= 0), 0.0, q / (fiber * (1.0 - np.minimum(a, 0.9))))
+    return logit, gain
+
+
+def fiber_curves(lines: Lines, length: np.ndarray):
+    """The normalised force-length curves of every line at musculotendon lengths (M,):
+    f_L, ∂f_L/∂L (1/m), the counted passive f_PE (net of the default muscle's for the `excess`
+    lines) and ∂f_PE/∂L (1/m). l̃ = (L − l_ts) / (l_opt cos α), rigid tendon."""
+    n = lines.n
+    lt_all = (length.take(lines.fpe_line) - lines.fpe_lts) / lines.fpe_lopt_cos
+    fl, dfl = force_length_active(lt_all[:n])
+    fpe_all, dfpe_all = force_length_passive(lt_all)
+    dfpe_all = dfpe_all / lines.fpe_lopt_cos
+    passive, dpassive = fpe_all[:n].copy(), dfpe_all[:n].copy()
+    passive[lines.excess] -= fpe_all[n:]
+    dpassive[lines.excess] -= dfpe_all[n:]
+    return fl, dfl / lines.lopt_cos, passive, dpassive
+
+
+def tension(lines: Lines, curves, activation: np.ndarray, dactivation=None, slope: bool = False):
+    """The tension of every line (M,) (N, ≥ 0) and, if ``slope``, dT/dL (M,) (N/m; else None).
+
+    T = F_max cos α [a f_L(l̃) + f_PE(l̃)], clipped at 0; a line with a fixed tension pulls with
+    it and has no stiffness. ``curves`` is `fiber_curves` at the lengths; ``activation`` (M,) the
+    activation of every line and ``dactivation`` its derivative along the line (1/m; None: 0).
+    """
+    fl, dfl, passive, dpassive = curves
+    hill = lines.fmax_cos * (activation * fl + passive)
+    out = np.where(lines.fixed_tension, lines.tension, np.maximum(hill, 0.0))
+    if not slope:
+        return out, None
+    if dactivation is None:
+        dhill = activation * dfl + dpassive
+    else:
+        dhill = dactivation * fl + activation * dfl + dpassive
+    return out, np.where(lines.fixed_tension | (hill <= 0.0), 0.0, lines.fmax_cos * dhill)
+
+
+def stretch_activation(lines: Lines, length: np.ndarray):
+    """Activation after the stretch response about the set point (docs/model.md §6),
+    a_eff = σ(logit a + g (L − L_ref)), and its derivative along the line (1/m; 0 where the
+    logit is saturated). At L_ref its stiffness is q F / l_fibre (short-range stiffness); a_eff
+    stays within 0-1 for any stretch."""
+    x = lines.logit + lines.gain * (length - lines.L_ref)
+    a = 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -LOGIT_CLIP), LOGIT_CLIP)))
+    return a, np.where(np.abs(x) < LOGIT_CLIP, a * (1.0 - a) * lines.gain, 0.0)

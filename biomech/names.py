@@ -1,10 +1,15 @@
-"""The one vocabulary of biomech (conventions §2): bodies, joints, muscle groups, metrics."""
+"""The one vocabulary of biomech (conventions §2): bodies, joints, muscle groups, metrics.
+
+BODIES and JOINTS name the bodies and joints of the *default* model (`anatomy.build_model`);
+a model's own names, counts and order are ``model.bodies`` and ``model.joints``, which code
+uses everywhere.
+"""
 
 BODIES = ("femur", "pelvis", "L5", "L4", "L3", "L2", "L1", "thorax")
-"""Bodies, inferior to superior. Joint j joins BODIES[j] (inferior) to BODIES[j + 1]."""
+"""Bodies of the default model, inferior to superior."""
 
 JOINTS = ("hip", "L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2", "T12_L1")
-"""Joints; the coordinate of joint j rotates BODIES[j + 1] relative to BODIES[j]
+"""Joints of the default model; each rotates its superior body relative to its inferior one
 (counter-clockwise positive: extension of the spine, posterior pelvic tilt at the hip)."""
 
 SPINAL_JOINTS = JOINTS[1:]

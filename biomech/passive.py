@@ -12,10 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
+from .units import RAD_PER_DEG
+
+
+class PassiveLaw:
+    """Base class of the passive moment-angle laws a joint may have (`Model.passive`)."""
 
 
 @dataclass(frozen=True)
-class IntervertebralLaw:
+class IntervertebralLaw(PassiveLaw):
     """Nonlinear moment–angle law of one motion segment (docs/model.md §5).
 
     ``M(θ) = −k0 θ − A_e g(θ/θ_e) + A_f g(−θ/θ_f)``, ``g(x) = eˣ − 1 − x`` for x > 0, else 0.
@@ -121,9 +126,8 @@ def intervertebral_energy(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
 # flexion-extension stiffness under preload quoted in the reference pack §4.1 (R, value not
 # re-checked against Gardner-Morse & Stokes 2004).
 # ---------------------------------------------------------------------------------------------
-_DEG = np.pi / 180.0
 DEFAULT_TEST_MOMENT_NM = 10.0
-DEFAULT_K0_NM_PER_RAD = 0.45 / _DEG
+DEFAULT_K0_NM_PER_RAD = 0.45 / RAD_PER_DEG
 PRELOAD_STIFFENING = 2.11
 DEFAULT_ROM_DEG = {  # level: (extension, flexion) in degrees at 10 N·m, Yamamoto et al. 1989
     "L1_L2": (4.3, 5.8),
@@ -139,7 +143,7 @@ DEFAULT_ROM_DEG = {  # level: (extension, flexion) in degrees at 10 N·m, Yamamo
 def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralLaw]:
     """The default law of every spinal joint, keyed by joint name; ``scale`` (> 0) multiplies
     every moment (a subject's disc stiffness, e.g. a scenario's `disc_stiffness_scale`)."""
-    laws = {j: IntervertebralLaw(DEFAULT_K0_NM_PER_RAD, e * _DEG, f * _DEG,
+    laws = {j: IntervertebralLaw(DEFAULT_K0_NM_PER_RAD, e * RAD_PER_DEG, f * RAD_PER_DEG,
                                  DEFAULT_TEST_MOMENT_NM).scaled(PRELOAD_STIFFENING)
             for j, (e, f) in DEFAULT_ROM_DEG.items()}
     return laws if scale == 1.0 else {j: law.scaled(scale) for j, law in laws.items()}
@@ -157,6 +161,18 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 RIENER_EDRICH_1999 = (1.4655, -0.0034, -0.0750, 1.3403, -0.0226, 0.0305, 8.072)
 
 
+@dataclass(frozen=True)
+class HipLaw(PassiveLaw):
+    """The passive moment of both hips, Riener & Edrich (1999) (`hip_passive_moment`), times
+    ``scale`` (0-10: a subject's hip stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
+
+    scale: float = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0.0 <= self.scale <= 10.0:
+            raise ModelError(f"HipLaw.scale must be a number within 0-10, got {self.scale!r}")
+
+
 def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0):
     """Passive moment of both hips on the pelvis and its slope.
 
@@ -164,21 +180,21 @@ def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0
     ----------
     q_hip : hip coordinate (rad): posterior pelvic tilt on the femur, = −hip flexion.
     knee_flexion_rad : knee flexion (rad), + = flexed.
-    scale : multiplies the moment (a scenario's hip stiffness override).
+    scale : multiplies the moment (`HipLaw.scale`).
 
     Returns
     -------
     moment (N·m, on the pelvis, counter-clockwise +), slope (N·m/rad).
     """
     a0, ak1, ah1, b0, bk, bh, c = RIENER_EDRICH_1999
-    phi_h = -q_hip / _DEG
-    phi_k = knee_flexion_rad / _DEG
+    phi_h = -q_hip / RAD_PER_DEG
+    phi_k = knee_flexion_rad / RAD_PER_DEG
     e1 = np.exp(a0 + ak1 * phi_k + ah1 * phi_h)
     e2 = np.exp(b0 + bk * phi_k + bh * phi_h)
     m_flex_on_thigh = e1 - e2 + c                       # per leg, + = hip flexion on the thigh
     dm_dphi = ah1 * e1 - bh * e2                        # per degree of hip flexion
     # A flexion moment on the thigh is, by reaction, a clockwise (anterior-tilt) moment on the
-    # pelvis: hence the minus sign; dφH/dq = −1/_DEG; two legs.
+    # pelvis: hence the minus sign; dφH/dq = −1/RAD_PER_DEG; two legs.
     moment = -2.0 * scale * m_flex_on_thigh
-    slope = -2.0 * scale * dm_dphi * (-1.0 / _DEG)
+    slope = -2.0 * scale * dm_dphi * (-1.0 / RAD_PER_DEG)
     return moment, slope

@@ -18,14 +18,16 @@ reserve actuator ever enters the answer: a posture with a shortfall is reported 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ModelError
-from .muscles import force_length_active, force_length_passive
-from .names import JOINTS
-from .tone import least_effort_activation
+from .least_effort import least_effort_activation
+from .muscles import MuscleSetting, fiber_curves, make_lines, tension as hill_tension
+from .problem import prepare, resolve_settings
+from .statics import force_sources, geometry, geometry_with_segments, point_and_muscle_jacobian
 
 CRITERIA = ("activation_squared", "stress_power")
 #: Weight of a shortfall in the objective the upright optimizer sees ((N·m)⁻²): equilibrium first.
@@ -52,10 +54,11 @@ class Criterion:
 class Recruitment:
     """Least-effort activations at one posture."""
 
-    q: np.ndarray              # (7,) rad
+    q: np.ndarray              # (n_joints,) rad
     activation: np.ndarray     # (M,) all lines (free ones recruited, others as set)
     free: np.ndarray           # (M,) bool
-    shortfall: np.ndarray      # (7,) N·m the muscles could not supply, per joint
+    shortfall: np.ndarray      # (n_joints,) N·m the muscles could not supply, per joint
+    joints: tuple              # joint names
     effort: float              # value of the criterion over the free lines
     objective: float           # effort + SHORTFALL_WEIGHT · |shortfall|² (what the optimizer sees)
 
@@ -67,16 +70,15 @@ class Recruitment:
         if self.feasible:
             return "muscles hold the posture"
         j = int(np.argmax(np.abs(self.shortfall)))
-        worst = ", ".join(f"{JOINTS[k]} {self.shortfall[k]:+.3g} N·m" for k in np.argsort(-np.abs(self.shortfall))
+        worst = ", ".join(f"{self.joints[k]} {self.shortfall[k]:+.3g} N·m" for k in np.argsort(-np.abs(self.shortfall))
                           if abs(self.shortfall[k]) > SHORTFALL_TOL_NM)
-        return (f"the muscles cannot hold this posture: {JOINTS[j]} falls short by "
+        return (f"the muscles cannot hold this posture: {self.joints[j]} falls short by "
                 f"{abs(self.shortfall[j]):.3g} N·m (shortfall per joint, + = extension needed: {worst})")
 
 
 def free_lines(problem) -> np.ndarray:
     """Lines the optimizer may recruit (M,): every line not set by tension or activation."""
     fixed = np.zeros(problem.model.n_muscles, bool)
-    from .statics import resolve_settings
     for i, (_, s) in resolve_settings(problem.model, problem.settings).items():
         fixed[i] = s.tension_N is not None or s.activation is not None
     return ~fixed
@@ -85,61 +87,53 @@ def free_lines(problem) -> np.ndarray:
 def _unrecruited(problem, geo, free):
     """The muscle forces that recruitment does not choose, at a geometry: tension (M,) of every
     line with the free lines at activation 0 (fixed lines at their set tension or activation,
-    passive force of all, clipped at 0) and its slope dT/dL (M,); per line F_max cos α (M,),
-    f_L (M,) and df_L/dL (M,)."""
-    m = problem.model
-    cos_a = np.cos(m.pennation)
-    fmax = m.max_isometric_force * cos_a
-    lc, lc0 = problem.lopt * cos_a, problem.lopt_default * cos_a
-    fl, dfl = force_length_active((geo.length - problem.lts) / lc)
-    fpe, dfpe = force_length_passive((geo.length - problem.lts) / lc)
-    fpe0, dfpe0 = force_length_passive((geo.length - problem.lts_default) / lc0)
-    excess = problem.excess_passive
-    passive = np.where(excess, fpe - fpe0, fpe)
-    dpassive = np.where(excess, dfpe / lc - dfpe0 / lc0, dfpe / lc)
-    act = np.where(free, 0.0, problem.activation)
-    base = fmax * (act * fl + passive)
-    tension = np.where(problem.mode_tension, problem.tension, np.maximum(base, 0.0))
-    dtension = np.where(problem.mode_tension | (base <= 0.0), 0.0, fmax * (act * dfl / lc + dpassive))
-    return tension, dtension, fmax, fl, dfl / lc
+    no stretch response; passive force of all, clipped at 0) and its slope dT/dL (M,); and the
+    fibre curves (`muscles.fiber_curves`)."""
+    lines = problem.lines
+    curves = fiber_curves(lines, geo.length)
+    act = np.where(free, 0.0, lines.activation)
+    tension, dtension = hill_tension(lines, curves, act, slope=True)
+    return tension, dtension, curves
 
 
 def _line_terms(problem, geo, free):
-    """Unit-activation generalized forces A (7, F) of the free lines and the generalized force
-    r0 (7,) of everything else (gravity, loads, contacts, passive joints, fixed lines at their
-    set tension or activation, passive force of the free lines)."""
-    tension, _, fmax, fl, _ = _unrecruited(problem, geo, free)
-    (tau_g, tau_e, tau_c, tau_p, _), *_ = problem._sources(geo.q, geo, False)
+    """Unit-activation generalized forces A (n_joints, F) of the free lines and the generalized
+    force r0 (n_joints,) of everything else (gravity, loads, contacts, passive joints, fixed
+    lines at their set tension or activation, passive force of the free lines)."""
+    tension, _, (fl, *_) = _unrecruited(problem, geo, free)
+    (tau_g, tau_e, tau_c, tau_p, _), *_ = force_sources(problem, geo.q, geo, False)
     r0 = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
-    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
+    A = -(problem.lines.fmax_cos * fl)[None, free] * geo.dLdq[free].T
     return A, r0, fl[free]
 
 
 def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
-    """Equilibrium of posture q (7,) held by activations a (F,) of the free lines, with its
-    derivatives: the generalized force R = r0 + A a (7,) of `_line_terms`, the exact ∂R/∂q
-    (7, 7) at these activations (`Problem._stiffness` with the tensions of the held muscles),
-    A = ∂R/∂a (7, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q (F, 7), and the
-    geometry. One evaluation of the geometry."""
-    geo, seg = problem._geometry(q)
-    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = problem._sources(q, geo, False)
-    tension, dtension, fmax, fl, dfl = _unrecruited(problem, geo, free)
-    tension[free] += fmax[free] * fl[free] * a         # the recruited active force
+    """Equilibrium of posture q (n_joints,) held by activations a (F,) of the free lines, with
+    its derivatives: the generalized force R = r0 + A a (n_joints,) of `_line_terms`, the exact
+    ∂R/∂q at these activations (`statics.point_and_muscle_jacobian` with the tensions of the held
+    muscles), A = ∂R/∂a (n_joints, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q
+    (F, n_joints), and the geometry. One evaluation of the geometry."""
+    geo, seg = geometry_with_segments(problem, q)
+    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
+    tension, dtension, (fl, dfl, _, _) = _unrecruited(problem, geo, free)
+    fmax = problem.lines.fmax_cos
+    hill = fmax[free] * (fl[free] * a)
+    tension[free] += hill                              # the recruited active force
     dtension[free] += fmax[free] * dfl[free] * a
     R = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
-    J = problem._stiffness(geo, seg, tension, dtension, k_p, loads, contact)
+    J = point_and_muscle_jacobian(problem, geo, seg, tension, dtension, k_p, loads, contact)
     A = -(fmax * fl)[None, free] * geo.dLdq[free].T
     return R, J, A, fl[free], dfl[free, None] * geo.dLdq[free], geo
 
 
 def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=None) -> Recruitment:
-    """Least-effort activations of the free lines that hold posture q (7,) in equilibrium.
+    """Least-effort activations of the free lines that hold posture q (n_joints,) in equilibrium.
 
     Equilibrium is required in the support's free coordinates (Bᵀ R = 0); where it cannot be
     met the shortfall (N·m per joint, the generalized force still missing) is reported.
     """
     free = free_lines(problem) if free is None else np.asarray(free, bool)
-    geo = problem.geometry(np.asarray(q, float))
+    geo = geometry(problem, np.asarray(q, float))
     A, r0, fl = _line_terms(problem, geo, free)
     B = problem.B
     Ab, bb = B.T @ A, -(B.T @ r0)
@@ -157,12 +151,13 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
             x = np.clip(best.x, 0.0, 1.0)
         p = bb - Ab @ x
     effort = _effort(x, fl, criterion)
-    activation = np.array(problem.activation, float)
+    activation = np.array(problem.lines.activation, float)
     activation[free] = x
     short = B @ p
     short = np.where(np.abs(short) > SHORTFALL_TOL_NM, short, 0.0)
     return Recruitment(q=np.asarray(q, float), activation=activation, free=free, shortfall=short,
-                       effort=effort, objective=effort + SHORTFALL_WEIGHT * float(short @ short))
+                       joints=problem.model.joints, effort=effort,
+                       objective=effort + SHORTFALL_WEIGHT * float(short @ short))
 
 
 def _effort(x, fl, criterion: Criterion) -> float:
@@ -174,7 +169,7 @@ def _effort(x, fl, criterion: Criterion) -> float:
 def _least_effort(A, b, upper, fl, criterion: Criterion):
     """Activations minimising the criterion with A x = b, 0 ≤ x ≤ upper; and max|A x − b|.
 
-    Σ (x f_L)^p = Σ w x^p with w = f_L^p (`tone.least_effort_activation`). For p > 2 its dual
+    Σ (x f_L)^p = Σ w x^p with w = f_L^p (`least_effort.least_effort_activation`). For p > 2 its dual
     is far from quadratic, so the iteration starts from the multipliers that reproduce the
     p = 2 answer x₂ through the optimality condition t = w x^(p−1) on the lines it uses."""
     if criterion.name == "activation_squared":
@@ -227,21 +222,20 @@ def holding_problem(problem, recruitment: Recruitment):
     set point of the muscles' stretch response: its residual at ``recruitment.q`` is the
     equilibrium check, its stiffness matrix the stability of the recruited posture
     (short-range stiffness q F / l_fibre of every active line, docs/model.md §6)."""
-    import dataclasses
-
-    from .muscles import MuscleSetting
-    from .statics import prepare, stretch_response
     m = problem.model
     settings = dict(problem.settings)
     for i in np.flatnonzero(recruitment.free):
         settings[m.muscle_names[i]] = MuscleSetting(activation=float(min(max(recruitment.activation[i], 0.0), 1.0)))
     held = prepare(m, support=problem.support, settings=settings, loads=problem.loads,
-                   short_range_stiffness=problem.short_range_stiffness, hip_passive_scale=problem.hip_scale,
-                   tol_Nm=problem.tol_Nm, max_iterations=problem.max_iterations)
+                   short_range_stiffness=problem.short_range_stiffness,
+                   baseline_activation=problem.lines.activation if not m.is_calibrated else None,
+                   tolerance_Nm=problem.tolerance_Nm, max_iterations=problem.max_iterations)
     # lines set by resting_length_scale keep their scaled fibre length (the per-line activation
-    # settings above replace the setting, not the muscle)
-    held = dataclasses.replace(held, lopt=problem.lopt, lts=problem.lts)
-    lengths = held.geometry(recruitment.q).length
-    logit, gain = stretch_response(lengths, held.lts, held.lopt, held.activation, held.mode_tension,
-                                   held.short_range_stiffness)
-    return dataclasses.replace(held, L_ref=lengths, logit_activation=logit, reflex_gain=gain)
+    # settings above replace the setting, not the muscle); the set point is the solved posture
+    lines = held.lines
+    lengths = geometry(held, recruitment.q).length
+    lines = make_lines(m, lopt=problem.lines.lopt, lts=problem.lines.lts, fixed_tension=lines.fixed_tension,
+                       tension=lines.tension, activation=lines.activation,
+                       excess_passive=np.asarray(m.crosses_hip, bool), L_ref=lengths,
+                       short_range_stiffness=held.short_range_stiffness)
+    return dataclasses.replace(held, lines=lines)

@@ -6,7 +6,6 @@ JSON document of conventions §5.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,9 +13,8 @@ import numpy as np
 from . import __version__
 from .errors import ModelError
 from .metrics import clinical_metrics, endplates
-from .names import BODIES, JOINTS
-
-_DEG = 180.0 / math.pi
+from .statics import contact_forces, generalized_forces, landmark, load_forces, passive_moments
+from .units import DEG_PER_RAD
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,15 +24,15 @@ class PostureReport:
     result: object                 # EquilibriumResult
     geometry: object               # statics.Geometry
     metrics: dict
-    tau: dict                      # generalized forces by source (7,) each
+    tau: dict                      # generalized forces by source (n_joints,) each
     muscle_force: np.ndarray       # (M,) N
-    moment_arm: np.ndarray         # (M, 7) m
-    passive_moment: np.ndarray     # (7,) N·m on the superior body
-    reaction: np.ndarray           # (7, 2) N, inferior on superior
-    compression: np.ndarray        # (7,) N
-    shear: np.ndarray              # (7,) N
-    body_forces: np.ndarray        # (8, 2) all forces on each body except joint reactions
-    body_moments: np.ndarray       # (8,) their moments about the world origin (N·m)
+    moment_arm: np.ndarray         # (M, n_joints) m
+    passive_moment: np.ndarray     # (n_joints,) N·m on the superior body
+    reaction: np.ndarray           # (n_joints, 2) N, inferior on superior
+    compression: np.ndarray        # (n_joints,) N
+    shear: np.ndarray              # (n_joints,) N
+    body_forces: np.ndarray        # (n_bodies, 2) all forces on each body except joint reactions
+    body_moments: np.ndarray       # (n_bodies,) their moments about the world origin (N·m)
     contact_points: np.ndarray
     contact_forces: np.ndarray
     contact_bodies: np.ndarray
@@ -44,10 +42,11 @@ class PostureReport:
 
 def muscle_point_forces(problem, geo, forces):
     """Force (P, 2) that each path point receives from its line (N, world)."""
-    f = np.zeros((len(problem.pt_body), 2))
-    seg_f = forces[problem.seg_line][:, None] * geo.segment_dir   # pulls a toward b, b toward a
-    np.add.at(f, problem.seg_a, seg_f)
-    np.add.at(f, problem.seg_b, -seg_f)
+    paths = problem.paths
+    f = np.zeros((paths.n_points, 2))
+    seg_f = forces[paths.seg_line][:, None] * geo.segment_dir   # pulls a toward b, b toward a
+    np.add.at(f, paths.seg_a, seg_f)
+    np.add.at(f, paths.seg_b, -seg_f)
     return f
 
 
@@ -59,52 +58,59 @@ def posture_report(result) -> PostureReport:
     """Compute all reported quantities of a solved posture."""
     p = result.problem
     q = result.q
-    geo = p.geometry(q)
-    g = p.generalized_forces(q, geo)
+    g = generalized_forces(p, q)
+    geo = g["geometry"]
     forces = g["muscle_forces"]
     # forces on every body, joint reactions excluded
-    bf = np.zeros((8, 2))
-    bm = np.zeros(8)
-    w = p.mass[:, None] * p.gravity[None, :] * p.weight_mask[:, None]
-    bf += w
-    bm += _cross(geo.com, w)
+    bf = np.array(p.weight, float)
+    bm = _cross(geo.com, p.weight)
     pf = muscle_point_forces(p, geo, forces)
-    np.add.at(bf, p.pt_body, pf)
-    np.add.at(bm, p.pt_body, _cross(geo.points, pf))
-    lp, lf = p.load_forces(geo)
+    body = p.paths.body
+    np.add.at(bf, body, pf)
+    np.add.at(bm, body, _cross(geo.points, pf))
+    lp, lf = load_forces(p, geo)
     if len(lf):
         np.add.at(bf, p.load_body, lf)
         np.add.at(bm, p.load_body, _cross(lp, lf))
-    cb, cp, cf = p.contact_forces(geo)
+    cb, cp, cf = contact_forces(p, geo)
     if len(cf):
         np.add.at(bf, cb, cf)
         np.add.at(bm, cb, _cross(cp, cf))
-    # reaction at joint j: from the free body on the side of j away from the root
-    reaction = np.zeros((7, 2))
-    for j in range(7):
-        if p.root <= j:
-            reaction[j] = -bf[j + 1:].sum(0)
-        else:
-            reaction[j] = bf[:j + 1].sum(0)
-    # endplate frames of the inferior body of each joint
-    mid, t, _ = endplates(p, geo)
-    tangent = np.zeros((7, 2))
-    tangent[1:] = t                      # L5_S1: sacral plate; L4_L5: L5 superior endplate; ...
-    knee = p.model.landmarks["knee"]
-    knee_w = geo.origins[0] + np.array([[math.cos(geo.angles[0]), -math.sin(geo.angles[0])],
-                                        [math.sin(geo.angles[0]), math.cos(geo.angles[0])]]) @ knee[1]
-    axis = geo.centres[0] - knee_w
-    axis /= np.linalg.norm(axis)          # femoral axis, knee to hip
-    tangent[0] = [axis[1], -axis[0]]      # anterior perpendicular
-    normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
-    compression = np.einsum("ij,ij->i", reaction, normal)
-    shear = -np.einsum("ij,ij->i", reaction, tangent)
+    # the reaction at joint j (inferior on superior) balances the forces on the bodies on the
+    # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
+    reaction = -(p.S.T @ bf)
+    compression, shear = joint_loads(p, geo, reaction)
     return PostureReport(
-        result=result, geometry=geo, metrics=clinical_metrics(p, geo), tau={k: g[k] for k in (
-            "gravity", "external", "contact", "passive", "muscle")},
-        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=p.passive_moments(q)[0],
+        result=result, geometry=geo, metrics=clinical_metrics(p, geo),
+        tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
+        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=passive_moments(p, q)[0],
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
         contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
+
+
+def joint_loads(problem, geo, reaction: np.ndarray):
+    """Compression and shear (n_joints,) of the load the superior body transmits to the inferior
+    one (−reaction), resolved on the inferior body's frame (conventions §5): its superior
+    endplate where it has one (the sacral plate for L5_S1), the femoral axis (knee to hip) at the
+    hip, and otherwise the inferior body's own frame (x anterior). Compression is positive when
+    pressing, shear positive when the superior body pushes anteriorly."""
+    m = problem.model
+    mid, t, _ = endplates(problem, geo)
+    ep_of = {int(b): k for k, b in enumerate(m.endplate_body)}
+    femur = m.body_index("femur")
+    tangent = np.empty((m.n_joints, 2))
+    for j in range(m.n_joints):
+        inf = int(problem.inferior[j])
+        if inf in ep_of:
+            tangent[j] = t[ep_of[inf]]
+        elif inf == femur:
+            axis = geo.centres[problem.origin_joint] - landmark(problem, geo, "knee")
+            axis /= np.linalg.norm(axis)                   # femoral axis, knee to hip
+            tangent[j] = [axis[1], -axis[0]]               # its anterior perpendicular
+        else:
+            tangent[j] = [np.cos(geo.angles[inf]), np.sin(geo.angles[inf])]
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
+    return np.einsum("ij,ij->i", reaction, normal), -np.einsum("ij,ij->i", reaction, tangent)
 
 
 def model_notes(problem, result=None) -> list[str]:
@@ -132,15 +138,11 @@ def model_notes(problem, result=None) -> list[str]:
     return notes
 
 
-def _xy(v) -> list[float]:
-    return [float(v[0]), float(v[1])]
-
-
 MODES = ("equilibrium", "upright", "inverse")
 
 
 def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
-            with_version: bool = True) -> dict:
+            with_version: bool = True, report: PostureReport | None = None) -> dict:
     """The conventions §5 JSON document of one posture (plain Python types).
 
     Parameters
@@ -154,6 +156,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         whether `solve_upright` or `solve_inverse` produced it, so it needs ``mode`` (or
         ``scenario``): the header never guesses.
     with_version : start the document with ``biomech_version``.
+    report : the result's `posture_report`, if already computed (it is computed otherwise).
 
     Raises
     ------
@@ -162,50 +165,62 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         three or does not fit the result (equilibrium vs recruited).
     """
     header = _header(result, scenario, mode)
-    rep = posture_report(result)
+    rep = report if report is not None else posture_report(result)
     p = result.problem
     m = p.model
     geo = rep.geometry
+    bodies, joints = m.bodies, m.joints
     met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
-    joints = {}
-    for j, name in enumerate(JOINTS):
-        joints[name] = {"center_m": _xy(geo.centres[j]), "angle_deg": float(result.q[j] * _DEG),
-                        "passive_moment_Nm": float(rep.passive_moment[j]),
-                        "reaction_force_N": _xy(rep.reaction[j]),
-                        "compression_N": float(rep.compression[j]), "shear_N": float(rep.shear[j])}
+    centres, reaction = geo.centres.tolist(), rep.reaction.tolist()
+    angle = (result.q * DEG_PER_RAD).tolist()
+    passive, comp, shear = rep.passive_moment.tolist(), rep.compression.tolist(), rep.shear.tolist()
+    joint_docs = {
+        name: {"inferior": bodies[int(p.inferior[j])], "superior": bodies[int(p.superior[j])],
+               "center_m": centres[j], "angle_deg": angle[j], "passive_moment_Nm": passive[j],
+               "reaction_force_N": reaction[j], "compression_N": comp[j], "shear_N": shear[j]}
+        for j, name in enumerate(joints)}
+    # each line's path, and the joints it crosses: those with its points on both sides
+    paths = p.paths
+    ptr = paths.line_ptr.tolist()
+    point_docs = [{"body": bodies[b], "point_m": xy, "lateral_m": z}
+                  for b, xy, z in zip(paths.body.tolist(), geo.points.tolist(), paths.z.tolist())]
+    far = p.S[paths.body] != 0.0                                  # (P, n_joints)
+    crosses = np.logical_or.reduceat(far, paths.line_ptr[:-1], axis=0) & \
+        ~np.logical_and.reduceat(far, paths.line_ptr[:-1], axis=0)
+    arms = rep.moment_arm.tolist()
+    force, length = rep.muscle_force.tolist(), geo.length.tolist()
+    fmax = np.asarray(m.max_isometric_force).tolist()
+    act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation).tolist()
     muscles = {}
     for i, name in enumerate(m.muscle_names):
-        a, b = p.line_ptr[i], p.line_ptr[i + 1]
-        bodies = p.pt_body[a:b]
-        lo, hi = int(bodies.min()), int(bodies.max())
         muscles[name] = {
-            "group": m.muscle_group[i], "force_N": float(rep.muscle_force[i]),
-            "activation": None if p.mode_tension[i] else float(p.activation[i]),
-            "length_m": float(geo.length[i]), "max_isometric_force_N": float(m.max_isometric_force[i]),
-            "path": [{"body": BODIES[int(bb)], "point_m": _xy(pt)} for bb, pt in zip(bodies, geo.points[a:b])],
-            "moment_arms_m": {JOINTS[j]: float(rep.moment_arm[i, j]) for j in range(lo, hi)},
+            "group": m.muscle_group[i], "force_N": force[i],
+            "activation": None if act[i] != act[i] else act[i],
+            "length_m": length[i], "max_isometric_force_N": fmax[i],
+            "path": point_docs[ptr[i]:ptr[i + 1]],
+            "moment_arms_m": {joints[j]: arms[i][j] for j in np.flatnonzero(crosses[i]).tolist()},
         }
     doc = {
         "scenario": header,
-        "status": {"converged": bool(result.converged), "stable": result.stable,
+        "status": {"code": result.code.value, "converged": bool(result.converged), "stable": result.stable,
                    "message": result.message, "max_residual_Nm": float(result.max_residual_Nm),
                    "iterations": int(result.iterations)},
         "metrics": met,
-        "bodies": {b: {"mass_kg": float(p.mass[k]), "com_m": _xy(geo.com[k])} for k, b in enumerate(BODIES)},
-        "joints": joints,
+        "bodies": {b: {"mass_kg": mk, "com_m": c} for b, mk, c in zip(bodies, p.mass.tolist(), geo.com.tolist())},
+        "joints": joint_docs,
         "muscles": muscles,
-        "external_loads": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
-                           for b, pt, f in zip(p.load_body, rep.load_points, rep.load_forces)],
-        "gravity_m_s2": _xy(p.gravity),
+        "external_loads": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
+                           zip(p.load_body.tolist(), rep.load_points.tolist(), rep.load_forces.tolist())],
+        "gravity_m_s2": p.gravity.tolist(),
         "support": {"kind": p.support.kind, "thigh_inclination_deg": p.support.thigh_deg,
                     "knee_flexion_deg": p.support.knee_deg,
-                    "contacts": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
-                                 for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces)]},
+                    "contacts": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
+                                 zip(rep.contact_bodies.tolist(), rep.contact_points.tolist(),
+                                     rep.contact_forces.tolist())]},
         "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) if np.isfinite(v) else None
                                                              for v in result.stiffness_eigenvalues],
-                        "generalized_forces_Nm": {k: {JOINTS[j]: float(v[j]) for j in range(7)}
-                                                  for k, v in rep.tau.items()}},
+                        "generalized_forces_Nm": {k: dict(zip(joints, v.tolist())) for k, v in rep.tau.items()}},
         "model_notes": model_notes(p, result),
     }
     rec = getattr(result, "recruitment", None)
@@ -215,7 +230,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "stress_exponent": result.criterion.exponent if result.criterion.name == "stress_power" else None,
             "effort": float(rec.effort),
             "recruited_lines": [m.muscle_names[i] for i in np.flatnonzero(rec.free)],
-            "shortfall_Nm": {JOINTS[j]: float(rec.shortfall[j]) for j in range(7)}}
+            "shortfall_Nm": dict(zip(joints, rec.shortfall.tolist()))}
     if with_version:
         doc = {"biomech_version": __version__, **doc}
     return doc

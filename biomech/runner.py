@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -18,24 +17,31 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
-from .model import Model, build_model
-from .parallel import map_tasks
-from .names import JOINTS, LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
-from .passive import default_intervertebral_laws
-from .results import posture_report, to_dict
-from .scenario import Scenario, sweep_points
+from .anatomy import build_model
+from .files import atomic_write
 from .inverse import solve_inverse
-from .statics import EquilibriumResult, prepare, solve_equilibrium
+from .model import Model
+from .names import LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
+from .parallel import map_tasks
+from .passive import default_intervertebral_laws
+from .problem import prepare
+from .results import PostureReport, posture_report, to_dict
+from .scenario import Scenario, sweep_points
+from .statics import EquilibriumResult, geometry, solve_equilibrium
+from .supports import Support
+from .tone import fit_tone
 from .upright import solve_upright
 
 
 @dataclass(frozen=True, eq=False)
 class PointResult:
-    """One solved posture of a scenario: the swept values, the concrete scenario, the result."""
+    """One solved posture of a scenario: the swept values, the concrete scenario, the result
+    and its report (`results.posture_report`, computed once where the posture was solved)."""
 
     values: tuple
     scenario: Scenario
     result: EquilibriumResult
+    report: PostureReport
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,25 +60,23 @@ class ScenarioRun:
         return self.scenario.sweep is not None
 
 
-def model_for(scenario: Scenario, cache: dict | None = None) -> Model:
-    """The model of a scenario (subject and its passive laws); reuses ``cache`` if given."""
-    key = (scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
-    if cache is not None and key in cache:
-        return cache[key]
-    model = build_model(scenario.subject,
-                        intervertebral=default_intervertebral_laws(scenario.disc_stiffness_scale),
-                        hip_passive_scale=scenario.hip_stiffness_scale)
-    if cache is not None:
-        cache[key] = model
-    return model
+def model_for(scenario: Scenario) -> Model:
+    """The calibrated model of a scenario (its subject and passive laws), built once per
+    process for each distinct subject (`functools.lru_cache`; models are immutable)."""
+    return _model(scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
+
+
+@functools.lru_cache(maxsize=256)
+def _model(subject, disc_stiffness_scale: float, hip_stiffness_scale: float) -> Model:
+    return fit_tone(build_model(subject, intervertebral=default_intervertebral_laws(disc_stiffness_scale),
+                                hip_stiffness_scale=hip_stiffness_scale))
 
 
 def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     """Solve one concrete (non-sweep) scenario on a model, in its mode."""
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
-                      tol_Nm=scenario.tolerance_Nm,
-                      max_iterations=scenario.max_iterations)
+                      tolerance_Nm=scenario.tolerance_Nm, max_iterations=scenario.max_iterations)
     if scenario.mode == "upright":
         return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)
     if scenario.mode == "inverse":
@@ -87,19 +91,19 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
 CONTINUATION_BLOCK = 10
 
 
-def solve_block(points: Sequence[Scenario]) -> list[EquilibriumResult]:
+def solve_block(points: Sequence[Scenario]) -> list[tuple[EquilibriumResult, PostureReport]]:
     """Solve consecutive concrete points with continuation: each starts from the previous
-    converged posture of the same support kind, else (or if that fails) from the reference."""
-    cache: dict = {}
+    converged posture of the same support kind, else (or if that fails) from the reference.
+    Returns each point's result and its report."""
     out = []
     q_prev, kind_prev = None, None
     for pt in points:
-        model = model_for(pt, cache)
+        model = model_for(pt)
         q0 = q_prev if (q_prev is not None and pt.support.kind == kind_prev) else None
         res = solve_point(pt, model, q0=q0)
         if q0 is not None and not res.success:
             res = solve_point(pt, model)           # continuation failed: from the reference
-        out.append(res)
+        out.append((res, posture_report(res)))
         if res.success:
             q_prev, kind_prev = res.q, pt.support.kind
     return out
@@ -137,8 +141,9 @@ def run_scenarios(scenarios: Sequence[Scenario], *, workers: int | None = 1, das
     for sc, points, res in zip(scenarios, expanded, results):
         keys = sc.sweep.parameters if sc.sweep else ()
         runs.append(ScenarioRun(scenario=sc, points=tuple(
-            PointResult(values=tuple(_get(pt.document, key) for key in keys), scenario=pt, result=r)
-            for pt, r in zip(points, res))))
+            PointResult(values=tuple(_get(pt.document, key) for key in keys), scenario=pt, result=r,
+                        report=rep)
+            for pt, (r, rep) in zip(points, res))))
     return runs
 
 
@@ -164,11 +169,20 @@ def run_document(run: ScenarioRun) -> dict:
     """The conventions §5 JSON document of a run (one posture, or a sweep)."""
     head = scenario_header(run.scenario)
     if not run.is_sweep:
-        return to_dict(run.points[0].result, scenario=head)
+        pt = run.points[0]
+        return to_dict(pt.result, scenario=head, report=pt.report)
     return {"biomech_version": __version__, "scenario": head,
             "sweep": {"parameters": list(run.scenario.sweep.parameters),
                       "values": [list(pt.values) for pt in run.points]},
-            "points": [to_dict(pt.result, scenario=head, with_version=False) for pt in run.points]}
+            "points": [to_dict(pt.result, scenario=head, with_version=False, report=pt.report)
+                       for pt in run.points]}
+
+
+def dumps(document) -> str:
+    """A result document as compact JSON (no indentation, no spaces): the form that scales to
+    sweeps of many points (docs/api.md, "The result files"); `json.tool` or any viewer shows it
+    indented."""
+    return json.dumps(document, separators=(",", ":"), allow_nan=False)
 
 
 def metrics_row(report) -> dict:
@@ -183,41 +197,22 @@ def metrics_row(report) -> dict:
     for g in MUSCLE_GROUPS:
         row[f"{g}_force_N"] = float(report.muscle_force[m.group_lines(g)].sum())
     for j in ("L4_L5", "L5_S1"):
-        k = JOINTS.index(j)
+        k = m.joint_index(j)
         row[f"{j}_compression_N"] = float(report.compression[k])
         row[f"{j}_shear_N"] = float(report.shear[k])
     return row
 
 
-def metrics_csv(run: ScenarioRun, reports) -> str:
+def metrics_csv(run: ScenarioRun) -> str:
+    """metrics.csv of a run: one row per posture (`metrics_row`), the swept values first."""
     params = list(run.scenario.sweep.parameters) if run.is_sweep else []
-    rows = []
-    for pt, rep in zip(run.points, reports):
-        rows.append({**dict(zip(params, pt.values)), **metrics_row(rep)})
+    rows = [{**dict(zip(params, pt.values)), **metrics_row(pt.report)} for pt in run.points]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     for r in rows:
         w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
     return buf.getvalue()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())        # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: str = "png",
@@ -227,28 +222,27 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
     Every file is written to a temporary file and renamed into place, so a failed or
     interrupted run leaves either the previous file or the new one, never half of one.
     """
-    reports = [posture_report(pt.result) for pt in run.points]
+    reports = [pt.report for pt in run.points]
     folder = Path(out_dir) / run.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    doc = json.dumps(run_document(run), indent=1, allow_nan=False).encode()
+    doc = dumps(run_document(run)).encode()
     figures = []
     if plots:
-        from . import plotting  # matplotlib only when figures are drawn
+        from . import viz  # matplotlib only when figures are drawn
         title = run.scenario.name
         if run.is_sweep:
             first, last = reports[0], reports[-1]
-            figures.append((f"posture.{fmt}", plotting.overlay_figure(
+            figures.append((f"posture.{fmt}", viz.overlay_figure(
                 [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)])))
-            figures.append((f"sweep.{fmt}", plotting.sweep_figure(
+            figures.append((f"sweep.{fmt}", viz.sweep_figure(
                 [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
         else:
-            figures.append((f"posture.{fmt}", plotting.posture_figure(reports[0], title=title)))
-    for name, data in (("result.json", doc), ("metrics.csv", metrics_csv(run, reports).encode())):
-        _atomic_write(folder / name, data)
-        written.append(folder / name)
+            figures.append((f"posture.{fmt}", viz.posture_figure(reports[0], title=title)))
+    for name, data in (("result.json", doc), ("metrics.csv", metrics_csv(run).encode())):
+        written.append(atomic_write(folder / name, data))
     for name, fig in figures:
-        plotting.save_figure(fig, folder / name, dpi=dpi)
+        viz.save_figure(fig, folder / name, dpi=dpi)
         written.append(folder / name)
     return written
 
@@ -291,12 +285,12 @@ def summary_table(run: ScenarioRun) -> str:
         pt = pts[k]
         res = pt.result
         if res.converged:
-            rep = posture_report(res)
+            rep = pt.report
             mt = rep.metrics
             vals = [mt["sacral_slope_deg"], mt["pelvic_tilt_deg"], mt["lumbar_lordosis_deg"],
                     mt["anterior_pelvic_tilt_deg"], mt["hip_flexion_deg"], mt["trunk_inclination_deg"],
-                    mt["sagittal_vertical_axis_mm"], rep.compression[JOINTS.index("L4_L5")],
-                    rep.compression[JOINTS.index("L5_S1")]]
+                    mt["sagittal_vertical_axis_mm"], rep.compression[res.problem.model.joint_index("L4_L5")],
+                    rep.compression[res.problem.model.joint_index("L5_S1")]]
             cells = [f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
         else:
             cells = [f"{'-':>7}"] * 9
@@ -317,19 +311,21 @@ def summary_table(run: ScenarioRun) -> str:
 
 def model_description(model: Model | None = None) -> dict:
     """Bodies, joints, muscles and parameters of a model, with sources (for `biomech model`)."""
-    model = model or build_model()
-    from .statics import Support
+    model = model or model_for_subject()
     p = prepare(model, support=Support("standing"))
-    geo = p.geometry(p.q_ref)
-    from .names import BODIES
+    geo = geometry(p, p.q_ref)
     subj = model.subject
     return {
         "biomech_version": __version__,
         "subject": dataclasses.asdict(subj),
         "bodies": {b: {"mass_kg": float(p.mass[k]), "com_m_reference_posture": geo.com[k].round(5).tolist()}
-                   for k, b in enumerate(BODIES)},
-        "joints": {j: {"center_m_reference_posture": geo.centres[k].round(5).tolist(),
-                       "rest_angle_deg": float(np.degrees(model.rest_angle[k]))} for k, j in enumerate(JOINTS)},
+                   for k, b in enumerate(model.bodies)},
+        "joints": {j: {"inferior": model.bodies[int(model.joint_inferior[k])],
+                       "superior": model.bodies[int(model.joint_superior[k])],
+                       "center_m_reference_posture": geo.centres[k].round(5).tolist(),
+                       "rest_angle_deg": float(np.degrees(model.rest_angle[k])),
+                       "range_deg": np.degrees(model.joint_range[k]).round(3).tolist()}
+                   for k, j in enumerate(model.joints)},
         "muscles": {n: {"group": model.muscle_group[i],
                         "max_isometric_force_N": round(float(model.max_isometric_force[i]), 2),
                         "optimal_fiber_length_m": round(float(model.optimal_fiber_length[i]), 5),
@@ -342,6 +338,12 @@ def model_description(model: Model | None = None) -> dict:
         "parameters": "every parameter with its value, unit and source: docs/model.md and "
                       "docs/calibration.md",
     }
+
+
+def model_for_subject(subject=None) -> Model:
+    """The calibrated default model of a subject (default: the average adult), cached."""
+    from .model import Subject
+    return _model(subject or Subject(), 1.0, 1.0)
 
 
 __all__ = ["PointResult", "ScenarioRun", "CONTINUATION_BLOCK", "model_for", "solve_point", "solve_block",

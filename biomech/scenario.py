@@ -30,11 +30,12 @@ from typing import Any
 
 from .errors import ModelError, ScenarioError
 from .inverse import PostureTarget
-from .model import Subject, muscle_line_names
+from .anatomy import muscle_line_names
+from .model import Subject
 from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
 from .recruitment import CRITERIA, Criterion
-from .statics import Load, Support
+from .supports import Load, Support
 from .upright import UprightTarget
 
 __all__ = ["Scenario", "Sweep", "find_scenarios", "load_scenario", "sweep_points"]

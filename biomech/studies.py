@@ -26,13 +26,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .anatomy import build_model
 from .errors import BiomechError
-from .model import Subject, build_model
+from .model import Subject
 from .muscles import MuscleSetting
 from .passive import default_intervertebral_laws
+from .problem import prepare
 from .recruitment import Criterion
 from .results import posture_report
-from .statics import Support, prepare, solve_equilibrium
+from .statics import generalized_forces, solve_equilibrium
+from .supports import Support
+from .tone import fit_tone
+from .upright import UprightTarget, solve_upright
 
 #: The metrics whose change is reported (deg).
 EFFECT_METRICS = ("lumbar_lordosis_deg", "pelvic_tilt_deg", "sacral_slope_deg")
@@ -76,8 +81,8 @@ def psoas_effect(s: StudySubject) -> dict:
     """
     out = {f"{k}_per_100N": math.nan for k in EFFECT_METRICS} | {k: math.nan for k in EFFECT_METRICS}
     try:
-        model = build_model(s.subject, intervertebral=default_intervertebral_laws(s.disc_stiffness_scale),
-                            hip_passive_scale=s.hip_stiffness_scale)
+        model = fit_tone(build_model(s.subject, intervertebral=default_intervertebral_laws(s.disc_stiffness_scale),
+                                     hip_stiffness_scale=s.hip_stiffness_scale))
     except BiomechError as exc:
         return out | {"success": False, "message": f"model: {exc}"}
     q0 = None
@@ -92,7 +97,7 @@ def psoas_effect(s: StudySubject) -> dict:
     # the standing support: no solve needed, and the upright mode does not use the frozen tone)
     relaxed = prepare(model, support=Support("standing"))
     lines = model.group_lines("psoas")
-    tone_force = relaxed.generalized_forces(relaxed.q_ref)["muscle_forces"][lines]
+    tone_force = generalized_forces(relaxed, relaxed.q_ref)["muscle_forces"][lines]
     f_max = np.asarray(model.max_isometric_force)[lines]
     share = f_max / f_max.sum()
     metrics = []
@@ -102,7 +107,6 @@ def psoas_effect(s: StudySubject) -> dict:
         problem = prepare(model, support=Support("standing"), settings=settings,
                           short_range_stiffness=s.short_range_stiffness)
         if s.mode == "upright":
-            from .upright import UprightTarget, solve_upright
             res = solve_upright(problem, UprightTarget(), criterion=s.criterion, q0=q0)
         else:
             res = solve_equilibrium(problem=problem, q0=q0)

@@ -1,16 +1,18 @@
-"""Baseline muscle tone: the least-effort activations that hold the relaxed reference posture.
+"""Baseline muscle tone: the calibration that gives a compiled model its relaxed-standing tone.
 
-The default state of every muscle a scenario does not set (docs/model.md §6). Computed once
-when a model is built: minimise ½ Σ (a_i − a_floor,i)² + ½ ρ Σ p_j² over all lines i and spinal
-joints j subject to equilibrium of the relaxed standing reference posture at every joint,
-a_floor,i ≤ a_i ≤ 1, where a_floor is the group's relaxed-standing EMG floor
-(`muscles.DEFAULT_TONE`) and p_j is a moment the passive tissues of joint j carry. With the
-heavy weight ρ the muscles hold whatever they can; the passive tissues carry only what the
-muscle set cannot produce (docs/calibration.md §2), and the model's stress-free angles are
-offset so that they do.
+`fit_tone(model)` returns the model with the default state of every muscle a scenario does not
+set (docs/model.md §6, docs/calibration.md §2): the least-effort activations that hold the
+relaxed standing reference posture,
 
-The solver, `least_effort_activation`, also recruits the free muscles of the inverse and
-upright modes (`recruitment`), for either effort criterion.
+    min ½ Σ (a_i − a_floor,i)² + ½ ρ Σ p_j²   subject to equilibrium at every joint,
+                                              a_floor,i ≤ a_i ≤ 1,
+
+over all lines i and the joints j with an intervertebral law, where a_floor is the group's
+relaxed-standing EMG floor (`muscles.DEFAULT_TONE`) and p_j a moment the passive tissues of
+joint j carry. With the heavy weight ρ the muscles hold whatever they can; the passive tissues
+carry only what the muscle set cannot produce, and the model's stress-free angles are offset so
+that they do. It sits above the statics: it prepares a standing problem with the floor
+activations and solves one convex programme (`least_effort.least_effort_activation`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ModelError
-from .muscles import force_length_active
+from .least_effort import least_effort_activation
+from .model import Model, replace
+from .passive import intervertebral_moment
+from .problem import prepare, tone_floor
+from .statics import generalized_forces, geometry, unit_activation_forces
+from .supports import Support
+from .threads import one_blas_thread
 
 #: Upper bound of a baseline activation.
 MAX_BASELINE_ACTIVATION = 1.0
@@ -27,122 +35,61 @@ MAX_BASELINE_ACTIVATION = 1.0
 PASSIVE_WEIGHT = 1e4
 
 
-def unit_activation_forces(problem, geo) -> np.ndarray:
-    """Generalized forces (7, M) of each line at activation 1 (active Hill force, no stretch response)."""
-    m = problem.model
-    cos_a = np.cos(m.pennation)
-    fl, _ = force_length_active((geo.length - problem.lts) / (problem.lopt * cos_a))
-    return -(m.max_isometric_force * cos_a * fl)[None, :] * geo.dLdq.T
+@one_blas_thread
+def fit_tone(model: Model) -> Model:
+    """The model with its baseline tone (`Model.baseline_activation`) and, where the muscles
+    cannot hold the reference posture alone, the stress-free angles that let the passive tissues
+    carry the rest (`Model.rest_angle`).
 
-
-def baseline_activation(model) -> tuple[np.ndarray, np.ndarray]:
-    """Activations (M,) and spinal passive moments (7,) (N·m, hip entry 0) that hold the
-    standing reference posture with least effort."""
-    from .statics import Support, prepare
-
-    problem = prepare(model, support=Support("standing"), short_range_stiffness=0.0)
-    q = problem.q_ref
-    geo = problem.geometry(q)
-    g = problem.generalized_forces(q, geo)
-    r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
-    A = unit_activation_forces(problem, geo)
-    floor = problem.activation
-    upper = np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0)
-    x, p, residual = least_effort_activation(A, -r0, upper)
-    if not residual <= 1e-8:                           # the muscles alone cannot: passive slack
-        slack = np.ones(7, bool)
-        slack[0] = False                               # the hip has a published passive law
-        x, p, residual = least_effort_activation(A, -r0, upper, slack=slack,
-                                                  slack_weight=PASSIVE_WEIGHT)
-    if not residual <= 1e-6:
-        raise ModelError("the muscles cannot hold the relaxed reference posture of this subject "
-                         f"at the hip (moment shortfall {residual:.3g} N·m); check the subject "
-                         "parameters")
-    return floor + x, p
-
-
-def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
-                            power: float = 2.0, weight: np.ndarray | None = None,
-                            slack: np.ndarray | None = None, slack_weight: float = 1.0,
-                            start: np.ndarray | None = None, tol: float = 1e-10,
-                            max_iter: int = 5000):
-    """min Σ (wᵢ/p) xᵢ^p + ½ ρ‖s‖² subject to A x + s = b, 0 ≤ x ≤ upper, s_j = 0 where not
-    ``slack``; p = ``power`` ≥ 2, w = ``weight`` (default 1: ½‖x‖² for p = 2).
-
-    By its concave dual: for multipliers λ (n_joints,) and t = Aᵀλ each xᵢ minimises
-    (wᵢ/p) x^p − tᵢ x on [0, upperᵢ], x(λ) = clip((t/w)^(1/(p−1)), 0, upper) (0 where t ≤ 0),
-    and s(λ) = D λ / ρ (D = diag(slack)); λ maximises d(λ) = λᵀb − Σ φᵢ(tᵢ) − λᵀDλ / (2ρ) with
-    φ(t) = t x(t) − (w/p) x(t)^p, ∇d = b − A x(λ) − s(λ). d is concave and piecewise smooth: a
-    semi-smooth Newton iteration (Hessian −(A diag(x′) Aᵀ + D/ρ), x′ = x / ((p−1) t) over the
-    lines strictly inside their bounds) with Armijo backtracking solves it in a few steps.
-
-    Parameters
-    ----------
-    A : (n_joints, M) generalized forces per unit activation (N·m); b : (n_joints,) N·m;
-    upper : (M,) upper bounds of x; power : p; weight : (M,) w ≥ 0 (a line with w = 0 costs
-    nothing and is left at 0: it must do nothing either, A[:, i] = 0);
-    slack : (n_joints,) bool, joints whose balance may use s; slack_weight : ρ ((N·m)⁻²);
-    start : (n_joints,) initial multipliers (default: the least-norm solution of A Aᵀ λ = b).
-
-    Returns x (M,), s (n_joints,) N·m, and the largest shortfall max|A x + s − b| (N·m).
-    Without slack, an infeasible problem is recognised as soon as the dual value exceeds the
-    largest value the primal can take, Σ (wᵢ/p) upperᵢ^p (weak duality), and returned at once
-    with its (positive) shortfall.
+    Raises
+    ------
+    ModelError
+        When nothing can hold the relaxed reference posture (a moment is missing at a joint
+        without an intervertebral law, e.g. the hip).
     """
-    n = A.shape[0]
-    w = np.ones(A.shape[1]) if weight is None else np.asarray(weight, float)
-    cost = w > 0.0
-    inv_w = np.where(cost, 1.0 / np.where(cost, w, 1.0), 0.0)
-    e = 1.0 / (power - 1.0)
-    d = (np.zeros(n) if slack is None else slack.astype(float)) / slack_weight
-    primal_bound = float(np.sum(w * upper ** power)) / power if slack is None else np.inf
+    A, b, upper, slack = tone_programme(model)
+    x, p, residual = least_effort_activation(A, b, upper)
+    if not residual <= 1e-8:                           # the muscles alone cannot: passive slack
+        x, p, residual = least_effort_activation(A, b, upper, slack=slack, slack_weight=PASSIVE_WEIGHT)
+    if not residual <= 1e-6:
+        j = int(np.argmax(np.abs(A @ x + p - b)))
+        raise ModelError("the muscles cannot hold the relaxed reference posture of this subject "
+                         f"at the {model.joints[j]} (moment shortfall {residual:.3g} N·m); check "
+                         "the subject parameters")
+    rest = np.array(model.rest_angle, float)
+    for j in np.flatnonzero(p):
+        rest[j] -= angle_for_moment(model.passive[j], p[j])
+    return replace(model, baseline_activation=tone_floor(model) + x, rest_angle=rest)
 
-    def response(t):
-        """x(t) and the conjugate φ(t) of the per-line cost."""
-        x = np.minimum((np.maximum(t, 0.0) * inv_w) ** e, upper)
-        return x, t * x - w * x ** power / power
 
-    def neg_dual(lam):
-        t = A.T @ lam
-        x, phi = response(t)
-        return float(np.sum(phi) - lam @ b + 0.5 * lam @ (d * lam)), t, x
+def tone_programme(model: Model):
+    """The baseline-tone programme of a compiled model: A (n_joints, M) generalized forces per
+    unit of extra activation, b (n_joints,) what they must supply at the standing reference
+    posture with the floor activations, the upper bounds (M,) of the extra activation, and the
+    joints whose passive tissues may carry a remainder (n_joints,) bool (those with an
+    intervertebral law; the hip has a published passive law of its own)."""
+    floor = tone_floor(model)
+    problem = prepare(model, support=Support("standing"), short_range_stiffness=0.0,
+                      baseline_activation=floor)
+    q = problem.q_ref
+    geo = geometry(problem, q)
+    g = generalized_forces(problem, q, geo)
+    r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
+    slack = np.zeros(model.n_joints, bool)
+    slack[problem.iv_joints] = True
+    return (unit_activation_forces(problem, geo), -r0,
+            np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack)
 
-    if start is None:                                       # the unconstrained least-norm start
-        lam = np.linalg.lstsq(A @ A.T, b, rcond=None)[0]
-    else:
-        lam = np.asarray(start, float)
-    f, t, x = neg_dual(lam)
-    reg = 1e-12 * float(np.trace(A @ A.T)) / n
-    stalled, last = False, np.inf
-    for _ in range(max_iter):
-        grad = A @ x + d * lam - b
-        size = float(np.max(np.abs(grad)))
-        if size < tol or -f > primal_bound * (1.0 + 1e-9) + 1e-12:
-            break                                            # optimal, or certified infeasible
-        if stalled and size >= last:                         # the last step moved only rounding
-            break
-        inside = (x > 0.0) & (x < upper)
-        slope_x = x[inside] * e / t[inside]                  # dx/dt of the lines inside
-        H = (A[:, inside] * slope_x) @ A[:, inside].T + np.diag(d) + reg * np.eye(n)
-        step = -np.linalg.solve(H, grad)
-        slope = float(grad @ step)
-        if slope >= 0:                                       # not a descent direction: gradient step
-            step, slope = -grad, -float(grad @ grad)
-        alpha, noise = 1.0, 1e-13 * abs(lam @ b)            # rounding of the dual value
-        while True:
-            f_new, t_new, x_new = neg_dual(lam + alpha * step)
-            if f_new <= f + 1e-4 * alpha * slope:
-                break
-            if f_new <= f + noise and np.max(np.abs(A @ x_new + d * (lam + alpha * step) - b)) < size:
-                break                                        # below the rounding: a smaller residual
-            alpha *= 0.5
-            if alpha < 1e-12:                                # no progress left at this precision:
-                break                                        # the returned residual says how close
-        if alpha < 1e-12:
-            break
-        # a step whose gain is at the rounding of the dual value, and (tested above) that did
-        # not shrink the residual either
-        stalled, last = f - f_new <= noise, size
-        lam, f, t, x = lam + alpha * step, f_new, t_new, x_new
-    s = d * lam
-    return x, s, float(np.max(np.abs(A @ x + s - b)))
+
+def angle_for_moment(law, moment: float) -> float:
+    """The angle θ (rad) from the stress-free angle at which an intervertebral law exerts
+    ``moment`` (N·m) on the superior body (Newton's method on the monotonic law)."""
+    coeffs = np.array([law.coefficients()])
+    theta = 0.0
+    for _ in range(100):
+        m, dm = intervertebral_moment(coeffs, np.array([theta]))
+        step = (m[0] - moment) / dm[0]
+        theta -= step
+        if abs(step) < 1e-14:
+            return theta
+    raise ModelError(f"no intervertebral angle gives a passive moment of {moment:.3g} N·m")

@@ -24,11 +24,12 @@ import numpy as np
 
 from .errors import ModelError
 from .inverse import recruited_result
-from .metrics import landmark
-from .recruitment import Criterion, recruit
+from .metrics import endplates
+from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
+from .statics import free_coordinates, geometry, landmark
 from .threads import one_blas_thread
+from .units import DEG_PER_RAD
 
-_DEG = math.pi / 180.0
 #: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
 #: iterations, 1 rad 20 % more
 POSTURE_UNIT = 10.0
@@ -67,27 +68,28 @@ class UprightTarget:
 
 def target_value(problem, q: np.ndarray, kind: str) -> float:
     """The target quantity at posture q (deg or mm)."""
-    return target_and_gradient(problem, problem.geometry(q), kind)[0]
+    return target_and_gradient(problem, geometry(problem, q), kind)[0]
 
 
 def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
-    """The target quantity at a geometry (deg or mm) and its gradient ∂/∂q (7,), from the angle
-    sensitivities S of the bodies: a body angle changes by S[b, j] per unit q_j and a point p of
-    body b moves by S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
+    """The target quantity at a geometry (deg or mm) and its gradient ∂/∂q (n_joints,), from the
+    angle sensitivities S of the bodies: a body angle changes by S[b, j] per unit q_j and a point
+    p of body b moves by S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
     S = problem.S
+    thorax, c7_body = problem.model.body_index("thorax"), problem.model.landmarks["C7"][0]
     if kind == "thorax_angle_deg":
-        ref = problem.geometry(problem.q_ref).angles[7]
-        return (geo.angles[7] - ref) / _DEG, S[7] / _DEG
+        ref = geometry(problem, problem.q_ref).angles[thorax]
+        return (geo.angles[thorax] - ref) * DEG_PER_RAD, S[thorax] * DEG_PER_RAD
     c7 = landmark(problem, geo, "C7")
     if kind == "trunk_inclination_deg":
         # the T12/L1 → C7 line is fixed in the thorax: it turns with the thorax angle, and a
         # counter-clockwise turn lowers its forward inclination
         w = c7 - landmark(problem, geo, "T12_L1_centre")
-        return math.degrees(math.atan2(w[0], w[1])), -S[7] / _DEG
-    from .metrics import endplates
+        return math.degrees(math.atan2(w[0], w[1])), -S[c7_body] * DEG_PER_RAD
     mid, t, _ = endplates(problem, geo)
+    sacrum = problem.model.endplate_body[0]
     corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
-    dx = -S[7] * (c7[1] - geo.centres[:, 1]) + S[1] * (corner[1] - geo.centres[:, 1])
+    dx = -S[c7_body] * (c7[1] - geo.centres[:, 1]) + S[sacrum] * (corner[1] - geo.centres[:, 1])
     return (c7[0] - corner[0]) * 1000.0, dx * 1000.0
 
 
@@ -117,13 +119,11 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     """
     from scipy.optimize import minimize
 
-    from .recruitment import free_lines, half_squared_p_norm, held_balance
-
     B, qc = problem.B, problem.q_c
     n = B.shape[1]
     free = free_lines(problem)
     start = problem.q_ref if q0 is None else np.asarray(q0, float)
-    u0 = np.linalg.lstsq(B, start - qc, rcond=None)[0]
+    u0 = free_coordinates(problem, start)
     if q0 is None:          # the relaxed tone: it holds the reference posture without the settings
         a0 = np.asarray(problem.model.baseline_activation, float)[free]
     else:                   # along a sweep: what holds the previous posture under these settings

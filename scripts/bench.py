@@ -11,7 +11,7 @@ and the interquartile range (IQR) over repeated runs:
 * ``sweep_psoas_101``: a 101-point psoas tension sweep 0-800 N, each point prepared and solved,
   warm-started from the previous point's solution (``q0``), as `biomech run` does;
 * ``baseline_hybr_psoas300``: a naive baseline on the same prepared problem, from the same start:
-  `scipy.optimize.root(problem.reduced_residual, method="hybr")` with its own finite-difference
+  `scipy.optimize.root` on `statics.reduced_residual` (method "hybr") with its own finite-difference
   Jacobian; the table prints how many times faster biomech's solver is;
 * ``solve_upright_psoas300``: the upright mode (posture and least-effort activations together,
   trunk kept upright) with psoas 300 N, on a prepared problem, from the reference posture;
@@ -126,7 +126,7 @@ def measure(repeat: int, skip=()) -> dict:
 
     slow = max(2, repeat // 5)
     subject = bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=52)
-    model = bm.build_model(subject)
+    model = bm.make_model(subject)
     standing = bm.Support("standing")
     psoas = {"psoas": bm.MuscleSetting(tension_N=300)}
     problem = bm.prepare(model, support=standing, settings=psoas)
@@ -164,14 +164,14 @@ def measure(repeat: int, skip=()) -> dict:
     u0 = np.linalg.lstsq(problem.B, problem.q_ref - problem.q_c, rcond=None)[0]
 
     def baseline():
-        return root(problem.reduced_residual, u0, method="hybr", options={"xtol": 1e-12})
+        return root(lambda u: bm.statics.reduced_residual(problem, u), u0, method="hybr", options={"xtol": 1e-12})
 
     if want("baseline_hybr_psoas300"):
         out["baseline_hybr_psoas300"] = _timeit(baseline, repeat)
         sol = baseline()
         q_base = problem.q_c + problem.B @ sol.x
         out["baseline_hybr_psoas300"].update(
-            evaluations=int(sol.nfev), max_residual_Nm=float(np.max(np.abs(problem.reduced_residual(sol.x)))),
+            evaluations=int(sol.nfev), max_residual_Nm=float(np.max(np.abs(bm.statics.reduced_residual(problem, sol.x)))),
             max_difference_from_biomech_rad=float(np.max(np.abs(q_base - ours.q))))
         if "solve_psoas300_prepared" in out:
             out["baseline_hybr_psoas300"]["speedup"] = (
@@ -180,7 +180,7 @@ def measure(repeat: int, skip=()) -> dict:
     if want("import"):
         out["import"] = _time_import(slow)
     if want("build_model"):
-        out["build_model"] = _timeit(lambda: bm.build_model(subject), slow)
+        out["build_model"] = _timeit(lambda: bm.make_model(subject), slow)
     if want("run_with_figure"):
         out["run_with_figure"] = _time_run(slow)
     for name, st in out.items():

@@ -1,4 +1,4 @@
-"""Draw the example figures of docs/gallery.md: one of each figure type of `biomech.plotting`.
+"""Draw the example figures of docs/gallery.md: one of each figure type of `biomech.viz`.
 
 * ``posture.png``: neutral (relaxed) standing of the default subject, whole model and the
   lumbopelvic region with the radiographic angles;
@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:            # run from a checkout without installin
 import numpy as np  # noqa: E402
 
 import biomech as bm  # noqa: E402
-from biomech import plotting  # noqa: E402
+from biomech import viz  # noqa: E402
 
 SWEEP_PARAMETER = "muscles.psoas.tension_N"
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = bm.build_model()
+    model = bm.make_model()
     standing = bm.Support("standing")
 
     def solve(tension_N=None):
@@ -72,13 +72,13 @@ def main(argv: list[str] | None = None) -> int:
 
     written = []
     figures = (
-        ("posture.png", plotting.posture_figure(rep_neutral, title="Neutral standing (default subject)")),
-        ("overlay.png", plotting.overlay_figure([rep_neutral, rep_psoas],
+        ("posture.png", viz.posture_figure(rep_neutral, title="Neutral standing (default subject)")),
+        ("overlay.png", viz.overlay_figure([rep_neutral, rep_psoas],
                                                 ["neutral standing", "psoas tension 400 N"])),
-        ("sweep.png", plotting.sweep_figure(values, reports[2:], parameter=SWEEP_PARAMETER)),
+        ("sweep.png", viz.sweep_figure(values, reports[2:], parameter=SWEEP_PARAMETER)),
     )
     for name, fig in figures:
-        written.append(plotting.save_figure(fig, out / name, dpi=args.dpi))
+        written.append(viz.save_figure(fig, out / name, dpi=args.dpi))
     ok_anim = _animation_and_viewer(out, args, written)
     for path in written:
         print(path)
@@ -92,10 +92,10 @@ def _animation_and_viewer(out: Path, args, written: list) -> bool:
 
     from matplotlib.figure import Figure
 
-    from biomech.animation import write_animation
+    from biomech.viz.animation import write_animation
     from biomech.runner import run_scenario
     from biomech.scenario import Sweep, load_scenario
-    from biomech.viewer import LiveViewer
+    from biomech.viz.viewer import LiveViewer
 
     sc = load_scenario(ROOT / "scenarios" / "psoas_tension_sweep.toml")
     values = tuple((float(v),) for v in np.linspace(0.0, 800.0, args.frames))
@@ -105,7 +105,7 @@ def _animation_and_viewer(out: Path, args, written: list) -> bool:
     fig = Figure(figsize=(13, 8.5))
     viewer = LiveViewer(fig, load_scenario(ROOT / "scenarios" / "neutral_standing.toml"), blit=False)
     viewer.sliders["psoas"].set_val(400.0)       # as if the user had dragged it
-    written.append(plotting.save_figure(fig, out / "viewer.png", dpi=min(args.dpi, 100)))
+    written.append(viz.save_figure(fig, out / "viewer.png", dpi=min(args.dpi, 100)))
     return run.success and viewer.last_result.success
 
 

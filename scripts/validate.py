@@ -428,12 +428,12 @@ ILIACUS_SWEEP_N = (29.0, 100.0, 200.0)   # 29 N ≈ the iliacus baseline tone fo
 def lordosis_vs_pelvis(study: Study) -> None:
     pis, sss, lls = [], [], []
     for pi in PI_SWEEP_DEG:
-        rep = _standing(bm.build_model(bm.Subject(pelvic_incidence_deg=pi)))
+        rep = _standing(bm.make_model(bm.Subject(pelvic_incidence_deg=pi)))
         pis.append(rep.metrics["pelvic_incidence_deg"])
         sss.append(rep.metrics["sacral_slope_deg"])
         lls.append(rep.metrics["lumbar_lordosis_deg"])
     slope_pi = float(np.polyfit(pis, lls, 1)[0])
-    model = bm.build_model()
+    model = bm.make_model()
     ss_w, ll_w = [], []
     for t in ILIACUS_SWEEP_N:
         rep = _standing(model, settings={"iliacus": bm.MuscleSetting(tension_N=t)})
@@ -519,7 +519,7 @@ def psoas_action(study: Study, model, neutral) -> None:
 def run_study() -> Study:
     """Compute every comparison (deterministic; a few seconds)."""
     study = Study()
-    model = _quiet(bm.build_model)
+    model = _quiet(bm.make_model)
     neutral = _standing(model)
     spinopelvic(study, model, neutral)
     moment_arms(study, model, neutral)
@@ -582,7 +582,7 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from biomech.plotting import save_figure
+    from biomech.viz import save_figure
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

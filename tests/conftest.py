@@ -72,7 +72,7 @@ def get_model():
             with warnings.catch_warnings():
                 # a failing baseline-tone fit may overflow; the tests check the outcome
                 warnings.simplefilter("ignore", RuntimeWarning)
-                cache[key] = bm.build_model(SUBJECTS[key])
+                cache[key] = bm.make_model(SUBJECTS[key])
         return cache[key]
 
     return get

@@ -1,4 +1,4 @@
-# The analytic stiffness (docs/model.md §8, "Speed"): Problem.jacobian / reduced_jacobian is the
+# The analytic stiffness (docs/model.md §8, "Speed"): statics.jacobian / reduced_jacobian is the
 # exact ∂R/∂q of the generalized forces. Checked against central differences of the residual,
 # for symmetry (all forces derive from a potential), and by solving with both: the solver's
 # answers must not change when it switches from finite differences to the analytic Jacobian.
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import biomech as bm
-from biomech.statics import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261121
@@ -61,22 +60,19 @@ def _postures(p):
 
 
 def _contact_loaded(p, u):
-    _, _, cf = p.contact_forces(p.geometry(p.q_c + p.B @ u))
+    _, _, cf = bm.statics.contact_forces(p, bm.geometry(p, p.q_c + p.B @ u))
     return bool(len(cf) and np.any(np.abs(cf) > 0))
 
 
 @pytest.mark.parametrize("name", PROBLEMS)
 def test_analytic_jacobian_equals_central_differences(name, problems):
     p = problems[name]
-    worst = 0.0
     loaded = []
     for label, u in _postures(p):
-        J = p.reduced_jacobian(u)
-        J_fd = p.reduced_jacobian_fd(u)
+        J = bm.statics.reduced_jacobian(p, u)
+        J_fd = bm.statics.reduced_jacobian_fd(p, u)
         np.testing.assert_allclose(J, J_fd, rtol=RTOL, atol=ATOL, err_msg=f"{name} at {label}")
-        worst = max(worst, float(np.max(np.abs(J - J_fd) / (ATOL + RTOL * np.abs(J_fd)))))
         loaded.append(_contact_loaded(p, u))
-    assert worst < 1.0
     if name in CONTACT_PROBLEMS:
         # the contact stiffness is exercised: the support carries load at some of the postures
         # (at the equilibrium at least) and none at others (the reference, where it just touches)
@@ -87,11 +83,11 @@ def test_analytic_jacobian_equals_central_differences(name, problems):
 def test_analytic_jacobian_is_symmetric(name, problems):
     p = problems[name]
     for label, u in _postures(p):
-        J = p.reduced_jacobian(u)
+        J = bm.statics.reduced_jacobian(p, u)
         scale = float(np.max(np.abs(J)))
         assert np.max(np.abs(J - J.T)) <= SYM_RTOL * scale, f"{name} at {label}"
         # independently of the analytic code: the finite-difference Jacobian is symmetric too
-        J_fd = p.reduced_jacobian_fd(u)
+        J_fd = bm.statics.reduced_jacobian_fd(p, u)
         assert np.max(np.abs(J_fd - J_fd.T)) <= 1e-5 * scale + 1e-5, f"{name} at {label}"
 
 
@@ -102,21 +98,22 @@ def test_jacobian_paths_agree(problems):
     for name, p in problems.items():
         for label, u in _postures(p)[:3]:
             q = p.q_c + p.B @ u
-            J = p.jacobian(q)
-            np.testing.assert_allclose(p.jacobian(q, p.geometry(q)), J, rtol=1e-12, atol=1e-9)
-            R, jac, geo = p._reduced_state(u)
-            np.testing.assert_array_equal(R, p.reduced_residual(u))
-            np.testing.assert_array_equal(jac(), p.reduced_jacobian(u))
+            J = bm.jacobian(p, q)
+            np.testing.assert_allclose(bm.jacobian(p, q, bm.geometry(p, q)), J, rtol=1e-12, atol=1e-9)
+            R, jac, geo = bm.statics._reduced_state(p, u)
+            np.testing.assert_array_equal(R, bm.statics.reduced_residual(p, u))
+            np.testing.assert_array_equal(jac(), bm.statics.reduced_jacobian(p, u))
             np.testing.assert_array_equal(geo.q, q)
-            g = p.generalized_forces(q)
+            g = bm.generalized_forces(p, q)
             np.testing.assert_array_equal(
-                p.residual(q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"])
+                bm.residual(p, q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"])
 
 
-def _fd_state(self, u):
+def _fd_state(p, u):
     # the solver as it was: the Jacobian by central differences (h = 1e-6) of the residual
-    q = self.q_c + self.B @ u
-    return self.reduced_residual(u), (lambda: self.reduced_jacobian_fd(u)), self.geometry(q)
+    q = p.q_c + p.B @ u
+    return (bm.statics.reduced_residual(p, u), (lambda: bm.statics.reduced_jacobian_fd(p, u)),
+            bm.geometry(p, q))
 
 
 @pytest.mark.parametrize("name", PROBLEMS)
@@ -129,28 +126,16 @@ def test_solver_answers_unchanged_by_the_analytic_jacobian(name, start, problems
         q0 = p.q_c + p.B @ (_u_of(p, p.q_ref) + rng.uniform(-3, 3, p.B.shape[1]) * DEG)
     new = bm.solve_equilibrium(problem=p, q0=q0)
     with monkeypatch.context() as mp:
-        mp.setattr(Problem, "_reduced_state", _fd_state)
+        mp.setattr(bm.statics, "_reduced_state", _fd_state)
         old = bm.solve_equilibrium(problem=p, q0=q0)
     assert (new.converged, new.stable, new.message) == (old.converged, old.stable, old.message)
     np.testing.assert_allclose(new.q, old.q, rtol=0, atol=Q_TOL)
     assert new.iterations <= old.iterations
-    assert new.max_residual_Nm < p.tol_Nm or not old.converged
+    assert new.max_residual_Nm < p.tolerance_Nm or not old.converged
     if new.converged:
         eig_scale = float(np.max(np.abs(old.stiffness_eigenvalues)))
         np.testing.assert_allclose(new.stiffness_eigenvalues, old.stiffness_eigenvalues,
                                    rtol=0, atol=1e-6 * eig_scale)
-
-
-def test_problem_derived_arrays_follow_replace(problems):
-    # the derived hot-path arrays are recomputed when a field changes (no stale copies)
-    import dataclasses
-    p = problems["standing"]
-    L = p.geometry(p.q_ref).length
-    q = dataclasses.replace(p, lopt=p.lopt * 0.9)
-    assert not np.allclose(q.muscle_forces(L), p.muscle_forces(L))
-    fresh = bm.prepare(p.model, support=p.support)
-    np.testing.assert_array_equal(dataclasses.replace(fresh, lopt=p.lopt * 0.9).muscle_forces(L),
-                                  q.muscle_forces(L))
 
 
 def _load_bench():
@@ -187,7 +172,7 @@ def test_bench_script_runs(capsys):
                          ids=lambda s: s.kind)
 def test_held_balance_derivatives_match_central_differences(support):
     from biomech.recruitment import _line_terms, free_lines, held_balance
-    model = bm.build_model()
+    model = bm.make_model()
     p = bm.prepare(model, support=support, settings={
         "psoas": bm.MuscleSetting(tension_N=300), "hamstrings": bm.MuscleSetting(resting_length_scale=0.9)})
     free = free_lines(p)
@@ -195,7 +180,7 @@ def test_held_balance_derivatives_match_central_differences(support):
     a = rng.uniform(0.0, 0.3, free.sum())
     q = p.q_ref + rng.normal(0.0, 0.03, 7)
     R, J, A, fl, dfl, _ = held_balance(p, q, free, a)
-    A2, r0, fl2 = _line_terms(p, p.geometry(q), free)      # the recruitment's own terms
+    A2, r0, fl2 = _line_terms(p, bm.geometry(p, q), free)      # the recruitment's own terms
     np.testing.assert_allclose(R, r0 + A2 @ a, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(A, A2)
     h = 1e-6
@@ -212,9 +197,9 @@ def test_held_balance_derivatives_match_central_differences(support):
                          ids=lambda s: s.kind)
 def test_upright_target_gradient_matches_central_differences(kind, support):
     from biomech.upright import target_and_gradient, target_value
-    p = bm.prepare(bm.build_model(), support=support)
+    p = bm.prepare(bm.make_model(), support=support)
     q = p.q_ref + np.random.default_rng(3).normal(0.0, 0.05, 7)
     h = 1e-6
     fd = np.array([(target_value(p, q + e, kind) - target_value(p, q - e, kind)) / (2 * h) for e in np.eye(7) * h])
-    np.testing.assert_allclose(target_and_gradient(p, p.geometry(q), kind)[1], fd, rtol=0,
+    np.testing.assert_allclose(target_and_gradient(p, bm.geometry(p, q), kind)[1], fd, rtol=0,
                                atol=1e-7 * max(1.0, np.abs(fd).max()))

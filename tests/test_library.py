@@ -15,11 +15,11 @@ FILES = sorted((ROOT / "scenarios").glob("*.toml"))
 # conventions §5: every key a consumer may rely on
 TOP = {"biomech_version", "scenario", "status", "metrics", "bodies", "joints", "muscles",
        "external_loads", "gravity_m_s2"}
-STATUS = {"converged", "stable", "message", "max_residual_Nm", "iterations"}
+STATUS = {"code", "converged", "stable", "message", "max_residual_Nm", "iterations"}
 METRICS = {"pelvic_incidence_deg", "sacral_slope_deg", "pelvic_tilt_deg", "lumbar_lordosis_deg",
            "segmental_lordosis_deg", "anterior_pelvic_tilt_deg", "hip_flexion_deg",
            "trunk_inclination_deg", "sagittal_vertical_axis_mm"}
-JOINT = {"center_m", "angle_deg", "passive_moment_Nm", "reaction_force_N", "compression_N", "shear_N"}
+JOINT = {"inferior", "superior", "center_m", "angle_deg", "passive_moment_Nm", "reaction_force_N", "compression_N", "shear_N"}
 MUSCLE = {"group", "force_N", "activation", "length_m", "max_isometric_force_N", "path", "moment_arms_m"}
 
 
@@ -87,7 +87,7 @@ def test_json_document_has_every_key_of_the_contract(library_run):
         assert JOINT <= set(j) and len(j["reaction_force_N"]) == 2
     for name, m in single["muscles"].items():
         assert MUSCLE <= set(m), name
-        assert all(set(pt) == {"body", "point_m"} for pt in m["path"])
+        assert all(set(pt) == {"body", "point_m", "lateral_m"} for pt in m["path"])
         assert m["moment_arms_m"], name
     assert single["external_loads"][0]["body"] == "L3" and len(single["external_loads"][0]["force_N"]) == 2
     assert single["gravity_m_s2"] == [0.0, -9.81]
@@ -101,8 +101,7 @@ def test_json_document_has_every_key_of_the_contract(library_run):
 def test_sweep_points_equal_the_same_scenarios_run_one_by_one(name):
     sc = load_scenario(ROOT / "scenarios" / name)
     run = run_scenario(sc)                       # warm-started continuation along the sweep
-    cache = {}
     for pt, concrete in zip(run.points, sweep_points(sc)):
-        alone = solve_point(concrete, model_for(concrete, cache))   # from the reference posture
+        alone = solve_point(concrete, model_for(concrete))   # from the reference posture
         assert alone.success and pt.result.success
         np.testing.assert_allclose(pt.result.q, alone.q, atol=1e-7)

@@ -88,15 +88,15 @@ def test_problem_applies_the_laws_about_the_stress_free_angles(model):
                                  (-law.rom_flexion_rad, law.test_moment_Nm), (0.0, 0.0)):
             q = np.array(model.rest_angle, float)
             q[j] += dtheta
-            np.testing.assert_allclose(p.passive_moments(q)[0][j], expected, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(bm.statics.passive_moments(p, q)[0][j], expected, rtol=1e-12, atol=1e-12)
     # the reported slopes are the derivatives of the passive moments (hip and spine)
     q = np.array(p.q_ref, float) + np.linspace(-0.05, 0.06, 7)
     h = 1e-7
-    slope = p.passive_moments(q)[1]
+    slope = bm.statics.passive_moments(p, q)[1]
     for j in range(7):
         e = np.zeros(7)
         e[j] = h
-        fd = (p.passive_moments(q + e)[0][j] - p.passive_moments(q - e)[0][j]) / (2 * h)
+        fd = (bm.statics.passive_moments(p, q + e)[0][j] - bm.statics.passive_moments(p, q - e)[0][j]) / (2 * h)
         np.testing.assert_allclose(slope[j], fd, rtol=1e-6, atol=1e-6)
 
 
@@ -139,14 +139,15 @@ def test_hip_passive_moment_is_restoring_and_its_slope_is_the_derivative():
 
 
 def test_problem_hip_passive_moment_uses_the_support_knee_angle(model):
-    for support, scale in ((bm.Support("standing"), 1.0), (bm.Support("sitting"), 1.0),
-                           (bm.Support("standing", knee_flexion_deg=40), 3.0)):
-        p = bm.prepare(model, support=support, hip_passive_scale=scale)
+    stiff = bm.make_model(hip_stiffness_scale=3.0)
+    for support, m, scale in ((bm.Support("standing"), model, 1.0), (bm.Support("sitting"), model, 1.0),
+                              (bm.Support("standing", knee_flexion_deg=40), stiff, 3.0)):
+        p = bm.prepare(m, support=support)
         q = np.array(p.q_ref, float)
         q[0] = -0.3
         expected, slope = hip_passive_moment(-0.3, support.knee_deg * DEG, scale)
-        np.testing.assert_allclose(p.passive_moments(q)[0][0], expected, rtol=1e-12, atol=0)
-        np.testing.assert_allclose(p.passive_moments(q)[1][0], slope, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(bm.statics.passive_moments(p, q)[0][0], expected, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(bm.statics.passive_moments(p, q)[1][0], slope, rtol=1e-12, atol=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,12 +185,12 @@ def test_group_tension_is_shared_in_proportion_to_max_force(model, rng):
     idx = model.group_lines("psoas")
     il = model.muscle_names.index("iliacus_main")
     for q in (p.q_ref, p.q_ref + rng.uniform(-0.2, 0.2, 7)):
-        F = p.muscle_forces(p.geometry(q).length)
+        F = bm.statics.muscle_forces(p, bm.geometry(p, q).length)
         np.testing.assert_allclose(F[idx].sum(), 300.0, rtol=1e-12)
         fmax = model.max_isometric_force[idx]
         np.testing.assert_allclose(F[idx], 300.0 * fmax / fmax.sum(), rtol=1e-12)
         np.testing.assert_allclose(F[il], 55.0, rtol=1e-15)
-        assert np.all(p.activation[idx] == 0.0) and p.mode_tension[idx].all()
+        assert np.all(p.lines.activation[idx] == 0.0) and p.lines.fixed_tension[idx].all()
 
 
 def test_muscle_force_law_and_short_range_stiffness(model):
@@ -200,39 +201,39 @@ def test_muscle_force_law_and_short_range_stiffness(model):
     p = bm.prepare(model, settings={"erector_spinae": bm.MuscleSetting(activation=a_set),
                                     "gluteus_maximus": bm.MuscleSetting(activation=a_set)},
                    short_range_stiffness=40)
-    L = p.L_ref
+    L = p.lines.L_ref
     cos_a = np.cos(model.pennation)
     fmax = model.max_isometric_force * cos_a
-    lt = (L - p.lts) / (p.lopt * cos_a)
+    lt = (L - p.lines.lts) / (p.lines.lopt * cos_a)
     fl, dfl = force_length_active(lt)
     fpe, dfpe = force_length_passive(lt)
     passive = np.where(model.crosses_hip, 0.0, fpe)
     dpassive = np.where(model.crosses_hip, 0.0, dfpe)
-    F = p.muscle_forces(L)
-    np.testing.assert_allclose(F, np.maximum(fmax * (p.activation * fl + passive), 0.0),
+    F = bm.statics.muscle_forces(p, L)
+    np.testing.assert_allclose(F, np.maximum(fmax * (p.lines.activation * fl + passive), 0.0),
                                rtol=1e-12, atol=1e-12)
     h = 1e-8
-    k_fd = (p.muscle_forces(L + h) - p.muscle_forces(L - h)) / (2 * h)
-    k = (40 * p.activation * fmax * fl / (L - p.lts)
-         + fmax * (p.activation * dfl + dpassive) / (p.lopt * cos_a))
+    k_fd = (bm.statics.muscle_forces(p, L + h) - bm.statics.muscle_forces(p, L - h)) / (2 * h)
+    k = (40 * p.lines.activation * fmax * fl / (L - p.lines.lts)
+         + fmax * (p.lines.activation * dfl + dpassive) / (p.lines.lopt * cos_a))
     for g in ("erector_spinae", "gluteus_maximus"):
         idx = model.group_lines(g)
-        np.testing.assert_allclose(p.activation[idx], a_set, rtol=0, atol=0)
+        np.testing.assert_allclose(p.lines.activation[idx], a_set, rtol=0, atol=0)
         np.testing.assert_allclose(k_fd[idx], k[idx], rtol=1e-5, atol=1e-3, err_msg=g)
     # without short-range stiffness only the force-length slopes remain
     p0 = bm.prepare(model, settings={"erector_spinae": bm.MuscleSetting(activation=a_set)},
                     short_range_stiffness=0)
-    k0_fd = (p0.muscle_forces(L + h) - p0.muscle_forces(L - h)) / (2 * h)
+    k0_fd = (bm.statics.muscle_forces(p0, L + h) - bm.statics.muscle_forces(p0, L - h)) / (2 * h)
     idx = model.group_lines("erector_spinae")
-    np.testing.assert_allclose(k0_fd[idx], (fmax * (a_set * dfl + dpassive) / (p.lopt * cos_a))[idx],
+    np.testing.assert_allclose(k0_fd[idx], (fmax * (a_set * dfl + dpassive) / (p.lines.lopt * cos_a))[idx],
                                rtol=1e-5, atol=1e-3)
 
 
 def test_muscle_forces_never_push(model, rng):
     p = bm.prepare(model, settings={"erector_spinae": bm.MuscleSetting(activation=1.0)})
     for _ in range(5):
-        L = p.L_ref * rng.uniform(0.5, 1.5, p.L_ref.size)
-        F = p.muscle_forces(L)
+        L = p.lines.L_ref * rng.uniform(0.5, 1.5, p.lines.L_ref.size)
+        F = bm.statics.muscle_forces(p, L)
         assert np.all(np.isfinite(F)) and np.all(F >= 0)
 
 

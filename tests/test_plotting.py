@@ -1,4 +1,4 @@
-"""Figures (biomech.plotting): what is drawn, and that files are written. Headless (Agg)."""
+"""Figures (biomech.viz): what is drawn, and that files are written. Headless (Agg)."""
 
 import dataclasses
 import importlib.util
@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import biomech as bm
-from biomech import plotting
+from biomech import viz
 from biomech.names import JOINTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def model():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return bm.build_model()
+        return bm.make_model()
 
 
 def _solve(model, **kw):
@@ -59,7 +59,7 @@ def not_converged(model):
 @pytest.fixture(scope="module")
 def unstable(psoas300):
     """A converged but unstable posture (the result's status replaced; the geometry is real)."""
-    res = dataclasses.replace(psoas300.result, stable=False,
+    res = dataclasses.replace(psoas300.result, stable=False, code=bm.Status.UNSTABLE,
                               message="the equilibrium is unstable (constructed for the test)")
     return bm.posture_report(res)
 
@@ -81,11 +81,11 @@ def _ax():
 # ------------------------------------------------------------------------------------------
 def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300, label="psoas 300 N")
+    out = viz.plot_posture(ax, psoas300, label="psoas 300 N")
     p = psoas300.result.problem
     geo = psoas300.geometry
     n_lines = sum(1 for i in range(p.model.n_muscles)
-                  if p.line_ptr[i + 1] - p.line_ptr[i] >= 2 and geo.length[i] > 0)
+                  if p.paths.line_ptr[i + 1] - p.paths.line_ptr[i] >= 2 and geo.length[i] > 0)
     (coll,) = out["muscles"]
     assert isinstance(coll, LineCollection) and coll in ax.collections
     assert len(coll.get_paths()) == n_lines
@@ -100,13 +100,13 @@ def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
     # each path runs along its muscle line
     i0 = int(coll.muscle_index[-1])
     path = coll.get_paths()[-1].vertices
-    np.testing.assert_allclose(path, geo.points[p.line_ptr[i0]:p.line_ptr[i0 + 1]])
+    np.testing.assert_allclose(path, geo.points[p.paths.line_ptr[i0]:p.paths.line_ptr[i0 + 1]])
     assert ax.get_title() == "psoas 300 N"
 
 
 def test_plot_posture_colour_bar_and_axis_units(psoas300):
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300)
+    out = viz.plot_posture(ax, psoas300)
     (cb,) = out["colorbar"]
     assert cb.ax.get_ylabel() == "muscle force (N)"
     assert cb.mappable.norm.vmax >= float(np.max(psoas300.muscle_force))
@@ -118,7 +118,7 @@ def test_plot_posture_colour_bar_and_axis_units(psoas300):
 
 def test_plot_posture_angle_values_match_the_report(psoas300):
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300)
+    out = viz.plot_posture(ax, psoas300)
     m = psoas300.metrics
     on_drawing = _texts(out, "angle_texts")
     box = _texts(out, "values")
@@ -134,15 +134,15 @@ def test_plot_posture_angle_values_match_the_report(psoas300):
 
 def test_plot_posture_options(psoas300):
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300, muscles=False, angles=False, colorbar=True)
+    out = viz.plot_posture(ax, psoas300, muscles=False, angles=False, colorbar=True)
     assert not out["muscles"] and not out["angles"] and not out["values"] and not out["colorbar"]
     assert len(out["bones"]) > 10 and len(out["discs"]) == 6        # L5_S1 ... T12_L1
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300, ghost=True)
+    out = viz.plot_posture(ax, psoas300, ghost=True)
     assert not out["muscles"] and not out["angles"] and not out["colorbar"] and not out["labels"]
     assert not ax.collections
     fig, ax = _ax()
-    out = plotting.plot_posture(ax, psoas300, reactions=True, colorbar=False)
+    out = viz.plot_posture(ax, psoas300, reactions=True, colorbar=False)
     text = _texts(out, "reactions")
     for name in ("L4_L5", "L5_S1"):
         j = JOINTS.index(name)
@@ -153,15 +153,15 @@ def test_plot_posture_marks_failed_postures(not_converged, unstable):
     for rep, word in ((not_converged, "NOT CONVERGED" if not not_converged.result.converged else "UNSTABLE"),
                       (unstable, "UNSTABLE")):
         fig, ax = _ax()
-        out = plotting.plot_posture(ax, rep, colorbar=False)
+        out = viz.plot_posture(ax, rep, colorbar=False)
         (note,) = out["status"]
         assert word in note.get_text()
-        assert to_hex(note.get_color()) == to_hex(plotting.STYLE["fail"])
+        assert to_hex(note.get_color()) == to_hex(viz.STYLE["fail"])
 
 
 def test_plot_overlay_legend_and_differences(neutral, psoas300):
     fig, ax = _ax()
-    out = plotting.plot_overlay(ax, [neutral, psoas300], ["neutral", "psoas 300 N"])
+    out = viz.plot_overlay(ax, [neutral, psoas300], ["neutral", "psoas 300 N"])
     (leg,) = out["legend"]
     labels = [t.get_text() for t in leg.get_texts()]
     assert len(labels) == 2
@@ -174,14 +174,14 @@ def test_plot_overlay_legend_and_differences(neutral, psoas300):
     assert len(out["bones"]) == 2
     assert "(m)" in ax.get_xlabel() and "(m)" in ax.get_ylabel()
     with pytest.raises(ValueError):
-        plotting.plot_overlay(ax, [neutral, psoas300], ["only one label"])
+        viz.plot_overlay(ax, [neutral, psoas300], ["only one label"])
 
 
 def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, unstable):
     values = [0.0, 150.0, 300.0, 450.0]
     reports = [neutral, None, psoas300, unstable]           # None: a point that could not be solved
     fig = Figure(figsize=(8, 10))
-    out = plotting.plot_sweep(fig, values, reports, parameter="muscles.psoas.tension_N")
+    out = viz.plot_sweep(fig, values, reports, parameter="muscles.psoas.tension_N")
     axes = out["axes"]
     assert len(axes) == 4 and len(fig.axes) == 4
     assert axes[-1].get_xlabel() == "psoas tension (N)"
@@ -197,7 +197,7 @@ def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, uns
     assert len(out["failed"]) == 4
     assert len(out["unstable"]) >= 4
     for mk in out["failed"] + out["unstable"]:
-        assert mk.get_marker() == "x" and to_hex(mk.get_color()) == to_hex(plotting.STYLE["fail"])
+        assert mk.get_marker() == "x" and to_hex(mk.get_color()) == to_hex(viz.STYLE["fail"])
     note = _texts(out, "notes")
     assert "not converged" in note and "150" in note
     assert "unstable" in note and "450" in note
@@ -208,12 +208,12 @@ def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, uns
 
 def test_plot_sweep_statuses_override_and_length_check(neutral, psoas300):
     fig = Figure()
-    out = plotting.plot_sweep(fig, [1, 2], [neutral, psoas300], parameter="subject.body_mass_kg",
+    out = viz.plot_sweep(fig, [1, 2], [neutral, psoas300], parameter="subject.body_mass_kg",
                               statuses=["ok", {"converged": False, "stable": None}])
     assert out["axes"][-1].get_xlabel() == "body mass (kg)"
     assert len(out["failed"]) == 4
     with pytest.raises(ValueError):
-        plotting.plot_sweep(Figure(), [1, 2, 3], [neutral], parameter="x")
+        viz.plot_sweep(Figure(), [1, 2, 3], [neutral], parameter="x")
 
 
 @pytest.mark.parametrize("key, label", [
@@ -224,44 +224,44 @@ def test_plot_sweep_statuses_override_and_length_check(neutral, psoas300):
     ("muscles.hamstrings.resting_length_scale", "hamstrings resting length scale (× default)"),
 ])
 def test_parameter_label(key, label):
-    assert plotting.parameter_label(key) == label
+    assert viz.parameter_label(key) == label
 
 
 def test_figures_and_files(tmp_path, neutral, psoas300, not_converged):
     figs = {
-        "posture": plotting.posture_figure(psoas300, title="psoas 300 N"),
-        "overlay": plotting.overlay_figure([neutral, psoas300, not_converged],
+        "posture": viz.posture_figure(psoas300, title="psoas 300 N"),
+        "overlay": viz.overlay_figure([neutral, psoas300, not_converged],
                                            ["neutral", "psoas 300 N", "no SRS"]),
-        "sweep": plotting.sweep_figure([0, 300, 600], [neutral, psoas300, not_converged],
+        "sweep": viz.sweep_figure([0, 300, 600], [neutral, psoas300, not_converged],
                                        parameter="muscles.psoas.tension_N"),
     }
     for name, fig in figs.items():
         assert type(fig) is Figure
-        path = plotting.save_figure(fig, tmp_path / f"{name}.png", dpi=80)
+        path = viz.save_figure(fig, tmp_path / f"{name}.png", dpi=80)
         data = path.read_bytes()
         assert data[:8] == PNG_SIGNATURE and len(data) > 10_000, name
     assert figs["posture"]._suptitle.get_text() == "psoas 300 N"
-    plotting.save_figure(figs["posture"], tmp_path / "posture.svg")
-    plotting.save_figure(figs["posture"], tmp_path / "posture.pdf")
+    viz.save_figure(figs["posture"], tmp_path / "posture.svg")
+    viz.save_figure(figs["posture"], tmp_path / "posture.pdf")
     assert b"<svg" in (tmp_path / "posture.svg").read_bytes()[:2000]
     assert (tmp_path / "posture.pdf").read_bytes()[:5] == b"%PDF-"
     # atomic: only the finished files, no temporary ones left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["posture.png", "overlay.png", "sweep.png", "posture.svg", "posture.pdf"])
     with pytest.raises(ValueError):
-        plotting.save_figure(figs["posture"], tmp_path / "posture.jpg")
+        viz.save_figure(figs["posture"], tmp_path / "posture.jpg")
     assert not (tmp_path / "posture.jpg").exists()
 
 
 def test_matplotlib_only_in_plotting_and_never_pyplot():
     code = ("import sys, biomech, biomech.results, biomech.statics\n"
             "assert not any(m.startswith('matplotlib') for m in sys.modules), 'biomech imports matplotlib'\n"
-            "import biomech.plotting\n"
+            "import biomech.viz\n"
             "assert 'matplotlib.pyplot' not in sys.modules, 'plotting imports pyplot'\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          timeout=120)
     assert res.returncode == 0, res.stderr
-    src = (ROOT / "biomech" / "plotting.py").read_text()
+    src = "".join((ROOT / "biomech" / "viz" / f).read_text() for f in ("drawing.py", "figures.py"))
     assert "plt.show" not in src and ".show(" not in src
 
 

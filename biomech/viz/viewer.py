@@ -37,7 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .names import JOINTS, MUSCLE_GROUPS
+from . import drawing, figures
+
+from ..names import MUSCLE_GROUPS
 
 __all__ = ["Control", "DEFAULT_CONTROLS", "PostureView", "LiveViewer", "display_problem",
            "base_scenario", "status_of"]
@@ -95,7 +97,7 @@ def status_of(result) -> tuple[str, bool]:
 # One posture, drawn once and moved
 # ------------------------------------------------------------------------------------------
 def _bone_arrays(sk: dict) -> tuple[list, list, list]:
-    """The outlines that `plotting._draw_bones` draws for a plain posture, in its order:
+    """The outlines that `drawing.draw_bones` draws for a plain posture, in its order:
     (bones, discs, vertebra label positions)."""
     bones = [sk["thorax"], sk["sternum"], *sk["ribs"], sk["pelvis"], sk["obturator"],
              sk["acetabulum"], sk["tibia"], sk["femur_shaft"], sk["femur_head"], *sk["posterior"],
@@ -134,29 +136,27 @@ class PostureView:
     """
 
     def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True):
-        from . import plotting
 
         self.ax = ax
         self.norm = norm
-        self._plotting = plotting
-        self.s = report.result.problem.model.subject.height_m / plotting.REFERENCE_HEIGHT_M
-        sk = plotting._skeleton(report)
-        drawn = plotting._draw_bones(ax, sk)
+        self.s = report.result.problem.model.subject.height_m / drawing.REFERENCE_HEIGHT_M
+        sk = drawing.skeleton(report)
+        drawn = drawing.draw_bones(ax, sk)
         bones, discs, labels = _bone_arrays(sk)
         if (len(drawn["bones"]), len(drawn["discs"]), len(drawn["labels"])) != (
                 len(bones), len(discs), len(labels)):
-            raise RuntimeError("viewer: plotting._draw_bones changed what it draws; update "
+            raise RuntimeError("viewer: drawing.draw_bones changed what it draws; update "
                                "viewer._bone_arrays to match")
         self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
         forces = np.asarray(report.muscle_force, float)
-        self.muscles = plotting._draw_muscles(ax, sk, forces, norm)
-        S = plotting.STYLE
-        self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=plotting._Z["text"])[0]
+        self.muscles = drawing.draw_muscles(ax, sk, forces, norm)
+        S = drawing.STYLE
+        self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
         self.lines: dict = {}
         self.texts: dict = {}
         if angles:
             def line(name, colour, **kw):
-                self.lines[name] = ax.plot([], [], color=colour, zorder=plotting._Z["angle"],
+                self.lines[name] = ax.plot([], [], color=colour, zorder=drawing.LAYERS["angle"],
                                            solid_capstyle="round", **kw)[0]
 
             line("sacral_plate", S["ss"], lw=2.2)
@@ -169,19 +169,19 @@ class PostureView:
             line("sva", S["sva"], lw=1.2)
             line("asis_psis", S["apt"], lw=0.9, ls=(0, (4, 2)))
             self.lines["hip"] = ax.plot([], [], marker="+", ls="none", color=S["pi"], ms=8,
-                                        mew=1.3, zorder=plotting._Z["angle"])[0]
+                                        mew=1.3, zorder=drawing.LAYERS["angle"])[0]
             for name, colour, ha in (("SS", S["ss"], "left"), ("PI", S["pi"], "right"),
                                      ("PT", S["pt"], "left"), ("LL", S["ll"], "right"),
                                      ("SVA", S["sva"], "right")):
-                self.texts[name] = plotting._angle_text(ax, (0, 0), "", colour, ha=ha)
+                self.texts[name] = drawing.angle_text(ax, (0, 0), "", colour, ha=ha)
         self.banner = None
         if banner:
             self.banner = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
                                   color=S["fail"], fontsize=S["font"] + 1, fontweight="bold",
-                                  zorder=plotting._Z["text"] + 2, visible=False,
+                                  zorder=drawing.LAYERS["text"] + 2, visible=False,
                                   bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=S["fail"],
                                             lw=1.5, alpha=0.95))
-        plotting._frame_axes(ax)
+        drawing.frame_axes(ax)
         self.show(report)
 
     @property
@@ -194,28 +194,26 @@ class PostureView:
     # -- moving the artists ---------------------------------------------------------------
     def _muscle_style(self, sk, forces):
         from matplotlib import colormaps
-        P = self._plotting
         keep = [i for i, pts in enumerate(sk["muscles"]) if len(pts) >= 2 and sk["muscle_length"][i] > 0]
         keep.sort(key=lambda i: forces[i])      # strongest on top, as plotting draws them
         frac = np.clip(self.norm(np.asarray(forces)[keep]), 0.0, 1.0)
-        lw0, lw1 = P.STYLE["muscle_lw"]
-        return keep, colormaps[P.STYLE["muscle_cmap"]](frac), lw0 + (lw1 - lw0) * frac
+        lw0, lw1 = drawing.STYLE["muscle_lw"]
+        return keep, colormaps[drawing.STYLE["muscle_cmap"]](frac), lw0 + (lw1 - lw0) * frac
 
     def show(self, report, *, note: str | None = None) -> None:
         """Move every artist to the posture of ``report``; ``note`` (red) goes in the banner.
 
         ``report`` None: nothing to draw (the posture artists are hidden)."""
-        P = self._plotting
         visible = report is not None
         for a in (*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
                   *self.lines.values(), *self.texts.values()):
             a.set_visible(visible)
         if self.banner is not None:
-            self.banner.set_text(P._wrap(note, 52) if note else "")
+            self.banner.set_text(drawing.wrap_text(note, 52) if note else "")
             self.banner.set_visible(bool(note))
         if not visible:
             return
-        sk = P._skeleton(report)
+        sk = drawing.skeleton(report)
         bones, discs, labels = _bone_arrays(sk)
         for art, xy in zip(self.bones, bones):
             _set_artist(art, xy)
@@ -233,7 +231,6 @@ class PostureView:
             self._show_angles(sk, report.metrics)
 
     def _show_angles(self, sk, metrics) -> None:
-        P = self._plotting
         s = self.s
         L, T = self.lines, self.texts
         mid, t, depth = sk["ep_mid"], sk["ep_t"], sk["ep_depth"]
@@ -259,7 +256,7 @@ class PostureView:
         seg("sva", post_c, (c7[0], post_c[1]))
         seg("asis_psis", sk["landmarks"]["PSIS"], sk["landmarks"]["ASIS"])
         L["hip"].set_data([H[0]], [H[1]])
-        f = P._fmt
+        f = drawing.fmt
         T["SS"].set_position(tuple(ant_c + np.array([0.062 * s, 0.004 * s])))
         T["SS"].set_text(f"SS {f(metrics['sacral_slope_deg'], '°')}")
         T["PI"].set_position(tuple(S - 0.45 * len_sh * n + np.array([-0.006 * s, 0.0])))
@@ -302,7 +299,7 @@ def panel_rows(report, failed: bool, groups=_PANEL_GROUPS) -> list[tuple[str, st
     rows.append(("", ""))
     rows.append(("compression / ant. shear", ""))
     for j in ("L4_L5", "L5_S1"):
-        k = JOINTS.index(j)
+        k = report.result.problem.model.joint_index(j) if ok else 0
         c, sh = (report.compression[k], report.shear[k]) if ok else (0.0, 0.0)
         rows.append((f"  {j}", f"{val(c, '')} / {val(sh, ' N')}"))
     rows.append(("", ""))
@@ -327,8 +324,7 @@ class MetricsPanel:
     The labels column never changes (static); ``values`` and ``status`` are what updates."""
 
     def __init__(self, ax, heading: str = ""):
-        from . import plotting
-        S = plotting.STYLE
+        S = drawing.STYLE
         self._fail = S["fail"]
         ax.set_axis_off()
         self.heading = ax.text(0.0, 1.0, heading, transform=ax.transAxes, ha="left", va="top",
@@ -348,9 +344,8 @@ class MetricsPanel:
         return [self.status, self.values, self.footer]
 
     def show(self, report, result, *, footer: str | None = None):
-        from . import plotting
         word, failed = status_of(result)
-        msg = plotting._wrap(result.message if result is not None else "no result", 44)
+        msg = drawing.wrap_text(result.message if result is not None else "no result", 44)
         self.status.set_text(f"status: {word}\n{msg}")
         self.status.set_color(self._fail if failed else "black")
         self.values.set_text("\n".join(v for _lab, v in panel_rows(report, failed)))
@@ -371,7 +366,7 @@ def failure_note(result) -> str | None:
 
 def safe_report(result):
     """`posture_report(result)`, or None when the result holds nothing drawable."""
-    from .results import posture_report
+    from ..results import posture_report
     if result is None or not np.all(np.isfinite(result.q)):
         return None
     try:
@@ -408,9 +403,7 @@ class LiveViewer:
                  blit: bool | None = None, model=None):
         from matplotlib.cm import ScalarMappable
         from matplotlib import colormaps
-
-        from . import plotting
-        from .runner import model_for
+        from ..runner import model_for
 
         self.fig = fig
         self.scenario = base_scenario(scenario)
@@ -429,7 +422,7 @@ class LiveViewer:
             ref = dataclasses.replace(self.start_result, q=self.start_result.problem.q_ref)
             rep0 = safe_report(ref)
         forces = np.asarray(rep0.muscle_force, float)
-        self.norm = plotting._muscle_norm(np.array([max(float(forces.max()), 300.0)]), None)
+        self.norm = drawing.muscle_norm(np.array([max(float(forces.max()), 300.0)]), None)
 
         fig.set_facecolor("white")
         bottom = 0.06 + 0.045 * len(self.controls) if sliders else 0.06
@@ -441,23 +434,23 @@ class LiveViewer:
         self.ax_whole.set_anchor("E")          # the two views side by side, without a gap
         self.ax_zoom.set_anchor("W")
         for ax in (self.ax_whole, self.ax_zoom):
-            plotting.plot_posture(ax, rep0, ghost=True)       # the starting posture, grey
+            figures.plot_posture(ax, rep0, ghost=True)       # the starting posture, grey
         self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False)
         self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm)
-        self.ax_whole.set_title("whole model", fontsize=plotting.STYLE["title"])
+        self.ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
         self.ax_zoom.set_title("lumbopelvic region (grey: the scenario's own posture)",
-                               fontsize=plotting.STYLE["title"])
+                               fontsize=drawing.STYLE["title"])
         _fixed_limits(self.ax_whole, [rep0], pad=0.12)
-        plotting._zoom(self.ax_zoom, rep0)
-        sm = ScalarMappable(norm=self.norm, cmap=colormaps[plotting.STYLE["muscle_cmap"]])
+        drawing.zoom(self.ax_zoom, rep0)
+        sm = ScalarMappable(norm=self.norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
         cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
                           anchor=(0.0, 0.0))
-        cb.set_label("muscle force (N)", fontsize=plotting.STYLE["font"])
-        cb.ax.tick_params(labelsize=plotting.STYLE["font"])
+        cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
+        cb.ax.tick_params(labelsize=drawing.STYLE["font"])
         self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
         sc = self.scenario
         title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
-        fig.suptitle(title, fontsize=plotting.STYLE["title"] + 1, fontweight="bold")
+        fig.suptitle(title, fontsize=drawing.STYLE["title"] + 1, fontweight="bold")
         self.sliders: dict = {}
         if sliders:
             self._build_sliders(bottom)
@@ -510,7 +503,7 @@ class LiveViewer:
     # -- solving --------------------------------------------------------------------------
     def scenario_for(self, values: dict):
         """The scenario with the slider values applied (None = the scenario's own setting)."""
-        from .muscles import MuscleSetting
+        from ..muscles import MuscleSetting
         sc = self.scenario
         set_groups = {k: float(v) for k, v in values.items() if k != THIGH and v is not None}
         group_of = dict(zip(self.model.muscle_names, self.model.muscle_group))
@@ -525,7 +518,7 @@ class LiveViewer:
     def _solve(self, values, q0):
         import warnings
 
-        from .runner import solve_point
+        from ..runner import solve_point
         sc = self.scenario_for(values)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -625,12 +618,11 @@ class LiveViewer:
 
 def _fixed_limits(ax, reports, pad: float = 0.05) -> None:
     """Axes limits holding every posture of ``reports`` (fixed: motion shows against them)."""
-    from . import plotting
     pts = []
     for rep in reports:
         if rep is None:
             continue
-        sk = plotting._skeleton(rep)
+        sk = drawing.skeleton(rep)
         pts.append(np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]]))
     pts = np.vstack(pts)
     lo, hi = pts.min(0) - pad, pts.max(0) + pad

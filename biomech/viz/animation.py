@@ -14,11 +14,12 @@ dependency); MP4 needs ffmpeg on the PATH. matplotlib is imported only when a fi
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_write
+from . import drawing, figures
 
 __all__ = ["FORMATS", "ffmpeg_available", "check_output", "write_animation", "frame_label"]
 
@@ -46,10 +47,9 @@ def check_output(path) -> str | None:
 
 def frame_label(run, k: int) -> str:
     """'psoas tension = 400 N' (every swept key) for point k of a sweep run."""
-    from .plotting import parameter_label
     parts = []
     for key, v in zip(run.scenario.sweep.parameters, run.points[k].values):
-        label = parameter_label(key)
+        label = figures.parameter_label(key)
         if label.endswith(")") and " (" in label:
             name, unit = label[:-1].rsplit(" (", 1)
             unit = "" if unit in ("0-1", "× default", "q") else unit
@@ -79,8 +79,6 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.cm import ScalarMappable
     from matplotlib.figure import Figure
-
-    from . import plotting
     from .viewer import MetricsPanel, PostureView, _fixed_limits, failure_note, safe_report, status_of
 
     path = Path(path)
@@ -96,7 +94,7 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     if not drawable:
         raise ValueError(f"{run.scenario.name}: no sweep point produced a drawable posture")
     top = max(float(np.max(r.muscle_force)) for r in drawable)
-    norm = plotting._muscle_norm(np.array([top]), None)
+    norm = drawing.muscle_norm(np.array([top]), None)
 
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
@@ -108,46 +106,37 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     ax_zoom.set_anchor("W")
     first = drawable[0]
     for ax in (ax_whole, ax_zoom):
-        plotting.plot_posture(ax, first, ghost=True)
+        figures.plot_posture(ax, first, ghost=True)
     whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False)
     zoom = PostureView(ax_zoom, first, norm=norm)
     _fixed_limits(ax_whole, drawable, pad=0.05)
-    plotting._zoom(ax_zoom, first)
-    ax_whole.set_title("whole model", fontsize=plotting.STYLE["title"])
+    drawing.zoom(ax_zoom, first)
+    ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
     ax_zoom.set_title(f"lumbopelvic region (grey: {frame_label(run, reports.index(first))})",
-                      fontsize=plotting.STYLE["title"])
-    sm = ScalarMappable(norm=norm, cmap=colormaps[plotting.STYLE["muscle_cmap"]])
+                      fontsize=drawing.STYLE["title"])
+    sm = ScalarMappable(norm=norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
     cb = fig.colorbar(sm, ax=ax_zoom, fraction=0.04, pad=0.01, shrink=0.45, anchor=(0.0, 0.0))
-    cb.set_label("muscle force (N)", fontsize=plotting.STYLE["font"])
-    cb.ax.tick_params(labelsize=plotting.STYLE["font"])
+    cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
+    cb.ax.tick_params(labelsize=drawing.STYLE["font"])
     panel = MetricsPanel(ax_panel, "")
     sc = run.scenario
-    fig.suptitle(f"{sc.name} ({sc.mode} mode)", fontsize=plotting.STYLE["title"] + 1,
+    fig.suptitle(f"{sc.name} ({sc.mode} mode)", fontsize=drawing.STYLE["title"] + 1,
                  fontweight="bold", y=0.985)
     value_text = fig.text(0.5, 0.925, "", ha="center", va="center",
-                          fontsize=plotting.STYLE["title"] + 1, fontweight="bold")
+                          fontsize=drawing.STYLE["title"] + 1, fontweight="bold")
 
     writer = animation.writers[FORMATS[path.suffix.lower()]](fps=fps)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix.lower(),
-                               dir=path.parent)
-    os.close(fd)
     n = len(run.points)
-    try:
-        with writer.saving(fig, tmp, dpi):
+
+    def write(tmp: Path) -> None:
+        with writer.saving(fig, str(tmp), dpi):
             for k, (pt, rep) in enumerate(zip(run.points, reports)):
                 word, failed = status_of(pt.result)
                 zoom.show(rep, note=failure_note(pt.result))
                 whole.show(rep)
                 panel.show(rep, pt.result, footer=f"frame {k + 1} of {n}")
                 value_text.set_text(f"{frame_label(run, k)}    ({word})")
-                value_text.set_color(plotting.STYLE["fail"] if failed else "black")
+                value_text.set_color(drawing.STYLE["fail"] if failed else "black")
                 writer.grab_frame()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, write)

@@ -1,0 +1,71 @@
+"""Muscle paths of one posture problem: the points each line passes through, and its segments.
+
+A line of action is a polyline through points fixed on bodies (docs/model.md §6). Two kinds of
+model points are resolved here, once per problem: *conditional* points (gait2392's psoas brim
+point, active over a range of hip flexion, and the hamstrings' tibial via points, active over a
+range of knee angle) are kept or dropped at the support's reference posture; points on the
+tibia, which is not a body of the default model, are carried into the femur frame at the
+support's knee angle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .kinematics import rotation
+
+
+@dataclass(frozen=True, eq=False)
+class Paths:
+    """The resolved path points and segments of every line (P points, Sg segments, M lines)."""
+
+    body: np.ndarray        # (P,) int body index of each point
+    local: np.ndarray       # (P, 2) position in its body's frame (m)
+    z: np.ndarray           # (P,) constant lateral offset (m)
+    line_ptr: np.ndarray    # (M + 1,) points of line i are line_ptr[i]:line_ptr[i+1]
+    seg_a: np.ndarray       # (Sg,) first point of each segment
+    seg_b: np.ndarray       # (Sg,) second point of each segment
+    seg_line: np.ndarray    # (Sg,) line of each segment
+    seg_first: np.ndarray   # (M,) index of each line's first segment
+    sacral: np.ndarray      # (P,) bool: attached to the sacral part of the pelvis
+
+    @property
+    def n_points(self) -> int:
+        return len(self.body)
+
+
+def resolve_paths(model, knee_rad: float, hip_flexion_rad: float) -> Paths:
+    """The paths of ``model`` at a knee flexion (rad, + = flexed) and a hip flexion (rad) that
+    decide the conditional points (gait2392 coordinates: knee angle = −knee flexion)."""
+    tib_rot = rotation(-knee_rad)
+    knee_gait = -knee_rad
+    kind, lo, hi = np.asarray(model.pt_condition, float).T
+    hip_ok = (lo <= hip_flexion_rad) & (hip_flexion_rad <= hi)
+    knee_ok = (lo <= knee_gait) & (knee_gait <= hi)
+    keep = np.flatnonzero(~(((kind == 1) & ~hip_ok) | ((kind == 2) & ~knee_ok)))
+    body = np.array(model.pt_body)[keep]
+    local = np.array(model.pt_local, float)[keep]
+    tibia = body == -1
+    body[tibia] = model.body_index("femur") if np.any(tibia) else 0
+    local[tibia] = np.asarray(model.knee_in_femur) + local[tibia] @ tib_rot.T
+    n = model.n_muscles
+    pt_line = np.repeat(np.arange(n), np.diff(np.asarray(model.line_ptr)))[keep]
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(pt_line, minlength=n))))
+    if np.any(np.diff(ptr) < 2):
+        raise ModelError("every muscle line needs at least two path points")
+    # segments join consecutive points of a line; line i has ptr[i+1] - ptr[i] - 1 of them
+    seg_a = np.flatnonzero(pt_line[:-1] == pt_line[1:])
+    return Paths(body=body, local=local, z=np.array(model.pt_z, float)[keep], line_ptr=ptr,
+                 seg_a=seg_a, seg_b=seg_a + 1, seg_line=pt_line[seg_a],
+                 seg_first=ptr[:-1] - np.arange(n), sacral=np.array(model.pt_sacral, bool)[keep])
+
+
+def path_lengths(paths: Paths, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Musculotendon lengths (M,) and 3D segment lengths (Sg,) from world points (P, 2)."""
+    d = points[paths.seg_b] - points[paths.seg_a]
+    dz = paths.z[paths.seg_b] - paths.z[paths.seg_a]
+    seg = np.sqrt(np.einsum("ij,ij->i", d, d) + dz * dz)
+    return np.bincount(paths.seg_line, seg, minlength=len(paths.line_ptr) - 1), seg

@@ -1,0 +1,289 @@
+"""The posture problem: everything fixed during one solve, computed once by `prepare`.
+
+A `Problem` is a plain frozen container (model, support, muscle settings, loads, and the arrays
+they imply); the algorithms that use it are functions of (problem, q) in `statics`, the way
+Pinocchio and MuJoCo keep model, data and algorithms apart.
+
+    problem = prepare(model, support=Support("standing"), settings={"psoas": MuscleSetting(tension_N=200)})
+    R = statics.residual(problem, problem.q_ref)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kinematics as kin
+from .errors import ModelError
+from .model import Model
+from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, DEFAULT_TONE, Lines, MuscleSetting, make_lines
+from .names import MUSCLE_GROUPS
+from .passive import HipLaw, IntervertebralLaw
+from .paths import Paths, path_lengths, resolve_paths
+from .supports import Load, Support, contact_landmarks, reference_posture, suggest
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One posture problem (immutable): n_bodies bodies, n_joints joints, M lines, P points,
+    Sg path segments. Made by `prepare`, the one place that computes its arrays."""
+
+    model: Model
+    support: Support
+    settings: dict              # name -> MuscleSetting, as given
+    loads: tuple                # Load, as given
+    # kinematics for the support's root body (kinematics.py)
+    root: int
+    root_angle: float           # rad
+    S: np.ndarray               # (n_bodies, n_joints) path signs for this root
+    S_inferior: np.ndarray      # (n_joints, n_joints) S of each joint's inferior body
+    inferior: np.ndarray        # (n_joints,) int
+    superior: np.ndarray        # (n_joints,) int
+    joint_a: np.ndarray         # (n_joints,) complex: joint centre in the inferior body
+    joint_c: np.ndarray         # (n_joints,) complex: joint centre in the superior body
+    joint_offset: np.ndarray    # (n_joints,) rad
+    origin_joint: int           # the joint placed at the world origin (the hip, conventions §1)
+    # gravity and masses
+    gravity: np.ndarray         # (2,) m/s²
+    mass: np.ndarray            # (n_bodies,) kg, the femur with the shanks and feet at the knee angle
+    com_local: np.ndarray       # (n_bodies, 2)
+    weight: np.ndarray          # (n_bodies, 2) N: the weights that act through the joints
+    knee_rad: float             # knee flexion of the support (rad)
+    # muscle paths, and index arrays of the hot path derived from them and S
+    paths: Paths
+    all_body: np.ndarray        # (P + n_bodies,) bodies of the path points, then of the COMs
+    all_local: np.ndarray       # (P + n_bodies,) complex local positions
+    seg_Sa: np.ndarray          # (n_joints, Sg) S of the body of each segment's first point
+    seg_Sb: np.ndarray          # (n_joints, Sg) S of the body of its second point
+    seg_dS: np.ndarray          # (n_joints, Sg) seg_Sb − seg_Sa
+    seg_dz2: np.ndarray         # (Sg,) squared lateral extent (m²)
+    seg_inc: np.ndarray         # (n_bodies, Sg) [body of a = b] − [body of b = b]
+    seg_inc_b: np.ndarray       # (n_bodies, Sg) [body of b = b]
+    # passive joint laws
+    iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
+    iv_coeffs: np.ndarray       # (n_iv, 5)
+    hip_joints: np.ndarray      # (n_hip,) joints with the hip law
+    hip_scale: np.ndarray       # (n_hip,)
+    rest_angle: np.ndarray      # (n_joints,) stress-free angles
+    # coordinates: q = q_c + B u
+    q_ref: np.ndarray           # (n_joints,) reference posture (set point of the stretch response)
+    B: np.ndarray               # (n_joints, n_free)
+    q_c: np.ndarray             # (n_joints,)
+    q_low: np.ndarray           # (n_joints,) physiological range
+    q_high: np.ndarray
+    # support contacts (one-sided, compliant) and external loads
+    contact_body: np.ndarray    # (nC,) int
+    contact_local: np.ndarray   # (nC, 2)
+    contact_normal: np.ndarray  # (nC, 2) outward normal of the support surface
+    contact_offset: np.ndarray  # (nC,) the surface's position along the normal (support frame)
+    contact_stiffness: np.ndarray  # (nC,) N/m
+    load_body: np.ndarray       # (nL,) int
+    load_local: np.ndarray      # (nL, 2)
+    load_force: np.ndarray      # (nL, 2) world N
+    # muscles
+    lines: Lines
+    short_range_stiffness: float
+    tolerance_Nm: float
+    max_iterations: int
+
+    @property
+    def n_free(self) -> int:
+        return self.B.shape[1]
+
+
+def resolve_settings(model: Model, settings: dict) -> dict[int, tuple[str, MuscleSetting]]:
+    """Map group/line settings to lines: {line index: (name it was set by, setting)}; a line
+    named explicitly overrides its group."""
+    out: dict[int, tuple[str, MuscleSetting]] = {}
+    names = set(model.muscle_names) | set(MUSCLE_GROUPS)
+    for name, setting in settings.items():
+        if name not in names:
+            raise ModelError(f"unknown muscle group or line {name!r}" + suggest(name, names)
+                             + f"; groups: {', '.join(MUSCLE_GROUPS)}")
+        if not isinstance(setting, MuscleSetting):
+            raise ModelError(f"setting of {name!r} must be a MuscleSetting, got {type(setting).__name__}")
+    for name, setting in settings.items():       # groups first
+        if name in MUSCLE_GROUPS:
+            for i in model.group_lines(name):
+                out[int(i)] = (name, setting)
+    for name, setting in settings.items():       # then lines
+        if name in model.muscle_names:
+            out[model.muscle_names.index(name)] = (name, setting)
+    return out
+
+
+def tone_floor(model: Model) -> np.ndarray:
+    """The EMG floor of every line's relaxed-standing tone (M,): `muscles.DEFAULT_TONE` of its
+    group times the subject's `tone_scale`."""
+    return np.array([DEFAULT_TONE[g] for g in model.muscle_group]) * model.subject.tone_scale
+
+
+def prepare(model: Model, *, support: Support | None = None, settings: dict | None = None,
+            loads: tuple = (), short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS,
+            baseline_activation: np.ndarray | None = None, tolerance_Nm: float = 1e-6,
+            max_iterations: int = 100) -> Problem:
+    """Fix a model, a support, muscle settings and loads into a `Problem` (validates all).
+
+    Parameters
+    ----------
+    model : a model with its baseline tone (`tone.fit_tone`, or `make_model`), unless
+        ``baseline_activation`` is given.
+    support : `Support` (default standing).
+    settings : {group or line name: `MuscleSetting`}.
+    loads : `Load` objects.
+    short_range_stiffness : the muscle stiffness gain q (0-100, docs/model.md §6).
+    baseline_activation : (M,) activation of every line the settings do not set (0-1); default
+        the model's fitted tone.
+    tolerance_Nm : the solver's convergence tolerance on the largest residual (N·m).
+    max_iterations : the solver's iteration limit.
+    """
+    support = support or Support()
+    if not isinstance(support, Support):
+        raise ModelError(f"support must be a biomech.Support, got {type(support).__name__}")
+    settings = dict(settings or {})
+    if not (isinstance(short_range_stiffness, (int, float)) and 0 <= short_range_stiffness <= 100):
+        raise ModelError(f"short_range_stiffness must be within 0-100, got {short_range_stiffness!r}")
+    if not (isinstance(tolerance_Nm, (int, float)) and 1e-12 <= tolerance_Nm <= 1.0):
+        raise ModelError(f"tolerance_Nm must be within 1e-12-1, got {tolerance_Nm!r}")
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
+        raise ModelError(f"max_iterations must be a whole number >= 1, got {max_iterations!r}")
+    for ld in loads:
+        if not isinstance(ld, Load):
+            raise ModelError(f"loads must be biomech.Load objects, got {type(ld).__name__}")
+    if baseline_activation is None:
+        if not model.is_calibrated:
+            raise ModelError("this model has no baseline muscle tone: build_model compiles the "
+                             "anatomy only; fit the relaxed-standing tone with biomech.fit_tone(model) "
+                             "(or build with biomech.make_model)")
+        baseline_activation = model.baseline_activation
+    act = np.array(baseline_activation, float)
+    if act.shape != (model.n_muscles,) or not np.all((act >= 0) & (act <= 1)):
+        raise ModelError(f"baseline_activation must be {model.n_muscles} activations within 0-1")
+    m = model
+    nb, nj = m.n_bodies, m.n_joints
+    root, root_angle, q_ref = reference_posture(m, support)
+    knee_rad = math.radians(support.knee_deg)
+    gravity = support.gravity
+    hip = m.joint_index("hip")
+    paths = resolve_paths(m, knee_rad, hip_flexion_rad=-q_ref[hip])
+
+    # kinematics of this root
+    inferior = np.asarray(m.joint_inferior, int)
+    superior = np.asarray(m.joint_superior, int)
+    S = kin.path_signs(inferior, superior, nb, root)
+    joint_a, joint_c = kin.as_complex(m.joint_in_inferior), kin.as_complex(m.joint_in_superior)
+    offset = np.asarray(m.joint_offset, float)
+
+    # masses: the femur body carries both shanks and feet (knee angle)
+    femur = m.body_index("femur")
+    mass = np.array(m.mass, float)
+    com_local = np.array(m.com, float)
+    leg_local = np.asarray(m.knee_in_femur) + (kin.rotation(-knee_rad) @ np.asarray(m.leg_com_tibia).T).T
+    leg_total = mass[femur] + float(np.sum(m.leg_mass))
+    com_local[femur] = (mass[femur] * com_local[femur] + np.asarray(m.leg_mass) @ leg_local) / leg_total
+    mass[femur] = leg_total
+    weight_mask = np.ones(nb, bool)
+    if support.kind == "lying":                    # the table carries every segment's weight
+        weight_mask[:] = False
+        weight_mask[femur] = support.legs == "lifted"
+    weight = mass[:, None] * gravity[None, :] * weight_mask[:, None]
+
+    # coordinates: lying on supported legs the femur's orientation is fixed, so the hip angle
+    # follows the spine: q_hip = const − Σ (the joints between the femur and the root)
+    if support.kind == "lying" and support.legs == "supported":
+        others = [j for j in range(nj) if j != hip]
+        B = np.zeros((nj, nj - 1))
+        B[others, np.arange(nj - 1)] = 1.0
+        B[hip, :] = -S[femur, others] * S[femur, hip]   # φ_femur = φ_root + Σ S[femur, j] q_j fixed
+        q_c = np.zeros(nj)
+        q_c[hip] = float(S[femur] @ q_ref) * S[femur, hip]
+    else:
+        B = np.eye(nj)
+        q_c = np.zeros(nj)
+    q_low = np.asarray(m.joint_range, float)[:, 0].copy()
+    q_high = np.asarray(m.joint_range, float)[:, 1].copy()
+
+    # passive laws, grouped by kind for vectorised evaluation
+    iv = [j for j, law in enumerate(m.passive) if isinstance(law, IntervertebralLaw)]
+    hips = [j for j, law in enumerate(m.passive) if isinstance(law, HipLaw)]
+    unknown = [m.joints[j] for j, law in enumerate(m.passive) if j not in iv and j not in hips]
+    if unknown:
+        raise ModelError(f"no passive law that the solver knows for joint(s) {', '.join(unknown)}")
+
+    # path points and segments on the bodies of this problem
+    pb = paths.body
+    ba, bb = pb[paths.seg_a], pb[paths.seg_b]
+    n_seg = len(ba)
+    seg_inc_b = np.zeros((nb, n_seg))
+    seg_inc_b[bb, np.arange(n_seg)] = 1.0
+    seg_inc = -seg_inc_b
+    seg_inc[ba, np.arange(n_seg)] += 1.0
+    dz = paths.z[paths.seg_b] - paths.z[paths.seg_a]
+
+    # the reference posture: contacts touch there, loads are given there, and it is the set point
+    # of the muscles' stretch response
+    ang, _, org_c, cen_c = kin.poses(S, inferior, superior, joint_a, joint_c, q_ref + offset, root_angle)
+    shift = -cen_c[hip]
+    org = kin.as_real(org_c + shift)
+    specs = [(m.landmarks[name], np.asarray(normal, float)) for name, normal in contact_landmarks(support)]
+    c_body = np.array([b for (b, _), _ in specs], int)
+    c_local = np.array([loc for (_, loc), _ in specs], float).reshape(-1, 2)
+    c_normal = np.array([n for _, n in specs], float).reshape(-1, 2)
+    c_world = kin.points_world(ang, org, c_body, c_local) - kin.as_real(np.array([shift]))[0]
+    c_offset = np.einsum("ij,ij->i", c_world, c_normal)
+    lb, ll, lf = [], [], []
+    for ld in loads:
+        b = m.body_index(ld.body)
+        lb.append(b)
+        ll.append(kin.rotation(ang[b]).T @ (np.asarray(ld.point_m, float) - org[b]))
+        lf.append(np.asarray(ld.force_N, float) if ld.force_N is not None else ld.mass_kg * gravity)
+    L_ref, _ = path_lengths(paths, kin.points_world(ang, org, paths.body, paths.local))
+
+    # muscle settings
+    n = m.n_muscles
+    fixed = np.zeros(n, bool)
+    tension = np.zeros(n)
+    lopt = np.array(m.optimal_fiber_length, float)
+    fmax = np.asarray(m.max_isometric_force)
+    group_fmax: dict = {}                              # summed F_max of a group, per group
+    for i, (name, s) in resolve_settings(m, settings).items():
+        if s.tension_N is not None:
+            fixed[i] = True
+            if name in MUSCLE_GROUPS:
+                if name not in group_fmax:
+                    group_fmax[name] = fmax[m.group_lines(name)].sum()
+                tension[i] = s.tension_N * fmax[i] / group_fmax[name]
+            else:
+                tension[i] = s.tension_N
+            act[i] = 0.0
+        elif s.activation is not None:
+            act[i] = s.activation
+        else:
+            # adaptive shortening/lengthening is a change in the number of sarcomeres in
+            # series: the optimal fibre length changes, the tendon does not
+            lopt[i] *= s.resting_length_scale
+    lines = make_lines(m, lopt=lopt, lts=np.array(m.tendon_slack_length, float), fixed_tension=fixed,
+                       tension=tension, activation=act, excess_passive=np.asarray(m.crosses_hip, bool),
+                       L_ref=L_ref, short_range_stiffness=float(short_range_stiffness))
+
+    return Problem(
+        model=m, support=support, settings=settings, loads=tuple(loads), root=root,
+        root_angle=float(root_angle), S=S, S_inferior=S[inferior], inferior=inferior, superior=superior,
+        joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
+        gravity=gravity, mass=mass, com_local=com_local, weight=weight, knee_rad=knee_rad,
+        paths=paths, all_body=np.concatenate((pb, np.arange(nb))),
+        all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local))),
+        seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
+        seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b,
+        iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
+        hip_joints=np.array(hips, int), hip_scale=np.array([m.passive[j].scale for j in hips], float),
+        rest_angle=np.asarray(m.rest_angle, float),
+        q_ref=q_ref, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
+        contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
+        contact_stiffness=np.full(len(c_body), float(support.contact_stiffness_N_per_m)),
+        load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),
+        load_force=np.array(lf, float).reshape(-1, 2), lines=lines,
+        short_range_stiffness=float(short_range_stiffness), tolerance_Nm=float(tolerance_Nm),
+        max_iterations=int(max_iterations))

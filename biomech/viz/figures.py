@@ -1,0 +1,495 @@
+"""Figures of solved postures: a lateral (radiograph-like) view, overlays and parameter sweeps.
+
+    import biomech as bm
+    from biomech import viz
+    report = bm.posture_report(bm.solve_equilibrium(bm.make_model()))
+    fig = viz.posture_figure(report, title="relaxed standing")
+    viz.save_figure(fig, "standing.png")
+
+The drawing functions take the axes (or figure) first, draw, and return what they drew as a
+dict of lists of artists (`viz.drawing` has the pieces).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+
+from .. import kinematics as kin
+from ..files import atomic_write
+from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
+from ..anatomy import REFERENCE_HEIGHT_M
+from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_muscles,
+                      frame_axes, line, muscle_norm, set_limits, signed, skeleton, status_note,
+                      style_axes, transform, values_text, wrap_text, zoom)
+
+# ------------------------------------------------------------------------------------------
+# Public drawing functions
+# ------------------------------------------------------------------------------------------
+def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, colorbar: bool = True,
+                 reactions: bool = False, ghost: bool = False, label: str | None = None,
+                 norm: Normalize | None = None) -> dict:
+    """Draw one solved posture as a lateral view (seen from the subject's right, anterior right).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes.
+    report : `biomech.PostureReport`.
+    muscles : draw the muscle lines, coloured and widened by force.
+    angles : draw the radiographic constructions (SS, PI, PT, LL, SVA, ASIS-PSIS) and the box
+        of values.
+    colorbar : add a colour bar "muscle force (N)" (when muscles are drawn).
+    reactions : arrows of the load transmitted at L4_L5 and L5_S1 with their compression.
+    ghost : a faint grey version without muscles and angles (for overlays).
+    label : scenario name: the axes title.
+    norm : `matplotlib.colors.Normalize` of the muscle colour scale (share it between figures).
+
+    Returns
+    -------
+    dict of lists of artists: bones, discs, labels, muscles (one LineCollection, one path per
+    muscle line of nonzero length), angles, angle_texts, values (the box of values), colorbar,
+    reactions, status (the red note of a failed posture).
+    """
+    result = report.result
+    s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
+    sk = skeleton(report)
+    out = draw_bones(ax, sk, ghost=ghost)
+    out.update({"muscles": [], "angles": [], "angle_texts": [], "values": [], "colorbar": [],
+                "reactions": [], "status": []})
+    if not ghost:
+        c7 = sk["c7"]
+        out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
+                                     zorder=LAYERS["text"])[0])
+        out["labels"].append(ax.text(c7[0] + 0.012 * s, c7[1] + 0.006 * s, "C7", fontsize=STYLE["small"],
+                                     fontweight="bold", zorder=LAYERS["text"], clip_on=True))
+    if muscles and not ghost:
+        forces = np.asarray(report.muscle_force, float)
+        nrm = muscle_norm(forces, norm)
+        out["muscles"].append(draw_muscles(ax, sk, forces, nrm))
+        if colorbar:
+            sm = ScalarMappable(norm=nrm, cmap=colormaps[STYLE["muscle_cmap"]])
+            cb = ax.figure.colorbar(sm, ax=ax, fraction=0.05, pad=0.02, shrink=0.45,
+                                    anchor=(0.0, 0.0))
+            cb.set_label("muscle force (N)", fontsize=STYLE["font"])
+            cb.ax.tick_params(labelsize=STYLE["font"])
+            out["colorbar"].append(cb)
+    if angles and not ghost:
+        out.update(draw_angles(ax, sk, report.metrics, s))
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics), transform=ax.transAxes,
+                                     ha="left", va="top", family="monospace", multialignment="left",
+                                     fontsize=STYLE["small"], zorder=LAYERS["text"],
+                                     bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
+                                               ec="#888888", alpha=0.9)))
+    if reactions and not ghost:
+        out["reactions"].extend(_draw_reactions(ax, sk, report, s))
+    if not ghost:
+        g = sk["gravity"]
+        if abs(g[0]) > 1e-9 * max(1.0, abs(g[1])):      # lying: gravity is not -y
+            d = g / np.linalg.norm(g)
+            c = np.array([0.93, 0.90])
+            out["labels"].append(ax.annotate(
+                "", xy=tuple(c + 0.05 * d), xytext=tuple(c - 0.05 * d), xycoords="axes fraction",
+                arrowprops=dict(arrowstyle="-|>", lw=1.4, color="black"), zorder=LAYERS["text"]))
+            out["labels"].append(ax.text(c[0], c[1] + 0.035, "gravity", transform=ax.transAxes,
+                                         ha="center", va="bottom", fontsize=STYLE["small"],
+                                         zorder=LAYERS["text"]))
+        note = status_note(result)
+        if note:
+            out["status"].append(ax.text(0.02, 0.98, wrap_text(note, 48), transform=ax.transAxes,
+                                         ha="left", va="top", color=STYLE["fail"],
+                                         fontsize=STYLE["font"], fontweight="bold",
+                                         zorder=LAYERS["text"] + 1,
+                                         bbox=dict(boxstyle="round,pad=0.4", fc="white",
+                                                   ec=STYLE["fail"], lw=1.2, alpha=0.95)))
+    frame_axes(ax, label)
+    if ax.get_autoscale_on():
+        set_limits(ax, sk)
+    return out
+
+
+def _draw_reactions(ax, sk: dict, report, s: float) -> list:
+    """Arrows of the load that the superior body transmits to the inferior one (−R_j)."""
+    arts = []
+    model = report.result.problem.model
+    shown = [(name, model.joint_index(name), k) for name, k in (("L4_L5", 1), ("L5_S1", 0))]   # k: endplate below
+    top = max(float(np.linalg.norm(report.reaction[j])) for _, j, _ in shown)
+    scale = min(0.05 * s / 1000.0, 0.08 * s / max(top, 1e-9))   # m per N, at most 8 cm long
+    for name, j, k in shown:
+        c = sk["centres"][j]
+        f = -np.asarray(report.reaction[j], float)
+        tail = c - scale * f
+        # offset the arrow anteriorly so that it does not cover the vertebral bodies
+        e = sk["ep_t"][k]
+        shift = 0.045 * s * e
+        arr = FancyArrowPatch(tuple(tail + shift), tuple(c + shift), arrowstyle="-|>",
+                              mutation_scale=9, color=STYLE["reaction"], lw=1.4, zorder=LAYERS["angle"])
+        ax.add_patch(arr)
+        arts.append(arr)
+        arts.append(line(ax, c + shift, c + 0.5 * float(sk["ep_depth"][k]) * e, STYLE["reaction"],
+                          ls=":", lw=0.8))
+        arts.append(ax.text(*(c + shift + np.array([0.006 * s, 0.0])),
+                            f"{name}: {report.compression[j]:.0f} N", color=STYLE["reaction"],
+                            fontsize=STYLE["small"], ha="left", va="center", zorder=LAYERS["text"],
+                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8),
+                            clip_on=True))
+    return arts
+
+
+def plot_overlay(ax, reports, labels) -> dict:
+    """Overlay postures: the first one as a grey reference, the others in colour on top.
+
+    Postures are aligned on the femur (rotated about the hip centre so that each femur lies on
+    the reference's; standing postures share it already). A legend names every posture and a
+    small table lists each metric of the reference and the difference of every other posture.
+
+    Returns a dict of lists of artists: bones (per posture), legend, table, status.
+    """
+    return _overlay(ax, reports, labels, table=True, legend=True)
+
+
+def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
+    reports = list(reports)
+    labels = list(labels)
+    if len(reports) != len(labels) or not reports:
+        raise ValueError("plot_overlay needs one label per report and at least one report")
+    out: dict = {"bones": [], "legend": [], "table": [], "status": [], "handles": []}
+    femur = reports[0].result.problem.model.body_index("femur")
+    ref_angle = reports[0].geometry.angles[femur]
+    sks = []
+    for k, rep in enumerate(reports):
+        sk = skeleton(rep)
+        sk = transform(sk, kin.rotation(ref_angle - rep.geometry.angles[femur]))
+        sks.append(sk)
+        if k == 0:
+            colour = "#707070"
+            arts = draw_bones(ax, sk, ghost=True, plates=colour)
+            handle = Line2D([], [], color=STYLE["ghost"], lw=4, alpha=0.8)
+        else:
+            colour = OKABE_ITO[(k - 1) % len(OKABE_ITO)]
+            arts = draw_bones(ax, sk, colour=colour, labels=False)
+            handle = Line2D([], [], color=colour, lw=2)
+        c7 = sk["c7"]
+        arts["bones"].append(ax.plot([c7[0]], [c7[1]], "o", ms=3.5, color=colour, zorder=LAYERS["text"])[0])
+        out["bones"].append(arts["bones"] + arts["discs"])
+        out["handles"].append(handle)
+        if not rep.result.success:
+            out["status"].append(labels[k])
+    leg_labels = [f"{labels[0]} (reference)"] + [str(x) for x in labels[1:]]
+    for k, rep in enumerate(reports):
+        note = status_note(rep.result)
+        if note:
+            leg_labels[k] += "  - " + note.splitlines()[0].split(":")[0]
+    if legend:
+        leg = ax.legend(out["handles"], leg_labels, loc="upper left", fontsize=STYLE["small"],
+                        frameon=True, framealpha=0.9)
+        for txt, rep in zip(leg.get_texts(), reports):
+            if status_note(rep.result):
+                txt.set_color(STYLE["fail"])
+        out["legend"].append(leg)
+    if table:
+        out["table"].append(ax.text(1.02, 1.0, _difference_table(reports, labels),
+                                    transform=ax.transAxes, ha="left", va="top",
+                                    family="monospace", fontsize=STYLE["small"],
+                                    bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#888888")))
+    frame_axes(ax)
+    pts = np.vstack([np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]])
+                     for sk in sks])
+    lo, hi = pts.min(0) - 0.03, pts.max(0) + 0.03
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    return out
+
+
+def _difference_table(reports, labels) -> str:
+    ref = reports[0].metrics
+    head = f"{'':<5}{'ref':>7}" + "".join(f"{'Δ' + str(i):>8}" for i in range(1, len(reports)))
+    lines = [head]
+    for key, abbr, _name, unit in METRIC_ROWS:
+        row = f"{abbr:<5}{ref[key]:>7.1f}"
+        for rep in reports[1:]:
+            row += f"{signed(rep.metrics[key] - ref[key]):>8}"
+        lines.append(row + ("  mm" if unit.strip() == "mm" else "  °"))
+    for lv in LUMBAR_LEVELS:
+        row = f"{lv:<5}"[:5] + f"{ref['segmental_lordosis_deg'][lv]:>7.1f}"
+        for rep in reports[1:]:
+            row += f"{signed(rep.metrics['segmental_lordosis_deg'][lv] - ref['segmental_lordosis_deg'][lv]):>8}"
+        lines.append(row + "  °")
+    legend = [f"ref = {labels[0]}"] + [f"Δ{i} = {labels[i]} - ref" for i in range(1, len(labels))]
+    return "\n".join(lines + [""] + legend)
+
+
+# ------------------------------------------------------------------------------------------
+# Sweeps
+# ------------------------------------------------------------------------------------------
+_UNIT_SUFFIXES = (  # longest first
+    ("_Nm_per_deg", "N·m/°"), ("_N_per_m", "N/m"), ("_m_s2", "m/s²"), ("_Nm", "N·m"),
+    ("_deg", "°"), ("_mm", "mm"), ("_kg", "kg"), ("_N", "N"), ("_m", "m"), ("_s", "s"),
+)
+_UNITLESS = {"activation": "0-1", "resting_length_scale": "× default",
+             "short_range_stiffness": "q"}
+
+
+def parameter_label(parameter: str) -> str:
+    """Readable axis label of a dotted scenario key with its unit.
+
+    >>> parameter_label("muscles.psoas.tension_N")
+    'psoas tension (N)'
+    >>> parameter_label("subject.pelvic_incidence_deg")
+    'pelvic incidence (°)'
+    """
+    parts = [p for p in str(parameter).split(".") if p]
+    if not parts:
+        return str(parameter)
+    key = parts[-1]
+    unit = None
+    for suffix, u in _UNIT_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            key, unit = key[: -len(suffix)], u
+            break
+    if unit is None:
+        unit = _UNITLESS.get(key)
+    name = key.replace("_", " ")
+    # the thing the key belongs to, when it is not a section name
+    owner = parts[-2] if len(parts) >= 2 else None
+    if owner is not None and owner not in ("subject", "support", "solver", "settings", "sweep",
+                                           "scenario", "muscles", "loads") and not owner.isdigit():
+        name = owner.replace("_", " ") + " " + name
+    elif owner is not None and owner.isdigit() and len(parts) >= 3:
+        name = f"{parts[-3].rstrip('s').replace('_', ' ')} {int(owner) + 1} {name}"
+    return f"{name} ({unit})" if unit else name
+
+
+def _status_of(report, given) -> str:
+    """'ok', 'unstable' or 'failed' for one sweep point."""
+    if given is not None:
+        if isinstance(given, dict):
+            conv, stab = given.get("converged", False), given.get("stable")
+            return "failed" if not conv else ("unstable" if stab is False else "ok")
+        if isinstance(given, (bool, np.bool_)):
+            return "ok" if given else "failed"
+        g = str(given).lower()
+        if g in ("ok", "stable", "converged", "success"):
+            return "ok"
+        if g == "unstable":
+            return "unstable"
+        return "failed"
+    if report is None:
+        return "failed"
+    res = report.result
+    if not res.converged:
+        return "failed"
+    if res.stable is False:
+        # upright/inverse: held actively, static instability reported but not a failure
+        return "active" if res.success else "unstable"
+    return "ok"
+
+
+def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
+    """Four panels against a swept parameter, created inside ``fig``.
+
+    (a) lumbar lordosis and segmental lordosis per level (°), (b) sacral slope, pelvic tilt and
+    ASIS-PSIS tilt (°), (c) the total force of each muscle group (N), (d) compression and shear
+    at L4_L5 and L5_S1 (N).
+
+    Parameters
+    ----------
+    fig : matplotlib Figure (empty).
+    values : the swept values (one per report).
+    reports : `PostureReport` per value, or None for a point that could not be solved.
+    parameter : dotted scenario key, e.g. "muscles.psoas.tension_N" (gives the x label).
+    statuses : optional status per point ("ok" / "unstable" / "failed", bools, or the JSON
+        status dicts); default: from each report's result.
+
+    Points that did not converge are plotted as gaps (NaN) with red × markers at the bottom of
+    every panel and a dotted red line; unstable equilibria are plotted and marked with red ×.
+    A note under the panels lists them. Nothing is silently dropped.
+
+    Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes.
+    """
+    x = np.asarray(values, float)
+    reports = list(reports)
+    if len(reports) != len(x):
+        raise ValueError(f"{len(x)} values but {len(reports)} reports")
+    if statuses is None:
+        statuses = [None] * len(x)
+    status = [_status_of(r, g) for r, g in zip(reports, statuses)]
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    reports = [reports[i] for i in order]
+    status = [status[i] for i in order]
+    n = len(x)
+    ok_rep = next((r for r, st in zip(reports, status) if r is not None), None)
+
+    def series(fn):
+        y = np.full(n, np.nan)
+        for i, (r, st) in enumerate(zip(reports, status)):
+            if r is not None and st != "failed":
+                y[i] = fn(r)
+        return y
+
+    axes = fig.subplots(4, 1, sharex=True)
+    out: dict = {"axes": list(axes), "lines": [], "failed": [], "unstable": [], "notes": [],
+                 "legends": []}
+
+    def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o"):
+        ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=3, label=label)[0]
+        out["lines"].append(ln)
+        bad = np.array([st == "unstable" for st in status]) & np.isfinite(y)
+        if bad.any():
+            out["unstable"].append(ax.plot(x[bad], y[bad], ls="none", marker="x", ms=8, mew=1.8,
+                                           color=STYLE["fail"], zorder=5)[0])
+        return ln
+
+    # (a) lordosis
+    ax = axes[0]
+    draw(ax, series(lambda r: r.metrics["lumbar_lordosis_deg"]), "LL (L1-S1)", "black", lw=2.0)
+    for k, lv in enumerate(LUMBAR_LEVELS):
+        draw(ax, series(lambda r, lv=lv: r.metrics["segmental_lordosis_deg"][lv]), lv,
+             OKABE_ITO[k], lw=1.1, marker=".")
+    ax.set_ylabel("lordosis (°)")
+    # (b) pelvis
+    ax = axes[1]
+    for (key, lab), col in zip((("sacral_slope_deg", "SS"), ("pelvic_tilt_deg", "PT"),
+                                ("anterior_pelvic_tilt_deg", "ASIS-PSIS tilt")),
+                               (STYLE["ss"], STYLE["pt"], STYLE["apt"])):
+        draw(ax, series(lambda r, key=key: r.metrics[key]), lab, col)
+    ax.set_ylabel("pelvis (°)")
+    # (c) muscle groups
+    ax = axes[2]
+    groups = []
+    if ok_rep is not None:
+        present = set(ok_rep.result.problem.model.muscle_group)
+        groups = [g for g in MUSCLE_GROUPS if g in present]
+    styles = ["-", "--"]
+    for k, g in enumerate(groups):
+        def total(r, g=g):
+            idx = r.result.problem.model.group_lines(g)
+            return float(np.sum(np.asarray(r.muscle_force)[idx]))
+        colour = OKABE_ITO[k % 8] if k < 8 else OKABE_ITO[(k + 3) % 8]   # psoas stays unique
+        draw(ax, series(total), g.replace("_", " "), colour, ls=styles[k // 8 % 2],
+             lw=1.2, marker=".")
+    ax.set_ylabel("group force (N)")
+    # (d) joint loads
+    ax = axes[3]
+    for k, name in enumerate(("L4_L5", "L5_S1")):
+        j = reports[0].result.problem.model.joint_index(name)
+        draw(ax, series(lambda r, j=j: float(r.compression[j])), f"{name} compression",
+             OKABE_ITO[k])
+        draw(ax, series(lambda r, j=j: float(r.shear[j])), f"{name} anterior shear",
+             OKABE_ITO[k], ls="--")
+    ax.set_ylabel("joint load (N)")
+    axes[-1].set_xlabel(parameter_label(parameter))
+
+    titles = ("lumbar lordosis L1-S1 and segmental lordosis per level",
+              "sacral slope, pelvic tilt, ASIS-PSIS tilt",
+              "total force of each muscle group",
+              "joint loads on the lower endplate (compression, anterior shear)")
+    for k, ax in enumerate(axes):
+        ax.axhline(0.0, color="#bbbbbb", lw=0.6, zorder=0)
+        ax.grid(True, color="#eeeeee", lw=0.6)
+        ax.text(0.005, 1.02, f"({'abcd'[k]}) {titles[k]}", transform=ax.transAxes,
+                fontsize=STYLE["font"], fontweight="bold", va="bottom")
+        leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=STYLE["small"],
+                        frameon=False, borderaxespad=0.0)
+        out["legends"].append(leg)
+        style_axes(ax)
+        for i, st in enumerate(status):
+            if st == "failed":
+                ax.axvline(x[i], color=STYLE["fail"], ls=":", lw=1.0, zorder=0)
+            if st in ("failed", "unstable"):
+                out["failed" if st == "failed" else "unstable"].append(
+                    ax.plot([x[i]], [0.04], transform=ax.get_xaxis_transform(), ls="none",
+                            marker="x", ms=8, mew=2.0, color=STYLE["fail"], clip_on=False,
+                            zorder=6)[0])
+    label = parameter_label(parameter)
+    name, unit = label, ""
+    if label.endswith(")") and " (" in label:
+        name, unit = label[:-1].rsplit(" (", 1)
+        unit = "" if unit in _UNITLESS.values() else " " + unit
+    notes = []
+    failed = [f"{v:g}{unit}" for v, st in zip(x, status) if st == "failed"]
+    unstable = [f"{v:g}{unit}" for v, st in zip(x, status) if st == "unstable"]
+    if failed:
+        notes.append(f"× no equilibrium (not converged; values not plotted) at {name} = "
+                     + ", ".join(failed))
+    if unstable:
+        notes.append(f"× unstable equilibrium (plotted, marked ×) at {name} = " + ", ".join(unstable))
+    if notes:
+        out["notes"].append(fig.text(0.01, 0.005, "\n".join(notes), color=STYLE["fail"],
+                                     fontsize=STYLE["font"], ha="left", va="bottom",
+                                     fontweight="bold"))
+    elif any(st == "active" for st in status):
+        out["notes"].append(fig.text(0.01, 0.005, "postures held actively by the recruited muscles; "
+                                     "their static stability is in result.json (status.stable)",
+                                     color="0.35", fontsize=STYLE["font"], ha="left", va="bottom"))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Figures and files
+# ------------------------------------------------------------------------------------------
+def save_figure(fig, path, *, dpi: int = 150) -> Path:
+    """Write a figure to PNG, SVG or PDF (by suffix), atomically (`files.atomic_write`).
+    Returns the path."""
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("png", "svg", "pdf"):
+        raise ValueError(f"save_figure: unsupported file type {path.suffix!r} (use .png, .svg or .pdf)")
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=dpi, bbox_inches="tight",
+                                                      pad_inches=0.1))
+
+
+def _figure(size) -> Figure:
+    fig = Figure(figsize=size)
+    fig.set_facecolor("white")
+    return fig
+
+
+def posture_figure(report, *, title: str | None = None) -> Figure:
+    """A figure of one posture: the whole model (left) and the lumbopelvic region with the
+    radiographic angles (right), sharing one muscle-force colour scale."""
+    fig = _figure((12.5, 9.0))
+    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
+    ax0 = fig.add_subplot(gs[0])
+    ax1 = fig.add_subplot(gs[1])
+    nrm = muscle_norm(np.asarray(report.muscle_force, float), None)
+    plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model")
+    plot_posture(ax1, report, norm=nrm, label="lumbopelvic region")
+    zoom(ax1, report)
+    fig.subplots_adjust(left=0.06, right=0.86, top=0.92, bottom=0.06)
+    if title:
+        fig.suptitle(title, fontsize=STYLE["title"] + 1, fontweight="bold")
+    return fig
+
+
+def overlay_figure(reports, labels) -> Figure:
+    """A figure overlaying postures on the first (grey reference): the whole model (left) and
+    the lumbopelvic region (right), with a legend and a table of metric differences."""
+    fig = _figure((12.5, 9.0))
+    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
+    ax0 = fig.add_subplot(gs[0])
+    ax1 = fig.add_subplot(gs[1])
+    _overlay(ax0, reports, labels, table=False, legend=False)
+    ax0.set_title("whole model", fontsize=STYLE["title"])
+    plot_overlay(ax1, reports, labels)
+    ax1.set_title("lumbopelvic region", fontsize=STYLE["title"])
+    zoom(ax1, reports[0])
+    fig.subplots_adjust(left=0.06, right=0.84, top=0.94, bottom=0.06)
+    return fig
+
+
+def sweep_figure(values, reports, *, parameter: str, statuses=None) -> Figure:
+    """A four-panel figure of a parameter sweep (see `plot_sweep`)."""
+    fig = _figure((8.5, 10.0))
+    plot_sweep(fig, values, reports, parameter=parameter, statuses=statuses)
+    fig.subplots_adjust(left=0.1, right=0.74, top=0.93, bottom=0.09, hspace=0.3)
+    fig.suptitle(f"sweep of {parameter_label(parameter)}", fontsize=STYLE["title"] + 1,
+                 fontweight="bold")
+    return fig
