@@ -170,20 +170,27 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
     joints = {}
     for j, name in enumerate(JOINTS):
-        joints[name] = {"center_m": _xy(geo.centres[j]), "angle_deg": float(result.q[j] * _DEG),
+        joints[name] = {"inferior": BODIES[j], "superior": BODIES[j + 1],
+                        "center_m": _xy(geo.centres[j]), "angle_deg": float(result.q[j] * _DEG),
                         "passive_moment_Nm": float(rep.passive_moment[j]),
                         "reaction_force_N": _xy(rep.reaction[j]),
                         "compression_N": float(rep.compression[j]), "shear_N": float(rep.shear[j])}
     muscles = {}
+    # the path points as the problem uses them (conditional points resolved), with their
+    # constant lateral offsets: the segment rule of conventions §5 needs z
+    pt_body = [BODIES[b] for b in p.pt_body.tolist()]
+    pt_xy = geo.points.tolist()
+    pt_z = np.asarray(p.pt_z, float).tolist()
+    ptr = p.line_ptr.tolist()
     for i, name in enumerate(m.muscle_names):
-        a, b = p.line_ptr[i], p.line_ptr[i + 1]
+        a, b = ptr[i], ptr[i + 1]
         bodies = p.pt_body[a:b]
         lo, hi = int(bodies.min()), int(bodies.max())
         muscles[name] = {
             "group": m.muscle_group[i], "force_N": float(rep.muscle_force[i]),
             "activation": None if p.mode_tension[i] else float(p.activation[i]),
             "length_m": float(geo.length[i]), "max_isometric_force_N": float(m.max_isometric_force[i]),
-            "path": [{"body": BODIES[int(bb)], "point_m": _xy(pt)} for bb, pt in zip(bodies, geo.points[a:b])],
+            "path": [{"body": pt_body[k], "point_m": pt_xy[k], "lateral_m": pt_z[k]} for k in range(a, b)],
             "moment_arms_m": {JOINTS[j]: float(rep.moment_arm[i, j]) for j in range(lo, hi)},
         }
     doc = {
@@ -198,10 +205,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         "external_loads": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
                            for b, pt, f in zip(p.load_body, rep.load_points, rep.load_forces)],
         "gravity_m_s2": _xy(p.gravity),
-        "support": {"kind": p.support.kind, "thigh_inclination_deg": p.support.thigh_deg,
-                    "knee_flexion_deg": p.support.knee_deg,
-                    "contacts": [{"body": BODIES[int(b)], "point_m": _xy(pt), "force_N": _xy(f)}
-                                 for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces)]},
+        "support": _support(p, rep),
         "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) if np.isfinite(v) else None
                                                              for v in result.stiffness_eigenvalues],
                         "generalized_forces_Nm": {k: {JOINTS[j]: float(v[j]) for j in range(7)}
@@ -218,6 +222,56 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "shortfall_Nm": {JOINTS[j]: float(rec.shortfall[j]) for j in range(7)}}
     if with_version:
         doc = {"biomech_version": __version__, **doc}
+    return doc
+
+
+def support_contacts(problem, rep: PostureReport) -> list[dict]:
+    """Every force and moment the support puts on a body (conventions §5 `support.contacts`).
+
+    In order: the seat (sitting) or table (lying) contact at its bony point; lying, the table
+    carrying the weight of each body whose weight it holds (−m g at the COM, every body, or all
+    but the lifted legs); lying with the legs supported, the moment with which the table holds
+    the legs' orientation (on the femur, from the femur's balance); last, the hold of the held
+    (root) body: the force and the moment about its COM that balance everything else on the
+    model (the femur standing and sitting, the thorax lying). With these, the weights of all
+    bodies, the muscles, the external loads, the passive moments and the joint reactions, every
+    body and every sub-chain balances (tests/test_json_balance.py reads only the JSON).
+    """
+    p, geo = problem, rep.geometry
+    out = []
+
+    def entry(name, body, point, force, moment=0.0):
+        out.append({"name": name, "body": BODIES[int(body)], "point_m": _xy(point),
+                    "force_N": _xy(force), "moment_Nm": float(moment)})
+    contact = "seat" if p.support.kind == "sitting" else "table"
+    for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces):
+        entry(contact, b, pt, f)
+    # force and moment about the origin of everything but the hold, joint reactions excluded
+    # (internal), the table's carriage of the weights included (it cancels those weights)
+    total_f = rep.body_forces.sum(0)
+    total_m = float(rep.body_moments.sum())
+    for b in np.flatnonzero(~p.weight_mask):
+        entry("table_weight", b, geo.com[b], 0.0 - p.mass[b] * p.gravity)   # 0.0 -: no −0.0
+    if p.B.shape[1] < p.B.shape[0]:
+        # lying, legs supported: the femur's orientation is fixed (q = q_c + B u), so the table
+        # holds it with a moment. The femur is balanced by it, the forces on the femur, the
+        # hip's passive moment on it (−M_hip) and the hip reaction through the hip centre
+        c = geo.centres[0]
+        m_femur = float(rep.body_moments[0] - _cross(c, rep.body_forces[0])) - float(rep.passive_moment[0])
+        entry("table_legs", 0, geo.com[0], (0.0, 0.0), -m_femur)
+        total_m -= m_femur
+    r = p.root
+    hold_f = -total_f
+    entry("hold", r, geo.com[r], hold_f, -total_m - _cross(geo.com[r], hold_f))
+    return out
+
+
+def _support(problem, rep: PostureReport) -> dict:
+    s = problem.support
+    doc = {"kind": s.kind, "thigh_inclination_deg": s.thigh_deg, "knee_flexion_deg": s.knee_deg}
+    if s.kind == "lying":
+        doc["legs"] = s.legs
+    doc["contacts"] = support_contacts(problem, rep)
     return doc
 
 

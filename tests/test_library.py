@@ -19,7 +19,7 @@ STATUS = {"converged", "stable", "message", "max_residual_Nm", "iterations"}
 METRICS = {"pelvic_incidence_deg", "sacral_slope_deg", "pelvic_tilt_deg", "lumbar_lordosis_deg",
            "segmental_lordosis_deg", "anterior_pelvic_tilt_deg", "hip_flexion_deg",
            "trunk_inclination_deg", "sagittal_vertical_axis_mm"}
-JOINT = {"center_m", "angle_deg", "passive_moment_Nm", "reaction_force_N", "compression_N", "shear_N"}
+JOINT = {"inferior", "superior", "center_m", "angle_deg", "passive_moment_Nm", "reaction_force_N", "compression_N", "shear_N"}
 MUSCLE = {"group", "force_N", "activation", "length_m", "max_isometric_force_N", "path", "moment_arms_m"}
 
 
@@ -87,10 +87,12 @@ def test_json_document_has_every_key_of_the_contract(library_run):
         assert JOINT <= set(j) and len(j["reaction_force_N"]) == 2
     for name, m in single["muscles"].items():
         assert MUSCLE <= set(m), name
-        assert all(set(pt) == {"body", "point_m"} for pt in m["path"])
+        assert all(set(pt) == {"body", "point_m", "lateral_m"} for pt in m["path"])
         assert m["moment_arms_m"], name
     assert single["external_loads"][0]["body"] == "L3" and len(single["external_loads"][0]["force_N"]) == 2
     assert single["gravity_m_s2"] == [0.0, -9.81]
+    for c in single["support"]["contacts"]:
+        assert {"body", "point_m", "force_N", "moment_Nm"} <= set(c)
     sweep = docs["psoas-tension-sweep"]
     assert {"biomech_version", "scenario", "sweep", "points"} <= set(sweep)
     assert "biomech_version" not in sweep["points"][0] and TOP - {"biomech_version"} <= set(sweep["points"][0])

@@ -247,8 +247,9 @@ def test_json_document(name, solve_case):
     rep = bm.posture_report(r)
     for j, name_j in enumerate(JOINTS):
         jt = doc["joints"][name_j]
-        assert set(jt) >= {"center_m", "angle_deg", "passive_moment_Nm", "reaction_force_N",
-                           "compression_N", "shear_N"}
+        assert set(jt) >= {"inferior", "superior", "center_m", "angle_deg", "passive_moment_Nm",
+                           "reaction_force_N", "compression_N", "shear_N"}
+        assert (jt["inferior"], jt["superior"]) == (BODIES[j], BODIES[j + 1])
         assert _is_xy(jt["center_m"]) and _is_xy(jt["reaction_force_N"])
         for k in ("angle_deg", "passive_moment_Nm", "compression_N", "shear_N"):
             assert _is_float(jt[k]), (name_j, k)
@@ -268,7 +269,8 @@ def test_json_document(name, solve_case):
         assert _is_float(mu["max_isometric_force_N"]) and mu["max_isometric_force_N"] > 0
         assert isinstance(mu["path"], list) and len(mu["path"]) >= 2
         for pt in mu["path"]:
-            assert set(pt) == {"body", "point_m"} and pt["body"] in BODIES and _is_xy(pt["point_m"])
+            assert set(pt) == {"body", "point_m", "lateral_m"} and pt["body"] in BODIES
+            assert _is_xy(pt["point_m"]) and _is_float(pt["lateral_m"])
         # the path's 2D polyline is no longer than the 3D musculotendon length
         xy = np.array([pt["point_m"] for pt in mu["path"]])
         assert np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)) <= mu["length_m"] + 1e-12
@@ -280,6 +282,14 @@ def test_json_document(name, solve_case):
         # joints a line does not cross are omitted, and have no moment arm
         for jn in set(JOINTS) - set(arms):
             assert abs(rep.moment_arm[i, JOINTS.index(jn)]) < 1e-15, (line, jn)
+    # the lateral offsets are the ones the problem used (conditional points resolved)
+    np.testing.assert_array_equal([pt["lateral_m"] for line in m.muscle_names
+                                   for pt in doc["muscles"][line]["path"]], r.problem.pt_z)
+    contacts = doc["support"]["contacts"]
+    kinds = [c["name"] for c in contacts]
+    assert kinds[-1] == "hold" and kinds.count("hold") == 1
+    for c, f in zip(contacts, rep.contact_forces):          # the seat or table contact comes first
+        assert c["name"] in ("seat", "table") and c["force_N"] == f.tolist() and c["moment_Nm"] == 0.0
     loads = doc["external_loads"]
     assert isinstance(loads, list) and len(loads) == len(r.problem.loads)
     for ld in loads:
