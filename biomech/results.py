@@ -182,6 +182,9 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     pt_xy = geo.points.tolist()
     pt_z = np.asarray(p.pt_z, float).tolist()
     ptr = p.line_ptr.tolist()
+    # the line parameters the problem used (a resting_length_scale changes l_opt)
+    lopt, lts = np.asarray(p.lopt, float).tolist(), np.asarray(p.lts, float).tolist()
+    pennation = np.degrees(np.asarray(m.pennation, float)).tolist()
     for i, name in enumerate(m.muscle_names):
         a, b = ptr[i], ptr[i + 1]
         bodies = p.pt_body[a:b]
@@ -190,6 +193,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "group": m.muscle_group[i], "force_N": float(rep.muscle_force[i]),
             "activation": None if p.mode_tension[i] else float(p.activation[i]),
             "length_m": float(geo.length[i]), "max_isometric_force_N": float(m.max_isometric_force[i]),
+            "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
+            "pennation_deg": pennation[i],
             "path": [{"body": pt_body[k], "point_m": pt_xy[k], "lateral_m": pt_z[k]} for k in range(a, b)],
             "moment_arms_m": {JOINTS[j]: float(rep.moment_arm[i, j]) for j in range(lo, hi)},
         }

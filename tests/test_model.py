@@ -267,6 +267,8 @@ def test_json_document(name, solve_case):
         assert (mu["activation"] is None) == bool(r.problem.mode_tension[i])
         assert _is_float(mu["length_m"]) and mu["length_m"] > 0
         assert _is_float(mu["max_isometric_force_N"]) and mu["max_isometric_force_N"] > 0
+        assert (mu["optimal_fiber_length_m"], mu["tendon_slack_length_m"]) == (r.problem.lopt[i], r.problem.lts[i])
+        assert mu["pennation_deg"] == pytest.approx(math.degrees(m.pennation[i]), abs=1e-12)
         assert isinstance(mu["path"], list) and len(mu["path"]) >= 2
         for pt in mu["path"]:
             assert set(pt) == {"body", "point_m", "lateral_m"} and pt["body"] in BODIES
