@@ -1,4 +1,4 @@
-"""The `biomech` command: run, check, list, compare scenarios; describe the model.
+"""The `biomech` command: run, check, list, compare scenarios; describe the model; export it.
 
 Exit codes (conventions §6): 0 every posture solved (converged and stable); 1 valid input but a
 posture could not be solved (outputs still written, status says why); 2 bad input (nothing
@@ -32,6 +32,11 @@ _EXAMPLES = {
             "exit codes: 0 window closed; 2 bad file, or no window can be shown here (no display,\n"
             "or a non-interactive backend such as MPLBACKEND=Agg): use `biomech animate` or\n"
             "`biomech run` instead.",
+    "export": "example:\n  biomech export scenarios/tight_psoas.toml --osim tight_psoas.osim\n"
+              "  biomech export scenarios/psoas_tension_sweep.toml --osim psoas400.osim --point 8   # 400 N\n"
+              "exit codes: 0 written, the posture solved; 1 written, but the posture did not solve (its\n"
+              "status is in the file's first comment); 2 bad input (nothing written).\n"
+              "What is exported and what is approximated: docs/api.md §4.",
     "animate": "example:\n  biomech animate scenarios/psoas_tension_sweep.toml --out psoas.gif --fps 4\n"
                "  biomech animate scenarios/thigh_inclination_sweep.toml --out thigh.mp4   # needs ffmpeg",
 }
@@ -80,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     vi = add("view", "a window with the posture of a scenario and sliders of muscle tensions "
              "(re-solved live; a sweep shows its base point)")
     vi.add_argument("path", metavar="FILE")
+
+    ex = add("export", "write the model at a scenario's solved posture as an OpenSim 4 model "
+             "(.osim): bodies, pin joints at the solved angles, muscle paths, passive joint laws, "
+             "support")
+    ex.add_argument("path", metavar="FILE")
+    ex.add_argument("--osim", required=True, metavar="OUT.osim", help="the OpenSim model file to write")
+    ex.add_argument("--point", type=int, default=0, metavar="N",
+                    help="for a sweep: which point to export, counted from 0 in the order of the "
+                         "sweep's values (default 0, the first)")
 
     an = add("animate", "an animation of a sweep scenario, one frame per point (.gif, or .mp4 "
              "with ffmpeg)")
@@ -267,6 +281,35 @@ def cmd_view(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from .export import write_osim
+    from .runner import run_scenario, scenario_header
+    from .scenario import load_scenario, sweep_points
+    scenario = load_scenario(args.path)
+    out = Path(args.osim)
+    if out.suffix.lower() != ".osim":
+        raise _bad_input(f"--osim {out}: the output file must end in .osim")
+    if out.is_dir() or not out.parent.is_dir():
+        raise _bad_input(f"--osim {out}: " + ("is a folder" if out.is_dir() else
+                                              f"the folder {out.parent} does not exist"))
+    n = len(sweep_points(scenario))
+    if not 0 <= args.point < n:
+        allowed = (f"0-{n - 1} (the sweep has {n} points)" if scenario.sweep is not None
+                   else "0 (the scenario is not a sweep)")
+        raise _bad_input(f"--point {args.point}: {args.path} allows {allowed}")
+    run = run_scenario(scenario, progress=_progress(scenario.name))   # a sweep with continuation
+    result = run.points[args.point].result
+    write_osim(result, out, scenario=scenario_header(scenario),
+               point=args.point if scenario.sweep is not None else None)
+    at = f", sweep point {args.point}" if scenario.sweep is not None else ""
+    print(f"{out}  ({scenario.name}{at}: {result.message})")
+    if not result.success:
+        print("! the posture did not solve: the model is written at the posture where the solver "
+              "stopped, which is not an answer", file=sys.stderr)
+        return EXIT_UNSOLVED
+    return EXIT_OK
+
+
 def cmd_animate(args) -> int:
     from .viz.animation import check_output, write_animation
     from .runner import run_scenario
@@ -302,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `biomech` console script and `python -m biomech`."""
     args = _parser().parse_args(argv)
     commands = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "compare": cmd_compare,
-                "model": cmd_model, "view": cmd_view, "animate": cmd_animate}
+                "model": cmd_model, "view": cmd_view, "animate": cmd_animate, "export": cmd_export}
     try:
         return commands[args.command](args)
     except BiomechError as e:

@@ -185,6 +185,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     ptr = paths.line_ptr.tolist()
     point_docs = [{"body": bodies[b], "point_m": xy, "lateral_m": z}
                   for b, xy, z in zip(paths.body.tolist(), geo.points.tolist(), paths.z.tolist())]
+    lopt, lts = p.lines.lopt.tolist(), p.lines.lts.tolist()      # as the problem used them
+    pennation = np.degrees(np.asarray(m.pennation, float)).tolist()
     far = p.S[paths.body] != 0.0                                  # (P, n_joints)
     crosses = np.logical_or.reduceat(far, paths.line_ptr[:-1], axis=0) & \
         ~np.logical_and.reduceat(far, paths.line_ptr[:-1], axis=0)
@@ -198,6 +200,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "group": m.muscle_group[i], "force_N": force[i],
             "activation": None if act[i] != act[i] else act[i],
             "length_m": length[i], "max_isometric_force_N": fmax[i],
+            "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
+            "pennation_deg": pennation[i],
             "path": point_docs[ptr[i]:ptr[i + 1]],
             "moment_arms_m": {joints[j]: arms[i][j] for j in np.flatnonzero(crosses[i]).tolist()},
         }
@@ -213,11 +217,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         "external_loads": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
                            zip(p.load_body.tolist(), rep.load_points.tolist(), rep.load_forces.tolist())],
         "gravity_m_s2": p.gravity.tolist(),
-        "support": {"kind": p.support.kind, "thigh_inclination_deg": p.support.thigh_deg,
-                    "knee_flexion_deg": p.support.knee_deg,
-                    "contacts": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
-                                 zip(rep.contact_bodies.tolist(), rep.contact_points.tolist(),
-                                     rep.contact_forces.tolist())]},
+        "support": _support(p, rep),
         "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) if np.isfinite(v) else None
                                                              for v in result.stiffness_eigenvalues],
                         "generalized_forces_Nm": {k: dict(zip(joints, v.tolist())) for k, v in rep.tau.items()}},
@@ -233,6 +233,60 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "shortfall_Nm": dict(zip(joints, rec.shortfall.tolist()))}
     if with_version:
         doc = {"biomech_version": __version__, **doc}
+    return doc
+
+
+def support_contacts(problem, rep: PostureReport) -> list[dict]:
+    """Every force and moment the support puts on a body (conventions §5 `support.contacts`).
+
+    In order: the seat (sitting) or table (lying) contact at its bony point; lying, the table
+    carrying the weight of each body whose weight it holds (−m g at the COM, every body, or all
+    but the lifted legs); lying with the legs supported, the moment with which the table holds
+    the legs' orientation (on the femur, from the femur's balance); last, the hold of the held
+    (root) body: the force and the moment about its COM that balance everything else on the
+    model (the femur standing and sitting, the thorax lying). With these, the weights of all
+    bodies, the muscles, the external loads, the passive moments and the joint reactions, every
+    body and every sub-chain balances (tests/test_json_balance.py reads only the JSON).
+    """
+    p, geo = problem, rep.geometry
+    bodies = p.model.bodies
+    out = []
+
+    def entry(name, body, point, force, moment=0.0):
+        out.append({"name": name, "body": bodies[int(body)], "point_m": [float(point[0]), float(point[1])],
+                    "force_N": [float(force[0]), float(force[1])], "moment_Nm": float(moment)})
+    contact = "seat" if p.support.kind == "sitting" else "table"
+    for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces):
+        entry(contact, b, pt, f)
+    # force and moment about the origin of everything but the hold, joint reactions excluded
+    # (internal), the table's carriage of the weights included (it cancels those weights)
+    total_f = rep.body_forces.sum(0)
+    total_m = float(rep.body_moments.sum())
+    carried = ~np.any(p.weight != 0.0, axis=1) & (p.mass > 0)
+    for b in np.flatnonzero(carried):
+        entry("table_weight", b, geo.com[b], 0.0 - p.mass[b] * p.gravity)   # 0.0 -: no −0.0
+    if p.n_free < p.model.n_joints:
+        # lying, legs supported: the femur's orientation is fixed (q = q_c + B u), so the table
+        # holds it with a moment. The femur is balanced by it, the forces on the femur, the
+        # hip's passive moment on it (−M_hip, the hip's superior body being the pelvis) and the
+        # hip reaction through the hip centre
+        femur, hip = p.model.body_index("femur"), p.model.joint_index("hip")
+        c = geo.centres[hip]
+        m_femur = float(rep.body_moments[femur] - _cross(c, rep.body_forces[femur])) - float(rep.passive_moment[hip])
+        entry("table_legs", femur, geo.com[femur], (0.0, 0.0), -m_femur)
+        total_m -= m_femur
+    r = p.root
+    hold_f = -total_f
+    entry("hold", r, geo.com[r], hold_f, -total_m - _cross(geo.com[r], hold_f))
+    return out
+
+
+def _support(problem, rep: PostureReport) -> dict:
+    s = problem.support
+    doc = {"kind": s.kind, "thigh_inclination_deg": s.thigh_deg, "knee_flexion_deg": s.knee_deg}
+    if s.kind == "lying":
+        doc["legs"] = s.legs
+    doc["contacts"] = support_contacts(problem, rep)
     return doc
 
 

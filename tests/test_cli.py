@@ -31,7 +31,7 @@ description = "A test posture."
 def test_help_of_every_subcommand_has_an_example():
     top = biomech("--help")
     assert top.returncode == 0 and "run" in top.stdout and "compare" in top.stdout
-    for sub in ("run", "check", "list", "compare", "model"):
+    for sub in ("run", "check", "list", "compare", "model", "export"):
         out = biomech(sub, "--help")
         assert out.returncode == 0, sub
         assert "example" in out.stdout, sub

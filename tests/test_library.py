@@ -91,6 +91,8 @@ def test_json_document_has_every_key_of_the_contract(library_run):
         assert m["moment_arms_m"], name
     assert single["external_loads"][0]["body"] == "L3" and len(single["external_loads"][0]["force_N"]) == 2
     assert single["gravity_m_s2"] == [0.0, -9.81]
+    for c in single["support"]["contacts"]:
+        assert {"body", "point_m", "force_N", "moment_Nm"} <= set(c)
     sweep = docs["psoas-tension-sweep"]
     assert {"biomech_version", "scenario", "sweep", "points"} <= set(sweep)
     assert "biomech_version" not in sweep["points"][0] and TOP - {"biomech_version"} <= set(sweep["points"][0])

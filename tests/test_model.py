@@ -273,6 +273,8 @@ def test_json_document(name, solve_case):
         assert (mu["activation"] is None) == bool(r.problem.lines.fixed_tension[i])
         assert _is_float(mu["length_m"]) and mu["length_m"] > 0
         assert _is_float(mu["max_isometric_force_N"]) and mu["max_isometric_force_N"] > 0
+        assert (mu["optimal_fiber_length_m"], mu["tendon_slack_length_m"]) == (r.problem.lines.lopt[i], r.problem.lines.lts[i])
+        assert mu["pennation_deg"] == pytest.approx(math.degrees(m.pennation[i]), abs=1e-12)
         assert isinstance(mu["path"], list) and len(mu["path"]) >= 2
         for pt in mu["path"]:
             assert set(pt) == {"body", "point_m", "lateral_m"} and pt["body"] in BODIES
@@ -288,6 +290,14 @@ def test_json_document(name, solve_case):
         # joints a line does not cross are omitted, and have no moment arm
         for jn in set(JOINTS) - set(arms):
             assert abs(rep.moment_arm[i, JOINTS.index(jn)]) < 1e-15, (line, jn)
+    # the lateral offsets are the ones the problem used (conditional points resolved)
+    np.testing.assert_array_equal([pt["lateral_m"] for line in m.muscle_names
+                                   for pt in doc["muscles"][line]["path"]], r.problem.paths.z)
+    contacts = doc["support"]["contacts"]
+    kinds = [c["name"] for c in contacts]
+    assert kinds[-1] == "hold" and kinds.count("hold") == 1
+    for c, f in zip(contacts, rep.contact_forces):          # the seat or table contact comes first
+        assert c["name"] in ("seat", "table") and c["force_N"] == f.tolist() and c["moment_Nm"] == 0.0
     loads = doc["external_loads"]
     assert isinstance(loads, list) and len(loads) == len(r.problem.loads)
     for ld in loads:
