@@ -159,7 +159,7 @@ def cmd_run(args) -> int:
             print(summary_table(run))
             print(f"  -> {Path(args.out) / sc.name}/\n")
     if args.json:
-        print(dumps(docs[0] if len(docs) == 1 else docs))
+        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs).decode() + "\n")
     return code
 
 

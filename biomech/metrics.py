@@ -13,7 +13,7 @@ import numpy as np
 
 from . import kinematics as kin
 from .names import LUMBAR_LEVELS
-from .statics import landmark, trunk_inclination_deg
+from .statics import landmarks
 from .units import DEG_PER_RAD
 
 
@@ -31,7 +31,7 @@ def clinical_metrics(problem, geo) -> dict:
     """All conventions §3 metrics, in degrees (SVA in mm), plus segmental lordosis per level."""
     mid, t, ang = endplates(problem, geo)
     s_mid, s_t = mid[0], t[0]
-    hip = landmark(problem, geo, "hip_centre")
+    hip, asis, psis, c7, t12 = landmarks(problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre"))
     v = hip - s_mid
     pt = math.atan2(v[0], -v[1])                   # + when H is anterior of S
     ss = -math.atan2(s_t[1], s_t[0])               # + when the anterior end of the plate is lower
@@ -41,9 +41,8 @@ def clinical_metrics(problem, geo) -> dict:
     for k, level in enumerate(reversed(LUMBAR_LEVELS)):        # L5_S1 … L1_L2
         seg[level] = _wrap(ang[k + 1] - ang[k]) * DEG_PER_RAD  # upper endplate relative to lower: + = lordotic
     ll = _wrap(ang[-1] - ang[0]) * DEG_PER_RAD
-    asis, psis = landmark(problem, geo, "ASIS"), landmark(problem, geo, "PSIS")
     d = asis - psis
-    c7 = landmark(problem, geo, "C7")
+    w = c7 - t12
     corner = s_mid - 0.5 * problem.model.endplate_depth[0] * s_t   # posterior-superior corner of S1
     return {
         "pelvic_incidence_deg": pi * DEG_PER_RAD,
@@ -52,7 +51,7 @@ def clinical_metrics(problem, geo) -> dict:
         "lumbar_lordosis_deg": ll,
         "anterior_pelvic_tilt_deg": -math.atan2(d[1], d[0]) * DEG_PER_RAD,
         "hip_flexion_deg": -geo.q[problem.model.joint_index("hip")] * DEG_PER_RAD,
-        "trunk_inclination_deg": trunk_inclination_deg(problem, geo),
+        "trunk_inclination_deg": math.degrees(math.atan2(w[0], w[1])),
         "sagittal_vertical_axis_mm": (c7[0] - corner[0]) * 1000.0,
         "segmental_lordosis_deg": {lv: seg[lv] for lv in LUMBAR_LEVELS},
     }

@@ -10,6 +10,7 @@ returns it with one more body. Every count and array shape derives from the mode
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -126,8 +127,16 @@ class Model:
         return _index(self.joints, name, "joint")
 
     def group_lines(self, group: str) -> np.ndarray:
-        """Indices of the lines of a muscle group."""
-        return np.array([i for i, g in enumerate(self.muscle_group) if g == group], dtype=int)
+        """Indices of the lines of a muscle group (empty if the model has none)."""
+        lines = self._group_lines.get(group)
+        return lines.copy() if lines is not None else np.zeros(0, int)
+
+    @functools.cached_property
+    def _group_lines(self) -> dict:
+        out: dict = {}
+        for i, g in enumerate(self.muscle_group):
+            out.setdefault(g, []).append(i)
+        return {g: np.array(v, int) for g, v in out.items()}
 
     @property
     def intervertebral(self) -> MappingProxyType:
@@ -144,7 +153,8 @@ class Model:
     # pickling (to send models and results to worker processes, `parallel.py`): read-only
     # mappings travel as dicts and come back read-only, arrays come back read-only
     def __getstate__(self) -> dict:
-        return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.__dict__.items()}
+        return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.__dict__.items()
+                if k != "_group_lines"}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

@@ -10,6 +10,7 @@ Pinocchio and MuJoCo keep model, data and algorithms apart.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ class Problem:
     seg_dz2: np.ndarray         # (Sg,) squared lateral extent (m²)
     seg_inc: np.ndarray         # (n_bodies, Sg) [body of a = b] − [body of b = b]
     seg_inc_b: np.ndarray       # (n_bodies, Sg) [body of b = b]
+    line_joints: tuple          # (M,) the joints each line crosses (its points lie on both sides)
     # passive joint laws
     iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
     iv_coeffs: np.ndarray       # (n_iv, 5)
@@ -161,6 +163,47 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     act = np.array(baseline_activation, float)
     if act.shape != (model.n_muscles,) or not np.all((act >= 0) & (act <= 1)):
         raise ModelError(f"baseline_activation must be {model.n_muscles} activations within 0-1")
+    base = _support_arrays(model, support, tuple(loads))
+    m = model
+
+    # muscle settings
+    n = m.n_muscles
+    fixed = np.zeros(n, bool)
+    tension = np.zeros(n)
+    lopt = np.array(m.optimal_fiber_length, float)
+    fmax = np.asarray(m.max_isometric_force)
+    group_fmax: dict = {}                              # summed F_max of a group, per group
+    for i, (name, s) in resolve_settings(m, settings).items():
+        if s.tension_N is not None:
+            fixed[i] = True
+            if name in MUSCLE_GROUPS:
+                if name not in group_fmax:
+                    group_fmax[name] = fmax[m.group_lines(name)].sum()
+                tension[i] = s.tension_N * fmax[i] / group_fmax[name]
+            else:
+                tension[i] = s.tension_N
+            act[i] = 0.0
+        elif s.activation is not None:
+            act[i] = s.activation
+        else:
+            # adaptive shortening/lengthening is a change in the number of sarcomeres in
+            # series: the optimal fibre length changes, the tendon does not
+            lopt[i] *= s.resting_length_scale
+    fields = {k: v for k, v in base.items() if k != "L_ref"}
+    lines = make_lines(m, lopt=lopt, lts=np.array(m.tendon_slack_length, float), fixed_tension=fixed,
+                       tension=tension, activation=act, excess_passive=np.asarray(m.crosses_hip, bool),
+                       L_ref=base["L_ref"], short_range_stiffness=float(short_range_stiffness))
+    return Problem(model=m, support=support, settings=settings, loads=tuple(loads), lines=lines,
+                   short_range_stiffness=float(short_range_stiffness), tolerance_Nm=float(tolerance_Nm),
+                   max_iterations=int(max_iterations), **fields)
+
+
+@functools.lru_cache(maxsize=32)
+def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
+    """The arrays of a problem that depend on the model, the support and the loads only (not on
+    the muscle settings), computed once for each distinct (model, support, loads) and shared,
+    read-only, by the problems prepared with them (a sweep over muscle settings prepares one
+    problem per point). Models hash by identity and are immutable."""
     m = model
     nb, nj = m.n_bodies, m.n_joints
     root, root_angle, q_ref = reference_posture(m, support)
@@ -240,43 +283,14 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
         ll.append(kin.rotation(ang[b]).T @ (np.asarray(ld.point_m, float) - org[b]))
         lf.append(np.asarray(ld.force_N, float) if ld.force_N is not None else ld.mass_kg * gravity)
     L_ref, _ = path_lengths(paths, kin.points_world(ang, org, paths.body, paths.local))
-
-    # muscle settings
-    n = m.n_muscles
-    fixed = np.zeros(n, bool)
-    tension = np.zeros(n)
-    lopt = np.array(m.optimal_fiber_length, float)
-    fmax = np.asarray(m.max_isometric_force)
-    group_fmax: dict = {}                              # summed F_max of a group, per group
-    for i, (name, s) in resolve_settings(m, settings).items():
-        if s.tension_N is not None:
-            fixed[i] = True
-            if name in MUSCLE_GROUPS:
-                if name not in group_fmax:
-                    group_fmax[name] = fmax[m.group_lines(name)].sum()
-                tension[i] = s.tension_N * fmax[i] / group_fmax[name]
-            else:
-                tension[i] = s.tension_N
-            act[i] = 0.0
-        elif s.activation is not None:
-            act[i] = s.activation
-        else:
-            # adaptive shortening/lengthening is a change in the number of sarcomeres in
-            # series: the optimal fibre length changes, the tendon does not
-            lopt[i] *= s.resting_length_scale
-    lines = make_lines(m, lopt=lopt, lts=np.array(m.tendon_slack_length, float), fixed_tension=fixed,
-                       tension=tension, activation=act, excess_passive=np.asarray(m.crosses_hip, bool),
-                       L_ref=L_ref, short_range_stiffness=float(short_range_stiffness))
-
-    return Problem(
-        model=m, support=support, settings=settings, loads=tuple(loads), root=root,
-        root_angle=float(root_angle), S=S, S_inferior=S[inferior], inferior=inferior, superior=superior,
-        joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
+    out = dict(
+        root=root, root_angle=float(root_angle), S=S, S_inferior=S[inferior], inferior=inferior,
+        superior=superior, joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
         gravity=gravity, mass=mass, com_local=com_local, weight=weight, knee_rad=knee_rad,
         paths=paths, all_body=np.concatenate((pb, np.arange(nb))),
         all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local))),
         seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
-        seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b,
+        seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=_crossed_joints(S, paths),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
         hip_joints=np.array(hips, int), hip_scale=np.array([m.passive[j].scale for j in hips], float),
         rest_angle=np.asarray(m.rest_angle, float),
@@ -284,6 +298,17 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
         contact_stiffness=np.full(len(c_body), float(support.contact_stiffness_N_per_m)),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),
-        load_force=np.array(lf, float).reshape(-1, 2), lines=lines,
-        short_range_stiffness=float(short_range_stiffness), tolerance_Nm=float(tolerance_Nm),
-        max_iterations=int(max_iterations))
+        load_force=np.array(lf, float).reshape(-1, 2), L_ref=L_ref)
+    for v in list(out.values()) + list(vars(paths).values()):
+        if isinstance(v, np.ndarray):
+            v.setflags(write=False)
+    return out
+
+
+def _crossed_joints(S: np.ndarray, paths: Paths) -> tuple:
+    """The joints each line crosses: those with some of its points on the far side from the
+    root (S ≠ 0) and some not (a tuple of tuples of joint indices, one per line)."""
+    far = S[paths.body] != 0.0                                    # (P, n_joints)
+    starts = paths.line_ptr[:-1]
+    crosses = np.logical_or.reduceat(far, starts, axis=0) & ~np.logical_and.reduceat(far, starts, axis=0)
+    return tuple(tuple(int(j) for j in np.flatnonzero(row)) for row in crosses)

@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__
 from .errors import ModelError
 from .metrics import clinical_metrics, endplates
-from .statics import contact_forces, generalized_forces, landmark, load_forces, passive_moments
+from .statics import contact_forces, generalized_forces, landmark, load_forces
 from .units import DEG_PER_RAD
 
 
@@ -43,11 +43,15 @@ class PostureReport:
 def muscle_point_forces(problem, geo, forces):
     """Force (P, 2) that each path point receives from its line (N, world)."""
     paths = problem.paths
-    f = np.zeros((paths.n_points, 2))
     seg_f = forces[paths.seg_line][:, None] * geo.segment_dir   # pulls a toward b, b toward a
-    np.add.at(f, paths.seg_a, seg_f)
-    np.add.at(f, paths.seg_b, -seg_f)
-    return f
+    return _sum_by(paths.seg_a, seg_f, paths.n_points) - _sum_by(paths.seg_b, seg_f, paths.n_points)
+
+
+def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Σ of the rows of ``values`` (k,) or (k, 2) by ``index`` (k,) into n rows."""
+    if values.ndim == 1:
+        return np.bincount(index, values, n)
+    return np.stack([np.bincount(index, values[:, 0], n), np.bincount(index, values[:, 1], n)], -1)
 
 
 def _cross(r, f):
@@ -58,24 +62,24 @@ def posture_report(result) -> PostureReport:
     """Compute all reported quantities of a solved posture."""
     p = result.problem
     q = result.q
-    g = generalized_forces(p, q)
+    known = getattr(result, "geometry", None)            # the solver's, at q
+    g = generalized_forces(p, q, known if known is not None and np.array_equal(known.q, q) else None)
     geo = g["geometry"]
     forces = g["muscle_forces"]
     # forces on every body, joint reactions excluded
-    bf = np.array(p.weight, float)
-    bm = _cross(geo.com, p.weight)
+    nb = p.model.n_bodies
     pf = muscle_point_forces(p, geo, forces)
     body = p.paths.body
-    np.add.at(bf, body, pf)
-    np.add.at(bm, body, _cross(geo.points, pf))
+    bf = p.weight + _sum_by(body, pf, nb)
+    bm = _cross(geo.com, p.weight) + _sum_by(body, _cross(geo.points, pf), nb)
     lp, lf = load_forces(p, geo)
     if len(lf):
-        np.add.at(bf, p.load_body, lf)
-        np.add.at(bm, p.load_body, _cross(lp, lf))
+        bf += _sum_by(p.load_body, lf, nb)
+        bm += _sum_by(p.load_body, _cross(lp, lf), nb)
     cb, cp, cf = contact_forces(p, geo)
     if len(cf):
-        np.add.at(bf, cb, cf)
-        np.add.at(bm, cb, _cross(cp, cf))
+        bf += _sum_by(cb, cf, nb)
+        bm += _sum_by(cb, _cross(cp, cf), nb)
     # the reaction at joint j (inferior on superior) balances the forces on the bodies on the
     # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
     reaction = -(p.S.T @ bf)
@@ -83,7 +87,7 @@ def posture_report(result) -> PostureReport:
     return PostureReport(
         result=result, geometry=geo, metrics=clinical_metrics(p, geo),
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
-        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=passive_moments(p, q)[0],
+        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"],
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
         contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
 
@@ -169,6 +173,11 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     p = result.problem
     m = p.model
     geo = rep.geometry
+    for name, values in (("joint angles", result.q), ("positions", geo.points), ("forces", rep.body_forces),
+                         ("muscle forces", rep.muscle_force), ("joint reactions", rep.reaction),
+                         ("moment arms", rep.moment_arm)):
+        if not np.all(np.isfinite(values)):
+            raise ModelError(f"to_dict: the result holds non-finite {name} (a defect: please report it)")
     bodies, joints = m.bodies, m.joints
     met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
@@ -187,9 +196,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
                   for b, xy, z in zip(paths.body.tolist(), geo.points.tolist(), paths.z.tolist())]
     lopt, lts = p.lines.lopt.tolist(), p.lines.lts.tolist()      # as the problem used them
     pennation = np.degrees(np.asarray(m.pennation, float)).tolist()
-    far = p.S[paths.body] != 0.0                                  # (P, n_joints)
-    crosses = np.logical_or.reduceat(far, paths.line_ptr[:-1], axis=0) & \
-        ~np.logical_and.reduceat(far, paths.line_ptr[:-1], axis=0)
+    crossed = p.line_joints
     arms = rep.moment_arm.tolist()
     force, length = rep.muscle_force.tolist(), geo.length.tolist()
     fmax = np.asarray(m.max_isometric_force).tolist()
@@ -203,7 +210,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
             "pennation_deg": pennation[i],
             "path": point_docs[ptr[i]:ptr[i + 1]],
-            "moment_arms_m": {joints[j]: arms[i][j] for j in np.flatnonzero(crosses[i]).tolist()},
+            "moment_arms_m": {joints[j]: arms[i][j] for j in crossed[i]},
         }
     doc = {
         "scenario": header,

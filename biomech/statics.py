@@ -363,6 +363,7 @@ class EquilibriumResult:
     max_residual_Nm: float
     iterations: int
     stiffness_eigenvalues: np.ndarray = field(repr=False)
+    geometry: Geometry | None = field(default=None, repr=False, compare=False)  # at q, if known
 
     @property
     def converged(self) -> bool:
@@ -413,13 +414,21 @@ def _implausible(problem: Problem, q: np.ndarray, geo: Geometry) -> tuple[Status
 
 def landmark(problem: Problem, geo: Geometry, name: str) -> np.ndarray:
     """World position (2,) of a named landmark of the model at a posture."""
-    b, loc = problem.model.landmarks[name]
-    return kin.points_world(geo.angles, geo.origins, np.array([b]), np.asarray(loc)[None])[0]
+    return landmarks(problem, geo, (name,))[0]
+
+
+def landmarks(problem: Problem, geo: Geometry, names) -> np.ndarray:
+    """World positions (n, 2) of named landmarks of the model at a posture."""
+    lm = problem.model.landmarks
+    body = np.array([lm[n][0] for n in names], int)
+    local = np.array([lm[n][1] for n in names], float)
+    return kin.points_world(geo.angles, geo.origins, body, local)
 
 
 def trunk_inclination_deg(problem: Problem, geo: Geometry) -> float:
     """The T12/L1 → C7 line against the vertical (deg, + forward; conventions §3)."""
-    w = landmark(problem, geo, "C7") - landmark(problem, geo, "T12_L1_centre")
+    c7, t12 = landmarks(problem, geo, ("C7", "T12_L1_centre"))
+    w = c7 - t12
     return math.degrees(math.atan2(w[0], w[1]))
 
 
@@ -569,4 +578,5 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             message = (f"the equilibrium is unstable: the stiffness matrix has a negative "
                        f"eigenvalue ({w[0]:.3g} N·m/rad), mode dominated by {', '.join(dominant)}")
     return EquilibriumResult(problem=problem, q=q, code=code, stable=stable, message=message,
-                             max_residual_Nm=norm, iterations=it, stiffness_eigenvalues=eig)
+                             max_residual_Nm=norm, iterations=it, stiffness_eigenvalues=eig,
+                             geometry=geo)

@@ -24,10 +24,18 @@ and the interquartile range (IQR) over repeated runs:
 * ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
 * ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
 * ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
-  (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure).
+  (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure);
+* ``cli_sweep_point``: the marginal cost of one forward sweep point from the command line, results
+  written: ``biomech run`` (subprocess, ``--workers 1 --no-plots``) of a 101-point and of a
+  1-point psoas sweep of neutral standing, (t101 − t1) / 100; its ratio to the library's own
+  cost per point (``sweep_psoas_101`` / 101, measured in the same run) is printed;
+* ``viewer_update``: one update of the live viewer (`biomech view`) of
+  scenarios/neutral_standing.toml, headless (Agg, blitted): the psoas slider moved, the posture
+  re-solved and redrawn.
 
-Targets (the speed issue): forward solve <= 2 ms, inverse solve <= 5 ms, upright solve
-<= 30 ms, 101-point forward sweep <= 0.3 s, import <= 0.3 s, run with figure <= 2.5 s.
+Targets: forward solve <= 2 ms, inverse solve <= 5 ms, upright solve <= 30 ms, 101-point forward
+sweep <= 0.3 s, import <= 0.3 s, run with figure <= 2.5 s, a command-line sweep point at most
+twice the library's cost per point (issue 12), a viewer update <= 0.1 s (10 per second).
 
     python scripts/bench.py                 # table
     python scripts/bench.py --json          # one JSON document on stdout
@@ -54,14 +62,16 @@ SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
                 "baseline_hybr_psoas300", "solve_upright_psoas300", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
-                "run_with_figure")
+                "run_with_figure", "cli_sweep_point", "viewer_update")
 #: seconds; measurements without a target are informative
 TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
            "solve_upright_psoas300": 30e-3, "solve_inverse": 5e-3, "import": 0.3,
-           "run_with_figure": 2.5}
+           "run_with_figure": 2.5, "viewer_update": 0.1}
+#: a command-line sweep point costs at most this many times the library's point (issue 12)
+CLI_POINT_RATIO = 2.0
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
 SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "solve_upright_psoas300",
-        "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101"}
+        "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
 
 
 def _stats(samples: list[float]) -> dict:
@@ -117,6 +127,46 @@ def _time_run(repeat: int) -> dict:
             if k:
                 samples.append(dt)
     return _stats(samples)
+
+
+def _time_cli_sweep_point(repeat: int) -> dict:
+    """(t101 − t1) / 100 of `biomech run` on psoas sweeps of 101 and 1 points (module docstring)."""
+    env = _subprocess_env()
+    times: dict = {1: [], 101: []}
+    with tempfile.TemporaryDirectory(prefix="biomech-bench-") as tmp:
+        files = {}
+        for n in times:
+            f = Path(tmp) / f"sweep{n}.toml"
+            f.write_text(f'extends = "{SCENARIO.as_posix()}"\n[scenario]\nname = "sweep{n}"\n'
+                         f'description = "bench"\n[sweep]\n'
+                         f'"muscles.psoas.tension_N" = {{ start = 0, stop = 400, num = {n} }}\n')
+            files[n] = f
+        for k in range(repeat + 1):                    # the first round is the warm-up
+            for n, f in files.items():
+                t0 = time.perf_counter()
+                proc = subprocess.run([sys.executable, "-m", "biomech", "run", str(f), "--out",
+                                       str(Path(tmp) / "out"), "--workers", "1", "--no-plots"],
+                                      capture_output=True, text=True, env=env)
+                dt = time.perf_counter() - t0
+                if proc.returncode != 0:
+                    raise RuntimeError(f"biomech run failed (exit {proc.returncode}): {proc.stderr.strip()}")
+                if k:
+                    times[n].append(dt)
+    st = _stats([(a - b) / 100.0 for a, b in zip(times[101], times[1])])
+    st["median_s"] = (statistics.median(times[101]) - statistics.median(times[1])) / 100.0
+    return st
+
+
+def _time_viewer(repeat: int) -> dict:
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from biomech.scenario import load_scenario
+    from biomech.viz.viewer import LiveViewer
+    viewer = LiveViewer(Figure(figsize=(13, 8.5)), load_scenario(SCENARIO))
+    values = iter(np.tile(np.linspace(0.0, 1000.0, 15), repeat + 2))
+    return _timeit(lambda: viewer.update({"psoas": float(next(values))}), repeat)
 
 
 def measure(repeat: int, skip=()) -> dict:
@@ -183,6 +233,15 @@ def measure(repeat: int, skip=()) -> dict:
         out["build_model"] = _timeit(lambda: bm.make_model(subject), slow)
     if want("run_with_figure"):
         out["run_with_figure"] = _time_run(slow)
+    if want("cli_sweep_point"):
+        out["cli_sweep_point"] = _time_cli_sweep_point(slow)
+        if "sweep_psoas_101" in out:
+            library = out["sweep_psoas_101"]["median_s"] / 101
+            out["cli_sweep_point"].update(library_point_s=library,
+                                          ratio=out["cli_sweep_point"]["median_s"] / library)
+            TARGETS["cli_sweep_point"] = CLI_POINT_RATIO * library
+    if want("viewer_update"):
+        out["viewer_update"] = _time_viewer(max(5, repeat // 2))
     for name, st in out.items():
         if name in TARGETS:
             st["target_s"] = TARGETS[name]
@@ -289,6 +348,10 @@ def table(results: dict) -> str:
     for name in ("sweep_psoas_101", "sweep_upright_101", "sweep_inverse_101"):
         if name in results:
             lines.append(f"{name}: {results[name]['solved']}/101 points solved")
+    c = results.get("cli_sweep_point")
+    if c and "ratio" in c:
+        lines.append(f"cli_sweep_point: {c['ratio']:.2f}× the library's cost per point "
+                     f"({_fmt(c['library_point_s']).strip()}; target <= {CLI_POINT_RATIO:g}×)")
     return "\n".join(lines)
 
 
