@@ -238,14 +238,13 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
     if _hip_follows(problem) and out[0] == 0 and len(out) > 1:
         out = out[1:]                       # blame a joint a parameter moves, not the follower
     j = int(out[0])
-    what = (f"the target posture puts {JOINTS[j]} at {q[j] / _DEG:+.1f}°, outside its "
-            f"physiological range ({problem.q_low[j] / _DEG:+.1f}° to "
-            f"{problem.q_high[j] / _DEG:+.1f}°)")
+    at, low, high = _degrees(q[j], problem.q_low[j], problem.q_high[j])
+    what = (f"the target posture puts {JOINTS[j]} at {at}°, outside its physiological range "
+            f"({low}° to {high}°)")
     if target.joint_angles_deg:
         if JOINTS[j] in target.joint_angles_deg:
             raise TargetError(("inverse", "joint_angles_deg", JOINTS[j]), what,
-                              f"allowed: {JOINTS[j]} from {problem.q_low[j] / _DEG:+.1f} to "
-                              f"{problem.q_high[j] / _DEG:+.1f}")
+                              f"allowed: {JOINTS[j]} from {low} to {high}")
         if j == 0 and _hip_follows(problem):
             raise TargetError(("inverse", "joint_angles_deg"), what + " (the hip follows the spine)",
                               "allowed: spinal angles that keep the hip within its range")
@@ -265,13 +264,23 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
         c = q[0] / _DEG + problem.support.thigh_deg      # hip angle + thigh inclination
         raise TargetError(("support", "thigh_inclination_deg"),
                           f"the thigh inclination of {problem.support.thigh_deg:g}° puts the hip at "
-                          f"{q[0] / _DEG:+.1f}°, outside its physiological range "
-                          f"({problem.q_low[0] / _DEG:+.1f}° to {problem.q_high[0] / _DEG:+.1f}°), "
+                          f"{at}°, outside its physiological range ({low}° to {high}°), "
                           "and the inverse mode holds every joint within its range",
                           f"allowed here: thigh_inclination_deg from "
                           f"{max(c - problem.q_high[0] / _DEG, -60):.1f} to "
                           f"{min(c - problem.q_low[0] / _DEG, 150):.1f}")
     raise TargetError(("inverse",), what, "allowed: a target nearer the relaxed posture")
+
+
+def _degrees(*angles_rad: float) -> list[str]:
+    """Angles in degrees for a message, with as many decimals (1-4) as it takes to tell a value
+    just outside a range from the range's end."""
+    values = [a / _DEG for a in angles_rad]
+    for decimals in range(1, 5):
+        shown = [f"{v:+.{decimals}f}" for v in values]
+        if len(set(shown)) == len(shown):
+            break
+    return shown
 
 
 def _given(target: PostureTarget, internal: str) -> bool:

@@ -2,6 +2,7 @@
 what it says when a target cannot be realised (docs/scenarios.md, [inverse])."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -117,3 +118,15 @@ def test_target_error_is_a_model_error_and_pickles():
     back = pickle.loads(pickle.dumps(err))       # raised in worker processes too
     assert (back.key, back.what, back.allowed, str(back)) == (err.key, err.what, err.allowed, str(err))
     assert str(err) == "inverse.pelvic_tilt_deg: what; allowed: x"
+
+
+def test_a_value_just_outside_a_range_is_shown_apart_from_its_end(model):
+    p = bm.prepare(model)
+    k = JOINTS.index("L5_S1")
+    just_out = p.q_high[k] / DEG + 0.004
+    with pytest.raises(TargetError) as info:
+        target_posture(p, PostureTarget(joint_angles_deg={"L5_S1": just_out}))
+    at, end = re.search(r"at ([+-][\d.]+)°, outside its physiological range \([+-][\d.]+° to "
+                        r"([+-][\d.]+)°\)", info.value.what).groups()
+    assert at != end and float(at) > float(end)
+    assert info.value.key == ("inverse", "joint_angles_deg", "L5_S1")
