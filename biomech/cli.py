@@ -292,7 +292,10 @@ def cmd_compare(args) -> int:
         from . import plotting
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"compare_{'_vs_'.join(names)}.{args.format}"
+        stem = f"compare_{'_vs_'.join(names)}"
+        if len(stem) > 200:                         # file names have at most 255 bytes
+            stem = f"compare_{names[0]}_vs_{len(names) - 1}_more"
+        path = out / f"{stem}.{args.format}"
         plotting.save_figure(plotting.overlay_figure(reports, names), path, dpi=args.dpi)
     if args.json:
         print(json.dumps({"scenarios": names, "metrics": table,

@@ -98,8 +98,9 @@ class Scenario:
     ----------
     path : the file, as given to `load_scenario`.
     name : 1-64 characters of ``[A-Za-z0-9_-]``; also the name of the output folder.
-    description : the question the scenario asks.
-    mode : "equilibrium" (muscles not set keep their frozen baseline activation), "upright"
+    description : the question the scenario asks (it may come from a file this one extends).
+    mode : (inherited like the description) "equilibrium" (muscles not set keep their frozen
+        baseline activation), "upright"
         (the trunk target of `upright` is held, the other muscles recruited by least effort) or
         "inverse" (the measured posture `inverse` in, least-effort muscle forces out);
         docs/scenarios.md.

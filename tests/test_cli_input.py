@@ -125,3 +125,15 @@ def test_a_quick_run_prints_no_progress(monkeypatch):
     progress(1, 1)
     progress.done([SimpleNamespace(scenario=SimpleNamespace(name="a"), points=[])])
     assert stream.getvalue() == ""
+
+
+def test_compare_of_many_long_names_keeps_the_figure_name_short(capsys, tmp_path):
+    names = [f"scenario-with-a-rather-long-name-number-{i:02d}" for i in range(6)]
+    files = []
+    for name in names:
+        files.append(tmp_path / f"{name}.toml")
+        files[-1].write_text(f'extends = "{LIB / "neutral_standing.toml"}"\n'
+                             f'[scenario]\nname = "{name}"\n')
+    code, out, err = biomech(capsys, "compare", *files, "--out", tmp_path / "out", "--workers", "1")
+    assert code == 0, err                          # the joined name was 280 characters: OSError
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [f"compare_{names[0]}_vs_5_more.png"]
