@@ -168,6 +168,8 @@ def _load_files(files):
 
 def _writable_folder(option: str, path: Path) -> None:
     """A bad-input error unless ``path`` is, or can be made, a folder this process may write."""
+    if "\0" in str(path):
+        raise _bad_input(f"{option} {_short(path)}: the path contains a NUL character")
     try:
         existing = path
         while not existing.exists() and existing != existing.parent:
@@ -192,7 +194,8 @@ def _check_dpi(dpi: int) -> None:
 
 
 def _short(path) -> str:
-    text = str(path)
+    """A path for messages: control characters escaped, at most 120 characters."""
+    text = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in str(path))
     return text if len(text) <= 120 else text[:60] + "..." + text[-57:]
 
 
@@ -250,7 +253,8 @@ def cmd_list(args) -> int:
     except ValueError:                              # a NUL character in the path
         is_folder = False
     if not is_folder:
-        raise _bad_input(f"{_short(folder)}: not a folder of scenario files")
+        raise _bad_input(f"{_short(folder)}: not a folder of scenario files; give a folder "
+                         "that holds *.toml scenario files")
     scenarios, problems = _load_files(sorted(p for p in folder.glob("*.toml") if not p.is_dir()))
     width = max((len(sc.path.name) for sc in scenarios), default=10)
     for sc in scenarios:
@@ -291,12 +295,16 @@ def cmd_compare(args) -> int:
     if not args.no_plots:
         from . import plotting
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         stem = f"compare_{'_vs_'.join(names)}"
         if len(stem) > 200:                         # file names have at most 255 bytes
             stem = f"compare_{names[0]}_vs_{len(names) - 1}_more"
         path = out / f"{stem}.{args.format}"
-        plotting.save_figure(plotting.overlay_figure(reports, names), path, dpi=args.dpi)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            plotting.save_figure(plotting.overlay_figure(reports, names), path, dpi=args.dpi)
+        except OSError as exc:
+            raise _bad_input(f"--out {_short(out)}: cannot write the overlay figure "
+                             f"({exc.strerror or exc})") from None
     if args.json:
         print(json.dumps({"scenarios": names, "metrics": table,
                           "status": [r.points[0].result.message for r in runs]}, indent=1))
@@ -375,6 +383,8 @@ def cmd_animate(args) -> int:
                          "one frame per sweep point. Use `biomech view` for one posture, or add "
                          "a [sweep] (docs/scenarios.md)")
     out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep.gif"
+    if "\0" in str(out):
+        raise _bad_input(f"--out {_short(out)}: the path contains a NUL character")
     problem = check_output(out)
     if problem:
         raise _bad_input(problem)
@@ -385,7 +395,11 @@ def cmd_animate(args) -> int:
     progress = _Progress("solved")
     run = run_scenario(scenario, progress=progress)
     progress.done([run])
-    write_animation(run, out, fps=args.fps, dpi=args.dpi)
+    try:
+        write_animation(run, out, fps=args.fps, dpi=args.dpi)
+    except OSError as exc:
+        raise _bad_input(f"--out {_short(out)}: cannot write the animation "
+                         f"({exc.strerror or exc})") from None
     print(f"{out}  ({len(run.points)} frames, {out.stat().st_size / 1024:.0f} KB)")
     if not run.success:
         print("! some postures could not be solved; their frames say so in red", file=sys.stderr)

@@ -137,3 +137,14 @@ def test_compare_of_many_long_names_keeps_the_figure_name_short(capsys, tmp_path
     code, out, err = biomech(capsys, "compare", *files, "--out", tmp_path / "out", "--workers", "1")
     assert code == 0, err                          # the joined name was 280 characters: OSError
     assert [p.name for p in (tmp_path / "out").iterdir()] == [f"compare_{names[0]}_vs_5_more.png"]
+
+
+@pytest.mark.parametrize("command", ["run", "animate", "compare"])
+def test_unusable_output_paths_exit_2(capsys, command):
+    sweep = LIB / "psoas_tension_sweep.toml"
+    files = {"run": [sweep, "--no-plots"], "animate": [sweep],
+             "compare": [LIB / "tight_psoas.toml", LIB / "neutral_standing.toml"]}[command]
+    for out in ("a\0b.gif", "/proc/no/such/folder/x.gif"):
+        code, _, err = biomech(capsys, command, *files, "--out", out, "--workers", "1") \
+            if command != "animate" else biomech(capsys, command, *files, "--out", out)
+        assert code == 2 and "--out" in err and "internal error" not in err, (out, err)
