@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
-from .errors import BiomechError
+from .errors import BiomechError, ScenarioError
 
 EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -120,36 +121,122 @@ def _add_parallel(parser) -> None:
                              "tcp://host:8786 (pip install 'biomech[dask]')")
 
 
-def _progress(name: str):
-    start = time.perf_counter()
+class _Progress:
+    """Progress of the solves on stderr, for runs that take longer than a second.
 
-    def report(done: int, total: int):
-        if time.perf_counter() - start > 1.0:       # only for what takes longer than a second
-            print(f"\r{name}: {done}/{total} postures", end="" if done < total else "\n",
+    On a terminal, one live line rewritten in place (``\r``) as postures are solved. In a log
+    (stderr not a terminal), no carriage returns: one line per scenario once it is solved
+    (`done`), since `run_scenarios` reports progress in postures, not per scenario.
+    """
+
+    def __init__(self, label: str):
+        self.label = label
+        self.start = time.perf_counter()
+        self.live = sys.stderr.isatty()
+
+    def slow(self) -> bool:
+        return time.perf_counter() - self.start > 1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.live and self.slow():
+            print(f"\r{self.label}: {done}/{total} postures", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
-    return report
+
+    def done(self, runs) -> None:
+        if self.live or not self.slow():
+            return
+        for run in runs:
+            failed = sum(not pt.result.success for pt in run.points)
+            n = len(run.points)
+            print(f"{self.label} {run.scenario.name}: {n} posture{'s' if n != 1 else ''}"
+                  + (f", {failed} not solved" if failed else ""), file=sys.stderr, flush=True)
 
 
 def _load_all(paths):
-    from .scenario import find_scenarios, load_scenario
-    return [load_scenario(p) for p in find_scenarios(paths)]
+    """The scenarios of every file named (folders expanded), and the problems of every bad
+    path or file: all are reported, not just the first."""
+    from .scenario import find_scenarios
+    scenarios, problems = [], []
+    for given in paths:
+        try:
+            files = find_scenarios([given])
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        found, bad = _load_files(files)
+        scenarios.extend(found)
+        problems.extend(bad)
+    return scenarios, problems
+
+
+def _load_files(files):
+    from .scenario import load_scenario
+    scenarios, problems = [], []
+    for f in files:
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    return scenarios, problems
+
+
+def _writable_folder(option: str, path: Path) -> None:
+    """A bad-input error unless ``path`` is, or can be made, a folder this process may write."""
+    if "\0" in str(path):
+        raise _bad_input(f"{option} {_short(path)}: the path contains a NUL character")
+    try:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if existing == path and not path.is_dir():
+            raise _bad_input(f"{option} {_short(path)}: exists and is not a folder; give a folder "
+                             "for the outputs")
+        if not existing.is_dir():
+            raise _bad_input(f"{option} {_short(path)}: {_short(existing)} is not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise _bad_input(f"{option} {_short(path)}: no permission to write in "
+                             f"{_short(existing)}; give a folder you may write in")
+    except ValueError:
+        raise _bad_input(f"{option}: the path contains a NUL character") from None
+    except OSError as exc:
+        raise _bad_input(f"{option} {_short(path)}: cannot be used ({exc.strerror or exc})") from None
+
+
+def _check_dpi(dpi: int) -> None:
+    if not 20 <= dpi <= 600:
+        raise _bad_input(f"--dpi must be within 20-600, got {dpi}")
+
+
+def _short(path) -> str:
+    """A path for messages: control characters escaped, at most 120 characters."""
+    text = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in str(path))
+    return text if len(text) <= 120 else text[:60] + "..." + text[-57:]
 
 
 def cmd_run(args) -> int:
     from .runner import dumps, run_document, run_scenarios, summary_table, write_all
-    scenarios = _load_all(args.paths)          # validate every file before solving anything
+    scenarios, problems = _load_all(args.paths)   # validate every file before solving anything
+    if problems:
+        raise ScenarioError(*problems)
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise _bad_input(f"two scenario files share the name {dup[0]!r} ([scenario] name is the "
-                         "output folder): rename one")
+        files = ", ".join(_short(s.path) for s in scenarios if s.name == dup[0])
+        raise _bad_input(f"two scenario files share the name {dup[0]!r} ({files}; [scenario] "
+                         "name is the output folder): rename one")
+    _check_dpi(args.dpi)
+    _writable_folder("--out", Path(args.out))
     docs, code = [], EXIT_OK
-    # solve everything first: an input error found while solving (e.g. an inverse posture out of
-    # range) must leave no output at all
-    runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask,
-                         progress=_progress("solving"))
-    write_all(runs, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi,
-              workers=args.workers)
+    # solve everything first: an input error found while solving must leave no output at all
+    progress = _Progress("solved")
+    runs = run_scenarios(scenarios, workers=args.workers, dask=args.dask, progress=progress)
+    progress.done(runs)
+    try:
+        write_all(runs, Path(args.out), plots=not args.no_plots, fmt=args.format, dpi=args.dpi,
+                  workers=args.workers)
+    except OSError as exc:
+        raise _bad_input(f"--out {_short(args.out)}: cannot write the results "
+                         f"({exc.strerror or exc})") from None
     for sc, run in zip(scenarios, runs):
         if not run.success:
             code = EXIT_UNSOLVED
@@ -164,34 +251,44 @@ def cmd_run(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .scenario import sweep_points
-    for sc in _load_all(args.paths):
-        n = len(sweep_points(sc))
+    scenarios, problems = _load_all(args.paths)
+    for sc in scenarios:
+        n = len(sc.sweep.values) if sc.sweep is not None else 1
         print(f"ok  {sc.path}  ({sc.name}, {n} posture{'s' if n != 1 else ''})")
+    if problems:
+        raise ScenarioError(*problems)
     return EXIT_OK
 
 
 def cmd_list(args) -> int:
-    from .scenario import load_scenario
     folder = Path(args.path)
-    if not folder.is_dir():
-        raise _bad_input(f"{folder}: not a folder of scenario files")
-    rows = []
-    for f in sorted(folder.glob("*.toml")):
-        sc = load_scenario(f)
-        rows.append((f.name, sc.name, sc.description.strip().splitlines()[0]))
-    width = max((len(r[0]) for r in rows), default=10)
-    for fname, name, question in rows:
-        print(f"{fname:<{width}}  {question}")
+    try:
+        is_folder = folder.is_dir()
+    except ValueError:                              # a NUL character in the path
+        is_folder = False
+    if not is_folder:
+        raise _bad_input(f"{_short(folder)}: not a folder of scenario files; give a folder "
+                         "that holds *.toml scenario files")
+    scenarios, problems = _load_files(sorted(p for p in folder.glob("*.toml") if not p.is_dir()))
+    width = max((len(sc.path.name) for sc in scenarios), default=10)
+    for sc in scenarios:
+        print(f"{sc.path.name:<{width}}  {sc.description.strip().splitlines()[0]}")
+    if problems:
+        raise ScenarioError(*problems)
     return EXIT_OK
 
 
 def cmd_compare(args) -> int:
     from .names import LUMBAR_LEVELS, METRICS
     from .runner import run_scenarios
-    scenarios = _load_all(args.paths)
+    scenarios, problems = _load_all(args.paths)
+    if problems:
+        raise ScenarioError(*problems)
     if len(scenarios) < 2:
         raise _bad_input("compare needs at least two scenario files")
+    if not args.no_plots:
+        _check_dpi(args.dpi)
+        _writable_folder("--out", Path(args.out))
     for sc in scenarios:
         if sc.sweep is not None:
             raise _bad_input(f"{sc.path}: is a sweep; compare takes single-posture scenarios "
@@ -210,9 +307,16 @@ def cmd_compare(args) -> int:
     if not args.no_plots:
         from . import viz
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"compare_{'_vs_'.join(names)}.{args.format}"
-        viz.save_figure(viz.overlay_figure(reports, names), path, dpi=args.dpi)
+        stem = f"compare_{'_vs_'.join(names)}"
+        if len(stem) > 200:                         # file names have at most 255 bytes
+            stem = f"compare_{names[0]}_vs_{len(names) - 1}_more"
+        path = out / f"{stem}.{args.format}"
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            viz.save_figure(viz.overlay_figure(reports, names), path, dpi=args.dpi)
+        except OSError as exc:
+            raise _bad_input(f"--out {_short(out)}: cannot write the overlay figure "
+                             f"({exc.strerror or exc})") from None
     if args.json:
         print(json.dumps({"scenarios": names, "metrics": table,
                           "status": [r.points[0].result.message for r in runs]}, indent=1))
@@ -297,7 +401,9 @@ def cmd_export(args) -> int:
         allowed = (f"0-{n - 1} (the sweep has {n} points)" if scenario.sweep is not None
                    else "0 (the scenario is not a sweep)")
         raise _bad_input(f"--point {args.point}: {args.path} allows {allowed}")
-    run = run_scenario(scenario, progress=_progress(scenario.name))   # a sweep with continuation
+    progress = _Progress("solved")
+    run = run_scenario(scenario, progress=progress)   # a sweep with continuation
+    progress.done([run])
     result = run.points[args.point].result
     write_osim(result, out, scenario=scenario_header(scenario),
                point=args.point if scenario.sweep is not None else None)
@@ -320,15 +426,23 @@ def cmd_animate(args) -> int:
                          "one frame per sweep point. Use `biomech view` for one posture, or add "
                          "a [sweep] (docs/scenarios.md)")
     out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep.gif"
+    if "\0" in str(out):
+        raise _bad_input(f"--out {_short(out)}: the path contains a NUL character")
     problem = check_output(out)
     if problem:
         raise _bad_input(problem)
     if not 0.2 <= args.fps <= 60:
         raise _bad_input(f"--fps must be within 0.2-60, got {args.fps:g}")
-    if not 20 <= args.dpi <= 600:
-        raise _bad_input(f"--dpi must be within 20-600, got {args.dpi}")
-    run = run_scenario(scenario, progress=_progress(scenario.name))
-    write_animation(run, out, fps=args.fps, dpi=args.dpi)
+    _check_dpi(args.dpi)
+    _writable_folder("--out", out.parent)
+    progress = _Progress("solved")
+    run = run_scenario(scenario, progress=progress)
+    progress.done([run])
+    try:
+        write_animation(run, out, fps=args.fps, dpi=args.dpi)
+    except OSError as exc:
+        raise _bad_input(f"--out {_short(out)}: cannot write the animation "
+                         f"({exc.strerror or exc})") from None
     print(f"{out}  ({len(run.points)} frames, {out.stat().st_size / 1024:.0f} KB)")
     if not run.success:
         print("! some postures could not be solved; their frames say so in red", file=sys.stderr)
@@ -349,7 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except BiomechError as e:
-        print(f"biomech {args.command}: error: {e}", file=sys.stderr)
+        problems = e.problems if isinstance(e, ScenarioError) else (str(e),)
+        for problem in problems:
+            print(f"biomech {args.command}: error: {problem}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"biomech {args.command}: {len(problems)} problems", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("biomech: interrupted", file=sys.stderr)

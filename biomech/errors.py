@@ -10,7 +10,18 @@ class ModelError(BiomechError, ValueError):
 
 
 class ScenarioError(BiomechError, ValueError):
-    """An invalid scenario file: names the file, the key path, what is allowed."""
+    """Invalid scenario files: each problem names the file, the key path, what is allowed.
+
+    ``problems`` holds one paragraph per problem (a file with several defects reports them all);
+    ``str()`` is those paragraphs, one per line.
+    """
+
+    def __init__(self, *problems: str):
+        super().__init__(*problems)
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 class ConvergenceError(BiomechError, RuntimeError):

@@ -78,17 +78,107 @@ class PostureTarget:
                 raise ModelError(f"joint_angles_deg[{j!r}] must be a finite number (deg), got {v!r}")
 
 
-def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
-    """Joint angles q (n_joints,) rad realising a posture target on this problem's model and support.
+class TargetError(ModelError):
+    """A posture target this model and support cannot realise.
 
-    The parameters given are imposed; the joints the others would move keep their reference
-    angles (so an unspecified trunk inclination follows from PT and LL)."""
+    key : where the offending value comes from, as a scenario key path:
+        ``("inverse", "pelvic_tilt_deg")``, ``("inverse", "joint_angles_deg", "hip")``, or
+        ``("support", "thigh_inclination_deg")`` when the support itself puts the hip, which no
+        target moves, outside its range.
+    what : what is wrong; allowed : what would be accepted (the two halves of the message).
+    """
+
+    def __init__(self, key: tuple[str, ...], what: str, allowed: str):
+        super().__init__(f"{'.'.join(key)}: {what}; {allowed}")
+        self.key, self.what, self.allowed = tuple(key), what, allowed
+
+    def __reduce__(self):                    # picklable: raised in worker processes too
+        return (type(self), (self.key, self.what, self.allowed))
+
+
+#: A lying trunk-inclination target within this of the fixed lying value (deg) is accepted.
+LYING_TRUNK_TOLERANCE_DEG = 0.05
+#: A lying, legs-supported hip angle in joint_angles_deg within this of the angle the spine
+#: gives it (deg) is accepted.
+FOLLOWING_HIP_TOLERANCE_DEG = 0.05
+
+
+def _hip_follows(problem) -> bool:
+    """Lying with the legs supported: the table holds the thigh, the hip angle follows the spine."""
+    return problem.support.kind == "lying" and problem.support.legs == "supported"
+
+
+def _on_support(problem, q: np.ndarray) -> np.ndarray:
+    """q with the hip set by the support where it follows the spine (q = B u + q_c, u the
+    angles of the other joints)."""
+    if not _hip_follows(problem):
+        return q
+    hip = problem.model.joint_index("hip")
+    return problem.B @ np.delete(q, hip) + problem.q_c
+
+
+def _realised_by(problem, target: PostureTarget) -> dict[str, tuple[list[int], np.ndarray]]:
+    """Which joints realise each parameter, and their shares (docs/scenarios.md, [inverse]).
+
+    The lumbar levels share the lordosis in proportion to their range of motion. Standing and
+    sitting, the femur is held: the hip realises the pelvic tilt, T12_L1 the trunk inclination.
+    Lying, the thorax rests on the table, so the trunk inclination is fixed and the pelvis tilts
+    against the thorax only through the spine: a pelvic tilt given alone is realised by the
+    lumbar levels (the lordosis follows, as the low back flattens onto the table in a posterior
+    tilt); given with the lordosis, the lumbar levels realise the lordosis and T12_L1 the rest.
+    """
     model = problem.model
+    law = model.intervertebral
+    w = np.array([law[lv].rom_extension_rad + law[lv].rom_flexion_rad for lv in LUMBAR])
+    lumbar = ([model.joint_index(lv) for lv in LUMBAR], w / w.sum())
+    t12_l1 = model.joint_index("T12_L1")
+    moves = {"lumbar_lordosis_deg": lumbar}
+    if problem.support.kind != "lying":
+        moves["pelvic_tilt_deg"] = ([model.joint_index("hip")], np.ones(1))
+        moves["trunk_inclination_deg"] = ([t12_l1], np.ones(1))
+    elif target.lumbar_lordosis_deg is None:
+        moves["pelvic_tilt_deg"] = lumbar
+    else:
+        moves["pelvic_tilt_deg"] = ([t12_l1], np.ones(1))
+    return moves
+
+
+def _given_key(target: PostureTarget, internal: str) -> str:
+    """The target's own key for an internal parameter (sacral slope stands for the tilt)."""
+    if internal == "pelvic_tilt_deg" and target.pelvic_tilt_deg is None:
+        return "sacral_slope_deg"
+    return internal
+
+
+def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
+    """Joint angles q (7,) rad realising a posture target on this problem's model and support.
+
+    The parameters given are imposed, each by its own joints (`_realised_by`); the joints the
+    others would move keep their reference angles (so an unspecified trunk inclination follows
+    from PT and LL). Lying with the legs supported, the hip angle follows the spine. Does not
+    check the physiological ranges (`target_posture` does).
+
+    Raises
+    ------
+    TargetError : a target the support cannot realise: a lying trunk inclination other than the
+        fixed one, a lying legs-supported hip angle other than the one the spine gives, or
+        parameters no joint angles reach.
+    """
+    model = problem.model
+    hip = model.joint_index("hip")
     q = np.array(problem.q_ref, float)
     if target.joint_angles_deg:
         for j, v in target.joint_angles_deg.items():
             q[model.joint_index(j)] = v * RAD_PER_DEG
-        return q
+        followed = _on_support(problem, q)
+        if "hip" in target.joint_angles_deg and \
+                abs(followed[hip] - q[hip]) > math.radians(FOLLOWING_HIP_TOLERANCE_DEG):
+            raise TargetError(
+                ("inverse", "joint_angles_deg", "hip"),
+                f"lying with the legs supported the table holds the thigh, so the hip follows "
+                f"the spine (here {math.degrees(followed[hip]):+.2f}°, not {math.degrees(q[hip]):+.2f}°)",
+                'allowed: leave hip out (it follows the spine), or legs = "lifted" in [support]')
+        return followed
     ref = clinical_metrics(problem, geometry(problem, q))
     want = {}                               # only the parameters the target gives are imposed
     if target.pelvic_tilt_deg is not None:
@@ -97,15 +187,18 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         want["pelvic_tilt_deg"] = ref["pelvic_incidence_deg"] - target.sacral_slope_deg
     if target.lumbar_lordosis_deg is not None:
         want["lumbar_lordosis_deg"] = target.lumbar_lordosis_deg
+    moves = _realised_by(problem, target)
     if target.trunk_inclination_deg is not None:
-        want["trunk_inclination_deg"] = target.trunk_inclination_deg
-    lumbar = [model.joint_index(lv) for lv in LUMBAR]
-    w = np.array([model.passive[j].rom_extension_rad + model.passive[j].rom_flexion_rad for j in lumbar])
-    w /= w.sum()
-    # each parameter is realised by one group of joints: PT by the hip, LL by the lumbar levels
-    # (shared by range of motion), the trunk inclination by T12_L1
-    moves = {"pelvic_tilt_deg": ([model.joint_index("hip")], np.ones(1)), "lumbar_lordosis_deg": (lumbar, w),
-             "trunk_inclination_deg": ([model.joint_index("T12_L1")], np.ones(1))}
+        if "trunk_inclination_deg" in moves:
+            want["trunk_inclination_deg"] = target.trunk_inclination_deg
+        elif abs(target.trunk_inclination_deg - ref["trunk_inclination_deg"]) \
+                > LYING_TRUNK_TOLERANCE_DEG:
+            fixed = ref["trunk_inclination_deg"]
+            raise TargetError(
+                ("inverse", "trunk_inclination_deg"),
+                f"lying, the thorax rests on the table: the trunk inclination is fixed at "
+                f"{fixed:+.2f}° and cannot be {target.trunk_inclination_deg:g}°",
+                f"allowed: leave trunk_inclination_deg out when lying (or give {fixed:.2f})")
     keys = list(want)
 
     def angles(z):
@@ -113,20 +206,119 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         for zk, key in zip(z, keys):
             idx, share = moves[key]
             qq[idx] += zk * share
-        return qq
+        return _on_support(problem, qq)
 
     def miss(z):
         m = clinical_metrics(problem, geometry(problem, angles(z)))
         return np.array([m[k] - want[k] for k in keys]) * RAD_PER_DEG
 
     z = np.zeros(len(keys))
+    f = miss(z)
     for _ in range(50):                     # Newton, Jacobian by central differences
-        f = miss(z)
         if not keys or np.max(np.abs(f)) < 1e-12:
             break
         J = np.column_stack([(miss(z + h) - miss(z - h)) / 2e-7 for h in np.eye(len(keys)) * 1e-7])
-        z = z - np.linalg.solve(J, f)
+        try:
+            step = np.linalg.solve(J, f)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > math.pi:
+            break                          # no posture within a turn of this one realises it
+        z = z - step
+        f = miss(z)
+    if keys and not np.max(np.abs(f)) < 1e-8:
+        worst = keys[int(np.argmax(np.abs(f)))]
+        given = _given_key(target, worst)
+        raise TargetError(("inverse", given),
+                          f"no posture realises {given} = {getattr(target, given):g} "
+                          "together with the other parameters given",
+                          "allowed: values nearer the relaxed posture (docs/scenarios.md, [inverse])")
     return angles(z)
+
+
+def target_posture(problem, target: PostureTarget) -> np.ndarray:
+    """`posture_from_target`, checked: every joint within its physiological range.
+
+    Raises
+    ------
+    TargetError : as `posture_from_target`; or a joint outside its range, with the key that
+        puts it there and, for a parameter, the values of that parameter the joints can reach.
+    """
+    q = posture_from_target(problem, target)
+    joints = problem.model.joints
+    hip = problem.model.joint_index("hip")
+    out = list(np.flatnonzero((q < problem.q_low) | (q > problem.q_high)))
+    if not out:
+        return q
+    if _hip_follows(problem) and out[0] == hip and len(out) > 1:
+        out = out[1:]                       # blame a joint a parameter moves, not the follower
+    j = int(out[0])
+    at, low, high = _degrees(q[j], problem.q_low[j], problem.q_high[j])
+    what = (f"the target posture puts {joints[j]} at {at}°, outside its physiological range "
+            f"({low}° to {high}°)")
+    if target.joint_angles_deg:
+        if joints[j] in target.joint_angles_deg:
+            raise TargetError(("inverse", "joint_angles_deg", joints[j]), what,
+                              f"allowed: {joints[j]} from {low} to {high}")
+        if j == hip and _hip_follows(problem):
+            raise TargetError(("inverse", "joint_angles_deg"), what + " (the hip follows the spine)",
+                              "allowed: spinal angles that keep the hip within its range")
+    else:
+        moves = _realised_by(problem, target)
+        for key in moves:
+            if j in moves[key][0] and _given(target, key):
+                raise TargetError(("inverse", _given_key(target, key)), what,
+                                  _reachable(problem, target, q, key))
+        key = next((k for k in ("pelvic_tilt_deg", "lumbar_lordosis_deg") if _given(target, k)),
+                   None)
+        if j == hip and _hip_follows(problem) and key is not None:
+            raise TargetError(("inverse", _given_key(target, key)),
+                              what + " (the hip follows the spine)",
+                              "allowed: a posture nearer the relaxed one")
+    if j == hip:                            # no target moves the hip: the support put it there
+        c = math.degrees(q[hip]) + problem.support.thigh_deg      # hip angle + thigh inclination
+        raise TargetError(("support", "thigh_inclination_deg"),
+                          f"the thigh inclination of {problem.support.thigh_deg:g}° puts the hip at "
+                          f"{at}°, outside its physiological range ({low}° to {high}°), "
+                          "and the inverse mode holds every joint within its range",
+                          f"allowed here: thigh_inclination_deg from "
+                          f"{max(c - math.degrees(problem.q_high[hip]), -60):.1f} to "
+                          f"{min(c - math.degrees(problem.q_low[hip]), 150):.1f}")
+    raise TargetError(("inverse",), what, "allowed: a target nearer the relaxed posture")
+
+
+def _degrees(*angles_rad: float) -> list[str]:
+    """Angles in degrees for a message, with as many decimals (1-4) as it takes to tell a value
+    just outside a range from the range's end."""
+    values = [math.degrees(a) for a in angles_rad]
+    for decimals in range(1, 5):
+        shown = [f"{v:+.{decimals}f}" for v in values]
+        if len(set(shown)) == len(shown):
+            break
+    return shown
+
+
+def _given(target: PostureTarget, internal: str) -> bool:
+    return getattr(target, _given_key(target, internal)) is not None
+
+
+def _reachable(problem, target: PostureTarget, q: np.ndarray, internal: str) -> str:
+    """'allowed here: pelvic_tilt_deg from a to b (...)': the values of one parameter its own
+    joints reach within their ranges, the other joints where the target puts them."""
+    idx, share = _realised_by(problem, target)[internal]
+    lo = max((problem.q_low[i] - q[i]) / s for i, s in zip(idx, share))
+    hi = min((problem.q_high[i] - q[i]) / s for i, s in zip(idx, share))
+    values = []
+    for dz in (lo, hi):
+        qq = np.array(q, float)
+        qq[idx] += dz * share
+        m = clinical_metrics(problem, geometry(problem, _on_support(problem, qq)))
+        values.append(m["pelvic_incidence_deg"] - m["pelvic_tilt_deg"]
+                      if _given_key(target, internal) == "sacral_slope_deg" else m[internal])
+    key = _given_key(target, internal)
+    low, high = sorted(values)
+    return (f"allowed here: {key} from {low:.1f} to {high:.1f} (with the other joints where "
+            "this target puts them)")
 
 
 @one_blas_thread
@@ -138,15 +330,13 @@ def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Crit
     RecruitedResult on the `holding_problem` (the recruited activations set), so every derived
     output (metrics, joint loads) reads as in the other modes; converged is False, with the
     shortfall in the message, if the muscles cannot hold the posture.
+
+    Raises
+    ------
+    TargetError (a ModelError) : a target this support cannot realise, or a posture outside the
+        physiological ranges (`target_posture`).
     """
-    q = posture_from_target(problem, target)
-    out = (q < problem.q_low) | (q > problem.q_high)
-    if out.any():
-        j = int(np.flatnonzero(out)[0])
-        deg = math.degrees
-        raise ModelError(f"the target posture puts {problem.model.joints[j]} at {deg(q[j]):+.1f}°, outside "
-                         f"its physiological range ({deg(problem.q_low[j]):+.1f}° to "
-                         f"{deg(problem.q_high[j]):+.1f}°); give joint_angles_deg or another target")
+    q = target_posture(problem, target)
     rec = recruit(problem, q, criterion=criterion)
     return recruited_result(problem, rec, iterations=0, criterion=criterion)
 

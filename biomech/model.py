@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from . import limits
 from .errors import ModelError
 from .kinematics import path_signs
 from .passive import PassiveLaw
@@ -47,14 +48,9 @@ class Subject:
     tone_scale: float = 1.0
 
     def __post_init__(self):
-        for name, lo, hi in (("body_mass_kg", 30.0, 200.0), ("height_m", 1.2, 2.2),
-                             ("pelvic_incidence_deg", 20.0, 90.0),
-                             ("muscle_strength_scale", 0.2, 5.0), ("tone_scale", 0.0, 10.0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ModelError(f"Subject.{name} must be a finite number, got {v!r}")
-            if not lo <= v <= hi:
-                raise ModelError(f"Subject.{name} must be within {lo}-{hi}, got {v}")
+        for name in ("body_mass_kg", "height_m", "pelvic_incidence_deg", "muscle_strength_scale",
+                     "tone_scale"):
+            limits.check("Subject", f"subject.{name}", getattr(self, name))
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .errors import ModelError
 
 # Thelen DG (2003) Adjustment of muscle mechanics model parameters to simulate dynamic
@@ -101,15 +102,7 @@ class MuscleSetting:
         if len(given) != 1:
             raise ModelError("a muscle setting needs exactly one of tension_N, activation, "
                              f"resting_length_scale; got {given or 'none'}")
-        v = getattr(self, given[0])
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ModelError(f"{given[0]} must be a finite number, got {v!r}")
-        if given[0] == "tension_N" and v < 0:
-            raise ModelError(f"tension_N must be >= 0 (muscles only pull), got {v}")
-        if given[0] == "activation" and not 0.0 <= v <= 1.0:
-            raise ModelError(f"activation must be within 0-1, got {v}")
-        if given[0] == "resting_length_scale" and not 0.5 <= v <= 1.5:
-            raise ModelError(f"resting_length_scale must be within 0.5-1.5, got {v}")
+        limits.check("MuscleSetting", f"muscles.{given[0]}", getattr(self, given[0]))
 
     @property
     def kind(self) -> str:

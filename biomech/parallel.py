@@ -102,6 +102,10 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+#: Seconds to wait for a Dask scheduler to answer before saying it cannot be reached.
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
 def _dask_client(address: str):
     try:
         from dask.distributed import Client
@@ -109,7 +113,7 @@ def _dask_client(address: str):
         raise BiomechError("--dask needs Dask: pip install 'biomech[dask]' (dask and distributed), "
                            "on this machine and on every worker of the cluster") from None
     try:
-        return Client(address, timeout=10)
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
         raise BiomechError(f"cannot reach the Dask scheduler at {address!r} ({exc}); start one "
                            "with `dask scheduler` and give its tcp://host:port address") from None

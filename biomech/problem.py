@@ -63,6 +63,7 @@ class Problem:
     seg_inc: np.ndarray         # (n_bodies, Sg) [body of a = b] − [body of b = b]
     seg_inc_b: np.ndarray       # (n_bodies, Sg) [body of b = b]
     line_joints: tuple          # (M,) the joints each line crosses (its points lie on both sides)
+    line_joint_index: tuple     # (lines, joints) int arrays: every (line, crossed joint) pair, line by line
     # passive joint laws
     iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
     iv_coeffs: np.ndarray       # (n_iv, 5)
@@ -283,6 +284,7 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
         ll.append(kin.rotation(ang[b]).T @ (np.asarray(ld.point_m, float) - org[b]))
         lf.append(np.asarray(ld.force_N, float) if ld.force_N is not None else ld.mass_kg * gravity)
     L_ref, _ = path_lengths(paths, kin.points_world(ang, org, paths.body, paths.local))
+    crossed = _crossed_joints(S, paths)
     out = dict(
         root=root, root_angle=float(root_angle), S=S, S_inferior=S[inferior], inferior=inferior,
         superior=superior, joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
@@ -290,7 +292,9 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
         paths=paths, all_body=np.concatenate((pb, np.arange(nb))),
         all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local))),
         seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
-        seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=_crossed_joints(S, paths),
+        seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=crossed,
+        line_joint_index=(np.repeat(np.arange(len(crossed)), [len(c) for c in crossed]),
+                          np.array([j for c in crossed for j in c], int)),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
         hip_joints=np.array(hips, int), hip_scale=np.array([m.passive[j].scale for j in hips], float),
         rest_angle=np.asarray(m.rest_angle, float),

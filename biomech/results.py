@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ModelError
+from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
 from .statics import contact_forces, generalized_forces, landmark, load_forces
 from .units import DEG_PER_RAD
@@ -173,11 +174,9 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     p = result.problem
     m = p.model
     geo = rep.geometry
-    for name, values in (("joint angles", result.q), ("positions", geo.points), ("forces", rep.body_forces),
-                         ("muscle forces", rep.muscle_force), ("joint reactions", rep.reaction),
-                         ("moment arms", rep.moment_arm)):
-        if not np.all(np.isfinite(values)):
-            raise ModelError(f"to_dict: the result holds non-finite {name} (a defect: please report it)")
+    checked = (result.q, geo.points, rep.body_forces, rep.muscle_force, rep.reaction, rep.moment_arm)
+    if not np.isfinite(sum(float(np.sum(v)) for v in checked)):   # one NaN or inf anywhere spoils the sum
+        raise ModelError("to_dict: the result holds non-finite numbers (a defect: please report it)")
     bodies, joints = m.bodies, m.joints
     met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
@@ -197,12 +196,15 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     lopt, lts = p.lines.lopt.tolist(), p.lines.lts.tolist()      # as the problem used them
     pennation = np.degrees(np.asarray(m.pennation, float)).tolist()
     crossed = p.line_joints
-    arms = rep.moment_arm.tolist()
+    li, ji = p.line_joint_index
+    arm_values = rep.moment_arm[li, ji].tolist()                  # flat, line by line
     force, length = rep.muscle_force.tolist(), geo.length.tolist()
     fmax = np.asarray(m.max_isometric_force).tolist()
     act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation).tolist()
     muscles = {}
+    k = 0
     for i, name in enumerate(m.muscle_names):
+        n_crossed = len(crossed[i])
         muscles[name] = {
             "group": m.muscle_group[i], "force_N": force[i],
             "activation": None if act[i] != act[i] else act[i],
@@ -210,8 +212,9 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
             "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
             "pennation_deg": pennation[i],
             "path": point_docs[ptr[i]:ptr[i + 1]],
-            "moment_arms_m": {joints[j]: arms[i][j] for j in crossed[i]},
+            "moment_arms_m": dict(zip([joints[j] for j in crossed[i]], arm_values[k:k + n_crossed])),
         }
+        k += n_crossed
     doc = {
         "scenario": header,
         "status": {"code": result.code.value, "converged": bool(result.converged), "stable": result.stable,
@@ -299,7 +302,6 @@ def _support(problem, rep: PostureReport) -> dict:
 
 def _header(result, scenario: dict | None, mode: str | None) -> dict:
     """The ``scenario`` header of `to_dict`, its mode checked against the result's type."""
-    from .inverse import RecruitedResult   # local: inverse builds on statics and recruitment
     recruited = isinstance(result, RecruitedResult)
     if scenario is not None and mode is not None and scenario.get("mode") != mode:
         raise ModelError(f"to_dict: mode {mode!r} contradicts scenario mode {scenario.get('mode')!r}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import functools
 import gc
 import io
 from dataclasses import dataclass
@@ -19,19 +18,17 @@ import numpy as np
 import orjson
 
 from . import __version__
-from .anatomy import build_model
 from .files import atomic_write
 from .inverse import solve_inverse
 from .model import Model
 from .names import LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .parallel import map_tasks
-from .passive import default_intervertebral_laws
 from .problem import prepare
 from .results import PostureReport, posture_report, to_dict
 from .scenario import Scenario, sweep_points
 from .statics import EquilibriumResult, geometry, solve_equilibrium
 from .supports import Support
-from .tone import fit_tone
+from .tone import calibrated_model
 from .upright import solve_upright
 
 
@@ -64,14 +61,8 @@ class ScenarioRun:
 
 def model_for(scenario: Scenario) -> Model:
     """The calibrated model of a scenario (its subject and passive laws), built once per
-    process for each distinct subject (`functools.lru_cache`; models are immutable)."""
-    return _model(scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
-
-
-@functools.lru_cache(maxsize=256)
-def _model(subject, disc_stiffness_scale: float, hip_stiffness_scale: float) -> Model:
-    return fit_tone(build_model(subject, intervertebral=default_intervertebral_laws(disc_stiffness_scale),
-                                hip_stiffness_scale=hip_stiffness_scale))
+    process for each distinct subject (`tone.calibrated_model`)."""
+    return calibrated_model(scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
 
 
 def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
@@ -366,7 +357,7 @@ def model_description(model: Model | None = None) -> dict:
 def model_for_subject(subject=None) -> Model:
     """The calibrated default model of a subject (default: the average adult), cached."""
     from .model import Subject
-    return _model(subject or Subject(), 1.0, 1.0)
+    return calibrated_model(subject or Subject())
 
 
 __all__ = ["PointResult", "ScenarioRun", "CONTINUATION_BLOCK", "model_for", "solve_point", "solve_block",

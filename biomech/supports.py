@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .errors import ModelError
 from .names import SUPPORTS
 from .units import RAD_PER_DEG, STANDARD_GRAVITY
@@ -65,15 +66,10 @@ class Support:
             raise ModelError(f"Support.legs must be 'supported' or 'lifted', got {self.legs!r}")
         if self.legs == "lifted" and self.kind != "lying":
             raise ModelError("Support.legs = 'lifted' applies to lying only")
-        for name, lo, hi in (("thigh_inclination_deg", -60.0, 150.0), ("knee_flexion_deg", 0.0, 150.0)):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)
-                                  or not math.isfinite(v) or not lo <= v <= hi):
-                raise ModelError(f"Support.{name} must be a number within {lo}-{hi}, got {v!r}")
-        if not (isinstance(self.contact_stiffness_N_per_m, (int, float))
-                and 1e2 <= self.contact_stiffness_N_per_m <= 1e8):
-            raise ModelError("Support.contact_stiffness_N_per_m must be within 1e2-1e8, "
-                             f"got {self.contact_stiffness_N_per_m!r}")
+        for name in ("thigh_inclination_deg", "knee_flexion_deg"):
+            if getattr(self, name) is not None:
+                limits.check("Support", f"support.{name}", getattr(self, name))
+        limits.check("Support", "support.contact_stiffness_N_per_m", self.contact_stiffness_N_per_m)
 
     @property
     def thigh_deg(self) -> float:
@@ -119,12 +115,9 @@ class Load:
             raise ModelError(f"Load.body must be a body name, got {self.body!r}")
         if (self.force_N is None) == (self.mass_kg is None):
             raise ModelError("a Load needs exactly one of force_N and mass_kg")
-        for name in ("point_m", "force_N"):
-            v = getattr(self, name)
-            if v is not None and (len(v) != 2 or not all(isinstance(c, (int, float)) and math.isfinite(c) for c in v)):
-                raise ModelError(f"Load.{name} must be two finite numbers, got {v!r}")
-        if self.mass_kg is not None and not (isinstance(self.mass_kg, (int, float)) and 0 <= self.mass_kg <= 500):
-            raise ModelError(f"Load.mass_kg must be within 0-500, got {self.mass_kg!r}")
+        for name in ("point_m", "force_N", "mass_kg"):
+            if getattr(self, name) is not None:
+                limits.check("Load", f"loads.{name}", getattr(self, name))
 
 
 def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:

@@ -17,12 +17,15 @@ activations and solves one convex programme (`least_effort.least_effort_activati
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from .anatomy import build_model
 from .errors import ModelError
 from .least_effort import least_effort_activation
-from .model import Model, replace
-from .passive import intervertebral_moment
+from .model import Model, Subject, replace
+from .passive import default_intervertebral_laws, intervertebral_moment
 from .problem import prepare, tone_floor
 from .statics import generalized_forces, geometry, unit_activation_forces
 from .supports import Support
@@ -60,6 +63,16 @@ def fit_tone(model: Model) -> Model:
     for j in np.flatnonzero(p):
         rest[j] -= angle_for_moment(model.passive[j], p[j])
     return replace(model, baseline_activation=tone_floor(model) + x, rest_angle=rest)
+
+
+@functools.lru_cache(maxsize=256)
+def calibrated_model(subject: Subject, disc_stiffness_scale: float = 1.0,
+                     hip_stiffness_scale: float = 1.0) -> Model:
+    """The default model of a subject and passive scales with its baseline tone, built once per
+    process for each distinct argument triple (models are immutable; a scenario library shares
+    a few subjects, and the loader, the runner and the studies all ask for them)."""
+    return fit_tone(build_model(subject, intervertebral=default_intervertebral_laws(disc_stiffness_scale),
+                                hip_stiffness_scale=hip_stiffness_scale))
 
 
 def tone_programme(model: Model):

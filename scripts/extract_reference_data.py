@@ -1,10 +1,11 @@
-"""Extract the default model's geometry and muscle data from the shared reference pack.
+"""Extract the default model's geometry and muscle data from the reference pack.
 
-What it answers: which numbers of `../shared/reference/lumbopelvic_sources.json` the default
-biomech model uses, expressed in biomech's body frames, with the source of each.
+What it answers: which numbers of `docs/reference/lumbopelvic_sources.json` (the project's copy
+of the reference pack, docs/reference/README.md) the default biomech model uses, expressed in
+biomech's body frames, with the source of each.
 
-It writes `biomech/data/lumbopelvic.json` (committed; the package never reads the shared pack
-at run time). Run it again after the reference pack changes:
+It writes `biomech/data/lumbopelvic.json` (committed; the package never reads the reference
+pack at run time). Run it again after the reference pack changes:
 
     python scripts/extract_reference_data.py [--reference PATH] [--out PATH]
 
@@ -21,7 +22,7 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "lumbopelvic_sources.json"
+DEFAULT_REFERENCE = ROOT / "docs" / "reference" / "lumbopelvic_sources.json"
 DEFAULT_OUT = ROOT / "biomech" / "data" / "lumbopelvic.json"
 
 #: pelvis frame = sacrum frame + (0, PELVIS_ABOVE_SACRUM_M); Lumbar_C_210 ground welds at

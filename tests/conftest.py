@@ -111,6 +111,16 @@ def prepare_case(get_model):
     return prep
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    # the tests call some of the algorithms below the solvers' own one-thread limit
+    # (biomech/threads.py): on matrices this small more BLAS threads only synchronise, and on a
+    # busy machine they made one test 10× slower
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(SEED)

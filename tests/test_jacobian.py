@@ -146,16 +146,22 @@ def _load_bench():
 
 
 def test_bench_script_runs(capsys):
+    # the script's fast measurements, and its JSON (the slow ones, subprocesses and sweeps of the
+    # recruited modes, run the same code paths; `scripts/bench.py` alone runs them all)
     bench = _load_bench()
     assert bench.__doc__ and "median" in bench.__doc__
-    assert bench.main(["--repeat", "2", "--json"]) == 0
+    slow = {"sweep_upright_101", "sweep_inverse_101", "baseline_slsqp_fd_upright", "import",
+            "run_with_figure", "cli_sweep_point", "viewer_update", "solve_upright_psoas300"}
+    assert bench.main(["--repeat", "2", "--json", "--skip", ",".join(sorted(slow))]) == 0
     doc = json.loads(capsys.readouterr().out)
     res = doc["results"]
-    assert set(bench.MEASUREMENTS) <= set(res)
-    for name in bench.MEASUREMENTS:
+    measured = set(bench.MEASUREMENTS) - slow
+    assert measured <= set(res) and not slow & set(res)
+    for name in measured:
         assert res[name]["median_s"] > 0 and res[name]["iqr_s"] >= 0 and res[name]["n"] >= 2
     for name, target in bench.TARGETS.items():
-        assert res[name]["target_s"] == target and isinstance(res[name]["meets_target"], bool)
+        if name in measured:
+            assert res[name]["target_s"] == target and isinstance(res[name]["meets_target"], bool)
     assert res["sweep_psoas_101"]["solved"] == 101
     base = res["baseline_hybr_psoas300"]
     assert base["max_residual_Nm"] < 1e-6 and base["max_difference_from_biomech_rad"] < 1e-6

@@ -115,8 +115,10 @@ def test_cli_rejects_bad_workers(value, capsys):
     assert "expected a whole number of processes" in capsys.readouterr().err
 
 
-def test_unreachable_dask_scheduler_is_a_clear_error(capsys):
+def test_unreachable_dask_scheduler_is_a_clear_error(capsys, monkeypatch):
     pytest.importorskip("dask.distributed")
+    import biomech.parallel
+    monkeypatch.setattr(biomech.parallel, "DASK_CONNECT_TIMEOUT_S", 1.0)   # nothing listens there
     code = cli.main(["run", str(ROOT / "scenarios" / "tight_psoas.toml"), "--no-plots",
                      "--dask", "tcp://127.0.0.1:9"])
     assert code == 2

@@ -243,12 +243,13 @@ def test_muscle_forces_never_push(model, rng):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(tension_N=100, activation=0.2), r"exactly one of tension_N, activation, resting_length_scale"),
     (dict(), r"exactly one of tension_N, activation, resting_length_scale; got none"),
-    (dict(activation=1.2), r"activation must be within 0-1, got 1\.2"),
-    (dict(activation=-0.1), r"activation must be within 0-1"),
-    (dict(tension_N=-5.0), r"tension_N must be >= 0"),
+    (dict(activation=1.2), r"MuscleSetting\.activation must be a number from 0 to 1, got 1\.2"),
+    (dict(activation=-0.1), r"activation must be a number from 0 to 1"),
+    (dict(tension_N=-5.0), r"tension_N must be a number from 0 to 10000, got -5\.0"),
+    (dict(tension_N=2e4), r"tension_N must be a number from 0 to 10000"),   # as in a scenario
     (dict(tension_N=float("nan")), r"tension_N must be a finite number"),
     (dict(activation=float("nan")), r"activation must be a finite number"),
-    (dict(resting_length_scale=2.0), r"resting_length_scale must be within 0\.5-1\.5"),
+    (dict(resting_length_scale=2.0), r"resting_length_scale must be a number from 0\.5 to 1\.5"),
 ])
 def test_muscle_setting_validation(kwargs, match):
     with pytest.raises(bm.ModelError, match=match):
