@@ -136,9 +136,10 @@ THRESHOLDS = {
         "hicks2006", "V"),
     "pelvis": Threshold(
         "pelvis", 6.0, "°", False, "pelvic tilt; hip flexion",
-        "coefficient of repeatability (≈ 2.77 × the standard error of measurement) of the pelvic "
-        "tilt on full-spine radiographs: 2°, 9° and 6° for the three readers (n = 49); the "
-        "median reader's 6° is used. Hip flexion is judged like the pelvic tilt: it is read from "
+        "intra-rater coefficient of repeatability (≈ 2.77 × the standard error of measurement) "
+        "of the pelvic tilt on full-spine radiographs, each read twice: 2°, 9° and 6° for the "
+        "three readers (n = 49); the median reader's 6° is used. Hip flexion is judged like the "
+        "pelvic tilt: it is read from "
         "the same landmarks (femoral heads, sacral plate) and, with the thigh set by the "
         "support, it changes by exactly the pelvic rotation",
         "kyrola2018", "V"),
@@ -146,16 +147,16 @@ THRESHOLDS = {
         "effort", 5.5, "% MVC", False,
         "muscle forces, as a percentage of the group's maximum isometric force (≈ % MVC)",
         "between-day limits of agreement of normalized surface EMG of the lumbar erector spinae "
-        "in the lightest standardized lift: difference 0.2 ± 2.8 % MVC, so 1.96 × 2.8 ≈ 5.5 % "
-        "MVC; a smaller change of effort would not be told apart from a repeat of the same "
-        "task",
+        "in the lightest standardized lift (3 kg, short reach): difference 0.2 ± 2.8 % MVC on "
+        "the left (1.0 ± 6.7 on the right), so 1.96 × 2.8 ≈ 5.5 % MVC, the smaller of the two; "
+        "a smaller change of effort would not be told apart from a repeat of the same task",
         "brandt2017", "V"),
     "load": Threshold(
-        "load", 0.10, "", True, "disc compression and shear",
+        "load", 0.10, "", True, "disc compression",
         "no measurement error of in vivo disc load was found: 10 % of the load at the start of "
-        "the question is an assumption, of the order of the smallest posture difference in vivo "
-        "disc pressures resolve (Wilke 1999, one subject: sitting upright 0.46 MPa against "
-        "standing 0.50 MPa, 8 %; docs/validation.md item 3)",
+        "the question is an assumption, of the order of the smallest difference between two "
+        "postures that in vivo disc pressure reports (Wilke 1999, one subject: sitting upright "
+        "0.46 MPa against standing 0.50 MPa, 8 %; docs/validation.md item 3)",
         None, "A"),
 }
 
@@ -276,7 +277,8 @@ def _effort(groups):
     """Σ force of the groups as a percentage of their Σ maximum isometric force (≈ % MVC)."""
     def value(rep, model):
         lines = _lines(model, groups)
-        return 100.0 * float(np.sum(rep.muscle_force[lines])) / float(np.sum(np.asarray(model.max_isometric_force)[lines]))
+        f_max = float(np.sum(np.asarray(model.max_isometric_force)[lines]))
+        return 100.0 * float(np.sum(rep.muscle_force[lines])) / f_max
     return value
 
 
@@ -510,11 +512,11 @@ LIMITATIONS = {
                    "relaxed-standing tone and respond only through their stretch response; no "
                    "voluntary correction. For a pelvis tilted at the hip this mode gives lumbar "
                    "flexion where people extend (docs/validation.md item 5, Levine & Whittle "
-                   "1996: not met).",
+                   "1996).",
     "least_effort": "Upright mode: least-effort recruitment (Σa²) recruits almost no "
-                    "co-contraction (upright relaxed standing L4/L5 compression 366 N, below the "
-                    "in vivo 500–800 N; docs/validation.md item 3), and the recruited postures "
-                    "are statically unstable: they are held by active control.",
+                    "co-contraction (its relaxed-standing L4/L5 compression is below the in vivo "
+                    "range, docs/validation.md item 3), and the recruited postures are "
+                    "statically unstable: they are held by active control.",
     "rigid_thorax": "The thorax with head and arms is one rigid body: the thoracic spine cannot "
                     "compensate, so a change of trunk inclination must come from the lumbar "
                     "spine or the hip.",
@@ -524,7 +526,8 @@ LIMITATIONS = {
               "tightness cannot be expressed.",
     "straight_paths": "Straight muscle paths with fixed via points (no wrapping surfaces): the "
                       "psoas's moment arms at each level follow from its attachment points "
-                      "(docs/validation.md item 6: sign pattern of Bogduk et al. 1992 met).",
+                      "(docs/validation.md item 6 compares their sign pattern with Bogduk et al. "
+                      "1992).",
     "thigh_set": "In standing the thigh is set by the support (its inclination is an input); the "
                  "pelvis rotates on it. Knees and feet are not balanced: the shanks and feet "
                  "are carried as masses of the leg.",
@@ -532,8 +535,8 @@ LIMITATIONS = {
               "abdominal wall raises (and that may unload the spine) is absent, and whether the "
               "abdominal contents are compressed cannot be asked.",
     "rectus_path": "The rectus abdominis is a straight line whose via points ride on L3; its "
-                   "flexor moment arms at L1–L4 are above the published ones (docs/validation.md "
-                   "item 2: not met).",
+                   "flexor moment arms at L1/L2, L2/L3 and L3/L4 are above the published ones "
+                   "(docs/validation.md item 2).",
     "no_small_gluteals": "Gluteus medius and minimus are not in the muscle set: the \"small "
                          "gluteals\" of the claim cannot be made tight.",
     "passive_psoas": "A \"tight\" or \"long\" psoas is expressed only as a scaled optimal fibre "
@@ -543,8 +546,8 @@ LIMITATIONS = {
                       "the abdominal wall, of ligament laxity or of the body's other masses.",
     "lying_tone": "Lying in the equilibrium mode keeps the standing tone: the co-contraction that "
                   "compresses the discs in standing persists on the table (docs/validation.md "
-                  "item 3: lying/standing load ratio 0.63 against 0.20–0.30 in vivo). The leg's "
-                  "angle follows from the hip flexors' set tensions.",
+                  "item 3: the lying/standing load ratio is far above the in vivo one). The "
+                  "leg's angle follows from the hip flexors' set tensions.",
 }
 
 # One-at-a-time 5th / 95th percentile subjects of the population study (R4)
@@ -974,7 +977,7 @@ def read_sensitivity(path: Path = VALIDATION) -> dict:
     out = {}
     for section in block.split("\n### ")[1:]:
         head = section.split("\n", 1)[0].lower()
-        mode = "equilibrium" if head.startswith("equilibrium") else "upright" if head.startswith("upright") else None
+        mode = next((m for m in MODES if head.startswith(m)), None)
         if mode is None:
             continue
         lines = [ln for ln in section.splitlines() if ln.startswith("|")]
@@ -1037,8 +1040,10 @@ def build_report(*, scenarios: Path = LIBRARY, claims=None, workers=None, sweep_
         lib = Library(scenarios, Path(tmp), sweep_points, variants)
         runs, sources = run_all(selected, lib, workers=workers, spread=bool(variants))
         needs_population = any(t.population for c in selected for t in c.tests)
-        population = {"equilibrium": read_population() if needs_population else None,
-                      "upright": run_upright_population(upright_subjects, workers) if needs_population else None}
+        population = {"equilibrium": None, "upright": None}
+        if needs_population:
+            population = {"equilibrium": read_population(),
+                          "upright": run_upright_population(upright_subjects, workers)}
         results = judge(selected, runs, sources, lib, population)
     note = {"equilibrium": "the population study's documented run (docs/population.md, "
                            "docs/population/summary.json)",
@@ -1204,7 +1209,8 @@ def _details(report: Report, r: TestResult) -> str:
                      f"{_f(b.compression[k], 'N', False)}, shear {_f(a.shear[k], 'N', False)} → "
                      f"{_f(b.shear[k], 'N', False)}")
     parts = [f"ΔLL {_f(d('lumbar_lordosis_deg'), '°')}, ΔPT {_f(d('pelvic_tilt_deg'), '°')}, "
-             f"ΔSS {_f(d('sacral_slope_deg'), '°')}, Δ ASIS–PSIS tilt {_f(d('anterior_pelvic_tilt_deg'), '°')}, "
+             f"ΔSS {_f(d('sacral_slope_deg'), '°')}, "
+             f"Δ ASIS–PSIS tilt {_f(d('anterior_pelvic_tilt_deg'), '°')}, "
              f"Δ hip flexion {_f(d('hip_flexion_deg'), '°')}, Δ trunk inclination "
              f"{_f(d('trunk_inclination_deg'), '°')}", f"segmental lordosis {seg}",
              f"muscles that take over (largest rises of groups the file does not set): {take}",
@@ -1214,7 +1220,8 @@ def _details(report: Report, r: TestResult) -> str:
         mom = lambda rep: (rep.muscle_force[psoas][:, None] * rep.moment_arm[psoas]).sum(0)  # noqa: E731
         dm = mom(b) - mom(a)
         parts.append("Δ psoas moment per joint (N·m, + = extension): " + ", ".join(
-            f"{j} {_f(dm[model.joint_index(j)], '')}" for j in ("L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1", "hip")))
+            f"{j} {_f(dm[model.joint_index(j)], '')}"
+            for j in ("L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1", "hip")))
     if r.test.lengths:
         from biomech.results import to_dict
         la = to_dict(s.start.result, report=a, mode=s.start.scenario.mode)["muscles"]
@@ -1255,10 +1262,10 @@ def _spread_text(report: Report, r: TestResult) -> str:
                 for p, e in failed))
     if r.population:
         p5, p95, med, n, scale = r.population
+        mine = report.default_effect.get(r.mode, {}).get(r.test.population, math.nan)
         bits.append(f"population ({n} solved subjects): {_f(med, q.unit)} per 100 N "
                     f"(5–95 %: {_f(p5, q.unit)} to {_f(p95, q.unit)}); the default subject on the "
-                    f"same measure: {_f(report.default_effect.get(r.mode, {}).get(r.test.population, math.nan), q.unit)} "
-                    f"per 100 N")
+                    f"same measure: {_f(mine, q.unit)} per 100 N")
     return "; ".join(bits)
 
 
@@ -1352,9 +1359,10 @@ def markdown(report: Report) -> str:
         "\"not supported\" says the mechanics gives no change a measurement would see, not "
         "that people are wrong about what they feel.",
         "",
-        f"This run: {len(report.claims)} claims, {n_runs} scenario runs, {n_pts} solved postures "
-        "(the library's files, their other-mode counterparts and the one-at-a-time population "
-        "subjects).",
+        f"This run: {len({c.source for c in report.claims})} claims in {len(report.claims)} "
+        f"entries (a claim that makes two independent statements is judged in two), {n_runs} "
+        f"scenario runs, {n_pts} postures (the library's files, their other-mode counterparts and "
+        "the one-at-a-time population subjects).",
         "",
     ]
     lines += summary_markdown(report)
@@ -1412,7 +1420,7 @@ def claim_figure(report: Report, c: Claim):
     n = len(tests)
     ncol = min(n, 2)
     nrow = math.ceil(n / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 4.0 * nrow + 0.9), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7.0, 5.6 * ncol), 4.0 * nrow + 0.9), squeeze=False)
     for k, t in enumerate(tests):
         ax = axes[k // ncol][k % ncol]
         q = QUANTITIES[t.quantity]
@@ -1462,11 +1470,11 @@ def claim_figure(report: Report, c: Claim):
             pad = 0.9 if len(rows) == 1 else 0.3
             ax.set_xlim(-0.5 - pad, len(rows) - 0.5 + pad)
         if notes:
-            text = "not standing upright, left out of the whisker:\n" + "\n".join(
+            text = "not standing upright, left out of the whisker: " + "; ".join(
                 f"{mode}, {lab}: Δ {_f(d, q.unit)} (trunk {_f(tr, '°')})" for mode, lab, d, tr in notes)
-            ax.text(0.99, 0.02, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5,
-                    color="#555555", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#cccccc",
-                                               alpha=0.9), zorder=5)
+            ax.annotate(text, (0.5, 0.0), xycoords="axes fraction", xytext=(0, -30 if sweep_rows else -34),
+                        textcoords="offset points", ha="center", va="top", fontsize=6.5,
+                        color="#555555", annotation_clip=False)
         ax.axhline(0, color="black", lw=0.6, zorder=1)
         ax.set_ylabel(f"change of {q.label} ({q.unit})\n{q.sign}", fontsize=8)
         want = {1: "claim: rises ↑", -1: "claim: falls ↓", 0: "claim: changes (either way)"}[t.expected]
@@ -1544,13 +1552,15 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DOCS,
                     help="docs directory: writes claims.md and claims/*.png (default: docs)")
-    ap.add_argument("--scenarios", type=Path, default=LIBRARY, help="the scenario library (default: scenarios)")
+    ap.add_argument("--scenarios", type=Path, default=LIBRARY,
+                    help="the scenario library (default: scenarios)")
     ap.add_argument("--claims", default=None, help="comma-separated claim ids (default: all)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     ap.add_argument("--sweep-points", type=int, default=None,
                     help="thin every zipped sweep to at most this many points (ends kept)")
     ap.add_argument("--no-spread", action="store_true",
-                    help="skip the one-at-a-time population subjects (R4 then uses the population study only)")
+                    help="skip the one-at-a-time population subjects (R4 then uses the "
+                         "population study only)")
     ap.add_argument("--upright-subjects", type=int, default=200,
                     help="subjects of the upright-mode population run (0: none)")
     ap.add_argument("--dpi", type=int, default=130)
