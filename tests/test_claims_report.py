@@ -1,0 +1,196 @@
+"""The claims report (scripts/claims_report.py): verdicts come from the rules, not from text.
+
+The report is run on a reduced library (a copy of the files two claims need, sweeps thinned to
+three points, the one-at-a-time spread on pelvic incidence only, no upright population run), and
+every verdict is checked against the rule functions applied to the computed change. Flipping the
+sign of the quantity a claim is judged on must flip its verdict.
+"""
+
+import dataclasses
+import importlib.util
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from biomech.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("claims_report_script",
+                                                  ROOT / "scripts" / "claims_report.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # dataclasses look their module up by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+cr = _load_script()
+
+FILES = ("neutral_standing.toml", "psoas_tension_sweep.toml", "psoas_tension_upright.toml",
+         "tight_psoas.toml", "lying.toml", "supine_leg_raise.toml",
+         "supine_leg_raise_abdominals.toml")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("library")
+    for f in FILES:
+        shutil.copy(ROOT / "scenarios" / f, folder / f)
+    return folder
+
+
+def _report(library, claims, **kw):
+    kw = {"workers": 1, "sweep_points": 3, "spread": ("pelvic_incidence_deg",),
+          "upright_subjects": 0, **kw}
+    return cr.build_report(scenarios=library, claims=claims, **kw)
+
+
+@pytest.fixture(scope="module")
+def report(library):
+    return _report(library, ["C1", "C12"])
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+def test_verdict_rules():
+    assert cr.verdict(5.0, +1, 3.9) == cr.SUPPORTED
+    assert cr.verdict(-5.0, +1, 3.9) == cr.CONTRADICTED
+    assert cr.verdict(3.0, +1, 3.9) == cr.NOT_SUPPORTED
+    assert cr.verdict(-3.0, -1, 3.9) == cr.NOT_SUPPORTED
+    assert cr.verdict(-5.0, 0, 3.9) == cr.SUPPORTED            # a change either way
+    assert cr.verdict(math.nan, +1, 3.9) == cr.NO_ANSWER
+    # R4: both signs over the spread, one beyond the threshold
+    assert cr.spread_verdict(cr.SUPPORTED, [5.0, -1.0], +1, 3.9) == cr.DEPENDS
+    assert cr.spread_verdict(cr.SUPPORTED, [5.0, 1.0], +1, 3.9) == cr.SUPPORTED
+    assert cr.spread_verdict(cr.NOT_SUPPORTED, [1.0, -1.0], +1, 3.9) == cr.NOT_SUPPORTED
+    assert cr.spread_verdict(cr.SUPPORTED, [5.0, -5.0], 0, 3.9) == cr.SUPPORTED
+    # R5 and R6
+    assert cr.combine([cr.SUPPORTED, cr.CONTRADICTED]) == cr.CONTRADICTED
+    assert cr.combine([cr.SUPPORTED, cr.NOT_SUPPORTED]) == cr.NOT_SUPPORTED
+    assert cr.combine([cr.SUPPORTED, cr.DEPENDS]) == cr.DEPENDS
+    assert cr.combine([cr.SUPPORTED, cr.SUPPORTED]) == cr.SUPPORTED
+    assert cr.combine([cr.NOT_SUPPORTED, cr.SUPPORTED], "any") == cr.SUPPORTED
+    assert cr.combine([cr.CONTRADICTED, cr.NOT_SUPPORTED], "any") == cr.NOT_SUPPORTED
+    assert cr.overall({"equilibrium": cr.SUPPORTED, "upright": cr.CONTRADICTED}) == cr.DEPENDS
+    assert cr.overall({"equilibrium": cr.SUPPORTED, "upright": cr.NOT_SUPPORTED}) == cr.DEPENDS
+    assert cr.overall({"equilibrium": cr.NOT_SUPPORTED, "upright": cr.CONTRADICTED}) == cr.CONTRADICTED
+    assert cr.overall({"equilibrium": cr.SUPPORTED, "upright": cr.NOT_ASKED}) == cr.SUPPORTED
+
+
+def test_rules_section_is_written_from_the_rule_data_alone():
+    text = "\n".join(cr.rules_markdown())          # no result is passed: none can enter it
+    for th in cr.THRESHOLDS.values():
+        assert th.text() in text
+    for key, _ in cr.RULES:
+        assert f"**{key}.**" in text
+
+
+def test_every_claim_of_the_projects_list_is_mapped():
+    wording = cr.read_wording()
+    assert set(wording) == {f"C{i}" for i in range(1, 13)}
+    assert {c.source for c in cr.CLAIMS} == set(wording)
+    for c in cr.CLAIMS:
+        assert c.tests and c.combine in ("all", "any")
+        for t in c.tests:
+            assert t.quantity in cr.QUANTITIES and t.expected in (-1, 0, 1)
+            for f in (*t.files, t.baseline):
+                assert f is None or (ROOT / "scenarios" / f).exists(), f
+        assert all(k in cr.LIMITATIONS for k in c.limitations)
+
+
+# --- scenarios written in code --------------------------------------------------------------
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.name)
+def test_a_library_file_written_back_loads_to_the_same_scenario(path, tmp_path):
+    sc = load_scenario(path)
+    out = tmp_path / "copy.toml"
+    out.write_text(cr.to_toml(sc.document), encoding="utf-8")
+    back = load_scenario(out)
+    assert back.document == sc.document
+    assert dataclasses.replace(back, path=sc.path) == sc
+
+
+def test_thin_sweep_keeps_the_ends():
+    assert cr.thin_sweep({"a": {"start": 0.0, "stop": 8.0, "num": 17}}, 3) == \
+        {"a": {"start": 0.0, "stop": 8.0, "num": 3}}
+    assert cr.thin_sweep({"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [5.0, 6.0, 7.0, 8.0, 9.0]}, 3) == \
+        {"a": [0.0, 2.0, 4.0], "b": [5.0, 7.0, 9.0]}
+    grid = {"grid": True, "a": [0.0, 1.0, 2.0, 3.0]}
+    assert cr.thin_sweep(grid, 2) == grid
+
+
+def test_a_mode_set_in_code_changes_only_the_mode(library, tmp_path):
+    lib = cr.Library(library, tmp_path)
+    eq = lib.scenario("tight_psoas.toml", "equilibrium")
+    up = lib.scenario("tight_psoas.toml", "upright")
+    assert eq.mode == "equilibrium" and up.mode == "upright" and up.upright is not None
+    assert up.muscles == eq.muscles and up.subject == eq.subject and up.support == eq.support
+
+
+# --- the report -----------------------------------------------------------------------------
+
+def test_every_claim_has_a_verdict_from_the_rules(report):
+    assert [c.id for c in report.claims] == ["C1", "C12"]
+    for c in report.claims:
+        assert report.overall[c.id] in cr.VERDICTS
+        for mode in cr.MODES:
+            v = report.by_mode[c.id][mode]
+            assert v in cr.VERDICTS or (v == cr.NOT_ASKED and mode in c.not_asked)
+        rows = report.results[c.id]
+        assert rows
+        for r in rows:
+            assert math.isfinite(r.delta), r.message
+            assert r.default_verdict == cr.verdict(r.delta, r.test.expected, r.threshold)
+            values = [r.delta, *r.spread.values()]
+            assert r.verdict == cr.spread_verdict(r.default_verdict, values, r.test.expected,
+                                                  r.threshold)
+            assert set(r.spread) == {("pelvic_incidence_deg", "p5"), ("pelvic_incidence_deg", "p95")}
+        for mode in cr.MODES:
+            mine = [r.verdict for r in rows if r.mode == mode]
+            if mine:
+                assert report.by_mode[c.id][mode] == cr.combine(mine, c.combine)
+        assert report.overall[c.id] == cr.overall(report.by_mode[c.id])
+    # C1 is put to both modes: the library's upright file, and tight_psoas.toml with the mode set
+    c1 = {(r.file, r.mode): r.as_in_library for r in report.results["C1"]}
+    assert c1[("psoas_tension_upright.toml", "upright")] is True
+    assert c1[("tight_psoas.toml", "upright")] is False
+
+
+def test_the_report_files(report, tmp_path):
+    md = cr.write_outputs(report, tmp_path, dpi=40)
+    text = md.read_text(encoding="utf-8")
+    assert text.index("## Summary") < text.index("## Rules") < text.index("## C1") < text.index("## C12")
+    assert "generated" in text.splitlines()[2]
+    for c in report.claims:
+        png = tmp_path / "claims" / f"{c.id}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](claims/{c.id}.png)" in text
+    assert (tmp_path / "claims" / "summary.png").stat().st_size > 1000
+
+
+def test_the_verdict_follows_the_computed_answer(library, report, monkeypatch):
+    """Flip the sign of the lordosis the report reads: C12's "the leg raise arches the back"
+    goes from supported to contradicted, and so does the claim."""
+    before = next(r for r in report.results["C12"] if r.index == 0)
+    assert before.verdict == cr.SUPPORTED and before.delta > 0
+    ll = cr.QUANTITIES["LL"]
+    monkeypatch.setitem(cr.QUANTITIES, "LL", dataclasses.replace(
+        ll, value=lambda rep, model: -ll.value(rep, model)))
+    flipped = _report(library, ["C12"], spread=False)
+    after = next(r for r in flipped.results["C12"] if r.index == 0)
+    assert after.delta == pytest.approx(-before.delta)
+    assert after.verdict == cr.CONTRADICTED
+    assert flipped.overall["C12"] == cr.CONTRADICTED != report.overall["C12"]
+
+
+def test_command_line(library, tmp_path):
+    assert cr.main(["--out", str(tmp_path), "--scenarios", str(library), "--claims", "C12",
+                    "--no-spread", "--upright-subjects", "0", "--workers", "1", "--dpi", "40"]) == 0
+    assert (tmp_path / "claims.md").exists() and (tmp_path / "claims" / "C12.png").exists()
+    assert cr.main(["--out", str(tmp_path), "--claims", "C99"]) == 2
+    assert cr.main(["--out", str(tmp_path), "--sweep-points", "1"]) == 2
