@@ -35,7 +35,7 @@ from .errors import ModelError
 from .files import atomic_write
 from .kinematics import rotation
 from .muscles import THELEN_E0, THELEN_GAMMA, THELEN_KPE
-from .passive import RIENER_EDRICH_1999, HipLaw, IntervertebralLaw
+from .passive import RIENER_EDRICH_1999, IntervertebralLaw, LegLaw
 from .results import to_dict
 from .statics import geometry
 from .units import RAD_PER_DEG

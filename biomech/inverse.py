@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .balance import reaction, unbalanced
 from .errors import ModelError
 from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
@@ -360,6 +361,8 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     elif not residual < max(held.tolerance_Nm, 1e-6):
         code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
                                             f"{residual:.3g} N·m")
+    elif fell := unbalanced(held, reaction(held, geometry(held, rec.q))):
+        code, text = Status.FALLEN, fell
     elif eig[0] > 0:
         code, text = Status.SOLVED, ("muscles hold the posture; statically stable (smallest "
                                      f"stiffness eigenvalue {eig[0]:.3g} N·m/rad)")

@@ -92,15 +92,16 @@ LIMITS: dict[str, Limit] = {
     "subject.pelvic_incidence_deg": Limit(20, 90),
     "subject.muscle_strength_scale": Limit(0.2, 5),
     "subject.tone_scale": Limit(0, 10),
-    # Support (statics.py)
+    # Support (supports.py)
     "support.thigh_inclination_deg": Limit(-60, 150),
     "support.knee_flexion_deg": Limit(0, 150),
+    "support.backrest_inclination_deg": Limit(0, 45),
     "support.contact_stiffness_N_per_m": Limit(1e2, 1e8),
     # MuscleSetting (muscles.py)
     "muscles.tension_N": Limit(0, 1e4),
     "muscles.activation": Limit(0, 1),
     "muscles.resting_length_scale": Limit(0.5, 1.5),
-    # Load (statics.py)
+    # Load (supports.py)
     "loads.point_m": Limit(-3, 3, pair=True),
     "loads.mass_kg": Limit(0, 500),
     "loads.force_N": Limit(-1e4, 1e4, pair=True),

@@ -150,27 +150,114 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 
 
 # ---------------------------------------------------------------------------------------------
-# Hip: Riener R, Edrich T (1999) Identification of passive elastic joint moments in the lower
-# extremities. J Biomech 32:539-544, as implemented in a public OpenSim MATLAB function
-# (reference pack §4.2, V): per leg,
-#   M = exp(1.4655 − 0.0034 φK − 0.0750 φH) − exp(1.3403 − 0.0226 φK + 0.0305 φH) + 8.072
-# with φH hip flexion and φK knee flexion in degrees and M > 0 a hip *flexion* moment (on the
-# thigh). It is measured on relaxed subjects, so it includes the passive muscles at their
-# normal resting length (docs/model.md §5).
+# Thoracic and cervical joints (issue 13). Each thoracic joint of the model stands for the four
+# motion segments of one region, the ribs included: T8_T9 for T8/T9-T11/T12, T4_T5 for
+# T4/T5-T7/T8. Their flexion-extension stiffness: Mannen EM et al. (2018) J Mech Behav Biomed
+# Mater 84:258-264 (PMC6016553, Table 2, V): cadaveric T1-T12 spines with the rib cage under a
+# 400 N follower load, ±5 N·m, regional neutral-zone / elastic-zone stiffness T8/T12 1.79 / 2.97,
+# T4/T8 3.27 / 4.74, T1/T4 1.05 / 2.29 N·m/° (the unit of the table's header, R). The law's
+# neutral-zone slope is the NZ stiffness and the test moment 5 N·m is reached at 5 N·m / EZ
+# stiffness (the elastic zone's secant), equal in flexion and extension (Wilke HJ et al. (2017)
+# PLoS One 12:e0177823, V: thoracic ROM and NZ symmetric in flexion-extension). The follower
+# load stands for the in vivo preload: no further preload factor.
+#
+# C7_T1 stands for the whole cervical spine with the occiput joints (the head-neck body is rigid)
+# and, in series, the T1/T4 region (its blocks are rigid): range of motion in flexion-extension
+# 40° (skull-C2) + 82° (C2-T1) = 122° (Vasavada AN, Li S, Delp SL (1998) Spine 23:412-422,
+# Table 2, as tabulated in mjhmilla/kinematicPassengerModel, M), split equally into flexion and
+# extension (ASSUMPTION), at the largest passive moment living subjects tolerated, 10 N·m
+# (Bishop/McGill SM et al. (1994) Clin Biomech 9:193-198, V: "less than 10 N·m"); neutral-zone
+# stiffness: the quasi-static flexion stiffness of one cervical motion segment, 1.03 N·m/° (Voo
+# LM et al. (1998) J Biomech Eng 120:693-696, V), for six segments C2/C3-C7/T1 in series with
+# the T1/T4 region's 1.05 N·m/° (Mannen 2018): 1 / (6/1.03 + 1/1.05) = 0.147 N·m/°.
+# ---------------------------------------------------------------------------------------------
+THORACIC_TEST_MOMENT_NM = 5.0
+THORACIC_STIFFNESS_NM_PER_DEG = {"T8_T9": (1.79, 2.97), "T4_T5": (3.27, 4.74)}   # NZ, EZ (Mannen 2018)
+CERVICAL_TEST_MOMENT_NM = 10.0
+CERVICAL_ROM_DEG = (40.0 + 82.0) / 2.0
+CERVICAL_K0_NM_PER_DEG = 1.0 / (6.0 / 1.03 + 1.0 / 1.05)
+
+
+def default_trunk_laws() -> dict[str, IntervertebralLaw]:
+    """The passive laws of the thoracic joints T8_T9 and T4_T5 and of the neck, C7_T1."""
+    laws = {j: IntervertebralLaw(nz / RAD_PER_DEG, THORACIC_TEST_MOMENT_NM / ez * RAD_PER_DEG,
+                                 THORACIC_TEST_MOMENT_NM / ez * RAD_PER_DEG, THORACIC_TEST_MOMENT_NM)
+            for j, (nz, ez) in THORACIC_STIFFNESS_NM_PER_DEG.items()}
+    rom = CERVICAL_ROM_DEG * RAD_PER_DEG
+    laws["C7_T1"] = IntervertebralLaw(CERVICAL_K0_NM_PER_DEG / RAD_PER_DEG, rom, rom, CERVICAL_TEST_MOMENT_NM)
+    return laws
+
+
+# ---------------------------------------------------------------------------------------------
+# Hip, knee and ankle: Riener R, Edrich T (1999) Identification of passive elastic joint moments
+# in the lower extremities. J Biomech 32:539-544 (abstract V), as implemented in public OpenSim
+# MATLAB functions (reference pack §4.2 and docs/research notes; V-code): per leg, angles in
+# degrees (φH hip flexion, φK knee flexion, φA ankle *plantar*flexion), moments in N·m,
+#   M_hip   = exp(1.4655 − 0.0034 φK − 0.0750 φH) − exp(1.3403 − 0.0226 φK + 0.0305 φH) + 8.072
+#   M_knee  = exp(1.800 − 0.0460 φA − 0.0352 φK + 0.0217 φH) − exp(−3.971 − 0.0004 φA
+#             + 0.0495 φK − 0.0128 φH) − 4.820 + exp(2.220 − 0.150 φK)
+#   M_ankle = exp(2.1016 − 0.0843 φA − 0.0176 φK) − exp(−7.9763 + 0.1949 φA + 0.0008 φK) − 1.792
+# with M > 0 a hip flexion, knee flexion and ankle plantarflexion moment on the distal segment.
+# They are measured on relaxed subjects, so they include the passive muscles at their normal
+# resting length (docs/model.md §5). Each law depends on the neighbouring joints' angles through
+# the two-joint muscles; biomech evaluates it with those angles held at the support's reference
+# posture (SIMPLIFICATION: with them free the law would not derive from a potential, since its
+# cross-derivatives differ, and the equilibrium solver needs a conservative model).
 # ---------------------------------------------------------------------------------------------
 RIENER_EDRICH_1999 = (1.4655, -0.0034, -0.0750, 1.3403, -0.0226, 0.0305, 8.072)
+RIENER_EDRICH_1999_KNEE = (1.800, -0.0460, -0.0352, 0.0217, -3.971, -0.0004, 0.0495, -0.0128, -4.820,
+                           2.220, -0.150)
+RIENER_EDRICH_1999_ANKLE = (2.1016, -0.0843, -0.0176, -7.9763, 0.1949, 0.0008, -1.792)
+LEG_JOINTS = ("hip", "knee", "ankle")
 
 
 @dataclass(frozen=True)
-class HipLaw(PassiveLaw):
-    """The passive moment of both hips, Riener & Edrich (1999) (`hip_passive_moment`), times
-    ``scale`` (0-10: a subject's hip stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
+class LegLaw(PassiveLaw):
+    """The passive moment of both legs at the hip, the knee or the ankle, Riener & Edrich (1999),
+    times ``scale`` (0-10: a subject's stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
 
+    joint: str = "hip"
     scale: float = 1.0
 
     def __post_init__(self):
+        if self.joint not in LEG_JOINTS:
+            raise ModelError(f"LegLaw.joint must be one of {', '.join(LEG_JOINTS)}, got {self.joint!r}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0.0 <= self.scale <= 10.0:
-            raise ModelError(f"HipLaw.scale must be a number within 0-10, got {self.scale!r}")
+            raise ModelError(f"LegLaw.scale must be a number within 0-10, got {self.scale!r}")
+
+
+def leg_passive_moment(joint: str, q, hip_flexion_rad: float, knee_flexion_rad: float,
+                       ankle_plantarflexion_rad: float, scale: float = 1.0):
+    """Passive moment of both legs at a joint on its superior body and its slope (per rad).
+
+    q : the joint's coordinate (rad): hip = −hip flexion (posterior pelvic tilt on the femur),
+        knee = knee flexion (the femur on the shank), ankle = plantarflexion (the shank on the
+        foot). The other two angles are the neighbours' (rad, clinical signs), held fixed.
+    """
+    if joint == "hip":
+        return hip_passive_moment(q, knee_flexion_rad, scale)
+    deg = 1.0 / RAD_PER_DEG
+    phi_h, phi_k, phi_a = hip_flexion_rad * deg, knee_flexion_rad * deg, ankle_plantarflexion_rad * deg
+    if joint == "knee":
+        a0, aa, ak, ah, b0, ba, bk, bh, c, d0, dk = RIENER_EDRICH_1999_KNEE
+        phi_k = np.asarray(q) * deg
+        e1 = np.exp(a0 + aa * phi_a + ak * phi_k + ah * phi_h)
+        e2 = np.exp(b0 + ba * phi_a + bk * phi_k + bh * phi_h)
+        e3 = np.exp(d0 + dk * phi_k)
+        m = e1 - e2 + c + e3                               # per leg, + = knee flexion (on the shank)
+        dm = ak * e1 - bk * e2 + dk * e3                   # per degree of knee flexion
+        # a flexion moment on the shank acts on the femur (the superior body) as a moment that
+        # flexes the knee further: the femur turning counter-clockwise on the shank, q +
+    else:
+        a0, aa, ak, b0, ba, bk, c = RIENER_EDRICH_1999_ANKLE
+        phi_a = np.asarray(q) * deg
+        e1 = np.exp(a0 + aa * phi_a + ak * phi_k)
+        e2 = np.exp(b0 + ba * phi_a + bk * phi_k)
+        m = e1 - e2 + c                                    # per leg, + = plantarflexion (on the foot)
+        dm = aa * e1 - ba * e2
+        # a plantarflexion moment on the foot acts on the shank (superior) as a moment that
+        # plantarflexes further: the shank turning counter-clockwise on the foot, q +
+    return 2.0 * scale * m, 2.0 * scale * dm * deg
 
 
 def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0):
@@ -180,7 +267,7 @@ def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0
     ----------
     q_hip : hip coordinate (rad): posterior pelvic tilt on the femur, = −hip flexion.
     knee_flexion_rad : knee flexion (rad), + = flexed.
-    scale : multiplies the moment (`HipLaw.scale`).
+    scale : multiplies the moment (`LegLaw.scale`).
 
     Returns
     -------
