@@ -11,9 +11,9 @@ thorax at T8 and at T5), along the surface's normal n, with friction T along it
     N_b = M / L,   N_a = R · n − N_b,   T = R · t,   L = ((b − a) × n)_z,  t = (n_y, −n_x),
 
 and the centre of pressure lies L N_b / (N_a + N_b) from a. A posture is balanced when both
-normal forces are ≥ 0 (the centre of pressure within the patch); otherwise the body tips over
-the toes or the heels, or (sitting) the feet lift off the floor, or (lying) the back lifts off
-the table.
+normal forces are ≥ 0 (the centre of pressure within the patch; lying, where the whole back is
+on the table, their sum: `balance_margins`); otherwise the body tips over the toes or the heels,
+or (sitting) the feet lift off the floor, or (lying) the back lifts off the table.
 
 For a constant force F at point p of body b, ∂p/∂q_j = S[b, j] ẑ × (p − c_j) and
 ∂(p × F)_z/∂q_j = −S[b, j] (p − c_j) · F, which gives the gradients the upright mode's balance
@@ -119,7 +119,8 @@ def reaction(problem, geo, loads=None, contact=None) -> Reaction:
 
 def reaction_gradient(problem, geo, contact=None) -> np.ndarray:
     """∂(N_a, N_b)/∂q (2, n_joints) at a geometry (the root, and so its patch, is fixed)."""
-    from .statics import _contact_state, contact_law
+    from .statics import _contact_state
+    from .supports import contact_law
     a, b = _ends(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     L = float((b - a)[0] * n[1] - (b - a)[1] * n[0])
@@ -155,13 +156,30 @@ def centre_of_mass(problem, geo) -> np.ndarray:
     return (problem.mass[:, None] * geo.com).sum(0) / problem.mass.sum()
 
 
+def balance_margins(problem, r: Reaction) -> np.ndarray:
+    """The normal forces that must not be negative (N): standing and sitting both ends of the
+    foot (the centre of pressure within it); lying their sum only, since the middle of the back
+    rests on a broad table that takes a moment (the centre of pressure may lie beyond the 9 cm
+    between T8 and T5, on the rest of the back)."""
+    if problem.support.kind == "lying":
+        return np.array([r.a_N + r.b_N])
+    return np.array([r.a_N, r.b_N])
+
+
+def balance_checked(problem) -> bool:
+    """Whether the support's reaction must push: always, but sitting with the knees held (the
+    equilibrium mode's experiment), where the seat holds the legs and the feet's reaction is
+    part of that hold."""
+    return not (problem.support.kind == "sitting" and "knee" in problem.locked)
+
+
 def unbalanced(problem, r: Reaction) -> str | None:
     """A message if the support would have to pull on the root (the body tips over, the feet
     lift off the floor, the back off the table), else None."""
     tol = BALANCE_TOLERANCE * float(np.abs(problem.weight).sum())
-    a, b = r.a_N, r.b_N
-    if a >= -tol and b >= -tol:
+    if not balance_checked(problem) or balance_margins(problem, r).min() >= -tol:
         return None
+    a, b = r.a_N, r.b_N
     lying = problem.support.kind == "lying"
     if a < -tol and b < -tol:
         what = "the back lifts off the table" if lying else "the feet lift off the floor"

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import kinematics as kin
-from .balance import centre_of_mass, reaction
+from .balance import balance_checked, centre_of_mass, reaction
 from .names import LUMBAR_LEVELS
 from .statics import landmarks
 from .units import DEG_PER_RAD
@@ -53,7 +53,7 @@ def clinical_metrics(problem, geo) -> dict:
     thigh = knee - hip
     q = geo.q
     com_mm = cop_mm = math.nan
-    if problem.support.kind != "lying":
+    if problem.support.kind != "lying" and balance_checked(problem):
         com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
         cop_mm = (reaction(problem, geo).centre_of_pressure[0] - ankle[0]) * 1000.0
     return {

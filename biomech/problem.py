@@ -24,15 +24,16 @@ from .names import MUSCLE_GROUPS
 from .passive import IntervertebralLaw, LegLaw
 from .paths import Paths, path_lengths, resolve_paths
 from .tissues import reference_moments
-from .supports import Load, Support, contact_specs, held_joints, reference_posture, suggest
+from .supports import CONTACT_SMOOTHING_M, Load, Support, contact_specs, held_joints, reference_posture, suggest
 
 
 #: How far each support surface lies inside the body's outermost point in the reference posture
-#: (m): the soft tissue there already compressed, so that the surfaces carry load from the
-#: first step of a solve (a surface that only touches has no force and, with `statics.contact_law`,
-#: no slope: the solvers would not see it). 3 mm, under half the ≈ 7 mm a body weight
-#: compresses the default contact stiffness (ASSUMPTION, a starting condition of the tissue).
-CONTACT_PRELOAD_M = 3e-3
+#: (m): the soft tissue there already compressed, so that the surfaces carry load, and have
+#: their full stiffness, from the first step of a solve (a surface that only touches has no
+#: force and, with `statics.contact_law`, no slope: the solvers would not see it). The smoothing
+#: width of the contact law, 1 mm: a force of k·0.5 mm, ≈ 50 N per contact, against the ≈ 7 mm
+#: a body weight compresses the default contact stiffness (a starting condition of the tissue).
+CONTACT_PRELOAD_M = CONTACT_SMOOTHING_M
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,13 +25,10 @@ from .errors import ConvergenceError, ModelError
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
 from .passive import intervertebral_moment, leg_passive_moment
 from .problem import Problem, prepare
+from .supports import contact_law
 from .status import Status
 from .threads import one_blas_thread
 
-#: Penetration (m) over which a contact's force rises smoothly from zero to the linear law
-#: (`contact_law`): a regularisation of the one-sided contact, small against the ≈ 7 mm a
-#: body weight compresses the default contact stiffness.
-CONTACT_SMOOTHING_M = 1e-3
 _ROT270 = np.array([1.0, -1.0])  # (u_y, u_x) * _ROT270 = (u_y, −u_x), ẑ × that = u
 
 #: Step (rad) along the unstable mode when the solver lands on an unstable equilibrium.
@@ -151,17 +148,6 @@ def _contact_state(p: Problem, geo: Geometry):
     pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
     force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
     return p.contact_body, pts, force, pen
-
-
-def contact_law(pen: np.ndarray, k: np.ndarray):
-    """Normal force (N) of compliant one-sided contacts at penetrations ``pen`` (m), and its
-    slope dF/dpen (N/m): 0 for pen ≤ 0, k pen² / (2δ) for 0 < pen < δ, k (pen − δ/2) beyond,
-    δ = `CONTACT_SMOOTHING_M` (continuous with its slope, the potential k·∫F exists)."""
-    d = CONTACT_SMOOTHING_M
-    p = np.maximum(pen, 0.0)
-    force = k * np.where(p < d, 0.5 * p * p / d, p - 0.5 * d)
-    slope = k * np.minimum(p / d, 1.0)
-    return force, slope
 
 
 def load_forces(problem: Problem, geo: Geometry):

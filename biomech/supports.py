@@ -31,6 +31,23 @@ DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.0e5
 
 LEGS = ("supported", "lifted")
 
+#: Penetration (m) over which a contact's force rises smoothly from zero to the linear law
+#: (`contact_law`): a regularisation of the one-sided contact, small against the ≈ 7 mm a
+#: body weight compresses the default contact stiffness.
+CONTACT_SMOOTHING_M = 1e-3
+
+
+def contact_law(pen: np.ndarray, k: np.ndarray):
+    """Normal force (N) of compliant one-sided contacts at penetrations ``pen`` (m), and its
+    slope dF/dpen (N/m): 0 for pen ≤ 0, k pen² / (2δ) for 0 < pen < δ, k (pen − δ/2) beyond,
+    δ = `CONTACT_SMOOTHING_M` (continuous with its slope, the potential k·∫F exists)."""
+    d = CONTACT_SMOOTHING_M
+    p = np.maximum(pen, 0.0)
+    force = k * np.where(p < d, 0.5 * p * p / d, p - 0.5 * d)
+    slope = k * np.minimum(p / d, 1.0)
+    return force, slope
+
+
 
 def suggest(name, allowed) -> str:
     """' (did you mean 'x'?)' for the nearest of ``allowed``, or ''."""
@@ -40,12 +57,12 @@ def suggest(name, allowed) -> str:
 
 def held_joints(support: "Support") -> tuple[str, ...]:
     """The joints the equilibrium mode holds at their reference angles (`prepare`'s default
-    ``locked_joints``): the ankles and knees standing and lying (the thigh keeps the support's
-    inclination), the ankles sitting (the feet flat on the floor; the thighs rest on the seat and
-    the pelvis rolls on it). This is the equilibrium mode's experiment, the pull of one muscle
-    with everything else held (docs/model.md §7); the upright and inverse modes free every
-    joint: the person stands, sits and lies on the supports alone."""
-    return ("ankle",) if support.kind == "sitting" else ("ankle", "knee")
+    ``locked_joints``): the ankles and knees, so that the thighs keep the support's inclination.
+    This is the equilibrium mode's experiment, the pull of one muscle with everything else held
+    (docs/model.md §7); the upright and inverse modes free every joint: the person stands, sits
+    and lies on the supports alone. Sitting with the knees held, the seat holds the legs: there
+    is no balance on the feet to check (`balance.balance_checked`)."""
+    return ("ankle", "knee")
 
 
 @dataclass(frozen=True)

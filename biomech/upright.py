@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .balance import reaction, reaction_gradient
+from .balance import balance_margins, reaction, reaction_gradient
 from .errors import ModelError
 from .inverse import recruited_result
 from .metrics import endplates
@@ -187,8 +187,11 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
             contact = _contact_state(problem, geo) if len(problem.contact_body) else None
             fr = reaction(problem, geo, contact=contact)
-            last.update(support=np.array([fr.a_N, fr.b_N]) / weight,
-                        support_grad=POSTURE_UNIT * (reaction_gradient(problem, geo, contact) @ B) / weight)
+            grad = reaction_gradient(problem, geo, contact)
+            if problem.support.kind == "lying":
+                grad = grad.sum(0, keepdims=True)            # as `balance.balance_margins`
+            last.update(support=balance_margins(problem, fr) / weight,
+                        support_grad=POSTURE_UNIT * (grad @ B) / weight)
         return last
 
     def effort(z):
