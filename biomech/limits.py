@@ -115,6 +115,7 @@ LIMITS: dict[str, Limit] = {
     "upright.trunk_inclination_deg": Limit(-60, 90),
     "upright.thigh_inclination_deg": Limit(-60, 150),
     "upright.knee_flexion_deg": Limit(-10, 150),
+    "upright.pelvic_tilt_deg": Limit(-40, 80),
     "upright.tissue_weight": Limit(0, 10),
     "upright.sagittal_vertical_axis_mm": Limit(-400, 400),
     "upright.thorax_angle_deg": Limit(-60, 60),

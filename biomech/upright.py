@@ -40,7 +40,7 @@ POSTURE_UNIT = 10.0
 #: The first solve keeps every free coordinate within this of the start (rad), `solve_upright`
 TRUST_RADIUS_RAD = 0.25
 TARGETS = ("head_angle_deg", "trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg",
-           "thigh_inclination_deg", "knee_flexion_deg")
+           "thigh_inclination_deg", "knee_flexion_deg", "pelvic_tilt_deg")
 #: mm of SVA per degree of the other targets in the constraint scaling
 _SCALE = {"sagittal_vertical_axis_mm": 0.05}
 
@@ -56,7 +56,9 @@ class UprightTarget:
     thorax_angle_deg : the middle thoracic segment against its reference orientation
         (+ counter-clockwise, i.e. leaning back);
     thigh_inclination_deg : the hip → knee line against the vertical (+ knee forward);
-    knee_flexion_deg : the knee coordinate (+ flexed; a knee held bent).
+    knee_flexion_deg : the knee coordinate (+ flexed; a knee held bent);
+    pelvic_tilt_deg : the pelvic tilt (a pelvis tilted on purpose, as in Levine & Whittle's
+        voluntary tilts).
 
     Lying, nothing is kept by default: the table holds the body. Sitting, the thigh inclination
     of the support is kept unless given.
@@ -68,6 +70,7 @@ class UprightTarget:
     thorax_angle_deg: float | None = None
     thigh_inclination_deg: float | None = None
     knee_flexion_deg: float | None = None
+    pelvic_tilt_deg: float | None = None
 
     def kept(self, support) -> dict[str, float]:
         """{target name: value} the person keeps on this support: the targets given, or the
@@ -104,6 +107,13 @@ def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
         b = m.body_index("thorax_middle")
         ref = geometry(problem, problem.q_ref).angles[b]
         return (geo.angles[b] - ref) * DEG_PER_RAD, S[b] * DEG_PER_RAD
+    if kind == "pelvic_tilt_deg":
+        # the hip centre and S1 are points of the pelvis (the hip centre also of the femur): PT
+        # turns one for one with the pelvis, + counter-clockwise
+        b = m.body_index("pelvis")
+        hip, s1 = landmark(problem, geo, "hip_centre"), landmark(problem, geo, "S1_midpoint")
+        v = hip - s1
+        return math.degrees(math.atan2(v[0], -v[1])), S[b] * DEG_PER_RAD
     if kind == "knee_flexion_deg":
         j = m.joint_index("knee")
         return geo.q[j] * DEG_PER_RAD, np.eye(m.n_joints)[j] * DEG_PER_RAD
