@@ -288,12 +288,13 @@ def build_model(subject: Subject | None = None, *,
           "forefoot": ("foot", np.array(legs["forefoot_m"], float))}
     # points on the back, the thighs and the calves that rest on a seat, a table or a backrest:
     # the posterior-most muscle attachment of each thoracic segment and the sacral multifidus
-    # origin moved 2 cm posteriorly for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
+    # origin moved 2 cm posteriorly, the ischial tuberosity 2 cm inferiorly, for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
     # ASSUMPTIONS, docs/model.md §7), mid-thigh and mid-calf 7 and 5 cm behind their bones'
     # axes (ASSUMPTIONS), and the back of the calcaneus (gait2392 bone mesh, D)
     back = _posterior_thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin)
     for b, pt in back.items():
         lm[f"{b}_back"] = (b, pt + np.array([-0.02, 0.0]))
+    lm["ischial_seat"] = ("pelvis", ischium + np.array([0.0, -0.02]))
     lm["sacrum_back"] = ("pelvis", sacrum_back + np.array([-0.02, 0.0]))
     lm["occiput"] = ("head", np.array(head["glabella_m"], float) + np.array([-0.196, -0.03]))
     lm["thigh_back"] = ("femur", 0.5 * knee_in_femur + np.array([-0.07, 0.0]))

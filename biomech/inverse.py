@@ -343,9 +343,10 @@ def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Crit
 
 
 def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str = "",
-                     criterion: Criterion = Criterion()) -> RecruitedResult:
+                     criterion: Criterion = Criterion(), code: Status = Status.TARGET_MISSED) -> RecruitedResult:
     """An EquilibriumResult for a recruited posture: residual checked on the holding problem,
-    stability from its stiffness matrix (including the muscles' short-range stiffness).
+    stability from its stiffness matrix (including the muscles' short-range stiffness);
+    ``message`` (with its ``code``): why the posture is not the answer asked for, if it is not.
 
     In the inverse and upright modes the nervous system holds the posture actively, so static
     stability is reported (how stable) but does not decide success (docs/model.md §12)."""
@@ -357,7 +358,7 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     if not rec.feasible:
         code, text = Status.SHORTFALL, rec.message()
     elif message:
-        code, text = Status.TARGET_MISSED, message
+        text = message
     elif not residual < max(held.tolerance_Nm, 1e-6):
         code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
                                             f"{residual:.3g} N·m")

@@ -258,13 +258,13 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
 PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
                "lying": ("back_T8", "back_T5")}
 #: Names of the other support contacts, by surface (`supports.contact_specs`).
-SURFACE_NAMES = {"seat": "seat", "seat_front": "seat_thigh", "backrest": "backrest", "root": "table"}
+SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
 
 def support_contacts(problem, rep: PostureReport) -> list[dict]:
     """Every force the support puts on a body (conventions §5 `support.contacts`).
 
-    In order: the compliant contacts (seat, seat_thigh, backrest or table, at their landmarks),
+    In order: the compliant contacts (seat, backrest or table, at their landmarks),
     then the root's reaction (`balance.reaction`) as the normal force and its share of the
     friction at each end of the root's resting patch (the heels and forefeet on the floor; the
     back of the middle thorax at T8 and T5 on the table). With these, the weights of all bodies,

@@ -174,6 +174,8 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
     q_ref[hip] = model.reference_pelvis_angle - phi_femur
     q_ref[knee] = support.knee_deg * RAD_PER_DEG
     q_ref[ankle] = phi_femur - q_ref[knee]                # the foot flat: φ_foot = φ_femur − q_knee − q_ankle = 0
+    if support.kind == "sitting":
+        q_ref = _pelvis_to_seat(model, q_ref)
     if support.kind == "lying":
         # the relaxed standing posture laid back on a table, the table where a wall behind it
         # would be (`anatomy._with_wall_landmarks`): the middle thorax keeps its orientation
@@ -184,6 +186,43 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
             q_ref[hip] += _legs_to_table(model, root, angle, q_ref, contact_specs(support))
         return root, angle, q_ref
     return model.body_index("foot"), 0.0, q_ref
+
+
+def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
+    """Sitting: the pelvis rolled back on the hips until the ischia are as low as the thighs (the
+    seat is flat), the lumbar levels flexed by as much, shared in proportion to their range of
+    motion, so that the trunk keeps its orientation (the foot flat on the floor, the root)."""
+    root = model.body_index("foot")
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+    a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
+    hip = model.joint_index("hip")
+    lumbar = [model.joint_index(j) for j in ("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2")]
+    rom = np.array([model.passive[j].rom_extension_rad + model.passive[j].rom_flexion_rad for j in lumbar])
+    share = rom / rom.sum()
+    lm = model.landmarks
+    names = ("ischial_seat", "thigh_back")
+    body = np.array([lm[n][0] for n in names])
+    local = np.array([lm[n][1] for n in names])
+
+    def posture(delta):
+        qq = q.copy()
+        qq[hip] += delta
+        qq[lumbar] -= delta * share
+        return qq
+
+    def gap(delta):                                    # ischia above the thighs (m)
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c,
+                                   posture(delta) + np.asarray(model.joint_offset), 0.0)
+        y = kin.points_world(ang, kin.as_real(org), body, local)[:, 1]
+        return y[0] - y[1]
+
+    delta, h = 0.0, 1e-6
+    for _ in range(30):
+        g = gap(delta)
+        if g <= 0.0 and delta == 0.0 or abs(g) < 1e-9:
+            break
+        delta -= g / ((gap(delta + h) - gap(delta - h)) / (2 * h))
+    return posture(delta)
 
 
 def _standing_angle(model, body: int, q: np.ndarray) -> float:
@@ -238,15 +277,15 @@ class ContactSpec:
 
 def contact_specs(support: Support) -> tuple[ContactSpec, ...]:
     """The one-sided contacts of a support (docs/model.md §7). Sitting: the ischial
-    tuberosities and, rolled far back, the sacrum on the seat; the thighs on its front part
-    (a surface of its own, through the back of the thigh: the thigh's soft tissue is modelled by
-    the contact stiffness alone); a backrest if asked, behind the lower and middle thorax.
+    tuberosities, the thighs and, rolled far back, the sacrum on one flat seat (through the
+    lowest of them in the reference posture: the pelvis rolls until the ischia reach it); a
+    backrest if asked, behind the lower and middle thorax.
     Lying: the head, the upper and lower back, the buttocks and (supported) the thighs, calves
     and heels on the flat table the middle of the back (the root) rests on."""
     up = (0.0, 1.0)
     if support.kind == "sitting":
-        out = [ContactSpec("ischial_tuberosity", up, "seat"), ContactSpec("sacrum_back", up, "seat"),
-               ContactSpec("thigh_back", up, "seat_front")]
+        out = [ContactSpec("ischial_seat", up, "seat"), ContactSpec("sacrum_back", up, "seat"),
+               ContactSpec("thigh_back", up, "seat")]
         if support.backrest_inclination_deg is not None:
             b = math.radians(support.backrest_inclination_deg)
             n = (math.cos(b), math.sin(b))                        # a plane leaning back by b

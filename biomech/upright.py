@@ -30,6 +30,7 @@ from .inverse import recruited_result
 from .metrics import endplates
 from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
 from .statics import _contact_state, free_coordinates, geometry, landmark, passive_moments
+from .status import Status
 from .threads import one_blas_thread
 from .tissues import tissue_cost
 from .units import DEG_PER_RAD
@@ -37,8 +38,6 @@ from .units import DEG_PER_RAD
 #: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
 #: iterations, 1 rad 20 % more
 POSTURE_UNIT = 10.0
-#: The first solve keeps every free coordinate within this of the start (rad), `solve_upright`
-TRUST_RADIUS_RAD = 0.25
 TARGETS = ("head_angle_deg", "trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg",
            "thigh_inclination_deg", "knee_flexion_deg", "pelvic_tilt_deg")
 #: mm of SVA per degree of the other targets in the constraint scaling
@@ -230,32 +229,28 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
     hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
     lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
-    z_start = u0 / POSTURE_UNIT
+    bounds = list(zip(lo, hi))
 
-    def solve(z0, upper, radius=None):
-        box = (lo, hi) if radius is None else (np.maximum(lo, z_start - radius), np.minimum(hi, z_start + radius))
-        return minimize(effort, z0, jac=True, method="SLSQP",
-                        bounds=list(zip(*box)) + [(0.0, upper)] * int(free.sum()),
-                        constraints=constraints, options={"maxiter": 300, "ftol": 1e-12})
+    def solve(z0, upper):
+        return minimize(effort, z0, jac=True, method="SLSQP", bounds=bounds + [(0.0, upper)] * int(free.sum()),
+                        constraints=constraints, options={"maxiter": 300, "ftol": 1e-10})
 
-    # first within TRUST_RADIUS_RAD of the start (the start is seldom an equilibrium: standing,
-    # the feet carry the weight the seat or the table should; a free first step can leap to a
-    # far, worse minimum), then, from there, over the whole physiological range
-    radius = TRUST_RADIUS_RAD / POSTURE_UNIT
-    res = solve(np.concatenate([z_start, a0]), None, radius)
+    res = solve(np.concatenate([u0 / POSTURE_UNIT, a0]), None)
     iterations = int(res.nit)
-    res = solve(res.x, None)
-    iterations += int(res.nit)
     if np.any(res.x[n:] > 1.0):                        # a line beyond full activation
         res = solve(np.concatenate([res.x[:n], np.minimum(res.x[n:], 1.0)]), 1.0)
         iterations += int(res.nit)
     q = qc + B @ (POSTURE_UNIT * res.x[:n])
     rec = recruit(problem, q, criterion=criterion, free=free)
     st = state(res.x)
-    message = ""
+    message, code = "", Status.TARGET_MISSED
     if len(st["aim"]):
         miss = np.abs(st["aim"]) / np.array([_SCALE.get(k, 1.0) for k in kept])
         if miss.max() > 1e-5:
             k = list(kept)[int(np.argmax(miss))]
             message = f"the postural target was not reached ({k} missed by {miss.max():.3g})"
-    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion)
+    if not message and not res.success:
+        message, code = (f"the least-effort posture was not found (SLSQP: {res.message}); the "
+                         "posture returned is held, but may not be the one of least effort"), Status.NOT_CONVERGED
+    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion,
+                            code=code)

@@ -79,7 +79,8 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.cm import ScalarMappable
     from matplotlib.figure import Figure
-    from .viewer import MetricsPanel, PostureView, _fixed_limits, failure_note, safe_report, status_of
+    from .viewer import (MetricsPanel, PostureView, _fixed_limits, failure_note, posture_axes,
+                         safe_report, status_of)
 
     path = Path(path)
     if not run.is_sweep:
@@ -99,17 +100,14 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
     fig.set_facecolor("white")
-    gs = fig.add_gridspec(1, 3, width_ratios=[0.26, 1.0, 0.55], wspace=0.12, left=0.05,
-                          right=0.99, top=0.86, bottom=0.08)
-    ax_whole, ax_zoom, ax_panel = (fig.add_subplot(gs[i]) for i in range(3))
-    ax_whole.set_anchor("E")
-    ax_zoom.set_anchor("W")
     first = drawable[0]
-    for ax in (ax_whole, ax_zoom):
-        figures.plot_posture(ax, first, ghost=True)
-    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False)
+    ax_whole, ax_zoom, ax_panel, turned = posture_axes(fig, first, left=0.05, right=0.99, top=0.86,
+                                                       bottom=0.08, widths=(1.0, 0.55))
+    figures.plot_posture(ax_whole, first, ghost=True, gravity_down=turned)
+    figures.plot_posture(ax_zoom, first, ghost=True)
+    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False, gravity_down=turned)
     zoom = PostureView(ax_zoom, first, norm=norm)
-    _fixed_limits(ax_whole, drawable, pad=0.05)
+    _fixed_limits(ax_whole, drawable, pad=0.05, gravity_down=turned)
     drawing.zoom(ax_zoom, first)
     ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
     ax_zoom.set_title(f"lumbopelvic region (grey: {frame_label(run, reports.index(first))})",

@@ -23,19 +23,22 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from .. import kinematics as kin
+from . import drawing
 from ..files import atomic_write
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
-from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_muscles,
-                      frame_axes, line, muscle_norm, set_limits, signed, skeleton, status_note,
-                      style_axes, transform, values_text, wrap_text, zoom)
+from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_gravity,
+                      draw_muscles, draw_supports, frame_axes, line, muscle_norm, outline_points,
+                      set_limits, signed, skeleton, status_note, style_axes, transform,
+                      values_text, view_rotation, wrap_text, zoom)
 
 # ------------------------------------------------------------------------------------------
 # Public drawing functions
 # ------------------------------------------------------------------------------------------
 def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, colorbar: bool = True,
                  reactions: bool = False, ghost: bool = False, label: str | None = None,
-                 norm: Normalize | None = None) -> dict:
+                 norm: Normalize | None = None, supports: bool = True,
+                 gravity_down: bool = False) -> dict:
     """Draw one solved posture as a lateral view (seen from the subject's right, anterior right).
 
     Parameters
@@ -44,25 +47,33 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
     report : `biomech.PostureReport`.
     muscles : draw the muscle lines, coloured and widened by force.
     angles : draw the radiographic constructions (SS, PI, PT, LL, SVA, ASIS-PSIS) and the box
-        of values.
+        of values. The constructions are drawn in the model's frame only (not with
+        ``gravity_down`` on a lying posture, where the box of values still is).
     colorbar : add a colour bar "muscle force (N)" (when muscles are drawn).
     reactions : arrows of the load transmitted at L4_L5 and L5_S1 with their compression.
-    ghost : a faint grey version without muscles and angles (for overlays).
+    ghost : a faint grey version without muscles, angles and forces (for overlays).
     label : scenario name: the axes title.
     norm : `matplotlib.colors.Normalize` of the muscle colour scale (share it between figures).
+    supports : arrows of the forces of the floor, seat, backrest or table, with their magnitude.
+    gravity_down : turn the drawing so that gravity points down the page (`drawing.view_rotation`:
+        a lying posture is drawn on a horizontal table; standing and sitting are unchanged).
 
     Returns
     -------
     dict of lists of artists: bones, discs, labels, muscles (one LineCollection, one path per
     muscle line of nonzero length), angles, angle_texts, values (the box of values), colorbar,
-    reactions, status (the red note of a failed posture).
+    reactions, supports (arrows and their labels), status (the red note of a failed posture).
     """
     result = report.result
     s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
     sk = skeleton(report)
+    R = view_rotation(sk["gravity"]) if gravity_down else np.eye(2)
+    rotated = not np.allclose(R, np.eye(2))
+    if rotated:
+        sk = transform(sk, R)
     out = draw_bones(ax, sk, ghost=ghost)
     out.update({"muscles": [], "angles": [], "angle_texts": [], "values": [], "colorbar": [],
-                "reactions": [], "status": []})
+                "reactions": [], "supports": [], "status": []})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
@@ -81,25 +92,19 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
             cb.ax.tick_params(labelsize=STYLE["font"])
             out["colorbar"].append(cb)
     if angles and not ghost:
-        out.update(draw_angles(ax, sk, report.metrics, s))
+        if not rotated:
+            out.update(draw_angles(ax, sk, report.metrics, s))
         out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics), transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
                                                ec="#888888", alpha=0.9)))
+    if supports and not ghost:
+        out["supports"].extend(draw_supports(ax, sk, s))
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
-        g = sk["gravity"]
-        if abs(g[0]) > 1e-9 * max(1.0, abs(g[1])):      # lying: gravity is not -y
-            d = g / np.linalg.norm(g)
-            c = np.array([0.93, 0.90])
-            out["labels"].append(ax.annotate(
-                "", xy=tuple(c + 0.05 * d), xytext=tuple(c - 0.05 * d), xycoords="axes fraction",
-                arrowprops=dict(arrowstyle="-|>", lw=1.4, color="black"), zorder=LAYERS["text"]))
-            out["labels"].append(ax.text(c[0], c[1] + 0.035, "gravity", transform=ax.transAxes,
-                                         ha="center", va="bottom", fontsize=STYLE["small"],
-                                         zorder=LAYERS["text"]))
+        out["labels"].extend(draw_gravity(ax, sk["gravity"]))
         note = status_note(result)
         if note:
             out["status"].append(ax.text(0.02, 0.98, wrap_text(note, 48), transform=ax.transAxes,
@@ -108,9 +113,9 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
                                          zorder=LAYERS["text"] + 1,
                                          bbox=dict(boxstyle="round,pad=0.4", fc="white",
                                                    ec=STYLE["fail"], lw=1.2, alpha=0.95)))
-    frame_axes(ax, label)
+    frame_axes(ax, label, rotated=rotated)
     if ax.get_autoscale_on():
-        set_limits(ax, sk)
+        set_limits(ax, sk, s=s)
     return out
 
 
@@ -154,7 +159,7 @@ def plot_overlay(ax, reports, labels) -> dict:
     return _overlay(ax, reports, labels, table=True, legend=True)
 
 
-def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
+def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False) -> dict:
     reports = list(reports)
     labels = list(labels)
     if len(reports) != len(labels) or not reports:
@@ -162,10 +167,12 @@ def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
     out: dict = {"bones": [], "legend": [], "table": [], "status": [], "handles": []}
     femur = reports[0].result.problem.model.body_index("femur")
     ref_angle = reports[0].geometry.angles[femur]
+    view = (view_rotation(reports[0].result.problem.gravity) if gravity_down else np.eye(2))
+    rotated = not np.allclose(view, np.eye(2))
     sks = []
     for k, rep in enumerate(reports):
         sk = skeleton(rep)
-        sk = transform(sk, kin.rotation(ref_angle - rep.geometry.angles[femur]))
+        sk = transform(sk, view @ kin.rotation(ref_angle - rep.geometry.angles[femur]))
         sks.append(sk)
         if k == 0:
             colour = "#707070"
@@ -198,9 +205,8 @@ def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
                                     transform=ax.transAxes, ha="left", va="top",
                                     family="monospace", fontsize=STYLE["small"],
                                     bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#888888")))
-    frame_axes(ax)
-    pts = np.vstack([np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]])
-                     for sk in sks])
+    frame_axes(ax, rotated=rotated)
+    pts = np.vstack([outline_points(sk) for sk in sks])
     lo, hi = pts.min(0) - 0.03, pts.max(0) + 0.03
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
@@ -452,36 +458,58 @@ def _figure(size) -> Figure:
     return fig
 
 
+#: Width / height of the lumbopelvic view (`drawing.zoom`).
+_ZOOM_ASPECT = (0.14 + 0.17) / (0.29 + 0.07)
+#: Height (in) of a posture panel side by side, and the room (in) for the values, the colour
+#: bar and the margins around the panels.
+_PANEL_IN, _MARGIN_IN, _RIGHT_IN = 7.6, 0.9, 2.6
+
+
+def _whole_and_zoom(aspect: float, top: float):
+    """A figure with two axes, the whole model and the lumbopelvic region, laid out for a whole
+    model drawn ``aspect`` (width / height) wide: side by side, or (a lying body, wider than
+    tall) the whole model across the top. ``top``: the figure fraction above the axes."""
+    if aspect > 1.5:
+        width = _MARGIN_IN + _PANEL_IN * _ZOOM_ASPECT + _RIGHT_IN + 2.5
+        h_top = (width - _MARGIN_IN - _RIGHT_IN) / aspect + 0.4
+        fig = _figure((width, h_top + _PANEL_IN + 1.4))
+        gs = fig.add_gridspec(2, 1, height_ratios=[h_top, _PANEL_IN], hspace=0.12)
+    else:
+        r = max(aspect, 0.2)
+        width = _MARGIN_IN + _PANEL_IN * (r + _ZOOM_ASPECT) * 1.08 + _RIGHT_IN
+        fig = _figure((width, _PANEL_IN + 1.4))
+        gs = fig.add_gridspec(1, 2, width_ratios=[r, _ZOOM_ASPECT], wspace=0.1)
+    fig.subplots_adjust(left=0.6 / fig.get_figwidth(), right=1.0 - _RIGHT_IN / fig.get_figwidth(),
+                        top=top, bottom=0.7 / fig.get_figheight())
+    return fig, fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+
+
 def posture_figure(report, *, title: str | None = None) -> Figure:
-    """A figure of one posture: the whole model (left) and the lumbopelvic region with the
+    """A figure of one posture: the whole model (left; lying: across the top, the body on the
+    table with gravity down the page) and the lumbopelvic region in the model's frame with the
     radiographic angles (right), sharing one muscle-force colour scale."""
-    fig = _figure((12.5, 9.0))
-    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
-    ax0 = fig.add_subplot(gs[0])
-    ax1 = fig.add_subplot(gs[1])
+    fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect([report]), top=0.93)
     nrm = muscle_norm(np.asarray(report.muscle_force, float), None)
-    plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model")
+    plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model",
+                 gravity_down=True)
     plot_posture(ax1, report, norm=nrm, label="lumbopelvic region")
     zoom(ax1, report)
-    fig.subplots_adjust(left=0.06, right=0.86, top=0.92, bottom=0.06)
     if title:
         fig.suptitle(title, fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig
 
 
 def overlay_figure(reports, labels) -> Figure:
-    """A figure overlaying postures on the first (grey reference): the whole model (left) and
-    the lumbopelvic region (right), with a legend and a table of metric differences."""
-    fig = _figure((12.5, 9.0))
-    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
-    ax0 = fig.add_subplot(gs[0])
-    ax1 = fig.add_subplot(gs[1])
-    _overlay(ax0, reports, labels, table=False, legend=False)
+    """A figure overlaying postures on the first (grey reference): the whole model (left; lying:
+    across the top, gravity down the page) and the lumbopelvic region (right), with a legend
+    and a table of metric differences."""
+    reports = list(reports)
+    fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect(reports[:1]), top=0.95)
+    _overlay(ax0, reports, labels, table=False, legend=False, gravity_down=True)
     ax0.set_title("whole model", fontsize=STYLE["title"])
     plot_overlay(ax1, reports, labels)
     ax1.set_title("lumbopelvic region", fontsize=STYLE["title"])
     zoom(ax1, reports[0])
-    fig.subplots_adjust(left=0.06, right=0.84, top=0.94, bottom=0.06)
     return fig
 
 

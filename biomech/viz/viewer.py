@@ -98,13 +98,11 @@ def status_of(result) -> tuple[str, bool]:
 # ------------------------------------------------------------------------------------------
 def _bone_arrays(sk: dict) -> tuple[list, list, list]:
     """The outlines that `drawing.draw_bones` draws for a plain posture, in its order:
-    (bones, discs, vertebra label positions)."""
-    bones = [sk["thorax"], sk["sternum"], *sk["ribs"], sk["pelvis"], sk["obturator"],
-             sk["acetabulum"], sk["tibia"], sk["femur_shaft"], sk["femur_head"], *sk["posterior"],
-             sk["sacrum"], sk["s1_body"], *sk["thoracic"], sk["c7_body"],
-             *[xy for _n, xy in sk["vertebrae"]], *sk["planes"]]
+    (bones and surface lines, discs, label positions: vertebrae, then surfaces)."""
+    bones = [xy for _role, xy in drawing.bone_parts(sk)] + drawing.surface_lines(sk)
     discs = [xy for _n, xy in sk["discs"]]
-    labels = [xy.mean(0) for _n, xy in sk["vertebrae"]]
+    labels = ([xy.mean(0) for _n, xy in sk["vertebrae"]]
+              + [drawing.surface_label_xy(xy) for _n, xy in drawing.unique_surfaces(sk)])
     return bones, discs, labels
 
 
@@ -128,19 +126,25 @@ class PostureView:
     norm : `matplotlib.colors.Normalize` of the muscle colour scale, fixed for every posture
         (forces above its top get the darkest colour).
     angles : draw the radiographic lines (SS, PI, PT, LL, C7 plumb line, ASIS-PSIS) with
-        their values.
+        their values (in the model's frame: not with ``gravity_down`` on a lying posture).
     banner : draw the status banner (red, for a posture that is not an answer).
+    gravity_down : turn the drawing so that gravity points down the page
+        (`drawing.view_rotation`: lying, the body on a horizontal table).
 
-    Attributes ``bones``, ``discs``, ``labels``, ``muscles`` (the LineCollection), ``lines``
-    and ``texts`` (the radiographic constructions), ``banner`` are the artists.
+    Attributes ``bones``, ``discs``, ``labels``, ``muscles`` (the LineCollection),
+    ``supports`` ((arrow, label) of each support force), ``lines`` and ``texts`` (the
+    radiographic constructions), ``banner`` are the artists.
     """
 
-    def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True):
+    def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True,
+                 gravity_down: bool = False):
 
         self.ax = ax
         self.norm = norm
         self.s = report.result.problem.model.subject.height_m / drawing.REFERENCE_HEIGHT_M
-        sk = drawing.skeleton(report)
+        R = drawing.view_rotation(report.result.problem.gravity) if gravity_down else np.eye(2)
+        self.rotation = None if np.allclose(R, np.eye(2)) else R
+        sk = self._skeleton(report)
         drawn = drawing.draw_bones(ax, sk)
         bones, discs, labels = _bone_arrays(sk)
         if (len(drawn["bones"]), len(drawn["discs"]), len(drawn["labels"])) != (
@@ -150,11 +154,13 @@ class PostureView:
         self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
         forces = np.asarray(report.muscle_force, float)
         self.muscles = drawing.draw_muscles(ax, sk, forces, norm)
+        self.supports = [drawing.support_artists(ax) for _ in sk["supports"]]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
+        self.gravity = drawing.draw_gravity(ax, sk["gravity"])
         self.lines: dict = {}
         self.texts: dict = {}
-        if angles:
+        if angles and self.rotation is None:
             def line(name, colour, **kw):
                 self.lines[name] = ax.plot([], [], color=colour, zorder=drawing.LAYERS["angle"],
                                            solid_capstyle="round", **kw)[0]
@@ -181,14 +187,22 @@ class PostureView:
                                   zorder=drawing.LAYERS["text"] + 2, visible=False,
                                   bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=S["fail"],
                                             lw=1.5, alpha=0.95))
-        drawing.frame_axes(ax)
+        drawing.frame_axes(ax, rotated=self.rotation is not None)
         self.show(report)
+
+    def _skeleton(self, report) -> dict:
+        sk = drawing.skeleton(report)
+        return sk if self.rotation is None else drawing.transform(sk, self.rotation)
+
+    @property
+    def _support_artists(self) -> list:
+        return [a for pair in self.supports for a in pair]
 
     @property
     def dynamic(self) -> list:
         """The artists that move from posture to posture (for blitting)."""
-        out = [*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
-               *self.lines.values(), *self.texts.values()]
+        out = [*self.bones, *self.discs, *self.labels, self.muscles, *self._support_artists,
+               self.c7_dot, *self.lines.values(), *self.texts.values()]
         return out + ([self.banner] if self.banner is not None else [])
 
     # -- moving the artists ---------------------------------------------------------------
@@ -205,15 +219,15 @@ class PostureView:
 
         ``report`` None: nothing to draw (the posture artists are hidden)."""
         visible = report is not None
-        for a in (*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
-                  *self.lines.values(), *self.texts.values()):
+        for a in (*self.bones, *self.discs, *self.labels, self.muscles, *self._support_artists,
+                  self.c7_dot, *self.lines.values(), *self.texts.values()):
             a.set_visible(visible)
         if self.banner is not None:
             self.banner.set_text(drawing.wrap_text(note, 52) if note else "")
             self.banner.set_visible(bool(note))
         if not visible:
             return
-        sk = drawing.skeleton(report)
+        sk = self._skeleton(report)
         bones, discs, labels = _bone_arrays(sk)
         for art, xy in zip(self.bones, bones):
             _set_artist(art, xy)
@@ -226,6 +240,8 @@ class PostureView:
         self.muscles.set_color(colours)
         self.muscles.set_linewidth(widths)
         self.muscles.muscle_index = np.array(keep)
+        for (arrow, text), state in zip(self.supports, drawing.support_states(sk, self.s)):
+            drawing.place_support(arrow, text, state)
         self.c7_dot.set_data([sk["c7"][0]], [sk["c7"][1]])
         if self.lines:
             self._show_angles(sk, report.metrics)
@@ -426,21 +442,17 @@ class LiveViewer:
 
         fig.set_facecolor("white")
         bottom = 0.06 + 0.045 * len(self.controls) if sliders else 0.06
-        gs = fig.add_gridspec(1, 3, width_ratios=[0.24, 0.9, 0.5], wspace=0.12,
-                              left=0.05, right=0.99, top=0.93, bottom=bottom + 0.05)
-        self.ax_whole = fig.add_subplot(gs[0])
-        self.ax_zoom = fig.add_subplot(gs[1])
-        self.ax_panel = fig.add_subplot(gs[2])
-        self.ax_whole.set_anchor("E")          # the two views side by side, without a gap
-        self.ax_zoom.set_anchor("W")
-        for ax in (self.ax_whole, self.ax_zoom):
-            figures.plot_posture(ax, rep0, ghost=True)       # the starting posture, grey
-        self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False)
+        self.ax_whole, self.ax_zoom, self.ax_panel, turned = posture_axes(
+            fig, rep0, left=0.05, right=0.99, top=0.93, bottom=bottom + 0.05)
+        figures.plot_posture(self.ax_whole, rep0, ghost=True, gravity_down=turned)  # the start, grey
+        figures.plot_posture(self.ax_zoom, rep0, ghost=True)
+        self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False,
+                                 gravity_down=turned)
         self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm)
         self.ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
         self.ax_zoom.set_title("lumbopelvic region (grey: the scenario's own posture)",
                                fontsize=drawing.STYLE["title"])
-        _fixed_limits(self.ax_whole, [rep0], pad=0.12)
+        _fixed_limits(self.ax_whole, [rep0], pad=0.12, gravity_down=turned)
         drawing.zoom(self.ax_zoom, rep0)
         sm = ScalarMappable(norm=self.norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
         cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
@@ -593,7 +605,7 @@ class LiveViewer:
             sl.valtext.set_text(f"{init:.0f} (scenario)")
             sl.on_changed(lambda v, key=c.key: self._on_slider(key, v))
             self.sliders[c.key] = sl
-        bax = self.fig.add_axes([0.72, bottom - 0.045, 0.08, 0.03])
+        bax = self.fig.add_axes([0.80, bottom - 0.045, 0.08, 0.03])
         self.reset_button = Button(bax, "reset")
         self.reset_button.on_clicked(lambda _e: self._reset())
 
@@ -616,18 +628,44 @@ class LiveViewer:
         self.update(draw=False)               # a full redraw: every slider went back
 
 
-def _fixed_limits(ax, reports, pad: float = 0.05) -> None:
-    """Axes limits holding every posture of ``reports`` (fixed: motion shows against them)."""
+def _fixed_limits(ax, reports, pad: float = 0.05, *, gravity_down: bool = False) -> None:
+    """Axes limits holding every posture of ``reports`` (fixed: motion shows against them);
+    ``gravity_down``: as `PostureView` turns them."""
     pts = []
     for rep in reports:
         if rep is None:
             continue
         sk = drawing.skeleton(rep)
-        pts.append(np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]]))
+        if gravity_down:
+            sk = drawing.transform(sk, drawing.view_rotation(sk["gravity"]))
+        pts.append(drawing.drawn_points(sk, rep.result.problem.model.subject.height_m
+                                        / drawing.REFERENCE_HEIGHT_M))
     pts = np.vstack(pts)
     lo, hi = pts.min(0) - pad, pts.max(0) + pad
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
+
+
+def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: float,
+                 widths=(0.9, 0.5)) -> tuple:
+    """The axes of the whole model, the lumbopelvic region and the metrics panel in ``fig``
+    (figure fractions ``left`` … ``bottom``), and whether the whole model is turned gravity
+    down. Side by side, the whole model as wide as its drawing of ``report`` needs; a lying
+    body (wider than tall once turned) above the lumbopelvic region, the panel beside both.
+    ``widths``: the relative widths of the lumbopelvic region and the panel."""
+    aspect = drawing.whole_aspect([report])
+    box = dict(left=left, right=right, top=top, bottom=bottom)
+    if aspect > 1.5:
+        gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 3.0], width_ratios=widths, hspace=0.3,
+                              wspace=0.12, **box)
+        axes = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])
+        return (*axes, True)
+    gs = fig.add_gridspec(1, 3, width_ratios=[float(np.clip(aspect, 0.2, 1.0)), *widths],
+                          wspace=0.12, **box)
+    axes = tuple(fig.add_subplot(gs[i]) for i in range(3))
+    axes[0].set_anchor("E")                   # the two views side by side, without a gap
+    axes[1].set_anchor("W")
+    return (*axes, False)
 
 
 # ------------------------------------------------------------------------------------------
