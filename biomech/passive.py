@@ -152,15 +152,19 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 # ---------------------------------------------------------------------------------------------
 # Thoracic and cervical joints (issue 13). Each thoracic joint of the model stands for the four
 # motion segments of one region, the ribs included: T8_T9 for T8/T9-T11/T12, T4_T5 for
-# T4/T5-T7/T8. Their flexion-extension stiffness: Mannen EM et al. (2018) J Mech Behav Biomed
-# Mater 84:258-264 (PMC6016553, Table 2, V): cadaveric T1-T12 spines with the rib cage under a
-# 400 N follower load, ±5 N·m, regional neutral-zone / elastic-zone stiffness T8/T12 1.79 / 2.97,
-# T4/T8 3.27 / 4.74, T1/T4 1.05 / 2.29 N·m/° (the unit of the table's header, R). The law's
-# neutral-zone slope is the NZ stiffness and the test moment 5 N·m is reached at 5 N·m / EZ
-# stiffness (the elastic zone's secant), equal in flexion and extension (Wilke HJ et al. (2017)
-# PLoS One 12:e0177823, V: thoracic ROM and NZ symmetric in flexion-extension). The follower
-# load stands for the in vivo preload: no further preload factor.
-#
+# T4/T5-T7/T8. Per segment, flexion-extension range of motion 6-8° (flexion + extension,
+# symmetric, with the costovertebral joints) at ±7.5 N·m, no preload, at every level below T2
+# (Wilke HJ, Herkommer A, Werner K, Liebsch C (2017) PLoS One 12:e0177823, V): 7°, four in
+# series, 28° per region; the intact rib cage reduces it, removing the anterior rib cage raised
+# the flexion-extension range by 52.2 % (Liebsch C et al. (2017) PLoS One 12:e0178733, V):
+# 28° / 1.522 = 18.4°, ±9.2°. The in vivo preload stiffens the segments as in the lumbar spine
+# (the factor 2.11 of `PRELOAD_STIFFENING`, ASSUMPTION for the thorax), so the range is reached
+# at 2.11 × 7.5 N·m; the neutral-zone slope is the lumbar default's (0.45 N·m/° in vitro per
+# segment, ×2.11), four segments in series. (Mannen EM et al. (2018) J Mech Behav Biomed Mater
+# 84:258-264, PMC6016553, Table 2, V, give regional elastic-zone stiffnesses of 2.97 (T8/T12)
+# and 4.74 N·m/° (T4/T8) with the rib cage under a 400 N follower load: read as N·m per degree
+# of the region they would make it about five times stiffer than Wilke's segments in series; the
+# unit of that table was not confirmed (R), so it is not used.)
 # C7_T1 stands for the whole cervical spine with the occiput joints (the head-neck body is rigid)
 # and, in series, the T1/T4 region (its blocks are rigid): range of motion in flexion-extension
 # 40° (skull-C2) + 82° (C2-T1) = 122° (Vasavada AN, Li S, Delp SL (1998) Spine 23:412-422,
@@ -171,8 +175,10 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 # LM et al. (1998) J Biomech Eng 120:693-696, V), for six segments C2/C3-C7/T1 in series with
 # the T1/T4 region's 1.05 N·m/° (Mannen 2018): 1 / (6/1.03 + 1/1.05) = 0.147 N·m/°.
 # ---------------------------------------------------------------------------------------------
-THORACIC_TEST_MOMENT_NM = 5.0
-THORACIC_STIFFNESS_NM_PER_DEG = {"T8_T9": (1.79, 2.97), "T4_T5": (3.27, 4.74)}   # NZ, EZ (Mannen 2018)
+THORACIC_TEST_MOMENT_NM = 7.5                      # Wilke et al. 2017
+THORACIC_SEGMENT_ROM_DEG = 7.0                     # flexion + extension per segment, Wilke et al. 2017
+THORACIC_RIB_CAGE_FACTOR = 1.0 + 0.522             # Liebsch et al. 2017
+THORACIC_SEGMENTS_PER_JOINT = 4
 CERVICAL_TEST_MOMENT_NM = 10.0
 CERVICAL_ROM_DEG = (40.0 + 82.0) / 2.0
 CERVICAL_K0_NM_PER_DEG = 1.0 / (6.0 / 1.03 + 1.0 / 1.05)
@@ -180,9 +186,11 @@ CERVICAL_K0_NM_PER_DEG = 1.0 / (6.0 / 1.03 + 1.0 / 1.05)
 
 def default_trunk_laws() -> dict[str, IntervertebralLaw]:
     """The passive laws of the thoracic joints T8_T9 and T4_T5 and of the neck, C7_T1."""
-    laws = {j: IntervertebralLaw(nz / RAD_PER_DEG, THORACIC_TEST_MOMENT_NM / ez * RAD_PER_DEG,
-                                 THORACIC_TEST_MOMENT_NM / ez * RAD_PER_DEG, THORACIC_TEST_MOMENT_NM)
-            for j, (nz, ez) in THORACIC_STIFFNESS_NM_PER_DEG.items()}
+    half = THORACIC_SEGMENTS_PER_JOINT * THORACIC_SEGMENT_ROM_DEG / THORACIC_RIB_CAGE_FACTOR / 2.0
+    k0 = DEFAULT_K0_NM_PER_RAD / THORACIC_SEGMENTS_PER_JOINT
+    thoracic = IntervertebralLaw(k0, half * RAD_PER_DEG, half * RAD_PER_DEG,
+                                 THORACIC_TEST_MOMENT_NM).scaled(PRELOAD_STIFFENING)
+    laws = {"T8_T9": thoracic, "T4_T5": thoracic}
     rom = CERVICAL_ROM_DEG * RAD_PER_DEG
     laws["C7_T1"] = IntervertebralLaw(CERVICAL_K0_NM_PER_DEG / RAD_PER_DEG, rom, rom, CERVICAL_TEST_MOMENT_NM)
     return laws
