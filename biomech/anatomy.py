@@ -319,7 +319,7 @@ def build_model(subject: Subject | None = None, *,
         com[idx[b]] = ch["com_in_body_m"][b] if b != "pelvis" else gait["bodies"]["pelvis"]["com_xy"]
     torso_mass = DE_LEVA_MALE["trunk"] * bm * trunk_src["thorax"] / trunk_total
     for b in THORAX_BODIES:        # the Lumbar_C_210 torso split by the Bruno level masses (D)
-        mass[idx[b]] = torso_mass * tseg[b]["mass_share"]
+        mass[idx[b]] = torso_mass * tseg[b]["mass_share"] / sum(tseg[t]["mass_share"] for t in THORAX_BODIES)
         com[idx[b]] = np.array(tseg[b]["com_in_pelvis_m"], float) - origin[b]
     # both arms hanging from the shoulders, on the upper thoracic segment
     arms = more["arms"]

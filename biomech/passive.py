@@ -173,7 +173,8 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 # (Bishop/McGill SM et al. (1994) Clin Biomech 9:193-198, V: "less than 10 N·m"); neutral-zone
 # stiffness: the quasi-static flexion stiffness of one cervical motion segment, 1.03 N·m/° (Voo
 # LM et al. (1998) J Biomech Eng 120:693-696, V), for six segments C2/C3-C7/T1 in series with
-# the T1/T4 region's 1.05 N·m/° (Mannen 2018): 1 / (6/1.03 + 1/1.05) = 0.147 N·m/°.
+# the T1/T4 region's neutral-zone stiffness 1.05 N·m/° (Mannen 2018, the table whose unit was
+# not confirmed, R): 1 / (6/1.03 + 1/1.05) ≈ 0.1475 N·m/°.
 # ---------------------------------------------------------------------------------------------
 THORACIC_TEST_MOMENT_NM = 7.5                      # Wilke et al. 2017
 THORACIC_SEGMENT_ROM_DEG = 7.0                     # flexion + extension per segment, Wilke et al. 2017

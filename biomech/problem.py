@@ -153,9 +153,9 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     baseline_activation : (M,) activation of every line the settings do not set (0-1); default
         the model's fitted tone.
     locked_joints : names of the joints held at their reference angles (not free coordinates);
-        default `supports.held_joints` of the support (the equilibrium mode's experiment: the
-        ankles and, standing and lying, the knees); ``()`` frees every joint (the upright and
-        inverse modes: the person stands, sits or lies on the supports alone).
+        default `supports.held_joints` (the ankles and knees: the equilibrium and inverse
+        modes); ``()`` frees every joint (the upright mode: the person stands, sits or lies on
+        the supports alone).
     tolerance_Nm : the solver's convergence tolerance on the largest residual (N·m).
     max_iterations : the solver's iteration limit.
     """

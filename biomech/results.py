@@ -184,7 +184,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     if not np.isfinite(sum(float(np.sum(v)) for v in checked)):   # one NaN or inf anywhere spoils the sum
         raise ModelError("to_dict: the result holds non-finite numbers (a defect: please report it)")
     bodies, joints = m.bodies, m.joints
-    met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
+    # a metric the support does not define (the centre of pressure lying) is null
+    met = {k: float(v) if np.isfinite(v) else None for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
     centres, reaction = geo.centres.tolist(), rep.reaction.tolist()
     angle = (result.q * DEG_PER_RAD).tolist()

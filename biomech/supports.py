@@ -59,9 +59,10 @@ def held_joints(support: "Support") -> tuple[str, ...]:
     """The joints the equilibrium mode holds at their reference angles (`prepare`'s default
     ``locked_joints``): the ankles and knees, so that the thighs keep the support's inclination.
     This is the equilibrium mode's experiment, the pull of one muscle with everything else held
-    (docs/model.md §7); the upright and inverse modes free every joint: the person stands, sits
-    and lies on the supports alone. Sitting with the knees held, the seat holds the legs: there
-    is no balance on the feet to check (`balance.balance_checked`)."""
+    (docs/model.md §7), and the inverse mode's (the measured posture is the spine's and the
+    pelvis's); the upright mode frees every joint: the person stands, sits and lies on the
+    supports alone. Sitting with the knees held, the seat holds the legs: there is no balance on
+    the feet to check (`balance.balance_checked`)."""
     return ("ankle", "knee")
 
 
@@ -216,13 +217,27 @@ def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
         y = kin.points_world(ang, kin.as_real(org), body, local)[:, 1]
         return y[0] - y[1]
 
-    delta, h = 0.0, 1e-6
-    for _ in range(30):
-        g = gap(delta)
-        if g <= 0.0 and delta == 0.0 or abs(g) < 1e-9:
-            break
-        delta -= g / ((gap(delta + h) - gap(delta - h)) / (2 * h))
+    # the roll that brings the ischia down to the thighs: bisection on [0, 90°] (the gap falls
+    # as the pelvis rolls back until the ischia pass below the hips); none if they already are
+    if gap(0.0) <= 0.0:
+        return q
+    delta = _bisect(gap, 0.0, 0.5 * math.pi)
     return posture(delta)
+
+
+def _bisect(f, lo: float, hi: float, tol: float = 1e-12) -> float:
+    """A root of f in [lo, hi] where f changes sign, or the end of smaller |f| if it does not."""
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo * f_hi > 0.0:
+        return lo if abs(f_lo) < abs(f_hi) else hi
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        f_mid = f(mid)
+        if (f_mid > 0.0) == (f_lo > 0.0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def _standing_angle(model, body: int, q: np.ndarray) -> float:
@@ -253,12 +268,11 @@ def _legs_to_table(model, root: int, root_angle: float, q: np.ndarray, specs) ->
         on_legs = np.isin(body, list(legs))
         return x[on_legs].min() - x[~on_legs].min()
 
-    delta, h = 0.0, 1e-6
-    for _ in range(30):                                   # Newton on a smooth-enough 1-D gap
-        g = gap(delta)
-        if abs(g) < 1e-9:
-            break
-        delta -= g / ((gap(delta + h) - gap(delta - h)) / (2 * h))
+    # the hip extension that lowers the legs to the table (bisection between ±60°)
+    lo, hi = -math.pi / 3, math.pi / 3
+    if gap(lo) * gap(hi) > 0.0:
+        return 0.0
+    delta = _bisect(gap, lo, hi)
     return delta
 
 

@@ -101,7 +101,7 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     FigureCanvasAgg(fig)
     fig.set_facecolor("white")
     first = drawable[0]
-    ax_whole, ax_zoom, ax_panel, turned = posture_axes(fig, first, left=0.05, right=0.99, top=0.86,
+    ax_whole, ax_zoom, ax_panel, turned = posture_axes(fig, first, left=0.07, right=0.99, top=0.86,
                                                        bottom=0.08, widths=(1.0, 0.55))
     figures.plot_posture(ax_whole, first, ghost=True, gravity_down=turned)
     figures.plot_posture(ax_zoom, first, ghost=True)
@@ -113,7 +113,8 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     ax_zoom.set_title(f"lumbopelvic region (grey: {frame_label(run, reports.index(first))})",
                       fontsize=drawing.STYLE["title"])
     sm = ScalarMappable(norm=norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
-    cb = fig.colorbar(sm, ax=ax_zoom, fraction=0.04, pad=0.01, shrink=0.45, anchor=(0.0, 0.0))
+    cb = fig.colorbar(sm, ax=ax_zoom, fraction=0.04, pad=0.01, shrink=0.45, anchor=(0.0, 0.0),
+                      panchor=(0.0, 0.5))                           # the views side by side
     cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
     cb.ax.tick_params(labelsize=drawing.STYLE["font"])
     panel = MetricsPanel(ax_panel, "")

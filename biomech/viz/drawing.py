@@ -2,7 +2,7 @@
 
 `skeleton(report)` turns a posture report into world-frame outlines (the whole body from the
 feet to the head, muscle paths, support surfaces and forces); `bone_parts` lists the outlines in
-drawing order; `draw_bones`, `draw_supports`, `draw_muscles` and `draw_angles` draw them on a
+drawing order; `draw_bones`, `draw_forces`, `draw_muscles` and `draw_angles` draw them on a
 matplotlib axes; `STYLE`, `LAYERS` and the helpers keep every figure of the project
 (`viz.figures`, `viz.viewer`, `viz.animation`) alike. Everything draws with matplotlib's object
 API (no pyplot), so it works headless. The view is the model's world frame (conventions §1):
@@ -29,8 +29,9 @@ What is drawn and where it comes from:
 * the cervical spine C7-C2 and the head on the head body, from its landmarks ``C7`` (the C7
   body), ``glabella`` and ``occiput``;
 * the support: floor, seat, backrest or table as lines through their contacts, and the forces
-  they put on the body as arrows (each contact, and the root's reaction at the two ends of its
-  resting patch: heels and forefeet, or the back at T8 and T5);
+  they put on the body as arrows (each contact, and the root's reaction: at the heels and
+  forefeet, or lying at the centre of pressure of the table under the middle back); the
+  external loads as arrows from their points;
 * muscle lines along their paths, coloured and widened by force;
 * the radiographic angles of conventions §3 constructed the way they are measured.
 
@@ -55,7 +56,7 @@ from .. import kinematics as kin
 from ..anatomy import DISC_HEIGHT_M, REFERENCE_HEIGHT_M
 from ..balance import reaction as root_reaction
 from ..metrics import endplates
-from ..statics import contact_forces, landmark
+from ..statics import contact_forces, landmark, load_forces
 from ..supports import contact_specs
 from ..units import DEG_PER_RAD
 
@@ -90,6 +91,7 @@ STYLE = {
     "apt": "#8a6d3b",            # ASIS-PSIS line
     "reaction": "#D55E00",       # joint loads
     "support": "#b06f00",        # forces of the floor, seat, backrest, table
+    "load": "#6a3d9a",           # external loads
     "surface": "#555555",        # floor, seat, backrest, table
     "fail": "#d00000",           # status notes and failed sweep points
     "box_face": "white",
@@ -169,19 +171,16 @@ def _spline(points, closed: bool = True, n: int = 12) -> np.ndarray:
     else:
         ext = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
         segs = len(p) - 1
-    out = []
+    pieces = ext[np.arange(segs)[:, None] + np.arange(4)]            # (segs, 4, 2)
     t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None]
-    for i in range(segs):
-        out.append(_catmull_rom(ext[i:i + 4], t)[0])
-    if not closed:
-        out.append(p[-1][None])
-    return np.vstack(out)
+    out = _catmull_rom(pieces, t)[0].reshape(-1, 2)
+    return out if closed else np.vstack([out, p[-1]])
 
 
 def _catmull_rom(p4: np.ndarray, t) -> tuple[np.ndarray, np.ndarray]:
-    """Points (k, 2) and tangents (k, 2) at parameters t (k, 1) in [0, 1] of the uniform
-    Catmull-Rom piece from p4[1] to p4[2]."""
-    p0, p1, p2, p3 = p4
+    """Points (..., k, 2) and tangents (..., k, 2) at parameters t (k, 1) in [0, 1] of the
+    uniform Catmull-Rom pieces p4 (..., 4, 2), each from p4[..., 1, :] to p4[..., 2, :]."""
+    p0, p1, p2, p3 = (p4[..., i, None, :] for i in range(4))
     a, b, c = (-p0 + p2), (2 * p0 - 5 * p1 + 4 * p2 - p3), (-p0 + 3 * p1 - 3 * p2 + p3)
     return 0.5 * (2 * p1 + a * t + b * t ** 2 + c * t ** 3), 0.5 * (a + 2 * b * t + 3 * c * t ** 2)
 
@@ -286,7 +285,8 @@ def _lumbar(m, geo, s, mid, t, ang) -> dict:
         discs.append((joint, np.array([lower_sup[0], inf_a, inf_p, lower_sup[1]])))
         lower_sup = (sup_a, sup_p)
         corner = mid[e] - 0.5 * d * t[e]
-        posterior.append(corner + s * (_POSTERIOR_SHAPE[:, :1] * t[e] + _POSTERIOR_SHAPE[:, 1:] * _perp(t[e])))
+        shape = _POSTERIOR_SHAPE
+        posterior.append(corner + s * (shape[:, :1] * t[e] + shape[:, 1:] * _perp(t[e])))
     return {"vertebrae": vertebrae, "discs": discs, "posterior": posterior}
 
 
@@ -410,35 +410,45 @@ _CAGE = [(-0.10, -0.040), (0.02, -0.062), (0.20, -0.070), (0.42, -0.068), (0.60,
          (0.06, 0.114), (-0.05, 0.102), (-0.11, 0.080), (-0.13, 0.050), (-0.12, 0.010)]
 #: Ribs 2..9 at these levels of the chord: spine -> angle -> anterior wall.
 _RIB_LEVELS = np.linspace(0.80, 0.12, 8)
+#: The sternum's jugular notch, the lower end of its body and the xiphoid, same coordinates.
+_STERNUM = [(0.76, 0.074), (0.36, 0.126), (0.29, 0.122)]
 
 
-@functools.lru_cache(maxsize=16)
-def _thorax_layout(model) -> dict:
-    """The thoracic vertebrae T12..T1 (bodies (12,), corners (12, 4, 2)), the rib cage outline,
-    the sternum and the ribs (each: bodies (k,), control points (k, 2)) on the reference
-    posture; each point is carried by the thoracic body at its level."""
-    ang0, org0, cen0 = _reference_pose(model)
-    s = model.subject.height_m / REFERENCE_HEIGHT_M
-    # the column: a curve through the joint centres L1/L2, T12/L1, T8/T9, T4/T5, C7/T1, four
-    # vertebrae (with their discs) to each thoracic body
+def _column_path(model) -> np.ndarray:
+    """Catmull-Rom control points (6, 2) of the thoracic column on the reference posture: the
+    joint centres L1/L2, T12/L1, T8/T9, T4/T5, C7/T1 and a natural end above; piece k (k = 0,
+    1, 2) runs through the k-th thoracic body (`_THORAX`)."""
+    cen0 = _reference_pose(model)[2]
     path = np.array([cen0[model.joint_index(j)] for j in ("L1_L2", "T12_L1", "T8_T9", "T4_T5", "C7_T1")])
-    ext = np.vstack([path, 2 * path[-1] - path[-2]])
-    bodies, blocks = [], []
+    return np.vstack([path, 2 * path[-1] - path[-2]])
+
+
+def _thoracic_blocks(model) -> tuple[np.ndarray, np.ndarray]:
+    """Bodies (12,) and corners (12, 4, 2) of the vertebral bodies T12..T1 on the reference
+    posture: four to each thoracic body, along the column with a disc between them."""
+    s = model.subject.height_m / REFERENCE_HEIGHT_M
+    ext = _column_path(model)
     depths = np.linspace(*_THORACIC_DEPTH_M, 12) * s
-    for k, (body, _lo, _hi) in enumerate(_THORAX):
-        b = model.body_index(body)
+    g = 0.5 * _THORACIC_DISC_SHARE
+    bodies, blocks = [], []
+    for k, (body, _below, _above) in enumerate(_THORAX):
         for i in range(4):
-            g = 0.5 * _THORACIC_DISC_SHARE
-            t = np.array([[(i + g) / 4], [(i + 1 - g) / 4]])
-            c, tan = _catmull_rom(ext[k:k + 4], t)
+            c, tan = _catmull_rom(ext[k:k + 4], np.array([[(i + g) / 4], [(i + 1 - g) / 4]]))
             n = np.array([_unit(-_perp(v)) for v in tan])        # anterior normals
             d = 0.5 * depths[4 * k + i]
             blocks.append(np.array([c[0] + d * n[0], c[1] + d * n[1], c[1] - d * n[1], c[0] - d * n[0]]))
-            bodies.append(b)
-    # the cage in the frame of the T12/L1 -> C7 line, each point on the body at its level
-    lm = model.landmarks
+            bodies.append(model.body_index(body))
+    return np.array(bodies), np.array(blocks)
+
+
+def _cage_frame(model):
+    """The rib cage's frame on the reference posture: a function (f, x) rows -> (bodies, world
+    points), f the fraction of the T12/L1 -> C7 line, x m anterior of it at 1.70 m, each point
+    on the thoracic body at its level (below T8/T9, below T4/T5, above)."""
+    ang0, org0, cen0 = _reference_pose(model)
+    s = model.subject.height_m / REFERENCE_HEIGHT_M
     T = cen0[model.joint_index("T12_L1")]
-    hb, hl = lm["C7"]
+    hb, hl = model.landmarks["C7"]
     c7 = org0[hb] + kin.rotation(ang0[hb]) @ np.asarray(hl)
     L = float(np.linalg.norm(c7 - T))
     ea = (c7 - T) / L
@@ -446,31 +456,55 @@ def _thorax_layout(model) -> dict:
     levels = [float((cen0[model.joint_index(j)] - T) @ ea) / L for j in ("T8_T9", "T4_T5")]
     thorax = [model.body_index(b) for b, _, _ in _THORAX]
 
-    def placed(fx):                       # chord coordinates (f, x) -> (bodies, points)
+    def placed(fx):
         fx = np.asarray(fx, float)
         pts = T + np.multiply.outer(fx[:, 0] * L, ea) + np.multiply.outer(fx[:, 1] * s, ant)
         return np.array([thorax[int(np.searchsorted(levels, f))] for f in fx[:, 0]]), pts
 
-    spine = np.vstack([_catmull_rom(ext[k:k + 4], np.linspace(0, 1, 9)[:, None])[0] for k in range(3)])
-    spine_f, spine_x = (spine - T) @ ea / L, (spine - T) @ ant / s
+    def chord(points):                    # world points -> (f, x)
+        d = np.asarray(points) - T
+        return d @ ea / L, d @ ant / s
+    return placed, chord
+
+
+def _ribs(model, placed, chord) -> list:
+    """Ribs 2..9 (bodies, control points): from the vertebra at their level back to the rib
+    angle, just inside the cage's posterior wall, then forward to the anterior wall."""
+    ext = _column_path(model)
+    spine_f, spine_x = chord(np.vstack([_catmull_rom(ext[k:k + 4], np.linspace(0, 1, 9)[:, None])[0]
+                                        for k in range(3)]))
     back = np.array(_CAGE[:8])            # the posterior wall, inferior to superior
 
-    def wall(f):                          # x of the posterior wall at level f, inside it
+    def wall(f):                          # x just inside the posterior wall at level f
         return float(np.interp(f, back[:, 0], back[:, 1])) + 0.006
     ribs = []
-    for f_v in _RIB_LEVELS:               # spine -> rib angle (at the wall) -> anterior wall
-        xa = float(np.interp(f_v, spine_f, spine_x))
-        ribs.append(placed([(f_v, xa - 0.012), (f_v - 0.02, wall(f_v - 0.02)), (f_v - 0.10, wall(f_v - 0.10) + 0.006),
-                            (f_v - 0.22, 0.02), (f_v - 0.26 + 0.1 * (0.8 - f_v), 0.09)]))
-    # the sternum: manubrium (jugular notch) to the xiphoid, behind the anterior wall
-    jug, xs, xt = placed([(0.76, 0.074), (0.36, 0.126), (0.29, 0.122)])[1]
-    sn = _perp(_unit(jug - xs))
+    for f in _RIB_LEVELS:
+        x_spine = float(np.interp(f, spine_f, spine_x))
+        ribs.append(placed([(f, x_spine - 0.012), (f - 0.02, wall(f - 0.02)),
+                            (f - 0.10, wall(f - 0.10) + 0.006), (f - 0.22, 0.02),
+                            (f - 0.26 + 0.1 * (0.8 - f), 0.09)]))
+    return ribs
+
+
+def _sternum(placed, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The sternum (bodies, outline): jugular notch, the body, the xiphoid, behind the anterior
+    wall of the cage."""
+    bodies, (jug, xs, xt) = placed(_STERNUM)
+    back = _perp(_unit(jug - xs))         # posterior normal of the sternum
     w = 0.012 * s
-    sternum = placed(np.array([(0.76, 0.074), (0.36, 0.126), (0.29, 0.122)]))
-    sternum_pts = np.array([jug, xs, xt, xt + 0.3 * w * sn, xs + w * sn, jug + 1.3 * w * sn])
-    sternum_bodies = np.concatenate([sternum[0], sternum[0][::-1]])
-    return {"thoracic": (np.array(bodies), np.array(blocks)), "cage": placed(_CAGE),
-            "sternum": (sternum_bodies, sternum_pts), "ribs": ribs}
+    pts = np.array([jug, xs, xt, xt + 0.3 * w * back, xs + w * back, jug + 1.3 * w * back])
+    return np.concatenate([bodies, bodies[::-1]]), pts
+
+
+@functools.lru_cache(maxsize=16)
+def _thorax_layout(model) -> dict:
+    """The thoracic vertebrae T12..T1 (bodies (12,), corners (12, 4, 2)), the rib cage outline,
+    the sternum and the ribs (each: bodies (k,), control points (k, 2)) on the reference
+    posture; each point is carried by the thoracic body at its level (`_carried`)."""
+    placed, chord = _cage_frame(model)
+    s = model.subject.height_m / REFERENCE_HEIGHT_M
+    return {"thoracic": _thoracic_blocks(model), "cage": placed(_CAGE),
+            "sternum": _sternum(placed, s), "ribs": _ribs(model, placed, chord)}
 
 
 def _thorax(m, geo) -> dict:
@@ -542,18 +576,26 @@ def _head(m, s, lm) -> dict:
 # ------------------------------------------------------------------------------------------
 def _support(p, geo, s) -> dict:
     """Support surfaces [(name, (2, 2) line)] and forces [(name, point (2,), force (2,) N)]:
-    the compliant contacts (seat, backrest, table) and the root's reaction at the two ends of its
-    resting patch (`balance.reaction`), as `results.support_contacts` reports them."""
+    the compliant contacts (seat, backrest, table) and the root's reaction (`balance.reaction`).
+    Standing and sitting, the reaction at the two ends of the foot (heel and forefoot, as
+    `results.support_contacts` reports them); lying, the table's reaction on the middle back as
+    one force at its centre of pressure (the broad table takes a moment, so one end of the T8-T5
+    patch may carry a negative share, `balance.balance_margins`; the centre of pressure shows
+    where the table pushes)."""
     specs = contact_specs(p.support)
     cb, cp, cf = contact_forces(p, geo)
     r = root_reaction(p, geo, contact=(cb, cp, cf))
     n_root = np.asarray(r.normal, float)
-    total = r.normal_N
-    share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
-    t_root = np.array([n_root[1], -n_root[0]])
     forces = [(spec.landmark, pt, f) for spec, pt, f in zip(specs, cp, cf)]
-    forces += [(name, end, n_f * n_root + k * r.friction_N * t_root) for name, end, n_f, k in
-               zip((p.patch.a, p.patch.b), (r.a, r.b), (r.a_N, r.b_N), share)]
+    if p.support.kind == "lying":
+        cop = r.centre_of_pressure
+        forces.append(("back", cop if np.all(np.isfinite(cop)) else 0.5 * (r.a + r.b), r.force))
+    else:
+        total = r.normal_N
+        share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
+        t_root = np.array([n_root[1], -n_root[0]])
+        forces += [(name, end, n_f * n_root + k * r.friction_N * t_root) for name, end, n_f, k in
+                   zip((p.patch.a, p.patch.b), (r.a, r.b), (r.a_N, r.b_N), share)]
     # each surface through its contacts: {name: (normal, a point on it, [contact points])}
     root_name = "table" if p.support.kind == "lying" else "floor"
     planes: dict = {root_name: (n_root, r.a, [r.a, r.b])}
@@ -582,7 +624,7 @@ def skeleton(report) -> dict:
     Keys: ``landmarks`` (name -> (2,)), ``centres`` (joint centres), the endplates ``ep_mid``,
     ``ep_t``, ``ep_depth``; the bones (`bone_parts` lists them); ``c7`` (the C7 landmark);
     ``muscles`` (one (k, 2) path per line) and ``muscle_length``; ``surfaces`` [(name, (2, 2))],
-    ``supports`` [(name, point, force N)], ``body_weight`` (N) and ``gravity`` (2,).
+    ``supports`` and ``loads`` [(name, point, force N)], ``body_weight`` (N), ``gravity`` (2,).
     """
     p = report.result.problem
     m = p.model
@@ -606,6 +648,8 @@ def skeleton(report) -> dict:
     sk["muscles"] = [geo.points[ptr[i]:ptr[i + 1]].copy() for i in range(m.n_muscles)]
     sk["muscle_length"] = np.asarray(geo.length)
     sk.update(_support(p, geo, s))
+    lp, lf = load_forces(p, geo)
+    sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
     sk["gravity"] = np.asarray(p.gravity, float)
     return sk
 
@@ -685,28 +729,31 @@ def _bone_styles(colour: str | None, ghost: bool) -> dict:
         rib = dict(face="none", edge=STYLE["bone_edge"], lw=0.5, alpha=0.35)
         disc = dict(face=STYLE["disc_face"], edge=STYLE["disc_edge"], lw=0.5 * lw, alpha=1.0)
     plain = colour is None and not ghost
+
+    def thin(st, **kw):
+        return dict(st, lw=0.6 * st["lw"], **kw)
     translucent = dict(frame, alpha=STYLE["pelvis_alpha"]) if plain else frame
-    return {"thorax": (soft, LAYERS["thorax"]), "sternum": (dict(frame, lw=0.6 * frame["lw"]), LAYERS["thorax"] + 0.1),
-            "rib": (rib, LAYERS["thorax"] + 0.05),
-            "pelvis": (translucent, LAYERS["pelvis"]),
-            "obturator": (dict(frame, face="white", lw=0.6 * frame["lw"]) if plain else frame, LAYERS["pelvis"] + 0.01),
-            "acetabulum": (dict(frame, face="none", lw=0.6 * frame["lw"]), LAYERS["pelvis"] + 0.02),
-            "head": (dict(soft, alpha=STYLE["pelvis_alpha"] + 0.25) if plain else soft, LAYERS["thorax"]),
-            "orbit": (dict(frame, face="none", lw=0.6 * frame["lw"]), LAYERS["thorax"] + 0.1),
-            "limb": (frame, LAYERS["femur"]), "posterior": (back, LAYERS["line_under"] + 0.1),
-            "spine": (spine, LAYERS["bone"]),
-            "s1_body": (dict(spine, face="none", face_alpha=None, lw=0.5 * spine["lw"], ls=(0, (2, 2))), LAYERS["bone"] + 0.01),
-            "thoracic": (dict(spine, lw=0.6 * spine["lw"]), LAYERS["bone"]),
-            "cervical": (dict(spine, lw=0.6 * spine["lw"]), LAYERS["bone"]),
-            "vertebra": (spine, LAYERS["bone"]), "disc": (disc, LAYERS["bone"])}
+    head = dict(soft, alpha=STYLE["pelvis_alpha"] + 0.25) if plain else soft
+    hole = thin(frame, face="white") if plain else frame
+    dashed = dict(spine, face="none", face_alpha=None, lw=0.5 * spine["lw"], ls=(0, (2, 2)))
+    z = LAYERS
+    return {"thorax": (soft, z["thorax"]), "sternum": (thin(frame), z["thorax"] + 0.1),
+            "rib": (rib, z["thorax"] + 0.05), "head": (head, z["thorax"]),
+            "orbit": (thin(frame, face="none"), z["thorax"] + 0.1),
+            "pelvis": (translucent, z["pelvis"]), "obturator": (hole, z["pelvis"] + 0.01),
+            "acetabulum": (thin(frame, face="none"), z["pelvis"] + 0.02),
+            "limb": (frame, z["femur"]), "posterior": (back, z["line_under"] + 0.1),
+            "spine": (spine, z["bone"]), "s1_body": (dashed, z["bone"] + 0.01),
+            "thoracic": (thin(spine), z["bone"]), "cervical": (thin(spine), z["bone"]),
+            "vertebra": (spine, z["bone"]), "disc": (disc, z["bone"])}
 
 
 def _patch(ax, xy, st: dict, z: float) -> Polygon:
     fc = st["face"]
     if st.get("face_alpha") is not None and fc != "none":
         fc = to_rgba(fc, st["face_alpha"])
-    patch = Polygon(xy, closed=True, facecolor=fc, edgecolor=st["edge"], linewidth=st["lw"], zorder=z,
-                    alpha=st["alpha"], linestyle=st.get("ls", "-"), joinstyle="round")
+    patch = Polygon(xy, closed=True, facecolor=fc, edgecolor=st["edge"], linewidth=st["lw"],
+                    zorder=z, alpha=st["alpha"], linestyle=st.get("ls", "-"), joinstyle="round")
     ax.add_patch(patch)
     return patch
 
@@ -772,44 +819,61 @@ def surface_label(ax, name: str, xy: np.ndarray):
                    color=STYLE["surface"], style="italic", zorder=LAYERS["text"], clip_on=True)
 
 
-def support_arrow(sk: dict, force: np.ndarray, point: np.ndarray, s: float):
-    """(tail, head, label position) of the arrow of a support force (N) acting at ``point``:
-    the head on the body, the length `SUPPORT_ARROW_PER_WEIGHT` × height per body weight, the
-    label just beyond the tail."""
+#: What an arrow of `force_states` shows: the forces of the support (head on the body) and the
+#: external loads (tail on the body), with their `STYLE` colour.
+FORCE_KINDS = ("support", "load")
+
+
+def force_arrow(sk: dict, kind: str, force: np.ndarray, point: np.ndarray, s: float):
+    """(tail, head, label position) of the arrow of a force (N) acting at ``point``: a support
+    force with its head on the body, a load with its tail there; the length
+    `SUPPORT_ARROW_PER_WEIGHT` × height per body weight, the label beyond the tail."""
     force = np.asarray(force, float)
+    point = np.asarray(point, float)
     size = float(np.linalg.norm(force))
     scale = SUPPORT_ARROW_PER_WEIGHT * REFERENCE_HEIGHT_M * s / max(sk["body_weight"], 1e-9)
+    away = 0.025 * s * force / max(size, 1e-12)
+    if kind == "load":                   # the label above the point the load hangs from
+        return point, point + scale * force, point - 0.8 * away
     tail = point - scale * force
-    return tail, np.asarray(point, float), tail - 0.025 * s * force / max(size, 1e-12)
+    return tail, point, tail - away
 
 
-def support_states(sk: dict, s: float) -> list[tuple]:
-    """(tail, head, label position, label text, arrow shown, label shown) of every support force
-    of ``sk`` (`skeleton`'s ``supports``, in order): an arrow above `SUPPORT_ARROW_MIN` of the
-    body weight, labelled above `SUPPORT_LABEL_MIN`."""
+def force_states(sk: dict, s: float) -> list[tuple]:
+    """(kind, tail, head, label position, label, arrow shown, label shown) of every force of
+    ``sk``: the support forces (`skeleton`'s ``supports``, in order; an arrow above
+    `SUPPORT_ARROW_MIN` of the body weight, labelled above `SUPPORT_LABEL_MIN`), then the
+    external loads (``loads``, always shown)."""
     w = max(sk["body_weight"], 1e-9)
     out = []
-    for _name, pt, f in sk["supports"]:
-        size = float(np.linalg.norm(f))
-        tail, head, at = support_arrow(sk, f, pt, s)
-        out.append((tail, head, at, f"{size:.0f} N", size >= SUPPORT_ARROW_MIN * w, size >= SUPPORT_LABEL_MIN * w))
+    for kind, key in zip(FORCE_KINDS, ("supports", "loads")):
+        for _name, pt, f in sk[key]:
+            size = float(np.linalg.norm(f))
+            tail, head, at = force_arrow(sk, kind, f, pt, s)
+            load = kind == "load"
+            shown = size > 0.0 and (load or size >= SUPPORT_ARROW_MIN * w)
+            labelled = shown and (load or size >= SUPPORT_LABEL_MIN * w)
+            label = f"load {size:.0f} N" if load else f"{size:.0f} N"
+            out.append((kind, tail, head, at, label, shown, labelled))
     return out
 
 
-def support_artists(ax) -> tuple:
-    """One support force's (arrow, label), not yet placed (`place_support`)."""
+def force_artists(ax, kind: str) -> tuple:
+    """One force's (arrow, label) in the colour of its kind (`FORCE_KINDS`), not yet placed
+    (`place_force`)."""
+    colour = STYLE[kind]
     arrow = FancyArrowPatch((0.0, 0.0), (0.0, 0.0), arrowstyle="-|>", mutation_scale=9,
-                            color=STYLE["support"], lw=1.4, zorder=LAYERS["angle"] - 0.1)
+                            color=colour, lw=1.4, zorder=LAYERS["angle"] - 0.1)
     ax.add_patch(arrow)
-    text = ax.text(0.0, 0.0, "", color=STYLE["support"], fontsize=STYLE["small"], ha="center",
+    text = ax.text(0.0, 0.0, "", color=colour, fontsize=STYLE["small"], ha="center",
                    va="center", zorder=LAYERS["text"], clip_on=True,
                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.8))
     return arrow, text
 
 
-def place_support(arrow, text, state) -> None:
-    """Move one support force's artists to a `support_states` entry."""
-    tail, head, at, label, shown, labelled = state
+def place_force(arrow, text, state) -> None:
+    """Move one force's artists to a `force_states` entry."""
+    _kind, tail, head, at, label, shown, labelled = state
     arrow.set_positions(tuple(tail), tuple(head))
     arrow.set_visible(shown)
     text.set_position((float(at[0]), float(at[1])))
@@ -817,17 +881,17 @@ def place_support(arrow, text, state) -> None:
     text.set_visible(labelled)
 
 
-def draw_supports(ax, sk: dict, s: float) -> list:
-    """Arrows of the forces the floor, seat, backrest or table put on the body, each labelled
-    with its magnitude (N). Returns the artists of the forces shown."""
+def draw_forces(ax, sk: dict, s: float) -> list:
+    """Arrows of the forces the floor, seat, backrest or table put on the body and of the
+    external loads, each labelled with its magnitude (N). Returns the artists drawn."""
     arts = []
-    for state in support_states(sk, s):
-        if not state[4]:
+    for state in force_states(sk, s):
+        if not state[5]:
             continue
-        arrow, text = support_artists(ax)
-        place_support(arrow, text, state)
+        arrow, text = force_artists(ax, state[0])
+        place_force(arrow, text, state)
         arts.append(arrow)
-        if state[5]:
+        if state[6]:
             arts.append(text)
         else:
             text.remove()                     # a small force: the arrow only
@@ -1028,9 +1092,9 @@ def wrap_text(text: str, width: int = 60) -> str:
 
 def drawn_points(sk: dict, s: float) -> np.ndarray:
     """Every point a drawing of ``sk`` covers (k, 2): bones, surfaces, muscle paths and the
-    tails of the support arrows."""
-    tails = [st[2][None] for st in support_states(sk, s) if st[4]]
-    return np.vstack([outline_points(sk)] + [p for p in sk["muscles"] if len(p)] + tails)
+    labels at the free ends of the force arrows."""
+    ends = [st[3][None] for st in force_states(sk, s) if st[5]]
+    return np.vstack([outline_points(sk)] + [p for p in sk["muscles"] if len(p)] + ends)
 
 
 def whole_aspect(reports) -> float:

@@ -22,13 +22,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .. import kinematics as kin
 from . import drawing
 from ..files import atomic_write
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
 from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_gravity,
-                      draw_muscles, draw_supports, frame_axes, line, muscle_norm, outline_points,
+                      draw_forces, draw_muscles, frame_axes, line, muscle_norm, outline_points,
                       set_limits, signed, skeleton, status_note, style_axes, transform,
                       values_text, view_rotation, wrap_text, zoom)
 
@@ -37,7 +36,7 @@ from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_b
 # ------------------------------------------------------------------------------------------
 def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, colorbar: bool = True,
                  reactions: bool = False, ghost: bool = False, label: str | None = None,
-                 norm: Normalize | None = None, supports: bool = True,
+                 norm: Normalize | None = None, forces: bool = True,
                  gravity_down: bool = False) -> dict:
     """Draw one solved posture as a lateral view (seen from the subject's right, anterior right).
 
@@ -51,10 +50,11 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         ``gravity_down`` on a lying posture, where the box of values still is).
     colorbar : add a colour bar "muscle force (N)" (when muscles are drawn).
     reactions : arrows of the load transmitted at L4_L5 and L5_S1 with their compression.
-    ghost : a faint grey version without muscles, angles and forces (for overlays).
+    ghost : a faint grey version without muscles, angles and force arrows (for overlays).
     label : scenario name: the axes title.
     norm : `matplotlib.colors.Normalize` of the muscle colour scale (share it between figures).
-    supports : arrows of the forces of the floor, seat, backrest or table, with their magnitude.
+    forces : arrows of the forces of the floor, seat, backrest or table and of the external
+        loads, with their magnitudes.
     gravity_down : turn the drawing so that gravity points down the page (`drawing.view_rotation`:
         a lying posture is drawn on a horizontal table; standing and sitting are unchanged).
 
@@ -62,7 +62,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
     -------
     dict of lists of artists: bones, discs, labels, muscles (one LineCollection, one path per
     muscle line of nonzero length), angles, angle_texts, values (the box of values), colorbar,
-    reactions, supports (arrows and their labels), status (the red note of a failed posture).
+    reactions, forces (arrows and their labels), status (the red note of a failed posture).
     """
     result = report.result
     s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
@@ -73,7 +73,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         sk = transform(sk, R)
     out = draw_bones(ax, sk, ghost=ghost)
     out.update({"muscles": [], "angles": [], "angle_texts": [], "values": [], "colorbar": [],
-                "reactions": [], "supports": [], "status": []})
+                "reactions": [], "forces": [], "status": []})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
@@ -81,9 +81,9 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         out["labels"].append(ax.text(c7[0] + 0.012 * s, c7[1] + 0.006 * s, "C7", fontsize=STYLE["small"],
                                      fontweight="bold", zorder=LAYERS["text"], clip_on=True))
     if muscles and not ghost:
-        forces = np.asarray(report.muscle_force, float)
-        nrm = muscle_norm(forces, norm)
-        out["muscles"].append(draw_muscles(ax, sk, forces, nrm))
+        tension = np.asarray(report.muscle_force, float)
+        nrm = muscle_norm(tension, norm)
+        out["muscles"].append(draw_muscles(ax, sk, tension, nrm))
         if colorbar:
             sm = ScalarMappable(norm=nrm, cmap=colormaps[STYLE["muscle_cmap"]])
             cb = ax.figure.colorbar(sm, ax=ax, fraction=0.05, pad=0.02, shrink=0.45,
@@ -99,8 +99,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
                                                ec="#888888", alpha=0.9)))
-    if supports and not ghost:
-        out["supports"].extend(draw_supports(ax, sk, s))
+    if forces and not ghost:
+        out["forces"].extend(draw_forces(ax, sk, s))
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
@@ -150,9 +150,11 @@ def _draw_reactions(ax, sk: dict, report, s: float) -> list:
 def plot_overlay(ax, reports, labels) -> dict:
     """Overlay postures: the first one as a grey reference, the others in colour on top.
 
-    Postures are aligned on the femur (rotated about the hip centre so that each femur lies on
-    the reference's; standing postures share it already). A legend names every posture and a
-    small table lists each metric of the reference and the difference of every other posture.
+    Postures are drawn in the world frame, their hip centres at the origin (conventions §1), so
+    that they share the vertical and the horizontal that SS, PT and SVA are measured against (the
+    body stands on its feet, so the femur turns with the posture and is no common reference).
+    A legend names every posture and a small table lists each metric of the reference and the
+    difference of every other posture.
 
     Returns a dict of lists of artists: bones (per posture), legend, table, status.
     """
@@ -165,14 +167,12 @@ def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False
     if len(reports) != len(labels) or not reports:
         raise ValueError("plot_overlay needs one label per report and at least one report")
     out: dict = {"bones": [], "legend": [], "table": [], "status": [], "handles": []}
-    femur = reports[0].result.problem.model.body_index("femur")
-    ref_angle = reports[0].geometry.angles[femur]
-    view = (view_rotation(reports[0].result.problem.gravity) if gravity_down else np.eye(2))
+    view = view_rotation(reports[0].result.problem.gravity) if gravity_down else np.eye(2)
     rotated = not np.allclose(view, np.eye(2))
     sks = []
     for k, rep in enumerate(reports):
         sk = skeleton(rep)
-        sk = transform(sk, view @ kin.rotation(ref_angle - rep.geometry.angles[femur]))
+        sk = transform(sk, view) if rotated else sk
         sks.append(sk)
         if k == 0:
             colour = "#707070"
@@ -297,6 +297,11 @@ def _status_of(report, given) -> str:
     return "ok"
 
 
+#: A muscle group is drawn in a sweep's panel (c) when its total force reaches this (N) or this
+#: share of the strongest group's at some point.
+SMALL_GROUP_N, SMALL_GROUP_SHARE = 5.0, 0.02
+
+
 def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     """Four panels against a swept parameter, created inside ``fig``.
 
@@ -317,7 +322,11 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     every panel and a dotted red line; unstable equilibria are plotted and marked with red ×.
     A note under the panels lists them. Nothing is silently dropped.
 
-    Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes.
+    Panel (c) draws the groups whose force reaches `SMALL_GROUP_N` (or `SMALL_GROUP_SHARE` of
+    the strongest group) at some point and names the others in a note.
+
+    Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes,
+    legends, omitted (the note of the groups not drawn).
     """
     x = np.asarray(values, float)
     reports = list(reports)
@@ -340,9 +349,9 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
                 y[i] = fn(r)
         return y
 
-    axes = fig.subplots(4, 1, sharex=True)
+    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": (1.0, 0.8, 1.5, 1.0)})
     out: dict = {"axes": list(axes), "lines": [], "failed": [], "unstable": [], "notes": [],
-                 "legends": []}
+                 "legends": [], "omitted": []}
 
     def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o"):
         ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=3, label=label)[0]
@@ -367,20 +376,32 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
                                (STYLE["ss"], STYLE["pt"], STYLE["apt"])):
         draw(ax, series(lambda r, key=key: r.metrics[key]), lab, col)
     ax.set_ylabel("pelvis (°)")
-    # (c) muscle groups
+    # (c) muscle groups: those that pull at some point; the others named in a note
     ax = axes[2]
     groups = []
     if ok_rep is not None:
         present = set(ok_rep.result.problem.model.muscle_group)
         groups = [g for g in MUSCLE_GROUPS if g in present]
-    styles = ["-", "--"]
-    for k, g in enumerate(groups):
-        def total(r, g=g):
-            idx = r.result.problem.model.group_lines(g)
-            return float(np.sum(np.asarray(r.muscle_force)[idx]))
-        colour = OKABE_ITO[k % 8] if k < 8 else OKABE_ITO[(k + 3) % 8]   # psoas stays unique
-        draw(ax, series(total), g.replace("_", " "), colour, ls=styles[k // 8 % 2],
+
+    def group_total(g):
+        def total(r):
+            return float(np.sum(np.asarray(r.muscle_force)[r.result.problem.model.group_lines(g)]))
+        return series(total)
+    totals = {g: group_total(g) for g in groups}
+    top = max([float(np.nanmax(y)) for y in totals.values() if np.isfinite(y).any()] + [0.0])
+    floor = max(SMALL_GROUP_N, SMALL_GROUP_SHARE * top)
+    shown = [g for g in groups if np.isfinite(totals[g]).any() and float(np.nanmax(totals[g])) >= floor]
+    palette = [c for c in OKABE_ITO if c != "#F0E442"]      # the yellow is too pale for a line
+    for k, g in enumerate(shown):        # solid, then dashed, then dotted (psoas: solid blue)
+        n_c = len(palette)
+        draw(ax, totals[g], g.replace("_", " "), palette[k % n_c], ls=("-", "--", ":")[k // n_c % 3],
              lw=1.2, marker=".")
+    hidden = [g.replace("_", " ") for g in groups if g not in shown]
+    if hidden:
+        out["omitted"].append(ax.text(1.01, 0.0, wrap_text(f"not shown, below {floor:.0f} N at every "
+                                                           f"point: {', '.join(hidden)}", 34),
+                                      transform=ax.transAxes, ha="left", va="bottom",
+                                      fontsize=STYLE["small"] - 0.5, color="0.35"))
     ax.set_ylabel("group force (N)")
     # (d) joint loads
     ax = axes[3]
@@ -473,12 +494,12 @@ def _whole_and_zoom(aspect: float, top: float):
         width = _MARGIN_IN + _PANEL_IN * _ZOOM_ASPECT + _RIGHT_IN + 2.5
         h_top = (width - _MARGIN_IN - _RIGHT_IN) / aspect + 0.4
         fig = _figure((width, h_top + _PANEL_IN + 1.4))
-        gs = fig.add_gridspec(2, 1, height_ratios=[h_top, _PANEL_IN], hspace=0.12)
+        gs = fig.add_gridspec(2, 1, height_ratios=[h_top, _PANEL_IN], hspace=0.2)
     else:
-        r = max(aspect, 0.2)
+        r = min(max(aspect, 0.2), 0.6)
         width = _MARGIN_IN + _PANEL_IN * (r + _ZOOM_ASPECT) * 1.08 + _RIGHT_IN
         fig = _figure((width, _PANEL_IN + 1.4))
-        gs = fig.add_gridspec(1, 2, width_ratios=[r, _ZOOM_ASPECT], wspace=0.1)
+        gs = fig.add_gridspec(1, 2, width_ratios=[r, _ZOOM_ASPECT], wspace=0.2)
     fig.subplots_adjust(left=0.6 / fig.get_figwidth(), right=1.0 - _RIGHT_IN / fig.get_figwidth(),
                         top=top, bottom=0.7 / fig.get_figheight())
     return fig, fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
@@ -490,8 +511,10 @@ def posture_figure(report, *, title: str | None = None) -> Figure:
     radiographic angles (right), sharing one muscle-force colour scale."""
     fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect([report]), top=0.93)
     nrm = muscle_norm(np.asarray(report.muscle_force, float), None)
-    plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model",
-                 gravity_down=True)
+    whole = plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model",
+                         gravity_down=True)
+    for note in whole["status"]:           # the lumbopelvic view carries it, uncovering the body
+        note.remove()
     plot_posture(ax1, report, norm=nrm, label="lumbopelvic region")
     zoom(ax1, report)
     if title:
@@ -515,9 +538,9 @@ def overlay_figure(reports, labels) -> Figure:
 
 def sweep_figure(values, reports, *, parameter: str, statuses=None) -> Figure:
     """A four-panel figure of a parameter sweep (see `plot_sweep`)."""
-    fig = _figure((8.5, 10.0))
+    fig = _figure((8.5, 11.5))
     plot_sweep(fig, values, reports, parameter=parameter, statuses=statuses)
-    fig.subplots_adjust(left=0.1, right=0.74, top=0.93, bottom=0.09, hspace=0.3)
+    fig.subplots_adjust(left=0.1, right=0.74, top=0.94, bottom=0.08, hspace=0.3)
     fig.suptitle(f"sweep of {parameter_label(parameter)}", fontsize=STYLE["title"] + 1,
                  fontweight="bold")
     return fig

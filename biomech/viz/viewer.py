@@ -131,8 +131,9 @@ class PostureView:
     gravity_down : turn the drawing so that gravity points down the page
         (`drawing.view_rotation`: lying, the body on a horizontal table).
 
-    Attributes ``bones``, ``discs``, ``labels``, ``muscles`` (the LineCollection),
-    ``supports`` ((arrow, label) of each support force), ``lines`` and ``texts`` (the
+    Attributes ``bones`` (their `drawing.bone_parts` roles in ``roles``, the support surfaces
+    last), ``discs``, ``labels``, ``muscles`` (the LineCollection),
+    ``forces`` ((arrow, label) of each support force and load), ``lines`` and ``texts`` (the
     radiographic constructions), ``banner`` are the artists.
     """
 
@@ -152,9 +153,9 @@ class PostureView:
             raise RuntimeError("viewer: drawing.draw_bones changed what it draws; update "
                                "viewer._bone_arrays to match")
         self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
-        forces = np.asarray(report.muscle_force, float)
-        self.muscles = drawing.draw_muscles(ax, sk, forces, norm)
-        self.supports = [drawing.support_artists(ax) for _ in sk["supports"]]
+        self.roles = [role for role, _xy in drawing.bone_parts(sk)] + ["surface"] * len(sk["surfaces"])
+        self.muscles = drawing.draw_muscles(ax, sk, np.asarray(report.muscle_force, float), norm)
+        self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
         self.gravity = drawing.draw_gravity(ax, sk["gravity"])
@@ -195,13 +196,13 @@ class PostureView:
         return sk if self.rotation is None else drawing.transform(sk, self.rotation)
 
     @property
-    def _support_artists(self) -> list:
-        return [a for pair in self.supports for a in pair]
+    def _force_artists(self) -> list:
+        return [a for pair in self.forces for a in pair]
 
     @property
     def dynamic(self) -> list:
         """The artists that move from posture to posture (for blitting)."""
-        out = [*self.bones, *self.discs, *self.labels, self.muscles, *self._support_artists,
+        out = [*self.bones, *self.discs, *self.labels, self.muscles, *self._force_artists,
                self.c7_dot, *self.lines.values(), *self.texts.values()]
         return out + ([self.banner] if self.banner is not None else [])
 
@@ -219,7 +220,7 @@ class PostureView:
 
         ``report`` None: nothing to draw (the posture artists are hidden)."""
         visible = report is not None
-        for a in (*self.bones, *self.discs, *self.labels, self.muscles, *self._support_artists,
+        for a in (*self.bones, *self.discs, *self.labels, self.muscles, *self._force_artists,
                   self.c7_dot, *self.lines.values(), *self.texts.values()):
             a.set_visible(visible)
         if self.banner is not None:
@@ -240,8 +241,8 @@ class PostureView:
         self.muscles.set_color(colours)
         self.muscles.set_linewidth(widths)
         self.muscles.muscle_index = np.array(keep)
-        for (arrow, text), state in zip(self.supports, drawing.support_states(sk, self.s)):
-            drawing.place_support(arrow, text, state)
+        for (arrow, text), state in zip(self.forces, drawing.force_states(sk, self.s)):
+            drawing.place_force(arrow, text, state)
         self.c7_dot.set_data([sk["c7"][0]], [sk["c7"][1]])
         if self.lines:
             self._show_angles(sk, report.metrics)
@@ -456,7 +457,7 @@ class LiveViewer:
         drawing.zoom(self.ax_zoom, rep0)
         sm = ScalarMappable(norm=self.norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
         cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
-                          anchor=(0.0, 0.0))
+                          anchor=(0.0, 0.0), panchor=(0.0, 0.5))     # the views side by side
         cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
         cb.ax.tick_params(labelsize=drawing.STYLE["font"])
         self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
@@ -660,7 +661,7 @@ def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: 
                               wspace=0.12, **box)
         axes = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])
         return (*axes, True)
-    gs = fig.add_gridspec(1, 3, width_ratios=[float(np.clip(aspect, 0.2, 1.0)), *widths],
+    gs = fig.add_gridspec(1, 3, width_ratios=[float(np.clip(aspect, 0.2, 0.45)), *widths],
                           wspace=0.12, **box)
     axes = tuple(fig.add_subplot(gs[i]) for i in range(3))
     axes[0].set_anchor("E")                   # the two views side by side, without a gap
