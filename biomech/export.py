@@ -16,7 +16,7 @@ docs/api.md §4. In short:
   the problem used, lateral offsets included;
 * the passive joint laws as `ExpressionBasedCoordinateForce`s with the exact expressions of
   `biomech.passive`;
-* the support's compliant contacts (seat, seat_thigh, backrest, table) and the external loads
+* the support's compliant contacts (seat, backrest, table) and the external loads
   as `PrescribedForce`s frozen at their solved values.
 
 The XML is written with the standard library: OpenSim is needed only to use the file
@@ -162,7 +162,8 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
     -------
     The XML text. Element names follow biomech's: bodies, joints and their coordinates
     (`hip`, `L5_S1`, …), lines, `<joint>_passive`, the weld `hold`, the contacts
-    `<name>_<body>` and the loads `load_<k>_<body>`. docs/api.md §4.
+    `<name>_<body>` (`_2`, `_3` … for a second, third contact on the same body) and the loads
+    `load_<k>_<body>`. docs/api.md §4.
 
     Raises
     ------
@@ -267,11 +268,15 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         _sub(el, "coordinate", j)
         _sub(el, "expression", expr)
     patch = PATCH_NAMES[problem.support.kind]
+    used: dict[str, int] = {}
     for c in contacts:
         if c["name"] in patch:                     # the floor's or table's reaction on the root: the weld
             continue
-        prescribed_force(forces, f"{c['name']}_{c['body']}", c["body"], local(c["body"], c["point_m"]),
-                         c["force_N"], c["moment_Nm"])
+        label = f"{c['name']}_{c['body']}"
+        used[label] = used.get(label, 0) + 1       # two contacts on one body: seat_pelvis, seat_pelvis_2
+        if used[label] > 1:
+            label = f"{label}_{used[label]}"
+        prescribed_force(forces, label, c["body"], local(c["body"], c["point_m"]), c["force_N"], c["moment_Nm"])
     for k, ld in enumerate(doc["external_loads"]):
         prescribed_force(forces, f"load_{k}_{ld['body']}", ld["body"], local(ld["body"], ld["point_m"]),
                          ld["force_N"], 0.0)

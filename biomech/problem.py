@@ -59,7 +59,7 @@ class Problem:
     origin_joint: int           # the joint placed at the world origin (the hip, conventions §1)
     # gravity and masses
     gravity: np.ndarray         # (2,) m/s²
-    mass: np.ndarray            # (n_bodies,) kg, the femur with the shanks and feet at the knee angle
+    mass: np.ndarray            # (n_bodies,) kg
     com_local: np.ndarray       # (n_bodies, 2)
     weight: np.ndarray          # (n_bodies, 2) N: the weight of each body
     # muscle paths, and index arrays of the hot path derived from them and S

@@ -1019,7 +1019,7 @@ def _muscle(name: str, entry: Any, context: _Context) -> tuple[str, MuscleSettin
     if name not in names:
         raise context.error(path, "unknown muscle",
                             "allowed: a group (" + ", ".join(MUSCLE_GROUPS) + ") or a single "
-                            "line (biomech.model.muscle_line_names())",
+                            "line (biomech.anatomy.muscle_line_names())",
                             near=name, choices=names)
     if not isinstance(entry, dict):
         raise context.error(path, f"{_describe(entry)} is not a table",

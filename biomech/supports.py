@@ -83,7 +83,7 @@ class Support:
     backrest_inclination_deg : sitting only: a backrest behind the thorax, inclined this far back
         from the vertical (0-45°), touching the back of the middle thorax in the reference posture;
         None (default): no backrest.
-    contact_stiffness_N_per_m : seat, floor, backrest or table soft-tissue stiffness.
+    contact_stiffness_N_per_m : seat, backrest or table soft-tissue stiffness.
     """
 
     kind: str = "standing"
@@ -217,11 +217,17 @@ def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
         y = kin.points_world(ang, kin.as_real(org), body, local)[:, 1]
         return y[0] - y[1]
 
-    # the roll that brings the ischia down to the thighs: bisection on [0, 90°] (the gap falls
-    # as the pelvis rolls back until the ischia pass below the hips); none if they already are
-    if gap(0.0) <= 0.0:
+    # the least roll that brings the ischia down to the thighs: the first sign change of the gap
+    # in 1° steps up to 90° (the ischia circle the hips: the gap falls, then rises again), then
+    # bisection; none if they are already as low
+    steps = np.radians(np.arange(0.0, 91.0, 1.0))
+    gaps = [gap(d) for d in steps]
+    if gaps[0] <= 0.0:
         return q
-    delta = _bisect(gap, 0.0, 0.5 * math.pi)
+    k = next((i for i, g in enumerate(gaps) if g <= 0.0), None)
+    if k is None:                                      # they never reach it: the least gap
+        return posture(float(steps[int(np.argmin(gaps))]))
+    delta = _bisect(gap, float(steps[k - 1]), float(steps[k]))
     return posture(delta)
 
 

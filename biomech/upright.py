@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .balance import balance_margins, reaction, reaction_gradient
+from .balance import balance_checked, balance_margins, reaction, reaction_gradient
 from .errors import ModelError
 from .inverse import recruited_result
 from .metrics import endplates
@@ -224,8 +224,9 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if kept:
         fun, jac = posture_rows("aim")
         constraints.append({"type": "eq", "fun": fun, "jac": jac})
-    fun, jac = posture_rows("support")
-    constraints.append({"type": "ineq", "fun": fun, "jac": jac})
+    if balance_checked(problem):
+        fun, jac = posture_rows("support")
+        constraints.append({"type": "ineq", "fun": fun, "jac": jac})
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
     hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
     lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
