@@ -15,7 +15,7 @@ Abdel-Malek K (2004) SAE 2004-01-2175, V: "joint displacement" = squared normali
 from neutral), applied to what the tissues *carry* rather than to the angle, as the muscle
 term does; Stokes IAF, Gardner-Morse M (2001) J Biomech 34:733-740 (V) found that minimising
 intervertebral forces or displacements with muscle stress reproduced the dorsal trunk EMG. No
-published calibration of w against observed postures was found (docs/validation.md §13 shows
+published calibration of w against observed postures was found (docs/validation.md §7 shows
 how the answers change with w = 0, 0.5, 1, 2).
 
 M_ref,j: an intervertebral law's test moment, at which its range of motion is defined
