@@ -983,8 +983,10 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
 
     # 7 posture
     crit = study.data["criteria"]
-    fig, axes = plt.subplots(1, 3, figsize=(10.0, 3.4))
-    a1, a2, a3 = axes
+    fig = plt.figure(figsize=(9.0, 7.0))
+    grid = fig.add_gridspec(2, 2, height_ratios=(1.1, 1.0))
+    a1, a2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    a3 = fig.add_subplot(grid[1, :])
     colours = {0.0: GREY, 0.5: GREEN, 1.0: VERMILLION, 2.0: BLUE}
     for w, ans in crit.items():
         if "bend" not in ans:
@@ -996,22 +998,23 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
     a1.axhline(0, color="black", lw=0.5)
     a1.set_xlabel("trunk inclination (deg)")
     a1.set_ylabel("change (deg): LL solid, PT dashed")
-    a1.set_title("Forward bending (default mode)")
-    a1.legend(fontsize=6)
+    a1.set_title("Forward bending, default mode")
+    a1.legend(fontsize=7, loc="lower left")
     b = crit[DEFAULT_TISSUE_WEIGHT]["bend"]
     steps = np.array(b["trunk"])
     a2.bar(steps[1:] - 3.5, -np.diff(b["ll"]), 7, color=BLUE, label="lumbar flexion")
     a2.bar(steps[1:] + 3.5, -np.diff(b["pt"]), 7, color="#E69F00", label="pelvic rotation")
+    a2.set_xticks(steps[1:])
     a2.set_xlabel("trunk inclination, end of each 15° step (deg)")
     a2.set_ylabel("increment (deg)")
-    a2.set_title("Who does the bend (w = 1)\nEsola 1996 ratio: 1.9 (0–30°), 0.9 (30–60°)")
+    a2.set_title("Who does the bend (w = 1)")
     a2.legend(fontsize=7)
     recs = [study.get(k) for k in ("sit_pelvic_tilt", "sit_lumbar_lordosis", "sit_sacral_slope",
                                    "supine_LL", "supine_PT", "backrest_PT")]
     _forest(a3, recs, "change from standing (deg)")
-    a3.set_title("Sitting and lying (default mode)")
+    a3.set_title("Sitting and lying (default mode): change from standing")
     a3.axvline(0, color="black", lw=0.5, ls=":")
-    fig.tight_layout()
+    _legend(fig, 0.06)
     save(fig, "posture.png")
     return paths
 
