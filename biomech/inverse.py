@@ -244,6 +244,14 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
                           f"allowed here: thigh_inclination_deg from "
                           f"{max(c - math.degrees(problem.q_high[hip]), -60):.1f} to "
                           f"{min(c - math.degrees(problem.q_low[hip]), 150):.1f}")
+    leg = {problem.model.joint_index("ankle"): "thigh_inclination_deg",
+           problem.model.joint_index("knee"): "knee_flexion_deg"}
+    if j in leg:                            # no target moves the legs: the support put them there
+        raise TargetError(("support", leg[j]),
+                          f"the support's thigh inclination ({problem.support.thigh_deg:g}°) and knee "
+                          f"flexion ({problem.support.knee_deg:g}°): {what}",
+                          "allowed: a thigh inclination and knee flexion that keep the foot flat "
+                          "within the ankle's and knee's ranges")
     raise TargetError(("inverse",), what, "allowed: a target nearer the relaxed posture")
 
 

@@ -992,7 +992,8 @@ def _subject(document: dict, context: _Context) -> Subject:
 
 
 def _support(document: dict, context: _Context) -> Support:
-    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, contact stiffness."""
+    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, backrest, contact
+    stiffness."""
     values = _leaves(_table(document, "support", context), _SUPPORT, ("support",), context)
     kind = values.get("kind", "standing")
     if values.get("legs") == "lifted" and kind != "lying":
@@ -1001,6 +1002,13 @@ def _support(document: dict, context: _Context) -> Support:
                             + (context.where(("support", "kind"), ("support", "legs"))
                                if "kind" in values else " (the default)"),
                             'allowed: kind = "lying" with legs = "lifted", or no legs key')
+    if "backrest_inclination_deg" in values and kind != "sitting":
+        raise context.error(("support", "backrest_inclination_deg"),
+                            f'backrest_inclination_deg applies to sitting only, but kind is "{kind}"'
+                            + (context.where(("support", "kind"), ("support", "backrest_inclination_deg"))
+                               if "kind" in values else " (the default)"),
+                            'allowed: kind = "sitting" with backrest_inclination_deg (0-45), or no '
+                            'backrest_inclination_deg key')
     return _construct(Support, values, ("support",), context)
 
 

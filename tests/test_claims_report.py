@@ -1,9 +1,10 @@
 """The claims report (scripts/claims_report.py): verdicts come from the rules, not from text.
 
-The report is run on a reduced library (a copy of the files two claims need, sweeps thinned to
+The report is run on a reduced library (a copy of the files three claims need, sweeps thinned to
 three points, the one-at-a-time spread on pelvic incidence only, no upright population run), and
-every verdict is checked against the rule functions applied to the computed change. Flipping the
-sign of the quantity a claim is judged on must flip its verdict.
+every verdict is checked against the rule functions applied to the computed change; a posture
+the solver does not find (e.g. a frozen body that falls over its feet) gives no answer (R7).
+Flipping the sign of the quantity a claim is judged on must flip its verdict.
 """
 
 import dataclasses
@@ -33,7 +34,8 @@ cr = _load_script()
 
 FILES = ("neutral_standing.toml", "psoas_tension_sweep.toml", "psoas_tension_upright.toml",
          "tight_psoas.toml", "lying.toml", "supine_leg_raise.toml",
-         "supine_leg_raise_abdominals.toml")
+         "supine_leg_raise_abdominals.toml", "psoas_abdominal_cocontraction.toml")
+CLAIMS = ["C1", "C6", "C12"]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def _report(library, claims, **kw):
 
 @pytest.fixture(scope="module")
 def report(library):
-    return _report(library, ["C1", "C12"])
+    return _report(library, CLAIMS)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -130,21 +132,32 @@ def test_a_mode_set_in_code_changes_only_the_mode(library, tmp_path):
     up = lib.scenario("tight_psoas.toml", "upright")
     assert eq.mode == "equilibrium" and up.mode == "upright" and up.upright is not None
     assert up.muscles == eq.muscles and up.subject == eq.subject and up.support == eq.support
+    # a file in the default (upright) mode, put to the frozen-tone experiment
+    base = lib.scenario("neutral_standing.toml", "upright")
+    frozen = lib.scenario("neutral_standing.toml", "equilibrium")
+    assert base.mode == "upright" and frozen.mode == "equilibrium" and frozen.upright is None
+    assert "upright" not in frozen.document
+    assert frozen.subject == base.subject and frozen.support == base.support
 
 
 # --- the report -----------------------------------------------------------------------------
 
 def test_every_claim_has_a_verdict_from_the_rules(report):
-    assert [c.id for c in report.claims] == ["C1", "C12"]
+    assert [c.id for c in report.claims] == CLAIMS
+    answered = 0
     for c in report.claims:
-        assert report.overall[c.id] in cr.VERDICTS
+        assert report.overall[c.id] in (*cr.VERDICTS, cr.NO_ANSWER)
         for mode in cr.MODES:
             v = report.by_mode[c.id][mode]
-            assert v in cr.VERDICTS or (v == cr.NOT_ASKED and mode in c.not_asked)
+            assert v in (*cr.VERDICTS, cr.NO_ANSWER) or (v == cr.NOT_ASKED and mode in c.not_asked)
         rows = report.results[c.id]
         assert rows
         for r in rows:
-            assert math.isfinite(r.delta), r.message
+            if not math.isfinite(r.delta):
+                # R7: no posture, no answer; and the report says why
+                assert r.default_verdict == r.verdict == cr.NO_ANSWER and r.message
+                continue
+            answered += 1
             assert r.default_verdict == cr.verdict(r.delta, r.test.expected, r.threshold)
             values = [r.delta, *r.spread.values()]
             assert r.verdict == cr.spread_verdict(r.default_verdict, values, r.test.expected,
@@ -155,10 +168,16 @@ def test_every_claim_has_a_verdict_from_the_rules(report):
             if mine:
                 assert report.by_mode[c.id][mode] == cr.combine(mine, c.combine)
         assert report.overall[c.id] == cr.overall(report.by_mode[c.id])
+    assert answered >= 4                         # the rules were applied to computed changes
     # C1 is put to both modes: the library's upright file, and tight_psoas.toml with the mode set
     c1 = {(r.file, r.mode): r.as_in_library for r in report.results["C1"]}
     assert c1[("psoas_tension_upright.toml", "upright")] is True
     assert c1[("tight_psoas.toml", "upright")] is False
+    assert c1[("tight_psoas.toml", "equilibrium")] is True
+    # the library's files in the default mode are put to the equilibrium mode in code
+    c6 = {(r.file, r.mode): r.as_in_library for r in report.results["C6"]}
+    assert c6[("psoas_abdominal_cocontraction.toml", "equilibrium")] is True
+    assert c6[("psoas_abdominal_cocontraction.toml", "upright")] is False
 
 
 def test_the_report_files(report, tmp_path):
@@ -174,18 +193,24 @@ def test_the_report_files(report, tmp_path):
 
 
 def test_the_verdict_follows_the_computed_answer(library, report, monkeypatch):
-    """Flip the sign of the lordosis the report reads: C12's "the leg raise arches the back"
-    goes from supported to contradicted, and so does the claim."""
-    before = next(r for r in report.results["C12"] if r.index == 0)
+    """Flip the sign of the L4/L5 compression the report reads: C6's "co-contraction compresses
+    L4/L5", put to the upright mode, goes from supported to contradicted, and so does the claim
+    in that mode."""
+    before = next(r for r in report.results["C6"] if r.index == 0 and r.mode == "upright")
     assert before.verdict == cr.SUPPORTED and before.delta > 0
-    ll = cr.QUANTITIES["LL"]
-    monkeypatch.setitem(cr.QUANTITIES, "LL", dataclasses.replace(
-        ll, value=lambda rep, model: -ll.value(rep, model)))
-    flipped = _report(library, ["C12"], spread=False)
-    after = next(r for r in flipped.results["C12"] if r.index == 0)
+    c = cr.QUANTITIES["C_L4L5"]
+    monkeypatch.setitem(cr.QUANTITIES, "C_L4L5", dataclasses.replace(
+        c, value=lambda rep, model: -c.value(rep, model)))
+    flipped = _report(library, ["C6"], spread=False)
+    after = next(r for r in flipped.results["C6"] if r.index == 0 and r.mode == "upright")
     assert after.delta == pytest.approx(-before.delta)
     assert after.verdict == cr.CONTRADICTED
-    assert flipped.overall["C12"] == cr.CONTRADICTED != report.overall["C12"]
+    assert flipped.by_mode["C6"]["upright"] == cr.CONTRADICTED != report.by_mode["C6"]["upright"]
+    assert flipped.overall["C6"] == cr.overall(flipped.by_mode["C6"])
+    # the other test of the claim is not touched
+    other = next(r for r in flipped.results["C6"] if r.index == 1 and r.mode == "upright")
+    assert other.verdict == next(r for r in report.results["C6"]
+                                 if r.index == 1 and r.mode == "upright").verdict
 
 
 def test_command_line(library, tmp_path):
