@@ -50,6 +50,12 @@ def root_patch(support) -> RootPatch:
     return RootPatch("heel", "forefoot", (0.0, 1.0))
 
 
+#: A support normal force below this (N, the weight of 50 g) is no load: its centre of pressure
+#: is undefined. Far below any load a foot carries in standing or sitting with the feet on the
+#: floor (tens of N at least), far above the solver's round-off (1e-9 N).
+NO_LOAD_N = 0.5
+
+
 @dataclass(frozen=True)
 class Reaction:
     """The support's reaction on the root body at one posture."""
@@ -73,9 +79,11 @@ class Reaction:
 
     @property
     def centre_of_pressure(self) -> np.ndarray:
-        """(2,) world point on the surface (m); NaN when it carries no load."""
+        """(2,) world point on the surface (m); NaN when it carries no load (less than
+        `NO_LOAD_N`: the feet of a person sitting with the whole weight on the seat carry only
+        the solver's round-off, whose centre of pressure means nothing)."""
         n = self.normal_N
-        if n <= 0.0:
+        if n < NO_LOAD_N:
             return np.full(2, np.nan)
         return self.a + (self.b - self.a) * (self.b_N / n)
 
