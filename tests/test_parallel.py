@@ -105,11 +105,11 @@ def test_progress_counts_postures(scenarios):
 
 def test_cli_workers_write_identical_files(tmp_path):
     # solved and drawn by two processes: the same bytes, figures included (needs the figures);
-    # exit code 1 either way: the sweep's first point (psoas 0 N) falls (tests/test_library.py)
+    # exit code 0 either way: every posture of the three files solves (tests/test_library.py)
     files = [str(ROOT / "scenarios" / n) for n in ("psoas_tension_sweep.toml", "tight_psoas.toml",
                                                    "sitting.toml")]
     for workers in ("1", "2"):
-        assert cli.main(["run", *files, "--workers", workers, "--out", str(tmp_path / workers)]) == 1
+        assert cli.main(["run", *files, "--workers", workers, "--out", str(tmp_path / workers)]) == 0
     assert len(list((tmp_path / "2").rglob("*.png"))) == 4
     for f in sorted((tmp_path / "1").rglob("*.*")):
         twin = tmp_path / "2" / f.relative_to(tmp_path / "1")
