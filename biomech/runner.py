@@ -249,11 +249,13 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
         if run.is_sweep:
             first, last = reports[0], reports[-1]
             figures.append((f"posture.{fmt}", viz.overlay_figure(
-                [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)])))
+                [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
+                title=f"{title}: last point of the sweep vs the first (reference)")))
             figures.append((f"sweep.{fmt}", viz.sweep_figure(
                 [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
         else:
-            figures.append((f"posture.{fmt}", viz.posture_figure(reports[0], title=title)))
+            figures.append((f"posture.{fmt}", viz.posture_figure(
+                reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles])))
     for name, data in (("result.json", doc), ("metrics.csv", metrics_csv(run).encode())):
         written.append(atomic_write(folder / name, data))
     for name, fig in figures:

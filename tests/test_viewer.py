@@ -45,7 +45,7 @@ def _psoas_style(v):
     model = v.model
     idx = list(coll.muscle_index)
     rows = [idx.index(i) for i in model.group_lines("psoas") if i in idx]
-    colours = [to_hex(c) for c in np.asarray(coll.get_colors())[rows]]
+    colours = np.asarray(coll.get_colors())[rows]
     return colours, np.asarray(coll.get_linewidths())[rows]
 
 
@@ -60,7 +60,9 @@ def test_update_moves_the_drawing_and_the_values(viewer):
     v.update({"psoas": 800.0})
     assert v.last_result.success
     c1, w1 = _psoas_style(v)
-    assert np.all(w1 > w0) and c1 != c0                   # psoas lines widen and darken
+    # psoas lines widen and turn opaque, in the psoas's colour
+    assert np.all(w1 > w0) and np.all(c1[:, 3] > c0[:, 3])
+    assert {to_hex(c[:3]) for c in c1} == {to_hex(viz.drawing.group_colour("psoas"))}
     assert v.panel.values.get_text() != text0
     assert f"{round(v.last_report.metrics['lumbar_lordosis_deg'])}°" in v.panel.values.get_text()
     assert v.last_report.metrics["lumbar_lordosis_deg"] != pytest.approx(ll0)
@@ -121,7 +123,7 @@ def test_failed_solve_is_shown_as_failed(viewer, monkeypatch):
     assert v.zoom.banner.get_visible()
     assert "NOT CONVERGED" in v.zoom.banner.get_text()
     assert to_hex(v.panel.status.get_color()) == to_hex(viz.STYLE["fail"])
-    assert "FAILED" in v.panel.status.get_text()
+    assert "NOT CONVERGED" in v.panel.status.get_text()     # the status code, in capitals
     assert "—" in v.panel.values.get_text() and "°" in v.panel.values.get_text()
     assert not any(ch.isdigit() for ch in v.panel.values.get_text().split("\n")[0])
     v.update({"erector_spinae": None})                   # back: a good posture again
@@ -215,3 +217,12 @@ def test_help_has_examples_and_no_matplotlib_on_import():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def test_no_text_of_the_viewer_overlaps_another(viewer):
+    """The lumbopelvic view's axis labels clear the whole-model panel, the SVA label clears the
+    vertebrae's names, and the group legend clears the metrics and the footer (issue 19)."""
+    from test_figure_reading import _describe, overlapping_texts
+    viewer.update({"psoas": 400.0})
+    pairs = overlapping_texts(viewer.fig)
+    assert not pairs, _describe(pairs)

@@ -121,7 +121,7 @@ def test_the_support_forces_drawn_carry_the_body(standing, sitting, lying):
     # each arrow drawn ends on the body where its force acts, labelled with its magnitude
     fig = Figure()
     ax = fig.add_subplot()
-    out = viz.plot_posture(ax, standing, colorbar=False)
+    out = viz.plot_posture(ax, standing, legend=False)
     arrows = [a for a in out["forces"] if isinstance(a, FancyArrowPatch)]
     labels = [a.get_text() for a in out["forces"] if hasattr(a, "get_text")]
     sk = drawing.skeleton(standing)
@@ -158,7 +158,7 @@ def test_lying_is_drawn_on_a_horizontal_table_with_gravity_down(lying):
     # the view: turned, no radiographic constructions (they are measured in the model's frame)
     fig = Figure()
     ax = fig.add_subplot()
-    out = viz.plot_posture(ax, lying, gravity_down=True, colorbar=False)
+    out = viz.plot_posture(ax, lying, gravity_down=True, legend=False)
     assert not out["angles"] and out["values"] and "toward the feet" in ax.get_xlabel()
     np.testing.assert_allclose(out["bones"][-1].get_xydata(), table, atol=1e-12)   # the table line
     # the figure: the whole model across the top, the lumbopelvic region below it
@@ -176,7 +176,7 @@ def test_an_external_load_is_drawn_where_it_acts(model):
     rep = bm.posture_report(res)
     fig = Figure()
     ax = fig.add_subplot()
-    out = viz.plot_posture(ax, rep, colorbar=False)
+    out = viz.plot_posture(ax, rep, legend=False)
     texts = [a.get_text() for a in out["forces"] if hasattr(a, "get_text")]
     assert f"load {10.0 * 9.80665:.0f} N" in texts
     (arrow,) = [a for a in out["forces"] if isinstance(a, FancyArrowPatch)

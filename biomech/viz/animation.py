@@ -75,11 +75,10 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     Returns the path. Raises ValueError for a run that is not a sweep, a bad suffix or a
     missing ffmpeg (nothing is written).
     """
-    from matplotlib import animation, colormaps
+    from matplotlib import animation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.cm import ScalarMappable
     from matplotlib.figure import Figure
-    from .viewer import (MetricsPanel, PostureView, _fixed_limits, failure_note, posture_axes,
+    from .viewer import (MetricsPanel, PostureView, _fixed_limits, group_legend, posture_axes,
                          safe_report, status_of)
 
     path = Path(path)
@@ -112,11 +111,7 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
     ax_zoom.set_title(f"lumbopelvic region (grey: {frame_label(run, reports.index(first))})",
                       fontsize=drawing.STYLE["title"])
-    sm = ScalarMappable(norm=norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
-    cb = fig.colorbar(sm, ax=ax_zoom, fraction=0.04, pad=0.01, shrink=0.45, anchor=(0.0, 0.0),
-                      panchor=(0.0, 0.5))                           # the views side by side
-    cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
-    cb.ax.tick_params(labelsize=drawing.STYLE["font"])
+    group_legend(ax_panel, first, norm)
     panel = MetricsPanel(ax_panel, "")
     sc = run.scenario
     fig.suptitle(f"{sc.name} ({sc.mode} mode)", fontsize=drawing.STYLE["title"] + 1,
@@ -132,7 +127,7 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
         with writer.saving(fig, str(tmp), dpi):
             for k, (pt, rep) in enumerate(zip(run.points, reports)):
                 word, failed = status_of(pt.result)
-                zoom.show(rep, note=failure_note(pt.result))
+                zoom.show(rep, note=drawing.status_note(pt.result))
                 whole.show(rep)
                 panel.show(rep, pt.result, footer=f"frame {k + 1} of {n}")
                 value_text.set_text(f"{frame_label(run, k)}    ({word})")

@@ -47,14 +47,14 @@ import math
 import textwrap
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.patches import Arc, FancyArrowPatch, Polygon
 
 from .. import kinematics as kin
 from ..anatomy import DISC_HEIGHT_M, REFERENCE_HEIGHT_M
-from ..balance import reaction as root_reaction
+from ..balance import balance_checked, centre_of_mass, reaction as root_reaction
 from ..metrics import endplates
 from ..statics import contact_forces, landmark, load_forces
 from ..supports import contact_specs
@@ -66,6 +66,27 @@ from ..units import DEG_PER_RAD
 #: Okabe & Ito (2008) colour-blind-safe qualitative palette.
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
              "#000000")
+
+#: One colour per muscle group in every figure of the project (posture drawings, sweep panels,
+#: the viewer and the animations), in hue families by function: hip flexors red-orange-pink,
+#: abdominals blues, back extensors greens, hip extensors purples, knee and ankle muscles
+#: browns and olives, neck muscles cyan and grey. A group not listed is drawn in `STYLE`'s
+#: "muscle_other".
+GROUP_COLOURS = {
+    "psoas": "#D62728", "iliacus": "#FF7F0E", "rectus_femoris": "#E377C2",
+    "rectus_abdominis": "#1F3A93", "external_oblique": "#1F77B4", "internal_oblique": "#6BAED6",
+    "erector_spinae": "#2CA02C", "multifidus": "#006D2C", "quadratus_lumborum": "#98DF8A",
+    "hamstrings": "#9467BD", "gluteus_maximus": "#54278F",
+    "vasti": "#8C564B", "gastrocnemius": "#BCBD22", "soleus": "#7F7F00",
+    "tibialis_anterior": "#C49C94",
+    "neck_extensors": "#17BECF", "neck_flexors": "#7F7F7F",
+}
+
+
+def group_colour(group: str) -> str:
+    """The colour of a muscle group (`GROUP_COLOURS`)."""
+    return GROUP_COLOURS.get(group, STYLE["muscle_other"])
+
 
 STYLE = {
     "font": 8.0,                 # base font size (pt)
@@ -80,7 +101,7 @@ STYLE = {
     "disc_edge": "#7d8fa0",
     "ghost": "#9a9a9a",
     "ghost_alpha": 0.45,
-    "muscle_cmap": "viridis_r",  # sequential, colour-blind safe: pale = low, dark = high force
+    "muscle_other": "#444444",   # a muscle group without a colour in GROUP_COLOURS
     "muscle_lw": (0.5, 3.2),     # line width at zero and at the top of the colour scale
     "angle_lw": 1.1,
     "ss": "#0072B2",             # sacral slope
@@ -611,7 +632,10 @@ def _support(p, geo, s) -> dict:
         lo, hi = feet[int(np.argmin(along))], feet[int(np.argmax(along))]
         margin = SURFACE_MARGIN_M * s * tangent
         surfaces.append((SURFACE_NAMES.get(name, name), np.array([lo - margin, hi + margin])))
-    return {"surfaces": surfaces, "supports": forces,
+    cop = None                       # the floor's (or seat's feet's) centre of pressure
+    if p.support.kind != "lying" and balance_checked(p) and np.all(np.isfinite(r.centre_of_pressure)):
+        cop = np.asarray(r.centre_of_pressure, float)
+    return {"surfaces": surfaces, "supports": forces, "cop": cop, "com": centre_of_mass(p, geo),
             "body_weight": float(np.linalg.norm(np.asarray(p.weight).sum(0)))}
 
 
@@ -624,7 +648,9 @@ def skeleton(report) -> dict:
     Keys: ``landmarks`` (name -> (2,)), ``centres`` (joint centres), the endplates ``ep_mid``,
     ``ep_t``, ``ep_depth``; the bones (`bone_parts` lists them); ``c7`` (the C7 landmark);
     ``muscles`` (one (k, 2) path per line) and ``muscle_length``; ``surfaces`` [(name, (2, 2))],
-    ``supports`` and ``loads`` [(name, point, force N)], ``body_weight`` (N), ``gravity`` (2,).
+    ``supports`` and ``loads`` [(name, point, force N)], ``body_weight`` (N), ``gravity`` (2,),
+    ``com`` (the whole body's centre of mass) and ``cop`` (the centre of pressure under the
+    feet, standing and sitting where the balance is checked; else None).
     """
     p = report.result.problem
     m = p.model
@@ -651,11 +677,20 @@ def skeleton(report) -> dict:
     lp, lf = load_forces(p, geo)
     sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
     sk["gravity"] = np.asarray(p.gravity, float)
+    sk["support"] = (p.support.kind, p.support.legs, p.support.thigh_deg)
     return sk
 
 
+def leg_angle_deg(sk: dict) -> float:
+    """Angle of the thigh (hip centre to knee) above the horizontal (°), + = knee up: lying,
+    the legs' angle above the table."""
+    up = -sk["gravity"] / np.linalg.norm(sk["gravity"])
+    thigh = sk["landmarks"]["knee"] - sk["landmarks"]["hip_centre"]
+    return math.degrees(math.atan2(float(thigh @ up), abs(float(thigh @ _perp(up)))))
+
+
 #: Entries of a skeleton that are not positions or directions (`transform` leaves them).
-_NOT_GEOMETRY = ("ep_depth", "muscle_length", "body_weight")
+_NOT_GEOMETRY = ("ep_depth", "muscle_length", "body_weight", "support")
 
 
 def transform(obj, R: np.ndarray):
@@ -898,6 +933,29 @@ def draw_forces(ax, sk: dict, s: float) -> list:
     return arts
 
 
+def draw_balance(ax, sk: dict, s: float) -> list:
+    """The whole body's centre of mass ("COM", a quartered circle, with its plumb line down to
+    the floor when there is a centre of pressure) and the centre of pressure under the feet
+    ("COP", a triangle on the floor). Returns the artists drawn."""
+    com, cop = sk["com"], sk["cop"]
+    g = sk["gravity"] / np.linalg.norm(sk["gravity"])
+    out = [ax.plot([com[0]], [com[1]], "o", ms=7, mfc="white", mec="black", mew=1.0,
+                   zorder=LAYERS["text"])[0],
+           ax.plot([com[0]], [com[1]], "+", ms=7, color="black", mew=1.0, zorder=LAYERS["text"])[0],
+           ax.annotate("COM", xy=tuple(com), xytext=(6, 4), textcoords="offset points",
+                       fontsize=STYLE["small"], ha="left", va="bottom", zorder=LAYERS["text"],
+                       annotation_clip=True)]
+    if cop is not None:
+        foot = com + g * float((cop - com) @ g)          # the plumb line's foot at the floor's level
+        out.append(line(ax, com, foot, "black", ls=(0, (1, 2)), lw=0.8, alpha=0.7))
+        out.append(ax.plot([cop[0]], [cop[1]], "^", ms=6, color=STYLE["support"], mec="black",
+                           mew=0.6, zorder=LAYERS["text"])[0])
+        out.append(ax.annotate("COP", xy=tuple(cop), xytext=(-5, 5), textcoords="offset points",
+                               fontsize=STYLE["small"], ha="right", va="bottom",
+                               color=STYLE["support"], zorder=LAYERS["text"], annotation_clip=True))
+    return out
+
+
 def draw_gravity(ax, gravity) -> list:
     """An arrow "gravity" in the corner of the axes when gravity is not down the page (lying)."""
     g = np.asarray(gravity, float)
@@ -925,21 +983,118 @@ def muscle_norm(forces, norm):
     return Normalize(0.0, top)
 
 
-def draw_muscles(ax, sk: dict, forces: np.ndarray, norm: Normalize) -> LineCollection:
-    cmap = colormaps[STYLE["muscle_cmap"]]
+#: Opacity of a muscle line at zero force and at the top of the force scale.
+MUSCLE_ALPHA = (0.35, 1.0)
+
+
+def highlighted_lines(model, names) -> np.ndarray:
+    """Indices of the lines named by ``names`` (muscle groups or single lines, as a scenario's
+    ``[muscles.X]`` tables name them); unknown names are left out."""
+    idx = [model.group_lines(n) for n in names if n in model.muscle_group]
+    idx += [np.array([model.muscle_names.index(n)]) for n in names if n in model.muscle_names]
+    return np.unique(np.concatenate(idx)) if idx else np.zeros(0, int)
+
+
+def muscle_style(sk: dict, groups, forces, norm: Normalize, highlight=()) -> tuple:
+    """How each drawn muscle line looks: (indices of the lines drawn, in drawing order; RGBA
+    colours (k, 4); widths (k,) pt). The colour is the line's group's (`group_colour`), the
+    width and the opacity grow with force (`STYLE` "muscle_lw", `MUSCLE_ALPHA`) on ``norm``.
+    Lines of nonzero length are drawn weakest first; the ``highlight`` indices (the muscles a
+    scenario sets) last, on top, at least half the top width and opaque."""
+    forces = np.asarray(forces, float)
+    hl = set(int(i) for i in highlight)
     keep = [i for i, pts in enumerate(sk["muscles"]) if len(pts) >= 2 and sk["muscle_length"][i] > 0]
-    # strongest on top
-    keep.sort(key=lambda i: forces[i])
-    segs = [sk["muscles"][i] for i in keep]
-    f = np.asarray(forces)[keep]
-    frac = np.clip(norm(f), 0.0, 1.0)
+    keep.sort(key=lambda i: (i in hl, forces[i]))
+    frac = np.clip(norm(forces[keep]), 0.0, 1.0) if keep else np.zeros(0)
     lw0, lw1 = STYLE["muscle_lw"]
-    coll = LineCollection(segs, colors=cmap(frac), linewidths=lw0 + (lw1 - lw0) * frac,
-                          zorder=LAYERS["muscle"], capstyle="round", joinstyle="round", alpha=0.9)
+    a0, a1 = MUSCLE_ALPHA
+    top = np.array([i in hl for i in keep], bool)
+    widths = np.where(top, np.maximum(lw0 + (lw1 - lw0) * frac, 0.5 * lw1), lw0 + (lw1 - lw0) * frac)
+    colours = np.array([to_rgba(group_colour(groups[i])) for i in keep]).reshape(-1, 4)
+    colours[:, 3] = np.where(top, 1.0, a0 + (a1 - a0) * frac)
+    return keep, colours, widths
+
+
+def draw_muscles(ax, sk: dict, groups, forces: np.ndarray, norm: Normalize,
+                 highlight=()) -> LineCollection:
+    """The muscle lines as one LineCollection (`muscle_style`); its ``muscle_index`` holds the
+    model line of each path."""
+    keep, colours, widths = muscle_style(sk, groups, forces, norm, highlight)
+    coll = LineCollection([sk["muscles"][i] for i in keep], colors=colours, linewidths=widths,
+                          zorder=LAYERS["muscle"], capstyle="round", joinstyle="round")
     coll.set_gid("muscles")
-    coll.muscle_index = np.array(keep)        # which model lines, for callers and tests
+    coll.muscle_index = np.array(keep, int)     # which model lines, for callers and tests
     ax.add_collection(coll)
     return coll
+
+
+def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc="lower left",
+                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None):
+    """A legend of the muscle groups drawn, ``totals`` {group: total force (N), or None to name
+    the group only} in their colours (a scenario's own groups first, "set by the scenario"),
+    and of the line width and opacity of three forces on ``norm``."""
+    first = [g for g in totals if g in highlight_groups]
+    lw0, lw1 = STYLE["muscle_lw"]
+    handles, labels = [], []
+    for g in first + [g for g in totals if g not in first]:
+        handles.append(Line2D([], [], color=group_colour(g), lw=2.4))
+        labels.append(g.replace("_", " ") + (f"  {totals[g]:.0f} N" if totals[g] is not None else "")
+                      + ("  (set by the scenario)" if g in first else ""))
+    a0, a1 = MUSCLE_ALPHA
+    for frac in (0.0, 0.5, 1.0):
+        f = norm.vmin + frac * (norm.vmax - norm.vmin)
+        handles.append(Line2D([], [], color="#555555", lw=lw0 + (lw1 - lw0) * frac,
+                              alpha=a0 + (a1 - a0) * frac))
+        labels.append(f"one line at {f:.0f} N")
+    title = "muscle group (total force)" if any(v is not None for v in totals.values()) else "muscle group"
+    size = fontsize or STYLE["small"]
+    leg = ax.legend(handles, labels, loc=loc, bbox_to_anchor=bbox, fontsize=size,
+                    frameon=True, framealpha=0.9, title=title, ncol=ncol,
+                    title_fontsize=size, borderaxespad=0.0, handlelength=2.2,
+                    columnspacing=1.0)
+    leg.set_zorder(LAYERS["text"])
+    return leg
+
+
+#: Vertical spacing of the labels of highlighted muscles (m at 1.70 m).
+LABEL_GAP_M = 0.012
+
+
+def label_muscles(ax, sk: dict, model, lines, forces, s: float) -> list:
+    """Name the highlighted muscles on the drawing: one label per group (the total force of its
+    highlighted lines) at the right-hand edge of the axes, in the group's colour, with a leader
+    to the middle of its strongest line."""
+    forces = np.asarray(forces, float)
+    out = []
+    by_group: dict = {}
+    for i in lines:
+        if len(sk["muscles"][i]) >= 2 and sk["muscle_length"][i] > 0:
+            by_group.setdefault(model.muscle_group[i], []).append(int(i))
+    anchors = []
+    for g, idx in by_group.items():
+        i = max(idx, key=lambda k: forces[k])
+        pts = sk["muscles"][i]
+        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+        at = np.interp(0.5 * seg.sum(), np.concatenate([[0.0], np.cumsum(seg)]), np.arange(len(pts)))
+        k = min(int(at), len(pts) - 2)
+        anchors.append((g, pts[k] + (at - k) * (pts[k + 1] - pts[k])))
+    # the labels stacked from the top, at least LABEL_GAP apart
+    anchors.sort(key=lambda a: -a[1][1])
+    ys = []
+    for _g, xy in anchors:
+        ys.append(min(float(xy[1]), ys[-1] - LABEL_GAP_M * s) if ys else float(xy[1]))
+    for (g, xy), y in zip(anchors, ys):
+        total = float(forces[by_group[g]].sum())         # the highlighted lines of the group
+        out.append(ax.annotate(f"{g.replace('_', ' ')} {total:.0f} N", xy=tuple(xy),
+                               xytext=(0.98, y),
+                               textcoords=("axes fraction", "data"), ha="right", va="center",
+                               arrowprops=dict(arrowstyle="-", color=group_colour(g), lw=0.8,
+                                               shrinkA=2, shrinkB=2),
+                               fontsize=STYLE["small"], fontweight="bold", color=group_colour(g),
+                               zorder=LAYERS["text"], annotation_clip=True,
+                               bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
+                                         alpha=0.85)))
+    return out
 
 
 def angle_text(ax, xy, text, colour, *, ha="center", va="center", size=None):
@@ -963,6 +1118,21 @@ def _arc(ax, centre, r, a0, a1, colour):
 def line(ax, a, b, colour, *, ls="-", lw=None, z=None, alpha=1.0):
     return ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, ls=ls, lw=lw or STYLE["angle_lw"],
                    zorder=z or LAYERS["angle"], alpha=alpha, solid_capstyle="round")[0]
+
+
+def _plumb_line(ax, A: list, T: list, c7, post_c, sva: float, s: float) -> None:
+    """The C7 plumb line down to the level of the posterior-superior corner of S1 and the SVA
+    between them, labelled under the SVA arrow (clear of the lumbar vertebrae and their names)."""
+    A.append(line(ax, c7, np.array([c7[0], post_c[1]]), STYLE["sva"], ls=(0, (1, 2)), lw=0.9,
+                  alpha=0.8))
+    if abs(c7[0] - post_c[0]) > 0.012 * s:
+        A.append(ax.annotate("", xy=(c7[0], post_c[1]), xytext=(post_c[0], post_c[1]),
+                             arrowprops=dict(arrowstyle="<->", color=STYLE["sva"], lw=0.9,
+                                             shrinkA=0, shrinkB=0), zorder=LAYERS["angle"]))
+    else:
+        A.append(line(ax, (post_c[0], post_c[1]), (c7[0], post_c[1]), STYLE["sva"], lw=1.2))
+    at = (0.5 * (c7[0] + post_c[0]), post_c[1] - 0.006 * s)
+    T.append(angle_text(ax, at, f"C7 plumb line\nSVA {fmt(sva, ' mm')}", STYLE["sva"], va="top"))
 
 
 def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
@@ -1037,20 +1207,12 @@ def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
         T.append(angle_text(ax, e1 + np.array([-0.004 * s, 0.0]), f"LL {fmt(ll, '°')}",
                              STYLE["ll"], ha="right"))
 
-    # C7 plumb line and SVA from the posterior-superior corner of S1
+    # C7 plumb line and SVA from the posterior-superior corner of S1 (not lying: on a table
+    # the plumb line means nothing)
     c7 = sk["c7"]
     sva = metrics["sagittal_vertical_axis_mm"]
-    A.append(line(ax, c7, np.array([c7[0], post_c[1]]), STYLE["sva"], ls=(0, (1, 2)), lw=0.9,
-                   alpha=0.8))
-    if abs(c7[0] - post_c[0]) > 0.012 * s:
-        A.append(ax.annotate("", xy=(c7[0], post_c[1]), xytext=(post_c[0], post_c[1]),
-                             arrowprops=dict(arrowstyle="<->", color=STYLE["sva"], lw=0.9,
-                                             shrinkA=0, shrinkB=0), zorder=LAYERS["angle"]))
-    else:
-        A.append(line(ax, (post_c[0], post_c[1]), (c7[0], post_c[1]), STYLE["sva"], lw=1.2))
-    y_lab = post_c[1] + 0.75 * (mid[3][1] - post_c[1])      # about the L3 level
-    T.append(angle_text(ax, (c7[0] - 0.004 * s, y_lab), f"C7 plumb line\nSVA {fmt(sva, ' mm')}",
-                         STYLE["sva"], ha="right"))
+    if sk["support"][0] != "lying":
+        _plumb_line(ax, A, T, c7, post_c, sva, s)
 
     # ASIS-PSIS line (under the spine, so it never hides it)
     asis, psis = sk["landmarks"]["ASIS"], sk["landmarks"]["PSIS"]
@@ -1068,22 +1230,48 @@ def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
     return out
 
 
-def values_text(metrics: dict) -> str:
+#: Rows of the box of values that mean nothing lying (no C7 plumb line on a table).
+_STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
+
+
+def values_text(metrics: dict, sk: dict | None = None) -> str:
+    """The box of values: `METRIC_ROWS` of ``metrics``. Lying (``sk`` given): without SVA and
+    trunk inclination, with the legs' angle above the table (and the file's reference angle
+    when the legs are lifted: the equilibrium may leave them elsewhere)."""
+    lying = sk is not None and sk["support"][0] == "lying"
     rows = []
     for key, abbr, name, unit in METRIC_ROWS:
-        if key in metrics:
+        if key in metrics and not (lying and key in _STANDING_ONLY):
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
+    if lying:
+        _kind, legs, reference = sk["support"]
+        row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
+        if legs == "lifted":
+            row += f"\n{'':<11}(file's reference: {fmt(reference, '°')})"
+        rows.append(row)
     return "\n".join(rows)
 
 
+#: The headline of a posture that is not an answer, by status code (`biomech.status`).
+STATUS_HEADLINES = {
+    "unstable": "UNSTABLE equilibrium: the person could not stay here",
+    "not_converged": "NOT CONVERGED: not an equilibrium (the solver's last iterate is drawn)",
+    "collapsed": "COLLAPSED: no equilibrium within the physiological range (last iterate drawn)",
+    "fallen": "FALLEN: not balanced on the support (the last iterate is drawn)",
+    "shortfall": "SHORTFALL: the muscles cannot hold this posture",
+    "target_missed": "TARGET MISSED: the postural target was not reached",
+}
+
+
 def status_note(result) -> str | None:
-    if result.success:              # includes postures held actively (upright/inverse modes)
+    """The red note of a posture that is not an answer: its status headline and the solver's
+    message; None for an answer (including postures held actively, upright and inverse)."""
+    if result is None:
+        return "NOT SOLVED: no result"
+    if result.success:
         return None
-    if not result.converged:
-        return "NOT CONVERGED: not an equilibrium (last iterate drawn)\n" + result.message
-    if result.stable is False:
-        return "UNSTABLE equilibrium\n" + result.message
-    return None
+    code = getattr(result.code, "value", str(result.code))
+    return STATUS_HEADLINES.get(code, code.upper()) + "\n" + result.message
 
 
 def wrap_text(text: str, width: int = 60) -> str:

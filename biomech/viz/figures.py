@@ -15,8 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -34,21 +32,24 @@ from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_b
 # ------------------------------------------------------------------------------------------
 # Public drawing functions
 # ------------------------------------------------------------------------------------------
-def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, colorbar: bool = True,
+def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legend: bool = True,
                  reactions: bool = False, ghost: bool = False, label: str | None = None,
                  norm: Normalize | None = None, forces: bool = True,
-                 gravity_down: bool = False) -> dict:
+                 gravity_down: bool = False, highlight=(), balance: bool = True) -> dict:
     """Draw one solved posture as a lateral view (seen from the subject's right, anterior right).
 
     Parameters
     ----------
     ax : matplotlib Axes.
     report : `biomech.PostureReport`.
-    muscles : draw the muscle lines, coloured and widened by force.
-    angles : draw the radiographic constructions (SS, PI, PT, LL, SVA, ASIS-PSIS) and the box
-        of values. The constructions are drawn in the model's frame only (not with
+    muscles : draw the muscle lines, coloured by group (`drawing.GROUP_COLOURS`), widened and
+        made opaque by force.
+    angles : draw the radiographic constructions (SS, PI, PT, LL, ASIS-PSIS; standing and
+        sitting also the C7 plumb line and SVA, which mean nothing lying) and the box of
+        values. The constructions are drawn in the model's frame only (not with
         ``gravity_down`` on a lying posture, where the box of values still is).
-    colorbar : add a colour bar "muscle force (N)" (when muscles are drawn).
+    legend : add the legend of the muscle groups and of the line width per force (when
+        muscles are drawn).
     reactions : arrows of the load transmitted at L4_L5 and L5_S1 with their compression.
     ghost : a faint grey version without muscles, angles and force arrows (for overlays).
     label : scenario name: the axes title.
@@ -57,12 +58,18 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         loads, with their magnitudes.
     gravity_down : turn the drawing so that gravity points down the page (`drawing.view_rotation`:
         a lying posture is drawn on a horizontal table; standing and sitting are unchanged).
+    balance : mark the whole body's centre of mass and the centre of pressure under the feet
+        (`drawing.draw_balance`).
+    highlight : names of muscle groups or lines (a scenario's ``[muscles.X]`` tables, the
+        subject of its question): drawn on top, bold, labelled, and named first in the legend.
 
     Returns
     -------
     dict of lists of artists: bones, discs, labels, muscles (one LineCollection, one path per
-    muscle line of nonzero length), angles, angle_texts, values (the box of values), colorbar,
-    reactions, forces (arrows and their labels), status (the red note of a failed posture).
+    muscle line of nonzero length), highlight (the labels of the highlighted muscles), angles,
+    angle_texts, values (the box of values), legend, reactions, forces (arrows and their
+    labels), balance (the centres of mass and of pressure), status (the red note of a posture
+    that is not an answer).
     """
     result = report.result
     s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
@@ -72,8 +79,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
     if rotated:
         sk = transform(sk, R)
     out = draw_bones(ax, sk, ghost=ghost)
-    out.update({"muscles": [], "angles": [], "angle_texts": [], "values": [], "colorbar": [],
-                "reactions": [], "forces": [], "status": []})
+    out.update({"muscles": [], "highlight": [], "angles": [], "angle_texts": [], "values": [],
+                "legend": [], "reactions": [], "forces": [], "balance": [], "status": []})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
@@ -81,26 +88,30 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         out["labels"].append(ax.text(c7[0] + 0.012 * s, c7[1] + 0.006 * s, "C7", fontsize=STYLE["small"],
                                      fontweight="bold", zorder=LAYERS["text"], clip_on=True))
     if muscles and not ghost:
+        model = result.problem.model
         tension = np.asarray(report.muscle_force, float)
         nrm = muscle_norm(tension, norm)
-        out["muscles"].append(draw_muscles(ax, sk, tension, nrm))
-        if colorbar:
-            sm = ScalarMappable(norm=nrm, cmap=colormaps[STYLE["muscle_cmap"]])
-            cb = ax.figure.colorbar(sm, ax=ax, fraction=0.05, pad=0.02, shrink=0.45,
-                                    anchor=(0.0, 0.0))
-            cb.set_label("muscle force (N)", fontsize=STYLE["font"])
-            cb.ax.tick_params(labelsize=STYLE["font"])
-            out["colorbar"].append(cb)
+        lines = drawing.highlighted_lines(model, highlight)
+        out["muscles"].append(draw_muscles(ax, sk, model.muscle_group, tension, nrm, lines))
+        out["highlight"].extend(drawing.label_muscles(ax, sk, model, lines, tension, s))
+        if legend:
+            shown = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
+            totals = {g: float(tension[model.group_lines(g)].sum())
+                      for g in dict.fromkeys(model.muscle_group) if g in shown}
+            out["legend"].append(drawing.muscle_legend(
+                ax, totals, nrm, highlight_groups={model.muscle_group[i] for i in lines}))
     if angles and not ghost:
         if not rotated:
             out.update(draw_angles(ax, sk, report.metrics, s))
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics), transform=ax.transAxes,
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk), transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
                                                ec="#888888", alpha=0.9)))
     if forces and not ghost:
         out["forces"].extend(draw_forces(ax, sk, s))
+    if balance and not ghost:
+        out["balance"].extend(drawing.draw_balance(ax, sk, s))
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
@@ -161,6 +172,22 @@ def plot_overlay(ax, reports, labels) -> dict:
     return _overlay(ax, reports, labels, table=True, legend=True)
 
 
+def _posture_colour(k: int) -> str:
+    """The colour of posture ``k`` of an overlay (0: the grey reference)."""
+    return "#707070" if k == 0 else OKABE_ITO[(k - 1) % len(OKABE_ITO)]
+
+
+def _posture_labels(reports, labels) -> list[str]:
+    """The legend label of each posture of an overlay: the reference named, a failed posture's
+    status appended."""
+    out = [f"{labels[0]} (reference)"] + [str(x) for x in labels[1:]]
+    for k, rep in enumerate(reports):
+        note = status_note(rep.result)
+        if note:
+            out[k] += "  - " + note.splitlines()[0].split(":")[0]
+    return out
+
+
 def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False) -> dict:
     reports = list(reports)
     labels = list(labels)
@@ -174,12 +201,11 @@ def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False
         sk = skeleton(rep)
         sk = transform(sk, view) if rotated else sk
         sks.append(sk)
+        colour = _posture_colour(k)
         if k == 0:
-            colour = "#707070"
             arts = draw_bones(ax, sk, ghost=True, plates=colour)
             handle = Line2D([], [], color=STYLE["ghost"], lw=4, alpha=0.8)
         else:
-            colour = OKABE_ITO[(k - 1) % len(OKABE_ITO)]
             arts = draw_bones(ax, sk, colour=colour, labels=False)
             handle = Line2D([], [], color=colour, lw=2)
         c7 = sk["c7"]
@@ -188,11 +214,7 @@ def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False
         out["handles"].append(handle)
         if not rep.result.success:
             out["status"].append(labels[k])
-    leg_labels = [f"{labels[0]} (reference)"] + [str(x) for x in labels[1:]]
-    for k, rep in enumerate(reports):
-        note = status_note(rep.result)
-        if note:
-            leg_labels[k] += "  - " + note.splitlines()[0].split(":")[0]
+    leg_labels = _posture_labels(reports, labels)
     if legend:
         leg = ax.legend(out["handles"], leg_labels, loc="upper left", fontsize=STYLE["small"],
                         frameon=True, framealpha=0.9)
@@ -300,6 +322,8 @@ def _status_of(report, given) -> str:
 #: A muscle group is drawn in a sweep's panel (c) when its total force reaches this (N) or this
 #: share of the strongest group's at some point.
 SMALL_GROUP_N, SMALL_GROUP_SHARE = 5.0, 0.02
+#: Length of the legend lines of a sweep's panel (d) (font sizes): the dashes of the shear show.
+SWEEP_HANDLE_LENGTH = 3.5
 
 
 def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
@@ -322,11 +346,14 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     every panel and a dotted red line; unstable equilibria are plotted and marked with red ×.
     A note under the panels lists them. Nothing is silently dropped.
 
-    Panel (c) draws the groups whose force reaches `SMALL_GROUP_N` (or `SMALL_GROUP_SHARE` of
-    the strongest group) at some point and names the others in a note.
+    Panel (c) draws each muscle group in its colour of every figure (`drawing.group_colour`),
+    solid; it draws the groups whose force reaches `SMALL_GROUP_N` (or `SMALL_GROUP_SHARE` of
+    the strongest group) at some point and names the others in a note at the end of its
+    legend. Panel (d) draws compression solid with circles and anterior shear dashed with
+    triangles, one colour per joint, with legend lines `SWEEP_HANDLE_LENGTH` long.
 
     Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes,
-    legends, omitted (the note of the groups not drawn).
+    legends, omitted (the note of the groups not drawn: a text of panel (c)'s legend).
     """
     x = np.asarray(values, float)
     reports = list(reports)
@@ -353,8 +380,8 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     out: dict = {"axes": list(axes), "lines": [], "failed": [], "unstable": [], "notes": [],
                  "legends": [], "omitted": []}
 
-    def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o"):
-        ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=3, label=label)[0]
+    def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o", ms=3.0):
+        ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=ms, label=label)[0]
         out["lines"].append(ln)
         bad = np.array([st == "unstable" for st in status]) & np.isfinite(y)
         if bad.any():
@@ -391,26 +418,21 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     top = max([float(np.nanmax(y)) for y in totals.values() if np.isfinite(y).any()] + [0.0])
     floor = max(SMALL_GROUP_N, SMALL_GROUP_SHARE * top)
     shown = [g for g in groups if np.isfinite(totals[g]).any() and float(np.nanmax(totals[g])) >= floor]
-    palette = [c for c in OKABE_ITO if c != "#F0E442"]      # the yellow is too pale for a line
-    for k, g in enumerate(shown):        # solid, then dashed, then dotted (psoas: solid blue)
-        n_c = len(palette)
-        draw(ax, totals[g], g.replace("_", " "), palette[k % n_c], ls=("-", "--", ":")[k // n_c % 3],
-             lw=1.2, marker=".")
+    for g in shown:                      # the group's colour of every figure, solid
+        draw(ax, totals[g], g.replace("_", " "), drawing.group_colour(g), lw=1.3, marker=".",
+             ms=3.5)
     hidden = [g.replace("_", " ") for g in groups if g not in shown]
-    if hidden:
-        out["omitted"].append(ax.text(1.01, 0.0, wrap_text(f"not shown, below {floor:.0f} N at every "
-                                                           f"point: {', '.join(hidden)}", 34),
-                                      transform=ax.transAxes, ha="left", va="bottom",
-                                      fontsize=STYLE["small"] - 0.5, color="0.35"))
+    omitted = (wrap_text(f"not shown, below {floor:.0f} N at every point: {', '.join(hidden)}", 34)
+               if hidden else None)
     ax.set_ylabel("group force (N)")
     # (d) joint loads
     ax = axes[3]
     for k, name in enumerate(("L4_L5", "L5_S1")):
         j = reports[0].result.problem.model.joint_index(name)
         draw(ax, series(lambda r, j=j: float(r.compression[j])), f"{name} compression",
-             OKABE_ITO[k])
+             OKABE_ITO[k], ls="-", marker="o", ms=3.5)
         draw(ax, series(lambda r, j=j: float(r.shear[j])), f"{name} anterior shear",
-             OKABE_ITO[k], ls="--")
+             OKABE_ITO[k], ls="--", marker="^", ms=4.5)
     ax.set_ylabel("joint load (N)")
     axes[-1].set_xlabel(parameter_label(parameter))
 
@@ -423,8 +445,19 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
         ax.grid(True, color="#eeeeee", lw=0.6)
         ax.text(0.005, 1.02, f"({'abcd'[k]}) {titles[k]}", transform=ax.transAxes,
                 fontsize=STYLE["font"], fontweight="bold", va="bottom")
-        leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=STYLE["small"],
-                        frameon=False, borderaxespad=0.0)
+        handles, names = ax.get_legend_handles_labels()
+        if k == 2 and omitted:           # the groups left out, under the others (never over them)
+            handles.append(Line2D([], [], ls="none"))
+            names.append(omitted)
+        # (d) a legend line long enough to show the dashes of the shear
+        leg = ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                        fontsize=STYLE["small"], frameon=False, borderaxespad=0.0,
+                        handlelength=SWEEP_HANDLE_LENGTH if k == 3 else None)
+        if k == 2 and omitted:
+            note = leg.get_texts()[-1]
+            note.set_color("0.35")
+            note.set_fontsize(STYLE["small"] - 0.5)
+            out["omitted"].append(note)
         out["legends"].append(leg)
         style_axes(ax)
         for i, st in enumerate(status):
@@ -505,34 +538,136 @@ def _whole_and_zoom(aspect: float, top: float):
     return fig, fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
 
 
-def posture_figure(report, *, title: str | None = None) -> Figure:
+def posture_figure(report, *, title: str | None = None, highlight=()) -> Figure:
     """A figure of one posture: the whole model (left; lying: across the top, the body on the
-    table with gravity down the page) and the lumbopelvic region in the model's frame with the
-    radiographic angles (right), sharing one muscle-force colour scale."""
+    table with gravity down the page) with the centres of mass and pressure, and the
+    lumbopelvic region in the model's frame with the radiographic angles (right), sharing one
+    muscle force scale; the legend of the muscle groups beside it. ``highlight``: the muscles a
+    scenario sets (`plot_posture`)."""
     fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect([report]), top=0.93)
     nrm = muscle_norm(np.asarray(report.muscle_force, float), None)
-    whole = plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model",
-                         gravity_down=True)
-    for note in whole["status"]:           # the lumbopelvic view carries it, uncovering the body
-        note.remove()
-    plot_posture(ax1, report, norm=nrm, label="lumbopelvic region")
+    whole = plot_posture(ax0, report, legend=False, angles=False, norm=nrm, label="whole model",
+                         gravity_down=True, highlight=highlight)
+    for art in whole["status"] + whole["highlight"]:   # the lumbopelvic view carries them
+        art.remove()
+    plot_posture(ax1, report, norm=nrm, label="lumbopelvic region", highlight=highlight,
+                 balance=False)
     zoom(ax1, report)
     if title:
         fig.suptitle(title, fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig
 
 
-def overlay_figure(reports, labels) -> Figure:
+#: The bars of `overlay_figure` after the segmental lordosis per level: (metric key, label).
+DIFFERENCE_BARS = (("lumbar_lordosis_deg", "LL"), ("sacral_slope_deg", "SS"),
+                   ("pelvic_tilt_deg", "PT"), ("thoracic_kyphosis_deg", "TK"),
+                   ("hip_flexion_deg", "hip flexion"))
+#: Height (in) of the bar chart of the changes under the postures of `overlay_figure`, the room
+#: (in) above it (the axis label of the panels and the chart's title) and above the panels (the
+#: figure's title).
+_BARS_IN, _BARS_GAP_IN, _TITLE_IN = 2.1, 0.8, 0.35
+
+
+def _difference_values(report) -> np.ndarray:
+    """The quantities of the bar chart of changes (°): segmental lordosis per level, then
+    `DIFFERENCE_BARS`."""
+    m = report.metrics
+    return np.array([m["segmental_lordosis_deg"][lv] for lv in LUMBAR_LEVELS]
+                    + [m[key] for key, _abbr in DIFFERENCE_BARS], float)
+
+
+def _difference_bars(ax, reports, labels) -> dict:
+    """Bars of the change from the reference (``reports[0]``) of the segmental lordosis per
+    level and of the key angles: one bar per other posture in its overlay colour, labelled
+    with its value (so that a change of 0.2° reads as well as one of 5°).
+
+    Returns a dict: bars (one BarContainer per other posture), values (their labels),
+    categories (the x tick labels)."""
+    cats = list(LUMBAR_LEVELS) + [abbr for _key, abbr in DIFFERENCE_BARS]
+    ref = _difference_values(reports[0])
+    n = len(reports) - 1
+    step = 0.8 / max(n, 1)
+    x = np.arange(len(cats), dtype=float)
+    out: dict = {"bars": [], "values": [], "categories": cats}
+    names = _posture_labels(reports, labels)
+    # the value labels stand upright when they are wider than their bar
+    pos = ax.get_position()
+    bar_pt = pos.width * ax.figure.get_figwidth() * 72.0 * step / (len(cats) + 0.2)
+    rotation = 90 if bar_pt < 4.0 * 0.62 * STYLE["small"] else 0
+    lo = hi = 0.0
+    for k, rep in enumerate(reports[1:], start=1):
+        d = _difference_values(rep) - ref
+        lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
+        bars = ax.bar(x - 0.4 + step * (k - 0.5), d, 0.9 * step, color=_posture_colour(k),
+                      label=names[k], zorder=2, hatch="///" if status_note(rep.result) else None,
+                      edgecolor="white" if status_note(rep.result) else None)
+        out["bars"].append(bars)
+        out["values"].extend(ax.bar_label(bars, labels=[signed(v) for v in d], padding=1.5,
+                                          fontsize=STYLE["small"], rotation=rotation,
+                                          color="0.15"))
+    ax.axhline(0.0, color="black", lw=0.8, zorder=3)
+    ax.axvline(len(LUMBAR_LEVELS) - 0.5, color="#999999", ls=":", lw=0.8, zorder=1)
+    span = max(hi - lo, 0.5)
+    pad = (0.4 if rotation else 0.25) * span    # room for the value labels
+    ax.set_ylim(lo - (pad if lo < 0 else 0.08 * span), hi + (pad if hi > 0 else 0.08 * span))
+    ax.set_xlim(-0.6, len(cats) - 0.4)
+    ax.set_xticks(x, cats)
+    ax.set_ylabel("change from reference (°)")
+    ax.set_title("change from the reference (Δ = posture − reference): segmental lordosis per "
+                 "level | angles", fontsize=STYLE["font"], loc="left")
+    ax.grid(True, axis="y", color="#eeeeee", lw=0.6, zorder=0)
+    leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=STYLE["small"],
+                    frameon=False, borderaxespad=0.0)
+    for txt, rep in zip(leg.get_texts(), reports[1:]):
+        if status_note(rep.result):      # as in the overlay's legend (the bars are hatched)
+            txt.set_color(STYLE["fail"])
+    style_axes(ax)
+    return out
+
+
+def _overlay_title(labels) -> str:
+    """'<label 1> vs <label 0> (reference)'."""
+    labels = [str(x) for x in labels]
+    if len(labels) < 2:
+        return labels[0] if labels else ""
+    return f"{', '.join(labels[1:])} vs {labels[0]} (reference)"
+
+
+def overlay_figure(reports, labels, *, title: str | None = None) -> Figure:
     """A figure overlaying postures on the first (grey reference): the whole model (left; lying:
     across the top, gravity down the page) and the lumbopelvic region (right), with a legend
-    and a table of metric differences."""
+    and a table of metric differences, and under them the bars of the change of the segmental
+    lordosis and of the key angles (`DIFFERENCE_BARS`). ``title``: default
+    "<label 1> vs <label 0> (reference)"."""
     reports = list(reports)
+    labels = [str(x) for x in labels]
+    if len(reports) != len(labels) or not reports:
+        raise ValueError("overlay_figure needs one label per report and at least one report")
     fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect(reports[:1]), top=0.95)
+    # room above the panels for the title and under them for the bars: the panels keep their size
+    w, h = fig.get_size_inches()
+    sp = fig.subplotpars
+    below = _BARS_IN + _BARS_GAP_IN if len(reports) > 1 else 0.0
+    height = h + _TITLE_IN + below
+    fig.set_size_inches(w, height)
+    fig.subplots_adjust(top=1.0 - ((1.0 - sp.top) * h + _TITLE_IN) / height,
+                        bottom=(sp.bottom * h + below) / height)
     _overlay(ax0, reports, labels, table=False, legend=False, gravity_down=True)
     ax0.set_title("whole model", fontsize=STYLE["title"])
     plot_overlay(ax1, reports, labels)
     ax1.set_title("lumbopelvic region", fontsize=STYLE["title"])
     zoom(ax1, reports[0])
+    if len(reports) > 1:
+        for ax in (ax0, ax1):
+            ax.apply_aspect()
+        p0, p1 = ax0.get_position(), ax1.get_position()
+        x0, x1 = min(p0.x0, p1.x0), max(p0.x1, p1.x1)
+        top = min(p0.y0, p1.y0) - _BARS_GAP_IN / height
+        bars = fig.add_axes((x0, top - _BARS_IN / height, x1 - x0, _BARS_IN / height),
+                            label="differences")
+        _difference_bars(bars, reports, labels)
+    fig.suptitle(wrap_text(title if title is not None else _overlay_title(labels), 110),
+                 fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig
 
 

@@ -81,16 +81,13 @@ def base_scenario(scenario):
 
 
 def status_of(result) -> tuple[str, bool]:
-    """(short status word, is it a failure) of a solve, as the tables of `biomech run` say it."""
+    """(short status word, is it a failure) of a solve: "ok", "ok (held actively)" or the
+    status code in capitals (`drawing.STATUS_HEADLINES`)."""
     if result is None:
         return "FAILED", True
-    if not result.converged:
-        return "FAILED (not converged)", True
-    if result.stable is False:
-        if result.success:                     # upright / inverse: held actively
-            return "ok (held actively)", False
-        return "UNSTABLE", True
-    return "ok", False
+    if result.success:
+        return ("ok (held actively)" if result.stable is False else "ok"), False
+    return getattr(result.code, "value", str(result.code)).upper().replace("_", " "), True
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,8 +150,11 @@ class PostureView:
             raise RuntimeError("viewer: drawing.draw_bones changed what it draws; update "
                                "viewer._bone_arrays to match")
         self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
+        self.name_vertebrae = angles
         self.roles = [role for role, _xy in drawing.bone_parts(sk)] + ["surface"] * len(sk["surfaces"])
-        self.muscles = drawing.draw_muscles(ax, sk, np.asarray(report.muscle_force, float), norm)
+        self.groups = report.result.problem.model.muscle_group
+        self.muscles = drawing.draw_muscles(ax, sk, self.groups, np.asarray(report.muscle_force, float),
+                                            norm)
         self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
@@ -179,8 +179,9 @@ class PostureView:
                                         mew=1.3, zorder=drawing.LAYERS["angle"])[0]
             for name, colour, ha in (("SS", S["ss"], "left"), ("PI", S["pi"], "right"),
                                      ("PT", S["pt"], "left"), ("LL", S["ll"], "right"),
-                                     ("SVA", S["sva"], "right")):
-                self.texts[name] = drawing.angle_text(ax, (0, 0), "", colour, ha=ha)
+                                     ("SVA", S["sva"], "center")):
+                self.texts[name] = drawing.angle_text(ax, (0, 0), "", colour, ha=ha,
+                                                      va="top" if name == "SVA" else "center")
         self.banner = None
         if banner:
             self.banner = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
@@ -207,14 +208,6 @@ class PostureView:
         return out + ([self.banner] if self.banner is not None else [])
 
     # -- moving the artists ---------------------------------------------------------------
-    def _muscle_style(self, sk, forces):
-        from matplotlib import colormaps
-        keep = [i for i, pts in enumerate(sk["muscles"]) if len(pts) >= 2 and sk["muscle_length"][i] > 0]
-        keep.sort(key=lambda i: forces[i])      # strongest on top, as plotting draws them
-        frac = np.clip(self.norm(np.asarray(forces)[keep]), 0.0, 1.0)
-        lw0, lw1 = drawing.STYLE["muscle_lw"]
-        return keep, colormaps[drawing.STYLE["muscle_cmap"]](frac), lw0 + (lw1 - lw0) * frac
-
     def show(self, report, *, note: str | None = None) -> None:
         """Move every artist to the posture of ``report``; ``note`` (red) goes in the banner.
 
@@ -223,6 +216,8 @@ class PostureView:
         for a in (*self.bones, *self.discs, *self.labels, self.muscles, *self._force_artists,
                   self.c7_dot, *self.lines.values(), *self.texts.values()):
             a.set_visible(visible)
+        for a in self.labels:                   # the vertebrae's names: not in the small whole view
+            a.set_visible(visible and self.name_vertebrae)
         if self.banner is not None:
             self.banner.set_text(drawing.wrap_text(note, 52) if note else "")
             self.banner.set_visible(bool(note))
@@ -236,7 +231,8 @@ class PostureView:
             _set_artist(art, xy)
         for art, xy in zip(self.labels, labels):
             _set_artist(art, xy)
-        keep, colours, widths = self._muscle_style(sk, np.asarray(report.muscle_force, float))
+        keep, colours, widths = drawing.muscle_style(sk, self.groups,
+                                                     np.asarray(report.muscle_force, float), self.norm)
         self.muscles.set_segments([sk["muscles"][i] for i in keep])
         self.muscles.set_color(colours)
         self.muscles.set_linewidth(widths)
@@ -282,8 +278,11 @@ class PostureView:
         T["PT"].set_text(f"PT {f(metrics['pelvic_tilt_deg'], '°')}")
         T["LL"].set_position(tuple(M1 - 0.5 * depth[5] * u1 - np.array([0.008 * s, 0.0])))
         T["LL"].set_text(f"LL {f(metrics['lumbar_lordosis_deg'], '°')}")
-        y_lab = post_c[1] + 0.75 * (mid[3][1] - post_c[1])
-        T["SVA"].set_position((c7[0] - 0.004 * s, y_lab))
+        lying = sk["support"][0] == "lying"          # no plumb line on a table
+        for name in ("plumb", "sva"):
+            L[name].set_visible(not lying)
+        T["SVA"].set_visible(not lying)
+        T["SVA"].set_position((0.5 * (c7[0] + post_c[0]), post_c[1] - 0.006 * s))   # under the SVA
         T["SVA"].set_text(f"C7 plumb line\nSVA {f(metrics['sagittal_vertical_axis_mm'], ' mm')}")
 
 
@@ -349,9 +348,9 @@ class MetricsPanel:
         self.status = ax.text(0.0, 0.95, "", transform=ax.transAxes, ha="left", va="top",
                               fontsize=S["font"] + 1, fontweight="bold")
         rows = panel_rows(None, True)
-        self.labels = ax.text(0.0, 0.80, "\n".join(r[0] for r in rows), transform=ax.transAxes,
+        self.labels = ax.text(0.0, 0.78, "\n".join(r[0] for r in rows), transform=ax.transAxes,
                               ha="left", va="top", fontsize=S["font"], linespacing=1.35)
-        self.values = ax.text(0.80, 0.80, "", transform=ax.transAxes, ha="right", va="top",
+        self.values = ax.text(0.80, 0.78, "", transform=ax.transAxes, ha="right", va="top",
                               fontsize=S["font"], fontweight="bold", linespacing=1.35)
         self.footer = ax.text(0.0, 0.0, "", transform=ax.transAxes, ha="left", va="bottom",
                               fontsize=S["small"], color="0.3")
@@ -368,17 +367,6 @@ class MetricsPanel:
         self.values.set_text("\n".join(v for _lab, v in panel_rows(report, failed)))
         if footer is not None:
             self.footer.set_text(footer)
-
-
-def failure_note(result) -> str | None:
-    """The red banner of a posture that is not an answer (None for a usable one)."""
-    word, failed = status_of(result)
-    if not failed:
-        return None
-    if result is None or not result.converged:
-        return ("NOT CONVERGED: no equilibrium for these settings. The drawing is the solver's "
-                "last iterate, not a posture.\n" + (result.message if result is not None else ""))
-    return "UNSTABLE equilibrium: the person could not stay here.\n" + result.message
 
 
 def safe_report(result):
@@ -418,8 +406,6 @@ class LiveViewer:
 
     def __init__(self, fig, scenario, *, controls=DEFAULT_CONTROLS, sliders: bool = True,
                  blit: bool | None = None, model=None):
-        from matplotlib.cm import ScalarMappable
-        from matplotlib import colormaps
         from ..runner import model_for
 
         self.fig = fig
@@ -455,11 +441,7 @@ class LiveViewer:
                                fontsize=drawing.STYLE["title"])
         _fixed_limits(self.ax_whole, [rep0], pad=0.12, gravity_down=turned)
         drawing.zoom(self.ax_zoom, rep0)
-        sm = ScalarMappable(norm=self.norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
-        cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
-                          anchor=(0.0, 0.0), panchor=(0.0, 0.5))     # the views side by side
-        cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
-        cb.ax.tick_params(labelsize=drawing.STYLE["font"])
+        group_legend(self.ax_panel, rep0, self.norm, bottom=0.105, ncol=4)  # above the footer
         self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
         sc = self.scenario
         title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
@@ -571,7 +553,7 @@ class LiveViewer:
         return time.perf_counter() - t0
 
     def _show(self, res, rep, solve_s) -> None:
-        note = failure_note(res)
+        note = drawing.status_note(res)
         if res is None and getattr(self, "error", None):
             note = "NOT SOLVED: " + self.error
         self.zoom.show(rep, note=note)
@@ -647,6 +629,15 @@ def _fixed_limits(ax, reports, pad: float = 0.05, *, gravity_down: bool = False)
     ax.set_ylim(lo[1], hi[1])
 
 
+def group_legend(ax_panel, report, norm, *, bottom: float = 0.05, ncol: int = 3):
+    """The legend of the muscle groups (colours, and line width per force on ``norm``) in the
+    metrics panel, in ``ncol`` columns, its foot at ``bottom`` (axes fraction: above the
+    footer)."""
+    groups = dict.fromkeys(report.result.problem.model.muscle_group)
+    return drawing.muscle_legend(ax_panel, {g: None for g in groups}, norm, loc="lower left",
+                                 bbox=(0.0, bottom), ncol=ncol, fontsize=drawing.STYLE["small"] - 1.0)
+
+
 def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: float,
                  widths=(0.9, 0.5)) -> tuple:
     """The axes of the whole model, the lumbopelvic region and the metrics panel in ``fig``
@@ -664,8 +655,8 @@ def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: 
     gs = fig.add_gridspec(1, 3, width_ratios=[float(np.clip(aspect, 0.2, 0.45)), *widths],
                           wspace=0.12, **box)
     axes = tuple(fig.add_subplot(gs[i]) for i in range(3))
-    axes[0].set_anchor("E")                   # the two views side by side, without a gap
-    axes[1].set_anchor("W")
+    axes[0].set_anchor("E")                   # the two views side by side, the lumbopelvic
+    axes[1].set_anchor("C")                   # view's y axis in the gap between them
     return (*axes, False)
 
 
