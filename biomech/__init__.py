@@ -20,7 +20,7 @@ from .errors import BiomechError, ConvergenceError, ModelError, ScenarioError  #
 from .model import Model, Subject, attach_body  # noqa: E402
 from .muscles import MuscleSetting  # noqa: E402
 from .names import BODIES, JOINTS, METRICS, MUSCLE_GROUPS  # noqa: E402
-from .passive import HipLaw, IntervertebralLaw, default_intervertebral_laws  # noqa: E402
+from .passive import IntervertebralLaw, LegLaw, default_intervertebral_laws  # noqa: E402
 from .problem import Problem, prepare  # noqa: E402
 from .results import PostureReport, posture_report, to_dict  # noqa: E402
 from .statics import (EquilibriumResult, generalized_forces, geometry, jacobian, residual,  # noqa: E402
@@ -38,7 +38,7 @@ def make_model(subject: Subject | None = None, **kwargs) -> Model:
 
 __all__ = [
     "BODIES", "JOINTS", "METRICS", "MUSCLE_GROUPS", "BiomechError", "ConvergenceError",
-    "EquilibriumResult", "HipLaw", "IntervertebralLaw", "Load", "Model", "ModelError",
+    "EquilibriumResult", "IntervertebralLaw", "LegLaw", "Load", "Model", "ModelError",
     "MuscleSetting", "PostureReport", "Problem", "ScenarioError", "Status", "Subject", "Support",
     "attach_body", "build_model", "default_intervertebral_laws", "fit_tone", "generalized_forces",
     "geometry", "jacobian", "make_model", "posture_report", "prepare", "residual",

@@ -3,20 +3,21 @@
 What is exported, how the frames map, what is approximated and how the tests check it:
 docs/api.md §4. In short:
 
-* bodies `femur` … `thorax` with their masses and centres of mass, each in our body frame (the
+* bodies `foot` … `head` with their masses and centres of mass, each in our body frame (the
   source models' frames, scaled), z to the subject's right;
 * a `PinJoint` per joint, named after it, whose coordinate (same name) *is* our joint angle q
   (rad, counter-clockwise about +z: spinal extension, posterior pelvic tilt), default value
-  the solved angle, range the physiological range; the tree grows from the held body, which
-  a `WeldJoint` named `hold` fixes to ground in its solved pose;
+  the solved angle, range the physiological range, locked where the support holds it; the
+  tree grows from the root body (the foot, or lying the middle thorax), which a `WeldJoint`
+  named `hold` fixes to ground in its solved pose (it carries the floor's or the table's
+  reaction on the root);
 * every line as a `Thelen2003Muscle` (the same Thelen 2003 curves and shape parameters as
   ours, rigid tendon) with its F_max, l_opt, l_ts and pennation, its path through the points
   the problem used, lateral offsets included;
 * the passive joint laws as `ExpressionBasedCoordinateForce`s with the exact expressions of
   `biomech.passive`;
-* the support's seat or table contact, the table carrying the weights (lying) and the
-  external loads as `PrescribedForce`s frozen at their solved values; lying with the legs
-  supported, a `CoordinateCouplerConstraint` holds the femur's orientation.
+* the support's compliant contacts (seat, backrest, table) and the external loads
+  as `PrescribedForce`s frozen at their solved values.
 
 The XML is written with the standard library: OpenSim is needed only to use the file
 (`pip install 'biomech[opensim]'` for the tests that load it).
@@ -35,8 +36,9 @@ from .errors import ModelError
 from .files import atomic_write
 from .kinematics import rotation
 from .muscles import THELEN_E0, THELEN_GAMMA, THELEN_KPE
-from .passive import RIENER_EDRICH_1999, HipLaw, IntervertebralLaw
-from .results import to_dict
+from .passive import (RIENER_EDRICH_1999, RIENER_EDRICH_1999_ANKLE, RIENER_EDRICH_1999_KNEE, IntervertebralLaw,
+                      LegLaw)
+from .results import PATCH_NAMES, to_dict
 from .statics import geometry
 from .units import RAD_PER_DEG
 
@@ -89,20 +91,35 @@ def intervertebral_expression(coefficients, rest_angle: float) -> str:
     return f"-{_c(k0)}*{t}-{_c(ae)}*{g(f'{t}/{_c(te)}')}+{_c(af)}*{g(f'-{t}/{_c(tf)}')}"
 
 
-def hip_expression(knee_flexion_rad: float, scale: float) -> str:
-    """The OpenSim expression in q (the hip angle, rad) of the hip's passive moment on the pelvis,
-    Riener & Edrich (1999), both legs (`passive.hip_passive_moment`): with φH = −q (deg) and φK
-    the knee flexion (deg), M = −2 s (exp(a0 + ak φK + ah φH) − exp(b0 + bk φK + bh φH) + c)."""
-    a0, ak1, ah1, b0, bk, bh, c = RIENER_EDRICH_1999
-    phi_k = knee_flexion_rad / RAD_PER_DEG
-    phi_h = f"(-q/{_c(RAD_PER_DEG)})"
-    e1 = f"exp({_c(a0)}+{_c(ak1)}*{_c(phi_k)}+{_c(ah1)}*{phi_h})"
-    e2 = f"exp({_c(b0)}+{_c(bk)}*{_c(phi_k)}+{_c(bh)}*{phi_h})"
-    return f"-2*{_c(scale)}*({e1}-{e2}+{_c(c)})"
+def leg_expression(joint: str, partner_rad, scale: float) -> str:
+    """The OpenSim expression in q (rad) of the passive moment of both legs at the hip, the
+    knee or the ankle on the joint's superior body, Riener & Edrich (1999)
+    (`passive.leg_passive_moment`), the neighbouring joints at ``partner_rad`` = (hip flexion,
+    knee flexion, ankle plantarflexion) rad: hip M = −2 s (e^(a0 + ak φK + ah φH) − e^(b0 + bk φK
+    + bh φH) + c) with φH = −q; knee M = 2 s (e1 − e2 + c + e3) with φK = q; ankle M = 2 s (e1 −
+    e2 + c) with φA = q (angles in degrees)."""
+    phi_h, phi_k, phi_a = (_c(v / RAD_PER_DEG) for v in partner_rad)
+    deg = f"(q/{_c(RAD_PER_DEG)})"
+    if joint == "hip":
+        a0, ak, ah, b0, bk, bh, c = RIENER_EDRICH_1999
+        ph = f"(-{deg})"
+        e1 = f"exp({_c(a0)}+{_c(ak)}*{phi_k}+{_c(ah)}*{ph})"
+        e2 = f"exp({_c(b0)}+{_c(bk)}*{phi_k}+{_c(bh)}*{ph})"
+        return f"-2*{_c(scale)}*({e1}-{e2}+{_c(c)})"
+    if joint == "knee":
+        a0, aa, ak, ah, b0, ba, bk, bh, c, d0, dk = RIENER_EDRICH_1999_KNEE
+        e1 = f"exp({_c(a0)}+{_c(aa)}*{phi_a}+{_c(ak)}*{deg}+{_c(ah)}*{phi_h})"
+        e2 = f"exp({_c(b0)}+{_c(ba)}*{phi_a}+{_c(bk)}*{deg}+{_c(bh)}*{phi_h})"
+        e3 = f"exp({_c(d0)}+{_c(dk)}*{deg})"
+        return f"2*{_c(scale)}*({e1}-{e2}+{_c(c)}+{e3})"
+    a0, aa, ak, b0, ba, bk, c = RIENER_EDRICH_1999_ANKLE
+    e1 = f"exp({_c(a0)}+{_c(aa)}*{deg}+{_c(ak)}*{phi_k})"
+    e2 = f"exp({_c(b0)}+{_c(ba)}*{deg}+{_c(bk)}*{phi_k})"
+    return f"2*{_c(scale)}*({e1}-{e2}+{_c(c)})"
 
 
 def evaluate_expression(expression: str, q: float) -> float:
-    """Evaluate an expression of `intervertebral_expression` or `hip_expression` at q (Python's
+    """Evaluate an expression of `intervertebral_expression` or `leg_expression` at q (Python's
     reading of the same text OpenSim parses: the export checks itself with it)."""
     return float(eval(expression, {"__builtins__": {}}, {"exp": math.exp, "max": max, "q": float(q)}))
 
@@ -113,11 +130,10 @@ def passive_expressions(result, doc: dict) -> dict[str, str]:
     the result reports at its angle (ModelError if they differ: the laws would not be the ones
     the result used)."""
     model = result.problem.model
-    knee = math.radians(doc["support"]["knee_flexion_deg"])
     out = {}
     for k, (j, law) in enumerate(zip(model.joints, model.passive)):
-        if isinstance(law, HipLaw):
-            out[j] = hip_expression(knee, law.scale)
+        if isinstance(law, LegLaw):
+            out[j] = leg_expression(law.joint, result.problem.leg_partner_rad, law.scale)
         elif isinstance(law, IntervertebralLaw):
             out[j] = intervertebral_expression(law.coefficients(), float(model.rest_angle[k]))
         else:
@@ -145,8 +161,9 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
     Returns
     -------
     The XML text. Element names follow biomech's: bodies, joints and their coordinates
-    (`hip`, `L5_S1`, …), lines, `<joint>_passive`, and the support's `hold`, `seat`, `table`,
-    `table_weight_<body>`, `table_legs`, `load_<k>_<body>`. docs/api.md §4.
+    (`hip`, `L5_S1`, …), lines, `<joint>_passive`, the weld `hold`, the contacts
+    `<name>_<body>` (`_2`, `_3` … for a second, third contact on the same body) and the loads
+    `load_<k>_<body>`. docs/api.md §4.
 
     Raises
     ------
@@ -159,7 +176,7 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
     geo = geometry(problem, q)
     angles, origins = np.asarray(geo.angles, float), np.asarray(geo.origins, float)
     contacts = doc["support"]["contacts"]
-    root = model.body_index(next(c["body"] for c in contacts if c["name"] == "hold"))
+    root = problem.root
 
     def local(body: str, p) -> np.ndarray:
         b = model.body_index(body)
@@ -216,7 +233,7 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         _sub(coord, "default_value", _num(q[j]))
         _sub(coord, "range", _vec(problem.q_low[j], problem.q_high[j]))
         _sub(coord, "clamped", "false")
-        _sub(coord, "locked", "false")
+        _sub(coord, "locked", "true" if name in problem.locked else "false")
         fr = _sub(el, "frames")
         _offset_frame(fr, f"{parent}_offset", f"/bodyset/{parent}", local(parent, centre), (flip, 0.0, 0.0))
         _offset_frame(fr, f"{child}_offset", f"/bodyset/{child}", local(child, centre), (flip, 0.0, -offset))
@@ -225,26 +242,6 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         # side is a parent-to-child joint as it stands; one whose superior body does (lying:
         # the thorax is held, the tree grows downwards) is turned about x
         pin(j, bool(problem.S[problem.superior[j], j] == 0.0))
-
-    # constraints: lying with the legs supported, the table holds the femur's orientation ---
-    constraints = _sub(_sub(model_el, "ConstraintSet", name="constraintset"), "objects")
-    if any(c["name"] == "table_legs" for c in contacts):
-        cc = _sub(constraints, "CoordinateCouplerConstraint", name="table_legs")
-        fn = _sub(_sub(cc, "coupled_coordinates_function"), "MultivariatePolynomialFunction")
-        # the hip angle follows the other joints (q = q_c + B u): hip = const + Σ B[hip, k] q_k,
-        # coefficients constant first, then the linear terms (here all −1: their order, which
-        # OpenSim's polynomial numbering decides, does not matter)
-        hip = model.joint_index("hip")
-        others = [j for j in range(model.n_joints) if j != hip]
-        linear = problem.B[hip]
-        if not np.allclose(linear, linear[0]):
-            raise ModelError("to_osim: the table's hold of the legs couples the joints unequally")
-        const = float(q[hip] - linear @ q[others])
-        _sub(fn, "coefficients", _vec(const, *linear))
-        _sub(fn, "dimension", str(len(others)))
-        _sub(fn, "order", "1")
-        _sub(cc, "independent_coordinate_names", " ".join(model.joints[j] for j in others))
-        _sub(cc, "dependent_coordinate_name", "hip")
 
     # forces ------------------------------------------------------------------------------
     forces = _sub(_sub(model_el, "ForceSet", name="forceset"), "objects")
@@ -270,12 +267,16 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         el = _sub(forces, "ExpressionBasedCoordinateForce", name=f"{j}_passive")
         _sub(el, "coordinate", j)
         _sub(el, "expression", expr)
+    patch = PATCH_NAMES[problem.support.kind]
+    used: dict[str, int] = {}
     for c in contacts:
-        if c["name"] in ("hold", "table_legs"):   # the weld and the constraint
+        if c["name"] in patch:                     # the floor's or table's reaction on the root: the weld
             continue
-        label = c["name"] if c["name"] in ("seat", "table") else f"{c['name']}_{c['body']}"
-        prescribed_force(forces, label, c["body"], local(c["body"], c["point_m"]), c["force_N"],
-                         c["moment_Nm"])
+        label = f"{c['name']}_{c['body']}"
+        used[label] = used.get(label, 0) + 1       # two contacts on one body: seat_pelvis, seat_pelvis_2
+        if used[label] > 1:
+            label = f"{label}_{used[label]}"
+        prescribed_force(forces, label, c["body"], local(c["body"], c["point_m"]), c["force_N"], c["moment_Nm"])
     for k, ld in enumerate(doc["external_loads"]):
         prescribed_force(forces, f"load_{k}_{ld['body']}", ld["body"], local(ld["body"], ld["point_m"]),
                          ld["force_N"], 0.0)
@@ -314,5 +315,5 @@ def prescribed_force(parent: ET.Element, name: str, body: str, point_local, forc
         functions("torqueFunctions", (0.0, 0.0, moment))
 
 
-__all__ = ["to_osim", "write_osim", "intervertebral_expression", "hip_expression", "evaluate_expression",
+__all__ = ["to_osim", "write_osim", "intervertebral_expression", "leg_expression", "evaluate_expression",
            "passive_expressions", "OSIM_FORMAT_VERSION", "INERTIA_RADIUS_M"]

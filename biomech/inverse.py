@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .balance import reaction, unbalanced
 from .errors import ModelError
 from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
@@ -98,25 +99,6 @@ class TargetError(ModelError):
 
 #: A lying trunk-inclination target within this of the fixed lying value (deg) is accepted.
 LYING_TRUNK_TOLERANCE_DEG = 0.05
-#: A lying, legs-supported hip angle in joint_angles_deg within this of the angle the spine
-#: gives it (deg) is accepted.
-FOLLOWING_HIP_TOLERANCE_DEG = 0.05
-
-
-def _hip_follows(problem) -> bool:
-    """Lying with the legs supported: the table holds the thigh, the hip angle follows the spine."""
-    return problem.support.kind == "lying" and problem.support.legs == "supported"
-
-
-def _on_support(problem, q: np.ndarray) -> np.ndarray:
-    """q with the hip set by the support where it follows the spine (q = B u + q_c, u the
-    angles of the other joints)."""
-    if not _hip_follows(problem):
-        return q
-    hip = problem.model.joint_index("hip")
-    return problem.B @ np.delete(q, hip) + problem.q_c
-
-
 def _realised_by(problem, target: PostureTarget) -> dict[str, tuple[list[int], np.ndarray]]:
     """Which joints realise each parameter, and their shares (docs/scenarios.md, [inverse]).
 
@@ -155,30 +137,19 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
 
     The parameters given are imposed, each by its own joints (`_realised_by`); the joints the
     others would move keep their reference angles (so an unspecified trunk inclination follows
-    from PT and LL). Lying with the legs supported, the hip angle follows the spine. Does not
-    check the physiological ranges (`target_posture` does).
+    from PT and LL). Does not check the physiological ranges (`target_posture` does).
 
     Raises
     ------
     TargetError : a target the support cannot realise: a lying trunk inclination other than the
-        fixed one, a lying legs-supported hip angle other than the one the spine gives, or
-        parameters no joint angles reach.
+        fixed one, or parameters no joint angles reach.
     """
     model = problem.model
-    hip = model.joint_index("hip")
     q = np.array(problem.q_ref, float)
     if target.joint_angles_deg:
         for j, v in target.joint_angles_deg.items():
             q[model.joint_index(j)] = v * RAD_PER_DEG
-        followed = _on_support(problem, q)
-        if "hip" in target.joint_angles_deg and \
-                abs(followed[hip] - q[hip]) > math.radians(FOLLOWING_HIP_TOLERANCE_DEG):
-            raise TargetError(
-                ("inverse", "joint_angles_deg", "hip"),
-                f"lying with the legs supported the table holds the thigh, so the hip follows "
-                f"the spine (here {math.degrees(followed[hip]):+.2f}°, not {math.degrees(q[hip]):+.2f}°)",
-                'allowed: leave hip out (it follows the spine), or legs = "lifted" in [support]')
-        return followed
+        return q
     ref = clinical_metrics(problem, geometry(problem, q))
     want = {}                               # only the parameters the target gives are imposed
     if target.pelvic_tilt_deg is not None:
@@ -206,7 +177,7 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         for zk, key in zip(z, keys):
             idx, share = moves[key]
             qq[idx] += zk * share
-        return _on_support(problem, qq)
+        return qq
 
     def miss(z):
         m = clinical_metrics(problem, geometry(problem, angles(z)))
@@ -250,8 +221,6 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
     out = list(np.flatnonzero((q < problem.q_low) | (q > problem.q_high)))
     if not out:
         return q
-    if _hip_follows(problem) and out[0] == hip and len(out) > 1:
-        out = out[1:]                       # blame a joint a parameter moves, not the follower
     j = int(out[0])
     at, low, high = _degrees(q[j], problem.q_low[j], problem.q_high[j])
     what = (f"the target posture puts {joints[j]} at {at}°, outside its physiological range "
@@ -260,21 +229,12 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
         if joints[j] in target.joint_angles_deg:
             raise TargetError(("inverse", "joint_angles_deg", joints[j]), what,
                               f"allowed: {joints[j]} from {low} to {high}")
-        if j == hip and _hip_follows(problem):
-            raise TargetError(("inverse", "joint_angles_deg"), what + " (the hip follows the spine)",
-                              "allowed: spinal angles that keep the hip within its range")
     else:
         moves = _realised_by(problem, target)
         for key in moves:
             if j in moves[key][0] and _given(target, key):
                 raise TargetError(("inverse", _given_key(target, key)), what,
                                   _reachable(problem, target, q, key))
-        key = next((k for k in ("pelvic_tilt_deg", "lumbar_lordosis_deg") if _given(target, k)),
-                   None)
-        if j == hip and _hip_follows(problem) and key is not None:
-            raise TargetError(("inverse", _given_key(target, key)),
-                              what + " (the hip follows the spine)",
-                              "allowed: a posture nearer the relaxed one")
     if j == hip:                            # no target moves the hip: the support put it there
         c = math.degrees(q[hip]) + problem.support.thigh_deg      # hip angle + thigh inclination
         raise TargetError(("support", "thigh_inclination_deg"),
@@ -284,6 +244,14 @@ def target_posture(problem, target: PostureTarget) -> np.ndarray:
                           f"allowed here: thigh_inclination_deg from "
                           f"{max(c - math.degrees(problem.q_high[hip]), -60):.1f} to "
                           f"{min(c - math.degrees(problem.q_low[hip]), 150):.1f}")
+    leg = {problem.model.joint_index("ankle"): "thigh_inclination_deg",
+           problem.model.joint_index("knee"): "knee_flexion_deg"}
+    if j in leg:                            # no target moves the legs: the support put them there
+        raise TargetError(("support", leg[j]),
+                          f"the support's thigh inclination ({problem.support.thigh_deg:g}°) and knee "
+                          f"flexion ({problem.support.knee_deg:g}°): {what}",
+                          "allowed: a thigh inclination and knee flexion that keep the foot flat "
+                          "within the ankle's and knee's ranges")
     raise TargetError(("inverse",), what, "allowed: a target nearer the relaxed posture")
 
 
@@ -312,7 +280,7 @@ def _reachable(problem, target: PostureTarget, q: np.ndarray, internal: str) -> 
     for dz in (lo, hi):
         qq = np.array(q, float)
         qq[idx] += dz * share
-        m = clinical_metrics(problem, geometry(problem, _on_support(problem, qq)))
+        m = clinical_metrics(problem, geometry(problem, qq))
         values.append(m["pelvic_incidence_deg"] - m["pelvic_tilt_deg"]
                       if _given_key(target, internal) == "sacral_slope_deg" else m[internal])
     key = _given_key(target, internal)
@@ -342,9 +310,10 @@ def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Crit
 
 
 def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str = "",
-                     criterion: Criterion = Criterion()) -> RecruitedResult:
+                     criterion: Criterion = Criterion(), code: Status = Status.TARGET_MISSED) -> RecruitedResult:
     """An EquilibriumResult for a recruited posture: residual checked on the holding problem,
-    stability from its stiffness matrix (including the muscles' short-range stiffness).
+    stability from its stiffness matrix (including the muscles' short-range stiffness);
+    ``message`` (with its ``code``): why the posture is not the answer asked for, if it is not.
 
     In the inverse and upright modes the nervous system holds the posture actively, so static
     stability is reported (how stable) but does not decide success (docs/model.md §12)."""
@@ -356,10 +325,12 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     if not rec.feasible:
         code, text = Status.SHORTFALL, rec.message()
     elif message:
-        code, text = Status.TARGET_MISSED, message
+        text = message
     elif not residual < max(held.tolerance_Nm, 1e-6):
         code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
                                             f"{residual:.3g} N·m")
+    elif fell := unbalanced(held, reaction(held, geometry(held, rec.q))):
+        code, text = Status.FALLEN, fell
     elif eig[0] > 0:
         code, text = Status.SOLVED, ("muscles hold the posture; statically stable (smallest "
                                      f"stiffness eigenvalue {eig[0]:.3g} N·m/rad)")

@@ -92,15 +92,16 @@ LIMITS: dict[str, Limit] = {
     "subject.pelvic_incidence_deg": Limit(20, 90),
     "subject.muscle_strength_scale": Limit(0.2, 5),
     "subject.tone_scale": Limit(0, 10),
-    # Support (statics.py)
+    # Support (supports.py)
     "support.thigh_inclination_deg": Limit(-60, 150),
     "support.knee_flexion_deg": Limit(0, 150),
+    "support.backrest_inclination_deg": Limit(0, 45),
     "support.contact_stiffness_N_per_m": Limit(1e2, 1e8),
     # MuscleSetting (muscles.py)
     "muscles.tension_N": Limit(0, 1e4),
     "muscles.activation": Limit(0, 1),
     "muscles.resting_length_scale": Limit(0.5, 1.5),
-    # Load (statics.py)
+    # Load (supports.py)
     "loads.point_m": Limit(-3, 3, pair=True),
     "loads.mass_kg": Limit(0, 500),
     "loads.force_N": Limit(-1e4, 1e4, pair=True),
@@ -110,7 +111,12 @@ LIMITS: dict[str, Limit] = {
     "solver.tolerance_Nm": Limit(1e-10, 1e-2),
     "solver.max_iterations": Limit(1, 1000, integer=True),
     "solver.short_range_stiffness": Limit(0, 100),
-    "upright.trunk_inclination_deg": Limit(-60, 60),
+    "upright.head_angle_deg": Limit(-80, 80),
+    "upright.trunk_inclination_deg": Limit(-60, 90),
+    "upright.thigh_inclination_deg": Limit(-60, 150),
+    "upright.knee_flexion_deg": Limit(-10, 150),
+    "upright.pelvic_tilt_deg": Limit(-40, 80),
+    "upright.tissue_weight": Limit(0, 10),
     "upright.sagittal_vertical_axis_mm": Limit(-400, 400),
     "upright.thorax_angle_deg": Limit(-60, 60),
     "upright.stress_exponent": Limit(2, 4),

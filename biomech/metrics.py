@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from . import kinematics as kin
+from .balance import balance_checked, centre_of_mass, reaction
 from .names import LUMBAR_LEVELS
 from .statics import landmarks
 from .units import DEG_PER_RAD
@@ -44,15 +45,34 @@ def clinical_metrics(problem, geo) -> dict:
     d = asis - psis
     w = c7 - t12
     corner = s_mid - 0.5 * problem.model.endplate_depth[0] * s_t   # posterior-superior corner of S1
+    m = problem.model
+    plate = {k: geo.angles[b] + a for k, (b, a) in m.plates.items()}
+    t1, knee, ankle = landmarks(problem, geo, ("T1_centre", "knee", "ankle"))
+    a_t1 = math.atan2(t1[0] - hip[0], t1[1] - hip[1])             # + when T1 is anterior of the hips
+    a_s1 = math.atan2(s_mid[0] - hip[0], s_mid[1] - hip[1])
+    thigh = knee - hip
+    q = geo.q
+    com_mm = cop_mm = math.nan
+    if problem.support.kind != "lying" and balance_checked(problem):
+        com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
+        cop_mm = (reaction(problem, geo).centre_of_pressure[0] - ankle[0]) * 1000.0
     return {
         "pelvic_incidence_deg": pi * DEG_PER_RAD,
         "sacral_slope_deg": ss * DEG_PER_RAD,
         "pelvic_tilt_deg": pt * DEG_PER_RAD,
         "lumbar_lordosis_deg": ll,
         "anterior_pelvic_tilt_deg": -math.atan2(d[1], d[0]) * DEG_PER_RAD,
-        "hip_flexion_deg": -geo.q[problem.model.joint_index("hip")] * DEG_PER_RAD,
+        "hip_flexion_deg": -q[m.joint_index("hip")] * DEG_PER_RAD,
         "trunk_inclination_deg": math.degrees(math.atan2(w[0], w[1])),
         "sagittal_vertical_axis_mm": (c7[0] - corner[0]) * 1000.0,
+        "thoracic_kyphosis_deg": _wrap(plate["T12_inferior"] - plate["T4_superior"]) * DEG_PER_RAD,
+        "t1_pelvic_angle_deg": _wrap(a_t1 - a_s1) * DEG_PER_RAD,
+        "head_angle_deg": _wrap(plate["Frankfort"]) * DEG_PER_RAD,
+        "knee_flexion_deg": q[m.joint_index("knee")] * DEG_PER_RAD,
+        "ankle_dorsiflexion_deg": -q[m.joint_index("ankle")] * DEG_PER_RAD,
+        "thigh_inclination_deg": math.degrees(math.atan2(thigh[0], -thigh[1])),
+        "centre_of_mass_mm": com_mm,
+        "centre_of_pressure_mm": cop_mm,
         "segmental_lordosis_deg": {lv: seg[lv] for lv in LUMBAR_LEVELS},
     }
 

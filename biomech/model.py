@@ -76,11 +76,9 @@ class Model:
     passive: tuple                   # (n_joints,) the passive law of each joint (`passive.PassiveLaw`)
     mass: FloatArray                 # (n_bodies,) kg
     com: FloatArray                  # (n_bodies, 2) centre of mass in the body frame
-    leg_mass: FloatArray             # (2,) kg: both shanks, both feet (carried by the femur body)
-    leg_com_tibia: FloatArray        # (2, 2) their COMs in the tibia frame
-    knee_in_femur: FloatArray        # (2,) knee point (tibia origin) in the femur frame
     reference_pelvis_angle: float    # rad: pelvis orientation (world) of the relaxed reference posture
     landmarks: MappingProxyType      # name -> (body index, (2,) point)
+    plates: MappingProxyType         # name -> (body index, direction angle in its frame, rad)
     endplate_body: FloatArray        # (6,) int: S1 (pelvis), L5, L4, L3, L2, L1
     endplate_mid: FloatArray         # (6, 2) superior endplate midpoint in body frame
     endplate_angle: FloatArray       # (6,) anterior direction of the endplate in the body frame (rad)
@@ -91,11 +89,11 @@ class Model:
     optimal_fiber_length: FloatArray  # (M,) m
     tendon_slack_length: FloatArray  # (M,) m
     pennation: FloatArray            # (M,) rad
-    crosses_hip: FloatArray          # (M,) bool
+    excess_passive: FloatArray       # (M,) bool: a joint's published passive law contains its passive force
     parameter_source: tuple          # (M,) where each line's l_opt / l_ts come from
     line_ptr: FloatArray             # (M+1,) int: points of line i are line_ptr[i]:line_ptr[i+1]
-    pt_body: FloatArray              # (P,) int body index; -1 = tibia
-    pt_local: FloatArray             # (P, 2) in the body (or tibia) frame
+    pt_body: FloatArray              # (P,) int body index
+    pt_local: FloatArray             # (P, 2) in the body frame
     pt_z: FloatArray                 # (P,) lateral offset (m), constant
     pt_condition: FloatArray         # (P, 3): kind (0 none, 1 hip flexion, 2 knee angle), lo, hi (rad)
     pt_sacral: FloatArray            # (P,) bool: attached to the sacral part (moves with PI)
@@ -156,7 +154,7 @@ class Model:
         for k, v in state.items():
             if k == "landmarks":
                 v = MappingProxyType({name: (b, readonly(p)) for name, (b, p) in v.items()})
-            elif k == "sources":
+            elif k in ("sources", "plates"):
                 v = MappingProxyType(v)
             elif isinstance(v, np.ndarray):
                 v.setflags(write=False)

@@ -59,6 +59,19 @@ DEFAULT_TONE = {
     "hamstrings": 0.02,
     "gluteus_maximus": 0.01,
     "rectus_femoris": 0.01,
+    # legs: soleus < 5 % MVC in natural stance, tibialis anterior silent there (Okada M,
+    # Fujiwara K (1984) J Hum Ergol 13:97-106, abstract V); the soleus is continuously active
+    # in quiet standing and the quadriceps mostly silent (Joseph J (1962) Clin Orthop 25:92-97;
+    # Portnoy H, Morin F (1956) Am J Physiol 186:122-126; R)
+    "vasti": 0.01,
+    "gastrocnemius": 0.01,
+    "soleus": 0.02,
+    "tibialis_anterior": 0.01,
+    # neck: low continuous activity of the dorsal neck muscles holding the head upright, the
+    # ventral ones near rest (ASSUMPTION at the level of the trunk floors; no normalised EMG of
+    # relaxed standing found, docs/calibration.md)
+    "neck_extensors": 0.02,
+    "neck_flexors": 0.01,
 }
 
 

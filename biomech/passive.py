@@ -150,27 +150,123 @@ def default_intervertebral_laws(scale: float = 1.0) -> dict[str, IntervertebralL
 
 
 # ---------------------------------------------------------------------------------------------
-# Hip: Riener R, Edrich T (1999) Identification of passive elastic joint moments in the lower
-# extremities. J Biomech 32:539-544, as implemented in a public OpenSim MATLAB function
-# (reference pack §4.2, V): per leg,
-#   M = exp(1.4655 − 0.0034 φK − 0.0750 φH) − exp(1.3403 − 0.0226 φK + 0.0305 φH) + 8.072
-# with φH hip flexion and φK knee flexion in degrees and M > 0 a hip *flexion* moment (on the
-# thigh). It is measured on relaxed subjects, so it includes the passive muscles at their
-# normal resting length (docs/model.md §5).
+# Thoracic and cervical joints (issue 13). Each thoracic joint of the model stands for the four
+# motion segments of one region, the ribs included: T8_T9 for T8/T9-T11/T12, T4_T5 for
+# T4/T5-T7/T8. Per segment, flexion-extension range of motion 6-8° (flexion + extension,
+# symmetric, with the costovertebral joints) at ±7.5 N·m, no preload, at every level below T2
+# (Wilke HJ, Herkommer A, Werner K, Liebsch C (2017) PLoS One 12:e0177823, V): 7°, four in
+# series, 28° per region; the intact rib cage reduces it, removing the anterior rib cage raised
+# the flexion-extension range by 52.2 % (Liebsch C et al. (2017) PLoS One 12:e0178733, V):
+# 28° / 1.522 = 18.4°, ±9.2°. The in vivo preload stiffens the segments as in the lumbar spine
+# (the factor 2.11 of `PRELOAD_STIFFENING`, ASSUMPTION for the thorax), so the range is reached
+# at 2.11 × 7.5 N·m; the neutral-zone slope is the lumbar default's (0.45 N·m/° in vitro per
+# segment, ×2.11), four segments in series. (Mannen EM et al. (2018) J Mech Behav Biomed Mater
+# 84:258-264, PMC6016553, Table 2, V, give regional elastic-zone stiffnesses of 2.97 (T8/T12)
+# and 4.74 N·m/° (T4/T8) with the rib cage under a 400 N follower load: read as N·m per degree
+# of the region they would make it about five times stiffer than Wilke's segments in series; the
+# unit of that table was not confirmed (R), so it is not used.)
+# C7_T1 stands for the whole cervical spine with the occiput joints (the head-neck body is rigid)
+# and, in series, the T1/T4 region (its blocks are rigid): range of motion in flexion-extension
+# 40° (skull-C2) + 82° (C2-T1) = 122° (Vasavada AN, Li S, Delp SL (1998) Spine 23:412-422,
+# Table 2, as tabulated in mjhmilla/kinematicPassengerModel, M), split equally into flexion and
+# extension (ASSUMPTION), at the largest passive moment living subjects tolerated, 10 N·m
+# (Bishop/McGill SM et al. (1994) Clin Biomech 9:193-198, V: "less than 10 N·m"); neutral-zone
+# stiffness: the quasi-static flexion stiffness of one cervical motion segment, 1.03 N·m/° (Voo
+# LM et al. (1998) J Biomech Eng 120:693-696, V), for six segments C2/C3-C7/T1 in series with
+# the T1/T4 region's neutral-zone stiffness 1.05 N·m/° (Mannen 2018, the table whose unit was
+# not confirmed, R): 1 / (6/1.03 + 1/1.05) ≈ 0.1475 N·m/°.
+# ---------------------------------------------------------------------------------------------
+THORACIC_TEST_MOMENT_NM = 7.5                      # Wilke et al. 2017
+THORACIC_SEGMENT_ROM_DEG = 7.0                     # flexion + extension per segment, Wilke et al. 2017
+THORACIC_RIB_CAGE_FACTOR = 1.0 + 0.522             # Liebsch et al. 2017
+THORACIC_SEGMENTS_PER_JOINT = 4
+CERVICAL_TEST_MOMENT_NM = 10.0
+CERVICAL_ROM_DEG = (40.0 + 82.0) / 2.0
+CERVICAL_K0_NM_PER_DEG = 1.0 / (6.0 / 1.03 + 1.0 / 1.05)
+
+
+def default_trunk_laws() -> dict[str, IntervertebralLaw]:
+    """The passive laws of the thoracic joints T8_T9 and T4_T5 and of the neck, C7_T1."""
+    half = THORACIC_SEGMENTS_PER_JOINT * THORACIC_SEGMENT_ROM_DEG / THORACIC_RIB_CAGE_FACTOR / 2.0
+    k0 = DEFAULT_K0_NM_PER_RAD / THORACIC_SEGMENTS_PER_JOINT
+    thoracic = IntervertebralLaw(k0, half * RAD_PER_DEG, half * RAD_PER_DEG,
+                                 THORACIC_TEST_MOMENT_NM).scaled(PRELOAD_STIFFENING)
+    laws = {"T8_T9": thoracic, "T4_T5": thoracic}
+    rom = CERVICAL_ROM_DEG * RAD_PER_DEG
+    laws["C7_T1"] = IntervertebralLaw(CERVICAL_K0_NM_PER_DEG / RAD_PER_DEG, rom, rom, CERVICAL_TEST_MOMENT_NM)
+    return laws
+
+
+# ---------------------------------------------------------------------------------------------
+# Hip, knee and ankle: Riener R, Edrich T (1999) Identification of passive elastic joint moments
+# in the lower extremities. J Biomech 32:539-544 (abstract V), as implemented in public OpenSim
+# MATLAB functions (reference pack §4.2 and docs/research notes; V-code): per leg, angles in
+# degrees (φH hip flexion, φK knee flexion, φA ankle *plantar*flexion), moments in N·m,
+#   M_hip   = exp(1.4655 − 0.0034 φK − 0.0750 φH) − exp(1.3403 − 0.0226 φK + 0.0305 φH) + 8.072
+#   M_knee  = exp(1.800 − 0.0460 φA − 0.0352 φK + 0.0217 φH) − exp(−3.971 − 0.0004 φA
+#             + 0.0495 φK − 0.0128 φH) − 4.820 + exp(2.220 − 0.150 φK)
+#   M_ankle = exp(2.1016 − 0.0843 φA − 0.0176 φK) − exp(−7.9763 + 0.1949 φA + 0.0008 φK) − 1.792
+# with M > 0 a hip flexion, knee flexion and ankle plantarflexion moment on the distal segment.
+# They are measured on relaxed subjects, so they include the passive muscles at their normal
+# resting length (docs/model.md §5). Each law depends on the neighbouring joints' angles through
+# the two-joint muscles; biomech evaluates it with those angles held at the support's reference
+# posture (SIMPLIFICATION: with them free the law would not derive from a potential, since its
+# cross-derivatives differ, and the equilibrium solver needs a conservative model).
 # ---------------------------------------------------------------------------------------------
 RIENER_EDRICH_1999 = (1.4655, -0.0034, -0.0750, 1.3403, -0.0226, 0.0305, 8.072)
+RIENER_EDRICH_1999_KNEE = (1.800, -0.0460, -0.0352, 0.0217, -3.971, -0.0004, 0.0495, -0.0128, -4.820,
+                           2.220, -0.150)
+RIENER_EDRICH_1999_ANKLE = (2.1016, -0.0843, -0.0176, -7.9763, 0.1949, 0.0008, -1.792)
+LEG_JOINTS = ("hip", "knee", "ankle")
 
 
 @dataclass(frozen=True)
-class HipLaw(PassiveLaw):
-    """The passive moment of both hips, Riener & Edrich (1999) (`hip_passive_moment`), times
-    ``scale`` (0-10: a subject's hip stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
+class LegLaw(PassiveLaw):
+    """The passive moment of both legs at the hip, the knee or the ankle, Riener & Edrich (1999),
+    times ``scale`` (0-10: a subject's stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
 
+    joint: str = "hip"
     scale: float = 1.0
 
     def __post_init__(self):
+        if self.joint not in LEG_JOINTS:
+            raise ModelError(f"LegLaw.joint must be one of {', '.join(LEG_JOINTS)}, got {self.joint!r}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0.0 <= self.scale <= 10.0:
-            raise ModelError(f"HipLaw.scale must be a number within 0-10, got {self.scale!r}")
+            raise ModelError(f"LegLaw.scale must be a number within 0-10, got {self.scale!r}")
+
+
+def leg_passive_moment(joint: str, q, hip_flexion_rad: float, knee_flexion_rad: float,
+                       ankle_plantarflexion_rad: float, scale: float = 1.0):
+    """Passive moment of both legs at a joint on its superior body and its slope (per rad).
+
+    q : the joint's coordinate (rad): hip = −hip flexion (posterior pelvic tilt on the femur),
+        knee = knee flexion (the femur on the shank), ankle = plantarflexion (the shank on the
+        foot). The other two angles are the neighbours' (rad, clinical signs), held fixed.
+    """
+    if joint == "hip":
+        return hip_passive_moment(q, knee_flexion_rad, scale)
+    deg = 1.0 / RAD_PER_DEG
+    phi_h, phi_k, phi_a = hip_flexion_rad * deg, knee_flexion_rad * deg, ankle_plantarflexion_rad * deg
+    if joint == "knee":
+        a0, aa, ak, ah, b0, ba, bk, bh, c, d0, dk = RIENER_EDRICH_1999_KNEE
+        phi_k = np.asarray(q) * deg
+        e1 = np.exp(a0 + aa * phi_a + ak * phi_k + ah * phi_h)
+        e2 = np.exp(b0 + ba * phi_a + bk * phi_k + bh * phi_h)
+        e3 = np.exp(d0 + dk * phi_k)
+        m = e1 - e2 + c + e3                               # per leg, + = knee flexion (on the shank)
+        dm = ak * e1 - bk * e2 + dk * e3                   # per degree of knee flexion
+        # a flexion moment on the shank acts on the femur (the superior body) as a moment that
+        # flexes the knee further: the femur turning counter-clockwise on the shank, q +
+    else:
+        a0, aa, ak, b0, ba, bk, c = RIENER_EDRICH_1999_ANKLE
+        phi_a = np.asarray(q) * deg
+        e1 = np.exp(a0 + aa * phi_a + ak * phi_k)
+        e2 = np.exp(b0 + ba * phi_a + bk * phi_k)
+        m = e1 - e2 + c                                    # per leg, + = plantarflexion (on the foot)
+        dm = aa * e1 - ba * e2
+        # a plantarflexion moment on the foot acts on the shank (superior) as a moment that
+        # plantarflexes further: the shank turning counter-clockwise on the foot, q +
+    return 2.0 * scale * m, 2.0 * scale * dm * deg
 
 
 def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0):
@@ -180,7 +276,7 @@ def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0
     ----------
     q_hip : hip coordinate (rad): posterior pelvic tilt on the femur, = −hip flexion.
     knee_flexion_rad : knee flexion (rad), + = flexed.
-    scale : multiplies the moment (`HipLaw.scale`).
+    scale : multiplies the moment (`LegLaw.scale`).
 
     Returns
     -------

@@ -1,11 +1,9 @@
 """Muscle paths of one posture problem: the points each line passes through, and its segments.
 
-A line of action is a polyline through points fixed on bodies (docs/model.md §6). Two kinds of
-model points are resolved here, once per problem: *conditional* points (gait2392's psoas brim
-point, active over a range of hip flexion, and the hamstrings' tibial via points, active over a
-range of knee angle) are kept or dropped at the support's reference posture; points on the
-tibia, which is not a body of the default model, are carried into the femur frame at the
-support's knee angle.
+A line of action is a polyline through points fixed on bodies (docs/model.md §6). The model's
+*conditional* points (gait2392's psoas and iliacus brim point, active over a range of hip
+flexion; the hamstrings' tibial and the gastrocnemii's femoral via points, active over a range
+of knee angle) are kept or dropped, once per problem, at the support's reference posture.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
-from .kinematics import rotation
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +37,6 @@ class Paths:
 def resolve_paths(model, knee_rad: float, hip_flexion_rad: float) -> Paths:
     """The paths of ``model`` at a knee flexion (rad, + = flexed) and a hip flexion (rad) that
     decide the conditional points (gait2392 coordinates: knee angle = −knee flexion)."""
-    tib_rot = rotation(-knee_rad)
     knee_gait = -knee_rad
     kind, lo, hi = np.asarray(model.pt_condition, float).T
     hip_ok = (lo <= hip_flexion_rad) & (hip_flexion_rad <= hi)
@@ -48,9 +44,6 @@ def resolve_paths(model, knee_rad: float, hip_flexion_rad: float) -> Paths:
     keep = np.flatnonzero(~(((kind == 1) & ~hip_ok) | ((kind == 2) & ~knee_ok)))
     body = np.array(model.pt_body)[keep]
     local = np.array(model.pt_local, float)[keep]
-    tibia = body == -1
-    body[tibia] = model.body_index("femur") if np.any(tibia) else 0
-    local[tibia] = np.asarray(model.knee_in_femur) + local[tibia] @ tib_rot.T
     n = model.n_muscles
     pt_line = np.repeat(np.arange(n), np.diff(np.asarray(model.line_ptr)))[keep]
     ptr = np.concatenate(([0], np.cumsum(np.bincount(pt_line, minlength=n))))

@@ -11,19 +11,29 @@ Pinocchio and MuJoCo keep model, data and algorithms apart.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import kinematics as kin
+from .balance import RootPatch, root_patch
 from .errors import ModelError
 from .model import Model
 from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, DEFAULT_TONE, Lines, MuscleSetting, make_lines
 from .names import MUSCLE_GROUPS
-from .passive import HipLaw, IntervertebralLaw
+from .passive import IntervertebralLaw, LegLaw
 from .paths import Paths, path_lengths, resolve_paths
-from .supports import Load, Support, contact_landmarks, reference_posture, suggest
+from .tissues import reference_moments
+from .supports import CONTACT_SMOOTHING_M, Load, Support, contact_specs, held_joints, reference_posture, suggest
+
+
+#: How far each support surface lies inside the body's outermost point in the reference posture
+#: (m): the soft tissue there already compressed, so that the surfaces carry load, and have
+#: their full stiffness, from the first step of a solve (a surface that only touches has no
+#: force and, with `statics.contact_law`, no slope: the solvers would not see it). The smoothing
+#: width of the contact law, 1 mm: a force of k·0.5 mm, ≈ 50 N per contact, against the ≈ 7 mm
+#: a body weight compresses the default contact stiffness (a starting condition of the tissue).
+CONTACT_PRELOAD_M = CONTACT_SMOOTHING_M
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +48,7 @@ class Problem:
     # kinematics for the support's root body (kinematics.py)
     root: int
     root_angle: float           # rad
+    patch: RootPatch            # where the root rests on the support (`balance`)
     S: np.ndarray               # (n_bodies, n_joints) path signs for this root
     S_inferior: np.ndarray      # (n_joints, n_joints) S of each joint's inferior body
     inferior: np.ndarray        # (n_joints,) int
@@ -48,10 +59,9 @@ class Problem:
     origin_joint: int           # the joint placed at the world origin (the hip, conventions §1)
     # gravity and masses
     gravity: np.ndarray         # (2,) m/s²
-    mass: np.ndarray            # (n_bodies,) kg, the femur with the shanks and feet at the knee angle
+    mass: np.ndarray            # (n_bodies,) kg
     com_local: np.ndarray       # (n_bodies, 2)
-    weight: np.ndarray          # (n_bodies, 2) N: the weights that act through the joints
-    knee_rad: float             # knee flexion of the support (rad)
+    weight: np.ndarray          # (n_bodies, 2) N: the weight of each body
     # muscle paths, and index arrays of the hot path derived from them and S
     paths: Paths
     all_body: np.ndarray        # (P + n_bodies,) bodies of the path points, then of the COMs
@@ -67,11 +77,14 @@ class Problem:
     # passive joint laws
     iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
     iv_coeffs: np.ndarray       # (n_iv, 5)
-    hip_joints: np.ndarray      # (n_hip,) joints with the hip law
-    hip_scale: np.ndarray       # (n_hip,)
+    leg_joints: tuple           # ((joint index, "hip" | "knee" | "ankle", scale), ...) Riener & Edrich laws
+    leg_partner_rad: tuple      # (hip flexion, knee flexion, ankle plantarflexion) of the reference
+                                # posture: the neighbours' angles the leg laws are evaluated at
     rest_angle: np.ndarray      # (n_joints,) stress-free angles
+    tissue_ref: np.ndarray      # (2, n_joints) M_ref of the tissue effort for M > 0, M < 0 (`tissues`)
     # coordinates: q = q_c + B u
     q_ref: np.ndarray           # (n_joints,) reference posture (set point of the stretch response)
+    locked: tuple               # names of the joints held at their reference angles
     B: np.ndarray               # (n_joints, n_free)
     q_c: np.ndarray             # (n_joints,)
     q_low: np.ndarray           # (n_joints,) physiological range
@@ -125,8 +138,8 @@ def tone_floor(model: Model) -> np.ndarray:
 
 def prepare(model: Model, *, support: Support | None = None, settings: dict | None = None,
             loads: tuple = (), short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS,
-            baseline_activation: np.ndarray | None = None, tolerance_Nm: float = 1e-6,
-            max_iterations: int = 100) -> Problem:
+            baseline_activation: np.ndarray | None = None, locked_joints: tuple | None = None,
+            tolerance_Nm: float = 1e-6, max_iterations: int = 100) -> Problem:
     """Fix a model, a support, muscle settings and loads into a `Problem` (validates all).
 
     Parameters
@@ -139,6 +152,10 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     short_range_stiffness : the muscle stiffness gain q (0-100, docs/model.md §6).
     baseline_activation : (M,) activation of every line the settings do not set (0-1); default
         the model's fitted tone.
+    locked_joints : names of the joints held at their reference angles (not free coordinates);
+        default `supports.held_joints` (the ankles and knees: the equilibrium and inverse
+        modes); ``()`` frees every joint (the upright mode: the person stands, sits or lies on
+        the supports alone).
     tolerance_Nm : the solver's convergence tolerance on the largest residual (N·m).
     max_iterations : the solver's iteration limit.
     """
@@ -164,7 +181,10 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     act = np.array(baseline_activation, float)
     if act.shape != (model.n_muscles,) or not np.all((act >= 0) & (act <= 1)):
         raise ModelError(f"baseline_activation must be {model.n_muscles} activations within 0-1")
-    base = _support_arrays(model, support, tuple(loads))
+    locked = held_joints(support) if locked_joints is None else tuple(locked_joints)
+    for j in locked:
+        model.joint_index(j)                         # ModelError with a suggestion if unknown
+    base = _support_arrays(model, support, tuple(loads), tuple(sorted(set(locked), key=model.joints.index)))
     m = model
 
     # muscle settings
@@ -192,7 +212,7 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
             lopt[i] *= s.resting_length_scale
     fields = {k: v for k, v in base.items() if k != "L_ref"}
     lines = make_lines(m, lopt=lopt, lts=np.array(m.tendon_slack_length, float), fixed_tension=fixed,
-                       tension=tension, activation=act, excess_passive=np.asarray(m.crosses_hip, bool),
+                       tension=tension, activation=act, excess_passive=np.asarray(m.excess_passive, bool),
                        L_ref=base["L_ref"], short_range_stiffness=float(short_range_stiffness))
     return Problem(model=m, support=support, settings=settings, loads=tuple(loads), lines=lines,
                    short_range_stiffness=float(short_range_stiffness), tolerance_Nm=float(tolerance_Nm),
@@ -200,18 +220,17 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
 
 
 @functools.lru_cache(maxsize=32)
-def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
-    """The arrays of a problem that depend on the model, the support and the loads only (not on
-    the muscle settings), computed once for each distinct (model, support, loads) and shared,
-    read-only, by the problems prepared with them (a sweep over muscle settings prepares one
-    problem per point). Models hash by identity and are immutable."""
+def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple) -> dict:
+    """The arrays of a problem that depend on the model, the support, the loads and the locked
+    joints only (not on the muscle settings), computed once for each distinct combination and
+    shared, read-only, by the problems prepared with them (a sweep over muscle settings prepares
+    one problem per point). Models hash by identity and are immutable."""
     m = model
     nb, nj = m.n_bodies, m.n_joints
     root, root_angle, q_ref = reference_posture(m, support)
-    knee_rad = math.radians(support.knee_deg)
     gravity = support.gravity
-    hip = m.joint_index("hip")
-    paths = resolve_paths(m, knee_rad, hip_flexion_rad=-q_ref[hip])
+    hip, knee, ankle = (m.joint_index(j) for j in ("hip", "knee", "ankle"))
+    paths = resolve_paths(m, q_ref[knee], hip_flexion_rad=-q_ref[hip])
 
     # kinematics of this root
     inferior = np.asarray(m.joint_inferior, int)
@@ -219,40 +238,22 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
     S = kin.path_signs(inferior, superior, nb, root)
     joint_a, joint_c = kin.as_complex(m.joint_in_inferior), kin.as_complex(m.joint_in_superior)
     offset = np.asarray(m.joint_offset, float)
-
-    # masses: the femur body carries both shanks and feet (knee angle)
-    femur = m.body_index("femur")
     mass = np.array(m.mass, float)
     com_local = np.array(m.com, float)
-    leg_local = np.asarray(m.knee_in_femur) + (kin.rotation(-knee_rad) @ np.asarray(m.leg_com_tibia).T).T
-    leg_total = mass[femur] + float(np.sum(m.leg_mass))
-    com_local[femur] = (mass[femur] * com_local[femur] + np.asarray(m.leg_mass) @ leg_local) / leg_total
-    mass[femur] = leg_total
-    weight_mask = np.ones(nb, bool)
-    if support.kind == "lying":                    # the table carries every segment's weight
-        weight_mask[:] = False
-        weight_mask[femur] = support.legs == "lifted"
-    weight = mass[:, None] * gravity[None, :] * weight_mask[:, None]
+    weight = mass[:, None] * gravity[None, :]
 
-    # coordinates: lying on supported legs the femur's orientation is fixed, so the hip angle
-    # follows the spine: q_hip = const − Σ (the joints between the femur and the root)
-    if support.kind == "lying" and support.legs == "supported":
-        others = [j for j in range(nj) if j != hip]
-        B = np.zeros((nj, nj - 1))
-        B[others, np.arange(nj - 1)] = 1.0
-        B[hip, :] = -S[femur, others] * S[femur, hip]   # φ_femur = φ_root + Σ S[femur, j] q_j fixed
-        q_c = np.zeros(nj)
-        q_c[hip] = float(S[femur] @ q_ref) * S[femur, hip]
-    else:
-        B = np.eye(nj)
-        q_c = np.zeros(nj)
+    # coordinates: the locked joints stay at their reference angles, q = q_c + B u
+    free = [j for j in range(nj) if m.joints[j] not in locked]
+    B = np.zeros((nj, len(free)))
+    B[free, np.arange(len(free))] = 1.0
+    q_c = np.where(B.any(1), 0.0, q_ref)
     q_low = np.asarray(m.joint_range, float)[:, 0].copy()
     q_high = np.asarray(m.joint_range, float)[:, 1].copy()
 
     # passive laws, grouped by kind for vectorised evaluation
     iv = [j for j, law in enumerate(m.passive) if isinstance(law, IntervertebralLaw)]
-    hips = [j for j, law in enumerate(m.passive) if isinstance(law, HipLaw)]
-    unknown = [m.joints[j] for j, law in enumerate(m.passive) if j not in iv and j not in hips]
+    legs = tuple((j, law.joint, float(law.scale)) for j, law in enumerate(m.passive) if isinstance(law, LegLaw))
+    unknown = [m.joints[j] for j, law in enumerate(m.passive) if j not in iv and j not in [k for k, _, _ in legs]]
     if unknown:
         raise ModelError(f"no passive law that the solver knows for joint(s) {', '.join(unknown)}")
 
@@ -271,12 +272,19 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
     ang, _, org_c, cen_c = kin.poses(S, inferior, superior, joint_a, joint_c, q_ref + offset, root_angle)
     shift = -cen_c[hip]
     org = kin.as_real(org_c + shift)
-    specs = [(m.landmarks[name], np.asarray(normal, float)) for name, normal in contact_landmarks(support)]
-    c_body = np.array([b for (b, _), _ in specs], int)
-    c_local = np.array([loc for (_, loc), _ in specs], float).reshape(-1, 2)
-    c_normal = np.array([n for _, n in specs], float).reshape(-1, 2)
-    c_world = kin.points_world(ang, org, c_body, c_local) - kin.as_real(np.array([shift]))[0]
-    c_offset = np.einsum("ij,ij->i", c_world, c_normal)
+
+    def support_point(name):          # a landmark in the support's frame (before the hip shift)
+        b, loc = m.landmarks[name]
+        return kin.points_world(ang, org, np.array([b]), np.asarray(loc)[None])[0] - kin.as_real(np.array([shift]))[0]
+    specs = contact_specs(support)
+    c_body = np.array([m.landmarks[c.landmark][0] for c in specs], int)
+    c_local = np.array([m.landmarks[c.landmark][1] for c in specs], float).reshape(-1, 2)
+    c_normal = np.array([c.normal for c in specs], float).reshape(-1, 2)
+    along = np.array([support_point(c.landmark) @ n for c, n in zip(specs, c_normal)])
+    patch = root_patch(support)
+    c_offset = np.array([support_point(patch.a) @ n if c.surface == "root" else
+                         min(a for a, d in zip(along, specs) if d.surface == c.surface)
+                         for c, n in zip(specs, c_normal)]) + CONTACT_PRELOAD_M
     lb, ll, lf = [], [], []
     for ld in loads:
         b = m.body_index(ld.body)
@@ -284,11 +292,12 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
         ll.append(kin.rotation(ang[b]).T @ (np.asarray(ld.point_m, float) - org[b]))
         lf.append(np.asarray(ld.force_N, float) if ld.force_N is not None else ld.mass_kg * gravity)
     L_ref, _ = path_lengths(paths, kin.points_world(ang, org, paths.body, paths.local))
+    partner = (float(-q_ref[hip]), float(q_ref[knee]), float(q_ref[ankle]))
     crossed = _crossed_joints(S, paths)
     out = dict(
-        root=root, root_angle=float(root_angle), S=S, S_inferior=S[inferior], inferior=inferior,
+        root=root, root_angle=float(root_angle), patch=patch, S=S, S_inferior=S[inferior], inferior=inferior,
         superior=superior, joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
-        gravity=gravity, mass=mass, com_local=com_local, weight=weight, knee_rad=knee_rad,
+        gravity=gravity, mass=mass, com_local=com_local, weight=weight,
         paths=paths, all_body=np.concatenate((pb, np.arange(nb))),
         all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local))),
         seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
@@ -296,9 +305,9 @@ def _support_arrays(model: Model, support: Support, loads: tuple) -> dict:
         line_joint_index=(np.repeat(np.arange(len(crossed)), [len(c) for c in crossed]),
                           np.array([j for c in crossed for j in c], int)),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
-        hip_joints=np.array(hips, int), hip_scale=np.array([m.passive[j].scale for j in hips], float),
-        rest_angle=np.asarray(m.rest_angle, float),
-        q_ref=q_ref, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
+        leg_joints=legs, leg_partner_rad=partner,
+        rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m, partner),
+        q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
         contact_stiffness=np.full(len(c_body), float(support.contact_stiffness_N_per_m)),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),

@@ -36,18 +36,30 @@ SHORTFALL_WEIGHT = 1e6
 SHORTFALL_TOL_NM = 1e-6
 
 
+#: Default weight w of the passive tissues in the upright mode's effort (`tissues`): a tissue
+#: at the end of its range of motion costs what one muscle line at full activation costs.
+DEFAULT_TISSUE_WEIGHT = 1.0
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """An effort criterion: ``name`` in CRITERIA, ``exponent`` p for "stress_power" (2-4)."""
+    """An effort criterion: ``name`` in CRITERIA, ``exponent`` p for "stress_power" (2-4), and
+    ``tissue_weight`` w ≥ 0 (0-10) of the passive tissues' term, ½ w Σ (M_passive/M_ref)², which
+    the upright mode adds (`tissues`; w = 0: muscles alone). The inverse mode is given the
+    posture, so the tissue term is a constant there."""
 
     name: str = "activation_squared"
     exponent: float = 3.0
+    tissue_weight: float = DEFAULT_TISSUE_WEIGHT
 
     def __post_init__(self):
         if self.name not in CRITERIA:
             raise ModelError(f"effort criterion must be one of {', '.join(CRITERIA)}, got {self.name!r}")
         if not 2.0 <= self.exponent <= 4.0:
             raise ModelError(f"stress_power exponent must be within 2-4, got {self.exponent}")
+        if isinstance(self.tissue_weight, bool) or not isinstance(self.tissue_weight, (int, float)) \
+                or not 0.0 <= self.tissue_weight <= 10.0:
+            raise ModelError(f"tissue_weight must be a number within 0-10, got {self.tissue_weight!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +96,7 @@ def free_lines(problem) -> np.ndarray:
     return ~fixed
 
 
-def _unrecruited(problem, geo, free):
+def unrecruited(problem, geo, free):
     """The muscle forces that recruitment does not choose, at a geometry: tension (M,) of every
     line with the free lines at activation 0 (fixed lines at their set tension or activation,
     no stretch response; passive force of all, clipped at 0) and its slope dT/dL (M,); and the
@@ -100,7 +112,7 @@ def _line_terms(problem, geo, free):
     """Unit-activation generalized forces A (n_joints, F) of the free lines and the generalized
     force r0 (n_joints,) of everything else (gravity, loads, contacts, passive joints, fixed
     lines at their set tension or activation, passive force of the free lines)."""
-    tension, _, (fl, *_) = _unrecruited(problem, geo, free)
+    tension, _, (fl, *_) = unrecruited(problem, geo, free)
     (tau_g, tau_e, tau_c, tau_p, _), *_ = force_sources(problem, geo.q, geo, False)
     r0 = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
     A = -(problem.lines.fmax_cos * fl)[None, free] * geo.dLdq[free].T
@@ -115,7 +127,7 @@ def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
     (F, n_joints), and the geometry. One evaluation of the geometry."""
     geo, seg = geometry_with_segments(problem, q)
     (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
-    tension, dtension, (fl, dfl, _, _) = _unrecruited(problem, geo, free)
+    tension, dtension, (fl, dfl, _, _) = unrecruited(problem, geo, free)
     fmax = problem.lines.fmax_cos
     hill = fmax[free] * (fl[free] * a)
     tension[free] += hill                              # the recruited active force
@@ -227,7 +239,7 @@ def holding_problem(problem, recruitment: Recruitment):
     for i in np.flatnonzero(recruitment.free):
         settings[m.muscle_names[i]] = MuscleSetting(activation=float(min(max(recruitment.activation[i], 0.0), 1.0)))
     held = prepare(m, support=problem.support, settings=settings, loads=problem.loads,
-                   short_range_stiffness=problem.short_range_stiffness,
+                   short_range_stiffness=problem.short_range_stiffness, locked_joints=problem.locked,
                    baseline_activation=problem.lines.activation if not m.is_calibrated else None,
                    tolerance_Nm=problem.tolerance_Nm, max_iterations=problem.max_iterations)
     # lines set by resting_length_scale keep their scaled fibre length (the per-line activation
@@ -236,6 +248,6 @@ def holding_problem(problem, recruitment: Recruitment):
     lengths = geometry(held, recruitment.q).length
     lines = make_lines(m, lopt=problem.lines.lopt, lts=problem.lines.lts, fixed_tension=lines.fixed_tension,
                        tension=lines.tension, activation=lines.activation,
-                       excess_passive=np.asarray(m.crosses_hip, bool), L_ref=lengths,
+                       excess_passive=np.asarray(m.excess_passive, bool), L_ref=lengths,
                        short_range_stiffness=held.short_range_stiffness)
     return dataclasses.replace(held, lines=lines)

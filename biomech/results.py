@@ -29,6 +29,7 @@ class PostureReport:
     muscle_force: np.ndarray       # (M,) N
     moment_arm: np.ndarray         # (M, n_joints) m
     passive_moment: np.ndarray     # (n_joints,) N·m on the superior body
+    held_moment: np.ndarray        # (n_joints,) N·m on the superior body by a held joint's lock (0 if free)
     reaction: np.ndarray           # (n_joints, 2) N, inferior on superior
     compression: np.ndarray        # (n_joints,) N
     shear: np.ndarray              # (n_joints,) N
@@ -85,10 +86,13 @@ def posture_report(result) -> PostureReport:
     # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
     reaction = -(p.S.T @ bf)
     compression, shear = joint_loads(p, geo, reaction)
+    # a held (locked) joint carries the generalized force nothing else balances there
+    free = p.B.any(1)
+    held = np.where(free, 0.0, -sum(g[k] for k in ("gravity", "external", "contact", "passive", "muscle")))
     return PostureReport(
         result=result, geometry=geo, metrics=clinical_metrics(p, geo),
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
-        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"],
+        muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
         contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
 
@@ -132,14 +136,16 @@ def model_notes(problem, result=None) -> list[str]:
             "Muscles a scenario does not set keep their computed relaxed-standing tone; in the "
             "equilibrium mode nothing re-recruits them: a posture change is resisted by the muscles' "
             f"stretch response (q = {problem.short_range_stiffness:g}), passive tissues and gravity.")
-    if problem.support.kind == "lying":
-        notes.append("Lying: the table carries the weight of every segment "
-                     + ("except the lifted legs." if problem.support.legs == "lifted" else
-                        "and the legs' orientation."))
-    if problem.support.kind == "sitting":
-        notes.append("Sitting: the thighs are held by the seat; the ischial tuberosities rest on "
-                     "a compliant, frictionless seat contact; the muscles' set point keeps the "
-                     "standing orientation of the pelvis.")
+    if problem.locked:
+        notes.append("Held joints (" + ", ".join(problem.locked) + "): the support keeps them at the "
+                     "reference angles; the moment that takes is their held_moment_Nm.")
+    notes.append({"standing": "Standing: the feet are held flat on the floor, which pushes on the heels "
+                              "and the forefeet only (support.contacts heel, forefoot).",
+                  "sitting": "Sitting: the ischia and the thighs rest on a compliant seat (a backrest if "
+                             "given), the feet flat on the floor, which pushes on heels and forefeet only.",
+                  "lying": "Lying: the middle of the back is held on a flat table, which pushes only; "
+                           "head, back, buttocks and (supported) legs rest on it through compliant contacts."}
+                 [problem.support.kind])
     return notes
 
 
@@ -178,15 +184,18 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     if not np.isfinite(sum(float(np.sum(v)) for v in checked)):   # one NaN or inf anywhere spoils the sum
         raise ModelError("to_dict: the result holds non-finite numbers (a defect: please report it)")
     bodies, joints = m.bodies, m.joints
-    met = {k: float(v) for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
+    # a metric the support does not define (the centre of pressure lying) is null
+    met = {k: float(v) if np.isfinite(v) else None for k, v in rep.metrics.items() if k != "segmental_lordosis_deg"}
     met["segmental_lordosis_deg"] = {k: float(v) for k, v in rep.metrics["segmental_lordosis_deg"].items()}
     centres, reaction = geo.centres.tolist(), rep.reaction.tolist()
     angle = (result.q * DEG_PER_RAD).tolist()
     passive, comp, shear = rep.passive_moment.tolist(), rep.compression.tolist(), rep.shear.tolist()
+    held = rep.held_moment.tolist()
     joint_docs = {
         name: {"inferior": bodies[int(p.inferior[j])], "superior": bodies[int(p.superior[j])],
                "center_m": centres[j], "angle_deg": angle[j], "passive_moment_Nm": passive[j],
-               "reaction_force_N": reaction[j], "compression_N": comp[j], "shear_N": shear[j]}
+               "held_moment_Nm": held[j], "reaction_force_N": reaction[j], "compression_N": comp[j],
+               "shear_N": shear[j]}
         for j, name in enumerate(joints)}
     # each line's path, and the joints it crosses: those with its points on both sides
     paths = p.paths
@@ -246,48 +255,42 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     return doc
 
 
-def support_contacts(problem, rep: PostureReport) -> list[dict]:
-    """Every force and moment the support puts on a body (conventions §5 `support.contacts`).
+#: Names of the two ends of the root's resting patch in `support.contacts` (conventions §5).
+PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
+               "lying": ("back_T8", "back_T5")}
+#: Names of the other support contacts, by surface (`supports.contact_specs`).
+SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
-    In order: the seat (sitting) or table (lying) contact at its bony point; lying, the table
-    carrying the weight of each body whose weight it holds (−m g at the COM, every body, or all
-    but the lifted legs); lying with the legs supported, the moment with which the table holds
-    the legs' orientation (on the femur, from the femur's balance); last, the hold of the held
-    (root) body: the force and the moment about its COM that balance everything else on the
-    model (the femur standing and sitting, the thorax lying). With these, the weights of all
-    bodies, the muscles, the external loads, the passive moments and the joint reactions, every
-    body and every sub-chain balances (tests/test_json_balance.py reads only the JSON).
+
+def support_contacts(problem, rep: PostureReport) -> list[dict]:
+    """Every force the support puts on a body (conventions §5 `support.contacts`).
+
+    In order: the compliant contacts (seat, backrest or table, at their landmarks),
+    then the root's reaction (`balance.reaction`) as the normal force and its share of the
+    friction at each end of the root's resting patch (the heels and forefeet on the floor; the
+    back of the middle thorax at T8 and T5 on the table). With these, the weights of all bodies,
+    the muscles, the external loads, the passive moments, the held joints' moments and the
+    joint reactions, every body and every sub-chain balances (tests/test_json_balance.py reads
+    only the JSON).
     """
+    from .balance import reaction as root_reaction
+    from .supports import contact_specs
     p, geo = problem, rep.geometry
     bodies = p.model.bodies
     out = []
 
-    def entry(name, body, point, force, moment=0.0):
+    def entry(name, body, point, force):
         out.append({"name": name, "body": bodies[int(body)], "point_m": [float(point[0]), float(point[1])],
-                    "force_N": [float(force[0]), float(force[1])], "moment_Nm": float(moment)})
-    contact = "seat" if p.support.kind == "sitting" else "table"
-    for b, pt, f in zip(rep.contact_bodies, rep.contact_points, rep.contact_forces):
-        entry(contact, b, pt, f)
-    # force and moment about the origin of everything but the hold, joint reactions excluded
-    # (internal), the table's carriage of the weights included (it cancels those weights)
-    total_f = rep.body_forces.sum(0)
-    total_m = float(rep.body_moments.sum())
-    carried = ~np.any(p.weight != 0.0, axis=1) & (p.mass > 0)
-    for b in np.flatnonzero(carried):
-        entry("table_weight", b, geo.com[b], 0.0 - p.mass[b] * p.gravity)   # 0.0 -: no −0.0
-    if p.n_free < p.model.n_joints:
-        # lying, legs supported: the femur's orientation is fixed (q = q_c + B u), so the table
-        # holds it with a moment. The femur is balanced by it, the forces on the femur, the
-        # hip's passive moment on it (−M_hip, the hip's superior body being the pelvis) and the
-        # hip reaction through the hip centre
-        femur, hip = p.model.body_index("femur"), p.model.joint_index("hip")
-        c = geo.centres[hip]
-        m_femur = float(rep.body_moments[femur] - _cross(c, rep.body_forces[femur])) - float(rep.passive_moment[hip])
-        entry("table_legs", femur, geo.com[femur], (0.0, 0.0), -m_femur)
-        total_m -= m_femur
-    r = p.root
-    hold_f = -total_f
-    entry("hold", r, geo.com[r], hold_f, -total_m - _cross(geo.com[r], hold_f))
+                    "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
+    for spec, b, pt, f in zip(contact_specs(p.support), rep.contact_bodies, rep.contact_points, rep.contact_forces):
+        entry(SURFACE_NAMES[spec.surface], b, pt, f)
+    r = root_reaction(p, geo, loads=(rep.load_points, rep.load_forces),
+                      contact=(rep.contact_bodies, rep.contact_points, rep.contact_forces))
+    t = np.array([r.normal[1], -r.normal[0]])
+    total = r.normal_N
+    share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
+    for name, point, n_force, k in zip(PATCH_NAMES[p.support.kind], (r.a, r.b), (r.a_N, r.b_N), share):
+        entry(name, p.root, point, n_force * r.normal + k * r.friction_N * t)
     return out
 
 
@@ -296,6 +299,9 @@ def _support(problem, rep: PostureReport) -> dict:
     doc = {"kind": s.kind, "thigh_inclination_deg": s.thigh_deg, "knee_flexion_deg": s.knee_deg}
     if s.kind == "lying":
         doc["legs"] = s.legs
+    if s.backrest_inclination_deg is not None:
+        doc["backrest_inclination_deg"] = float(s.backrest_inclination_deg)
+    doc["held_joints"] = list(problem.locked)
     doc["contacts"] = support_contacts(problem, rep)
     return doc
 

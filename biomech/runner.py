@@ -69,7 +69,8 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     """Solve one concrete (non-sweep) scenario on a model, in its mode."""
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
-                      tolerance_Nm=scenario.tolerance_Nm, max_iterations=scenario.max_iterations)
+                      tolerance_Nm=scenario.tolerance_Nm, max_iterations=scenario.max_iterations,
+                      locked_joints=() if scenario.mode == "upright" else None)
     if scenario.mode == "upright":
         return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)
     if scenario.mode == "inverse":
@@ -248,11 +249,13 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
         if run.is_sweep:
             first, last = reports[0], reports[-1]
             figures.append((f"posture.{fmt}", viz.overlay_figure(
-                [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)])))
+                [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
+                title=f"{title}: last point of the sweep vs the first (reference)")))
             figures.append((f"sweep.{fmt}", viz.sweep_figure(
                 [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
         else:
-            figures.append((f"posture.{fmt}", viz.posture_figure(reports[0], title=title)))
+            figures.append((f"posture.{fmt}", viz.posture_figure(
+                reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles])))
     for name, data in (("result.json", doc), ("metrics.csv", metrics_csv(run).encode())):
         written.append(atomic_write(folder / name, data))
     for name, fig in figures:

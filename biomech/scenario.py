@@ -41,11 +41,11 @@ from .limits import LIMITS, Limit, fmt as _fmt
 from .model import Subject
 from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
-from .recruitment import CRITERIA, Criterion
+from .recruitment import CRITERIA, DEFAULT_TISSUE_WEIGHT, Criterion
 from .problem import prepare
 from .supports import Load, Support
 from .tone import calibrated_model
-from .upright import UprightTarget
+from .upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
 __all__ = ["Scenario", "Sweep", "find_scenarios", "load_scenario", "sweep_points"]
 
@@ -65,6 +65,9 @@ MAX_EXTENDS_CHAIN = 64
 """Most files an `extends` chain may hold, the file loaded included."""
 
 MODES_AVAILABLE = ("equilibrium", "upright", "inverse")
+#: The mode of a scenario that does not name one: the person keeps the gaze level and the
+#: balance on the support with least effort (docs/model.md §12).
+DEFAULT_MODE = "upright"
 MODES_PLANNED: tuple[str, ...] = ()
 
 _SHOWN = 40
@@ -100,16 +103,16 @@ class Scenario:
     path : the file, as given to `load_scenario`.
     name : 1-64 characters of ``[A-Za-z0-9_-]``; also the name of the output folder.
     description : the question the scenario asks (it may come from a file this one extends).
-    mode : (inherited like the description) "equilibrium" (muscles not set keep their frozen
-        baseline activation), "upright"
-        (the trunk target of `upright` is held, the other muscles recruited by least effort) or
-        "inverse" (the measured posture `inverse` in, least-effort muscle forces out);
-        docs/scenarios.md.
+    mode : (inherited like the description) "upright", the default (the person keeps the targets
+        of `upright`, by default the gaze level, and the balance on the support; posture and
+        muscles by least effort), "equilibrium" (the frozen-tone experiment: muscles not set keep
+        their baseline activation, the ankles and knees held) or "inverse" (the measured posture
+        `inverse` in, least-effort muscle forces out); docs/scenarios.md.
     subject, support : the Python API's `Subject` and `Support`.
     muscles : (group or line name, setting) pairs in file order (inherited ones first).
     loads : external loads.
     disc_stiffness_scale : multiplies every intervertebral passive moment (-).
-    hip_stiffness_scale : multiplies the hip passive moment (-).
+    hip_stiffness_scale : multiplies the hip, knee and ankle passive moments (-).
     tolerance_Nm : convergence tolerance on the largest generalized-force residual (N·m).
     max_iterations : Newton iterations allowed.
     short_range_stiffness : muscle stiffness gain q (-).
@@ -537,7 +540,7 @@ _SCENARIO = {"name": _Name(), "description": _Text(), "mode": _Mode()}
 _SUBJECT = _numbers("subject", ("body_mass_kg", "height_m", "pelvic_incidence_deg",
                                 "muscle_strength_scale", "tone_scale"))
 _SUPPORT = {"kind": _Choice(SUPPORTS),
-            **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg")),
+            **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg")),
             "legs": _Choice(("supported", "lifted")),
             **_numbers("support", ("contact_stiffness_N_per_m",))}
 _SETTING = _numbers("muscles", ("tension_N", "activation", "resting_length_scale"))
@@ -545,14 +548,13 @@ _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(LIMITS["loads.point_m"]),
          "mass_kg": _number("loads.mass_kg"), "force_N": _Pair(LIMITS["loads.force_N"])}
 _PASSIVE = _numbers("passive", ("disc_stiffness_scale", "hip_stiffness_scale"))
 _SOLVER = _numbers("solver", ("tolerance_Nm", "max_iterations", "short_range_stiffness"))
-_UPRIGHT = {**_numbers("upright", ("trunk_inclination_deg", "sagittal_vertical_axis_mm",
-                                   "thorax_angle_deg")),
-            "criterion": _Choice(CRITERIA), **_numbers("upright", ("stress_exponent",))}
+_UPRIGHT = {**_numbers("upright", UPRIGHT_TARGETS),
+            "criterion": _Choice(CRITERIA), **_numbers("upright", ("stress_exponent", "tissue_weight"))}
 _INVERSE = {**_numbers("inverse", ("pelvic_tilt_deg", "sacral_slope_deg", "lumbar_lordosis_deg",
                                    "trunk_inclination_deg")),
             "joint_angles_deg": None,
             "criterion": _Choice(CRITERIA), **_numbers("inverse", ("stress_exponent",))}
-_CRITERION_KEYS = ("criterion", "stress_exponent")
+_CRITERION_KEYS = ("criterion", "stress_exponent", "tissue_weight")
 _JOINT_ANGLE = _number("inverse.joint_angles_deg")
 _TOP = ("extends", "scenario", "subject", "support", "muscles", "loads", "passive", "solver",
         "upright", "inverse", "sweep")
@@ -571,7 +573,7 @@ _LOAD_WAYS_ALLOWED = (f"allowed: exactly one of mass_kg ({_fmt(_LOAD['mass_kg'].
 _SWEEPABLE = {
     **{f"subject.{k}": r for k, r in _SUBJECT.items()},
     **{f"support.{k}": _SUPPORT[k] for k in ("thigh_inclination_deg", "knee_flexion_deg",
-                                             "contact_stiffness_N_per_m")},
+                                             "backrest_inclination_deg", "contact_stiffness_N_per_m")},
     **{f"passive.{k}": r for k, r in _PASSIVE.items()},
     **{f"solver.{k}": _SOLVER[k] for k in ("tolerance_Nm", "short_range_stiffness")},
     **{f"upright.{k}": r for k, r in _UPRIGHT.items() if isinstance(r, _Number)},
@@ -792,7 +794,7 @@ def _merge(parent: dict, parent_origins: dict[Key, Path], child: dict,
     dropped: list[Key] = [("scenario", k) for k in _SCENARIO_NOT_INHERITED]
     if _changes(parent, child, "support", "kind", "standing"):
         dropped.append(("support",))
-    if _changes(parent, child, "scenario", "mode", "equilibrium"):
+    if _changes(parent, child, "scenario", "mode", DEFAULT_MODE):
         dropped.extend((t,) for t in _MODE_TABLES)
     for key in dropped:
         table = merged.get(key[0]) if len(key) == 2 else merged
@@ -967,7 +969,7 @@ def _scenario_table(document: dict, context: _Context, found: _Problems) -> dict
         found.add(context.error(("scenario",), "missing table [scenario]",
                                 "every scenario file needs [scenario] with a name (and a "
                                 "description, here or in the file it extends)"))
-        return {"mode": "equilibrium"}
+        return {"mode": DEFAULT_MODE}
     table = _table(document, "scenario", context, found)
     if not isinstance(document["scenario"], dict):
         return {"mode": None}
@@ -979,7 +981,7 @@ def _scenario_table(document: dict, context: _Context, found: _Problems) -> dict
                                         "file or in a file it extends")):
         if key not in table and not typo:
             found.add(context.error(("scenario", key), "missing key", needed, file=context.top))
-    mode = values.get("mode", None if "mode" in table else "equilibrium")
+    mode = values.get("mode", None if "mode" in table else DEFAULT_MODE)
     return {**values, "mode": mode}
 
 
@@ -990,7 +992,8 @@ def _subject(document: dict, context: _Context) -> Subject:
 
 
 def _support(document: dict, context: _Context) -> Support:
-    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, contact stiffness."""
+    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, backrest, contact
+    stiffness."""
     values = _leaves(_table(document, "support", context), _SUPPORT, ("support",), context)
     kind = values.get("kind", "standing")
     if values.get("legs") == "lifted" and kind != "lying":
@@ -999,6 +1002,13 @@ def _support(document: dict, context: _Context) -> Support:
                             + (context.where(("support", "kind"), ("support", "legs"))
                                if "kind" in values else " (the default)"),
                             'allowed: kind = "lying" with legs = "lifted", or no legs key')
+    if "backrest_inclination_deg" in values and kind != "sitting":
+        raise context.error(("support", "backrest_inclination_deg"),
+                            f'backrest_inclination_deg applies to sitting only, but kind is "{kind}"'
+                            + (context.where(("support", "kind"), ("support", "backrest_inclination_deg"))
+                               if "kind" in values else " (the default)"),
+                            'allowed: kind = "sitting" with backrest_inclination_deg (0-45), or no '
+                            'backrest_inclination_deg key')
     return _construct(Support, values, ("support",), context)
 
 
@@ -1017,7 +1027,7 @@ def _muscle(name: str, entry: Any, context: _Context) -> tuple[str, MuscleSettin
     if name not in names:
         raise context.error(path, "unknown muscle",
                             "allowed: a group (" + ", ".join(MUSCLE_GROUPS) + ") or a single "
-                            "line (biomech.model.muscle_line_names())",
+                            "line (biomech.anatomy.muscle_line_names())",
                             near=name, choices=names)
     if not isinstance(entry, dict):
         raise context.error(path, f"{_describe(entry)} is not a table",
@@ -1094,7 +1104,8 @@ def _mode_tables(document: dict, mode: str, context: _Context):
     crit = {k: values.pop(k) for k in list(values) if k in _CRITERION_KEYS}
     criterion = found.run(_construct, Criterion,
                           {"name": crit.get("criterion", "activation_squared"),
-                           "exponent": crit.get("stress_exponent", 3.0)},
+                           "exponent": crit.get("stress_exponent", 3.0),
+                           "tissue_weight": crit.get("tissue_weight", DEFAULT_TISSUE_WEIGHT)},
                           (mode, "criterion"), context, default=Criterion())
     if "stress_exponent" in crit and criterion.name != "stress_power":
         set_by = context.where((mode, "criterion"), (mode, "stress_exponent")) \
@@ -1104,15 +1115,6 @@ def _mode_tables(document: dict, mode: str, context: _Context):
             f'applies to criterion = "stress_power" only, but criterion is "{criterion.name}"'
             + set_by, 'allowed: criterion = "stress_power" with stress_exponent (2-4)'))
     if mode == "upright":
-        targets = list(values)
-        if len(targets) > 1:
-            paths = [(mode, t) for t in targets]
-            newest = context.newest(paths)
-            listed = " and ".join(t + context.where((mode, t), newest) for t in targets)
-            found.add(context.error((mode,), f"more than one postural target ({listed})",
-                                    "allowed: one of trunk_inclination_deg, "
-                                    "sagittal_vertical_axis_mm, thorax_angle_deg (default: "
-                                    "trunk_inclination_deg = 0)", file=newest))
         found.raise_any()
         return _construct(UprightTarget, values, (mode,), context), None, criterion
     if angles is not None:

@@ -20,19 +20,17 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import kinematics as kin
+from .balance import reaction, unbalanced
 from .errors import ConvergenceError, ModelError
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
-from .passive import hip_passive_moment, intervertebral_moment
+from .passive import intervertebral_moment, leg_passive_moment
 from .problem import Problem, prepare
+from .supports import contact_law
 from .status import Status
 from .threads import one_blas_thread
 
-_CONTACT_KINK_M = 1e-12   # a penetration this small is zero (rounding of positions ~1e-16 m)
 _ROT270 = np.array([1.0, -1.0])  # (u_y, u_x) * _ROT270 = (u_y, −u_x), ẑ × that = u
 
-#: A standing or sitting posture whose trunk leans more than this from the vertical (deg) is not
-#: returned: the person has fallen over (the femur support could otherwise hold any lean).
-MAX_TRUNK_INCLINATION_DEG = 45.0
 #: Step (rad) along the unstable mode when the solver lands on an unstable equilibrium.
 SADDLE_STEP_RAD = 0.01
 
@@ -148,7 +146,7 @@ def _contact_state(p: Problem, geo: Geometry):
         return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
     pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
-    force = (p.contact_stiffness * np.maximum(pen, 0.0))[:, None] * p.contact_normal
+    force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
     return p.contact_body, pts, force, pen
 
 
@@ -165,8 +163,8 @@ def passive_moments(problem: Problem, q: np.ndarray):
     dm = np.zeros(len(q))
     if len(p.iv_joints):
         m[p.iv_joints], dm[p.iv_joints] = intervertebral_moment(p.iv_coeffs, q[p.iv_joints] - p.rest_angle[p.iv_joints])
-    for j, scale in zip(p.hip_joints, p.hip_scale):
-        m[j], dm[j] = hip_passive_moment(q[j], p.knee_rad, scale)
+    for j, kind, scale in p.leg_joints:
+        m[j], dm[j] = leg_passive_moment(kind, q[j], *p.leg_partner_rad, scale)
     return m, dm
 
 
@@ -219,8 +217,8 @@ def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np
       ∂Q_j/∂q_k = F · ∂²p/∂q_j∂q_k with
       ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[i(j), k] (c_j − c_k)),
       summed per body (`_point_force_stiffness`);
-    * contact forces change with the penetration: −k v vᵀ, v_j = S[b, j] ((p − c_j) × n)_z
-      (−k/2 v vᵀ at zero penetration, the mean of the one-sided slopes);
+    * contact forces change with the penetration: −F′ v vᵀ, v_j = S[b, j] ((p − c_j) × n)_z,
+      F′ the slope of `contact_law`;
     * passive joint moments: their slopes on the diagonal;
     * muscles, τ = −Σ T_i ∂L_i/∂q: −Σ (dT_i/dL_i) ∂L_i/∂q ∂L_i/∂qᵀ − Σ T_i ∂²L_i/∂q²; for a
       segment of in-plane vector d and 3D length ℓ, u = d/ℓ,
@@ -277,11 +275,7 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         normal, k = p.contact_normal, p.contact_stiffness
         v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
                      - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
-        # at zero penetration (to rounding: a contact support's reference posture) the slope
-        # of k max(pen, 0) is the mean of its one-sided values, k/2, as a central difference
-        # gives; a Newton step from there then does not overshoot into the support
-        side = np.where(np.abs(pen) <= _CONTACT_KINK_M, 0.5, np.where(pen > 0.0, 1.0, 0.0))
-        J -= (v.T * (k * side)) @ v
+        J -= (v.T * contact_law(pen, k)[1]) @ v
     J += _point_force_stiffness(S, p.S_inferior, cen, Fb, Mb)
     J[np.diag_indices(len(k_p))] += k_p
     return J
@@ -401,14 +395,13 @@ def range_violation(problem: Problem, q: np.ndarray) -> str | None:
 
 def _implausible(problem: Problem, q: np.ndarray, geo: Geometry) -> tuple[Status, str] | None:
     """(status, message) if an equilibrium at q (geometry ``geo``) is outside the physiological
-    range or, unless lying, has the trunk fallen; else None."""
+    range or not balanced on its support (`balance.unbalanced`); else None."""
     out = range_violation(problem, q)
     if out is not None:
         return Status.COLLAPSED, out
-    if problem.support.kind != "lying":
-        fell = fallen(problem, geo)
-        if fell is not None:
-            return Status.FALLEN, fell
+    fell = unbalanced(problem, reaction(problem, geo))
+    if fell is not None:
+        return Status.FALLEN, fell
     return None
 
 
@@ -430,16 +423,6 @@ def trunk_inclination_deg(problem: Problem, geo: Geometry) -> float:
     c7, t12 = landmarks(problem, geo, ("C7", "T12_L1_centre"))
     w = c7 - t12
     return math.degrees(math.atan2(w[0], w[1]))
-
-
-def fallen(problem: Problem, geo: Geometry) -> str | None:
-    """A message if the trunk leans beyond MAX_TRUNK_INCLINATION_DEG, else None."""
-    incl = trunk_inclination_deg(problem, geo)
-    if abs(incl) <= MAX_TRUNK_INCLINATION_DEG:
-        return None
-    return (f"no upright equilibrium: the trunk fell {'forward' if incl > 0 else 'backward'} "
-            f"(trunk inclination {incl:+.0f}°); with these muscle settings nothing holds it "
-            f"within {MAX_TRUNK_INCLINATION_DEG:.0f}° of the vertical")
 
 
 class _Descent(NamedTuple):

@@ -32,7 +32,9 @@ MEANING = {
     Status.UNSTABLE: "converged to an equilibrium that is statically unstable (equilibrium mode)",
     Status.NOT_CONVERGED: "the iteration did not reach the tolerance within its limit",
     Status.COLLAPSED: "no equilibrium within the physiological range: a joint collapsed beyond it",
-    Status.FALLEN: "the trunk leans beyond the upright limit: the person has fallen over",
+    Status.FALLEN: "not balanced on the support: the centre of pressure is outside the foot (the "
+                   "body tips over the toes or the heels), the feet lift off the floor, or the back "
+                   "lifts off the table",
     Status.SHORTFALL: "the muscles cannot hold the posture: a joint moment is missing (the "
                       "shortfall per joint is in the result)",
     Status.TARGET_MISSED: "the upright mode could not reach its postural target",

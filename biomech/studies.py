@@ -15,8 +15,9 @@ starts from the previous posture (equilibrium mode: relaxed standing, then the r
 that where several stable postures exist the secant follows the one nearest relaxed standing.
 
 * mode "equilibrium": every other muscle keeps its frozen relaxed tone (docs/model.md §6);
-* mode "upright": the other muscles are recruited by least effort to keep the trunk upright
-  (trunk inclination 0°, docs/model.md §12), with the given effort criterion.
+* mode "upright" (the default mode of scenarios): every joint free, the other muscles
+  recruited and the posture chosen by least effort, the gaze level and the balance over the
+  feet kept (docs/model.md §12), with the given effort criterion.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class StudySubject:
     disc_stiffness_scale : multiplies every intervertebral passive moment (-).
     hip_stiffness_scale : multiplies the hip passive moment (-).
     short_range_stiffness : muscle stiffness gain q (-).
-    mode : "equilibrium" (frozen tone) or "upright" (least-effort recruitment, trunk upright).
+    mode : "equilibrium" (frozen tone) or "upright" (least-effort recruitment, gaze level).
     criterion : the upright mode's effort criterion.
     tension_N : the psoas tension of the loaded posture (N, whole group).
     """
@@ -105,7 +106,8 @@ def psoas_effect(s: StudySubject) -> dict:
         settings = {model.muscle_names[i]: MuscleSetting(tension_N=float(f0 + tension * w))
                     for i, f0, w in zip(lines, tone_force, share)}
         problem = prepare(model, support=Support("standing"), settings=settings,
-                          short_range_stiffness=s.short_range_stiffness)
+                          short_range_stiffness=s.short_range_stiffness,
+                          locked_joints=() if s.mode == "upright" else None)
         if s.mode == "upright":
             res = solve_upright(problem, UprightTarget(), criterion=s.criterion, q0=q0)
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kinematics as kin
 from . import limits
 from .errors import ModelError
 from .names import SUPPORTS
@@ -30,11 +31,39 @@ DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.0e5
 
 LEGS = ("supported", "lifted")
 
+#: Penetration (m) over which a contact's force rises smoothly from zero to the linear law
+#: (`contact_law`): a regularisation of the one-sided contact, small against the ≈ 7 mm a
+#: body weight compresses the default contact stiffness.
+CONTACT_SMOOTHING_M = 1e-3
+
+
+def contact_law(pen: np.ndarray, k: np.ndarray):
+    """Normal force (N) of compliant one-sided contacts at penetrations ``pen`` (m), and its
+    slope dF/dpen (N/m): 0 for pen ≤ 0, k pen² / (2δ) for 0 < pen < δ, k (pen − δ/2) beyond,
+    δ = `CONTACT_SMOOTHING_M` (continuous with its slope, the potential k·∫F exists)."""
+    d = CONTACT_SMOOTHING_M
+    p = np.maximum(pen, 0.0)
+    force = k * np.where(p < d, 0.5 * p * p / d, p - 0.5 * d)
+    slope = k * np.minimum(p / d, 1.0)
+    return force, slope
+
+
 
 def suggest(name, allowed) -> str:
     """' (did you mean 'x'?)' for the nearest of ``allowed``, or ''."""
     close = difflib.get_close_matches(str(name), list(allowed), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def held_joints(support: "Support") -> tuple[str, ...]:
+    """The joints the equilibrium mode holds at their reference angles (`prepare`'s default
+    ``locked_joints``): the ankles and knees, so that the thighs keep the support's inclination.
+    This is the equilibrium mode's experiment, the pull of one muscle with everything else held
+    (docs/model.md §7), and the inverse mode's (the measured posture is the spine's and the
+    pelvis's); the upright mode frees every joint: the person stands, sits and lies on the
+    supports alone. Sitting with the knees held, the seat holds the legs: there is no balance on
+    the feet to check (`balance.balance_checked`)."""
+    return ("ankle", "knee")
 
 
 @dataclass(frozen=True)
@@ -43,19 +72,25 @@ class Support:
 
     Parameters
     ----------
-    kind : "standing" | "sitting" | "lying" (supine).
+    kind : "standing" (the feet flat on the floor), "sitting" (the thighs on a seat, the ischia
+        on it, the feet on the floor) or "lying" (supine on a table).
     thigh_inclination_deg : thigh axis against the body's vertical (the world y axis), + = knee
-        forward (anterior). Defaults: standing 0, sitting 90, lying 0 (legs flat on the table).
-    knee_flexion_deg : 0-150; defaults: standing 0, sitting 90, lying 0.
-    legs : lying only: "supported" (the table holds the legs: their weight and orientation) or
-        "lifted" (their weight hangs on the hip muscles).
-    contact_stiffness_N_per_m : seat (sitting) or table (lying) soft-tissue stiffness.
+        forward (anterior), in the reference posture. Defaults: standing 0, sitting 90, lying 0.
+        Where the knees and ankles are held (equilibrium mode), the thigh keeps it.
+    knee_flexion_deg : 0-150, in the reference posture; defaults: standing 0, sitting 90, lying 0.
+    legs : lying only: "supported" (the legs rest on the table) or "lifted" (no table under them:
+        their weight hangs on the hip muscles).
+    backrest_inclination_deg : sitting only: a backrest behind the thorax, inclined this far back
+        from the vertical (0-45°), touching the back of the middle thorax in the reference posture;
+        None (default): no backrest.
+    contact_stiffness_N_per_m : seat, backrest or table soft-tissue stiffness.
     """
 
     kind: str = "standing"
     thigh_inclination_deg: float | None = None
     knee_flexion_deg: float | None = None
     legs: str = "supported"
+    backrest_inclination_deg: float | None = None
     contact_stiffness_N_per_m: float = DEFAULT_CONTACT_STIFFNESS_N_PER_M
 
     def __post_init__(self):
@@ -66,7 +101,9 @@ class Support:
             raise ModelError(f"Support.legs must be 'supported' or 'lifted', got {self.legs!r}")
         if self.legs == "lifted" and self.kind != "lying":
             raise ModelError("Support.legs = 'lifted' applies to lying only")
-        for name in ("thigh_inclination_deg", "knee_flexion_deg"):
+        if self.backrest_inclination_deg is not None and self.kind != "sitting":
+            raise ModelError("Support.backrest_inclination_deg applies to sitting only")
+        for name in ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg"):
             if getattr(self, name) is not None:
                 limits.check("Support", f"support.{name}", getattr(self, name))
         limits.check("Support", "support.contact_stiffness_N_per_m", self.contact_stiffness_N_per_m)
@@ -123,28 +160,162 @@ class Load:
 def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
     """Root body, its angle (rad) and the reference joint angles q_ref (n_joints,) of a support.
 
-    Standing and sitting: the femur is the root at the thigh inclination, the pelvis has the
-    orientation of the calibrated relaxed posture and the spine is at its reference angles.
-    Lying: the thorax is the root, level with the table; the spine at its reference angles.
+    The femur has the support's thigh inclination, the knee its flexion, the foot is flat, the
+    pelvis has the orientation of the calibrated relaxed posture and the spine its reference
+    angles (docs/calibration.md). The root, the body the support holds: standing and sitting,
+    the foot, flat on the floor (`balance`: the floor pushes on its heel and forefoot only);
+    lying, the middle thorax, on the table (the world y axis along it), the body in its standing
+    shape with the legs laid down on the table at the hip.
     """
-    femur = model.body_index("femur")
-    knee = model.landmarks["knee"][1]
-    beta0 = math.atan2(knee[0], -knee[1])            # hip->knee line in the femur frame
+    knee_pt = model.landmarks["knee"][1]
+    beta0 = math.atan2(knee_pt[0], -knee_pt[1])          # hip->knee line in the femur frame
     phi_femur = support.thigh_deg * RAD_PER_DEG - beta0
     q_ref = np.array(model.reference_angle, float)
-    hip = model.joint_index("hip")
+    knee, ankle, hip = (model.joint_index(j) for j in ("knee", "ankle", "hip"))
     q_ref[hip] = model.reference_pelvis_angle - phi_femur
-    if support.kind == "lying":
-        return model.body_index("thorax"), 0.0, q_ref
-    return femur, phi_femur, q_ref
-
-
-def contact_landmarks(support: Support) -> tuple[tuple[str, tuple[float, float]], ...]:
-    """The one-sided contacts of a support: (landmark name, outward normal of the support
-    surface in the world frame) pairs. The surface passes through the landmark in the
-    reference posture (the contact just touches there)."""
+    q_ref[knee] = support.knee_deg * RAD_PER_DEG
+    q_ref[ankle] = phi_femur - q_ref[knee]                # the foot flat: φ_foot = φ_femur − q_knee − q_ankle = 0
     if support.kind == "sitting":
-        return (("ischial_tuberosity", (0.0, 1.0)),)      # the seat, under the ischia
+        q_ref = _pelvis_to_seat(model, q_ref)
     if support.kind == "lying":
-        return (("sacrum_posterior", (1.0, 0.0)),)        # the table, behind the sacrum
+        # the relaxed standing posture laid back on a table, the table where a wall behind it
+        # would be (`anatomy._with_wall_landmarks`): the middle thorax keeps its orientation
+        # (the world frame turns with the table, gravity along −x)
+        root = model.body_index("thorax_middle")
+        angle = _standing_angle(model, root, q_ref)
+        if support.legs == "supported":
+            q_ref[hip] += _legs_to_table(model, root, angle, q_ref, contact_specs(support))
+        return root, angle, q_ref
+    return model.body_index("foot"), 0.0, q_ref
+
+
+def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
+    """Sitting: the pelvis rolled back on the hips until the ischia are as low as the thighs (the
+    seat is flat), the lumbar levels flexed by as much, shared in proportion to their range of
+    motion, so that the trunk keeps its orientation (the foot flat on the floor, the root)."""
+    root = model.body_index("foot")
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+    a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
+    hip = model.joint_index("hip")
+    lumbar = [model.joint_index(j) for j in ("L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2")]
+    rom = np.array([model.passive[j].rom_extension_rad + model.passive[j].rom_flexion_rad for j in lumbar])
+    share = rom / rom.sum()
+    lm = model.landmarks
+    names = ("ischial_seat", "thigh_back")
+    body = np.array([lm[n][0] for n in names])
+    local = np.array([lm[n][1] for n in names])
+
+    def posture(delta):
+        qq = q.copy()
+        qq[hip] += delta
+        qq[lumbar] -= delta * share
+        return qq
+
+    def gap(delta):                                    # ischia above the thighs (m)
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c,
+                                   posture(delta) + np.asarray(model.joint_offset), 0.0)
+        y = kin.points_world(ang, kin.as_real(org), body, local)[:, 1]
+        return y[0] - y[1]
+
+    # the least roll that brings the ischia down to the thighs: the first sign change of the gap
+    # in 1° steps up to 90° (the ischia circle the hips: the gap falls, then rises again), then
+    # bisection; none if they are already as low
+    steps = np.radians(np.arange(0.0, 91.0, 1.0))
+    gaps = [gap(d) for d in steps]
+    if gaps[0] <= 0.0:
+        return q
+    k = next((i for i, g in enumerate(gaps) if g <= 0.0), None)
+    if k is None:                                      # they never reach it: the least gap
+        return posture(float(steps[int(np.argmin(gaps))]))
+    delta = _bisect(gap, float(steps[k - 1]), float(steps[k]))
+    return posture(delta)
+
+
+def _bisect(f, lo: float, hi: float, tol: float = 1e-12) -> float:
+    """A root of f in [lo, hi] where f changes sign, or the end of smaller |f| if it does not."""
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo * f_hi > 0.0:
+        return lo if abs(f_lo) < abs(f_hi) else hi
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        f_mid = f(mid)
+        if (f_mid > 0.0) == (f_lo > 0.0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _standing_angle(model, body: int, q: np.ndarray) -> float:
+    """World angle (rad) of a body in the standing reference posture with joint angles q (the
+    pelvis at its reference orientation)."""
+    pelvis = model.body_index("pelvis")
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, pelvis)
+    return float(model.reference_pelvis_angle + S[body] @ (q + np.asarray(model.joint_offset)))
+
+
+def _legs_to_table(model, root: int, root_angle: float, q: np.ndarray, specs) -> float:
+    """The hip rotation (rad) that lays the legs on the table: the outermost of their contact
+    points level with the outermost of the trunk's (the legs rotate about the hip, the trunk
+    stays where its reference angles put it)."""
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+    a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
+    legs = {model.body_index(b) for b in ("femur", "shank", "foot")}
+    hip = model.joint_index("hip")
+
+    def gap(delta):
+        qq = q.copy()
+        qq[hip] += delta
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c,
+                                   qq + np.asarray(model.joint_offset), root_angle)
+        lm = model.landmarks
+        body = np.array([lm[sp.landmark][0] for sp in specs])
+        x = kin.points_world(ang, kin.as_real(org), body, np.array([lm[sp.landmark][1] for sp in specs]))[:, 0]
+        on_legs = np.isin(body, list(legs))
+        return x[on_legs].min() - x[~on_legs].min()
+
+    # the hip extension that lowers the legs to the table (bisection between ±60°)
+    lo, hi = -math.pi / 3, math.pi / 3
+    if gap(lo) * gap(hi) > 0.0:
+        return 0.0
+    delta = _bisect(gap, lo, hi)
+    return delta
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    """A one-sided contact of a support: a landmark pressing on a flat surface with outward
+    normal ``normal`` (world). Contacts with the same ``surface`` share one plane, placed in
+    the reference posture through the outermost of them (the one farthest along −normal): it
+    touches there, the others hover above it until the body settles. The surface ``"root"`` is
+    the one the root body rests on (`balance.root_patch`): its plane passes through the patch."""
+
+    landmark: str
+    normal: tuple[float, float]
+    surface: str
+
+
+def contact_specs(support: Support) -> tuple[ContactSpec, ...]:
+    """The one-sided contacts of a support (docs/model.md §7). Sitting: the ischial
+    tuberosities, the thighs and, rolled far back, the sacrum on one flat seat (through the
+    lowest of them in the reference posture: the pelvis rolls until the ischia reach it); a
+    backrest if asked, behind the lower and middle thorax.
+    Lying: the head, the upper and lower back, the buttocks and (supported) the thighs, calves
+    and heels on the flat table the middle of the back (the root) rests on."""
+    up = (0.0, 1.0)
+    if support.kind == "sitting":
+        out = [ContactSpec("ischial_seat", up, "seat"), ContactSpec("sacrum_back", up, "seat"),
+               ContactSpec("thigh_back", up, "seat")]
+        if support.backrest_inclination_deg is not None:
+            b = math.radians(support.backrest_inclination_deg)
+            n = (math.cos(b), math.sin(b))                        # a plane leaning back by b
+            out += [ContactSpec("thorax_middle_back", n, "backrest"),
+                    ContactSpec("thorax_lower_back", n, "backrest")]
+        return tuple(out)
+    if support.kind == "lying":
+        table = (1.0, 0.0)                                        # the table, behind the body
+        names = ["occiput", "thorax_upper_back", "thorax_lower_back", "buttock"]
+        if support.legs == "supported":
+            names += ["thigh_back", "calf_back", "heel_back"]
+        return tuple(ContactSpec(n, table, "root") for n in names)
     return ()

@@ -2,16 +2,17 @@
 
 `fit_tone(model)` returns the model with the default state of every muscle a scenario does not
 set (docs/model.md §6, docs/calibration.md §2): the least-effort activations that hold the
-relaxed standing reference posture,
+relaxed standing reference posture, with the passive tissues counted as in the upright mode's
+effort (`tissues`),
 
-    min ½ Σ (a_i − a_floor,i)² + ½ ρ Σ p_j²   subject to equilibrium at every joint,
-                                              a_floor,i ≤ a_i ≤ 1,
+    min ½ Σ (a_i − a_floor,i)² + ½ w Σ_j (p_j / M_ref,j)²   subject to equilibrium at every
+                                                           free joint, a_floor,i ≤ a_i ≤ 1,
 
 over all lines i and the joints j with an intervertebral law, where a_floor is the group's
-relaxed-standing EMG floor (`muscles.DEFAULT_TONE`) and p_j a moment the passive tissues of
-joint j carry. With the heavy weight ρ the muscles hold whatever they can; the passive tissues
-carry only what the muscle set cannot produce, and the model's stress-free angles are offset so
-that they do. It sits above the statics: it prepares a standing problem with the floor
+relaxed-standing EMG floor (`muscles.DEFAULT_TONE`), p_j a moment the passive tissues of joint j
+carry, M_ref,j their test moment and w the default tissue weight
+(`recruitment.DEFAULT_TISSUE_WEIGHT`). The model's stress-free angles are offset so that the
+tissues carry p. It sits above the statics: it prepares a standing problem with the floor
 activations and solves one convex programme (`least_effort.least_effort_activation`).
 """
 
@@ -27,22 +28,19 @@ from .least_effort import least_effort_activation
 from .model import Model, Subject, replace
 from .passive import default_intervertebral_laws, intervertebral_moment
 from .problem import prepare, tone_floor
+from .recruitment import DEFAULT_TISSUE_WEIGHT
 from .statics import generalized_forces, geometry, unit_activation_forces
 from .supports import Support
 from .threads import one_blas_thread
 
 #: Upper bound of a baseline activation.
 MAX_BASELINE_ACTIVATION = 1.0
-#: Weight of a passive moment against activation in the baseline-tone cost ((N·m)⁻²): 1 N·m
-#: carried passively costs as much as 100 lines at full activation.
-PASSIVE_WEIGHT = 1e4
 
 
 @one_blas_thread
 def fit_tone(model: Model) -> Model:
-    """The model with its baseline tone (`Model.baseline_activation`) and, where the muscles
-    cannot hold the reference posture alone, the stress-free angles that let the passive tissues
-    carry the rest (`Model.rest_angle`).
+    """The model with its baseline tone (`Model.baseline_activation`) and the stress-free angles
+    at which the passive tissues carry their least-effort share (`Model.rest_angle`).
 
     Raises
     ------
@@ -50,18 +48,17 @@ def fit_tone(model: Model) -> Model:
         When nothing can hold the relaxed reference posture (a moment is missing at a joint
         without an intervertebral law, e.g. the hip).
     """
-    A, b, upper, slack = tone_programme(model)
-    x, p, residual = least_effort_activation(A, b, upper)
-    if not residual <= 1e-8:                           # the muscles alone cannot: passive slack
-        x, p, residual = least_effort_activation(A, b, upper, slack=slack, slack_weight=PASSIVE_WEIGHT)
+    joints, A, b, upper, slack, m_ref = tone_programme(model)
+    x, p, residual = least_effort_activation(A, b, upper, slack=slack,
+                                             slack_weight=DEFAULT_TISSUE_WEIGHT / m_ref ** 2)
     if not residual <= 1e-6:
-        j = int(np.argmax(np.abs(A @ x + p - b)))
+        j = int(joints[np.argmax(np.abs(A @ x + p - b))])
         raise ModelError("the muscles cannot hold the relaxed reference posture of this subject "
                          f"at the {model.joints[j]} (moment shortfall {residual:.3g} N·m); check "
                          "the subject parameters")
     rest = np.array(model.rest_angle, float)
-    for j in np.flatnonzero(p):
-        rest[j] -= angle_for_moment(model.passive[j], p[j])
+    for k in np.flatnonzero(p):
+        rest[joints[k]] -= angle_for_moment(model.passive[joints[k]], p[k])
     return replace(model, baseline_activation=tone_floor(model) + x, rest_angle=rest)
 
 
@@ -76,11 +73,12 @@ def calibrated_model(subject: Subject, disc_stiffness_scale: float = 1.0,
 
 
 def tone_programme(model: Model):
-    """The baseline-tone programme of a compiled model: A (n_joints, M) generalized forces per
-    unit of extra activation, b (n_joints,) what they must supply at the standing reference
-    posture with the floor activations, the upper bounds (M,) of the extra activation, and the
-    joints whose passive tissues may carry a remainder (n_joints,) bool (those with an
-    intervertebral law; the hip has a published passive law of its own)."""
+    """The baseline-tone programme of a compiled model, over the joints the standing reference
+    problem leaves free (the knees and ankles are held): their indices (n,), A (n, M)
+    generalized forces per unit of extra activation, b (n,) what they must supply at the
+    reference posture with the floor activations, the upper bounds (M,) of the extra activation,
+    which joints' passive tissues may carry a share (n,) bool (those with an intervertebral law;
+    the hip has a published passive law of its own) and their M_ref (n,) N·m (1 elsewhere)."""
     floor = tone_floor(model)
     problem = prepare(model, support=Support("standing"), short_range_stiffness=0.0,
                       baseline_activation=floor)
@@ -88,10 +86,11 @@ def tone_programme(model: Model):
     geo = geometry(problem, q)
     g = generalized_forces(problem, q, geo)
     r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
-    slack = np.zeros(model.n_joints, bool)
-    slack[problem.iv_joints] = True
-    return (unit_activation_forces(problem, geo), -r0,
-            np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack)
+    joints = np.flatnonzero(problem.B.any(1))
+    slack = np.isin(joints, problem.iv_joints)
+    m_ref = np.where(slack, np.nan_to_num(problem.tissue_ref[0, joints], nan=1.0), 1.0)
+    return (joints, unit_activation_forces(problem, geo)[joints], -r0[joints],
+            np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack, m_ref)
 
 
 def angle_for_moment(law, moment: float) -> float:

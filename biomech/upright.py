@@ -1,14 +1,16 @@
-"""The `upright` mode: posture and muscle activations solved together (docs/model.md §12).
+"""The `upright` mode, the default: posture and activations solved together (docs/model.md §12).
 
 The scenario prescribes some muscles (a tension, an activation, a shortened resting length)
-and a postural target the person keeps: the trunk inclination of relaxed standing by default,
-or an SVA, or a thorax orientation. The other muscles are recruited by an effort criterion
-(`recruitment`). biomech finds the posture q and the activations a that hold it with least
-effort,
+and what the person keeps: the gaze level (the head's Frankfort plane horizontal) by default,
+or any of a trunk inclination, an SVA, a thorax orientation, a thigh inclination, a knee
+flexion. Standing and sitting, the body must also balance on its feet: the floor pushes on the
+heels and the forefeet only (`balance`). The other muscles are recruited by an effort criterion
+that counts the passive tissues too (`recruitment.Criterion`, `tissues`). biomech finds the
+posture q and the activations a that hold it with least effort,
 
-    min_(q, a)  criterion(a)
-    subject to  equilibrium at every joint, target(q) = value, 0 ≤ a ≤ 1,
-                q within the physiological ranges,
+    min_(q, a)  ½ Σ a² (or the stress criterion) + w · ½ Σ_j (M_passive,j(q) / M_ref,j)²
+    subject to  equilibrium at every joint, the targets, N_heel ≥ 0, N_forefoot ≥ 0,
+                0 ≤ a ≤ 1, q within the physiological ranges,
 
 one nonlinear programme (SLSQP with exact derivatives). The answer has no hidden reserve
 actuators: if no posture can be held, the result says which joint falls short by how many N·m
@@ -22,100 +24,140 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .balance import balance_checked, balance_margins, reaction, reaction_gradient
 from .errors import ModelError
 from .inverse import recruited_result
 from .metrics import endplates
 from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
-from .statics import free_coordinates, geometry, landmark
+from .statics import _contact_state, free_coordinates, geometry, landmark, passive_moments
+from .status import Status
 from .threads import one_blas_thread
+from .tissues import tissue_cost
 from .units import DEG_PER_RAD
 
 #: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
 #: iterations, 1 rad 20 % more
 POSTURE_UNIT = 10.0
-TARGETS = ("trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg")
+TARGETS = ("head_angle_deg", "trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg",
+           "thigh_inclination_deg", "knee_flexion_deg", "pelvic_tilt_deg")
+#: mm of SVA per degree of the other targets in the constraint scaling
+_SCALE = {"sagittal_vertical_axis_mm": 0.05}
 
 
 @dataclass(frozen=True)
 class UprightTarget:
-    """What the person keeps: exactly one of
+    """What the person keeps (each an equality; any combination; conventions §3 signs):
 
-    trunk_inclination_deg : T12/L1 → C7 line against the vertical (+ forward); default 0, the
-        relaxed standing value of the calibrated reference posture;
+    head_angle_deg : the head's Frankfort plane against the horizontal (+ face up); the
+        default when nothing is given, at 0 (gaze level), standing and sitting;
+    trunk_inclination_deg : the T12/L1 → C7 line against the vertical (+ forward);
     sagittal_vertical_axis_mm : C7 plumb line to the posterior-superior corner of S1 (+ anterior);
-    thorax_angle_deg : orientation of the thorax body against its reference orientation
-        (+ counter-clockwise, i.e. leaning back).
+    thorax_angle_deg : the middle thoracic segment against its reference orientation
+        (+ counter-clockwise, i.e. leaning back);
+    thigh_inclination_deg : the hip → knee line against the vertical (+ knee forward);
+    knee_flexion_deg : the knee coordinate (+ flexed; a knee held bent);
+    pelvic_tilt_deg : the pelvic tilt (a pelvis tilted on purpose, as in Levine & Whittle's
+        voluntary tilts).
+
+    Lying, nothing is kept by default: the table holds the body. Sitting, the thigh inclination
+    of the support is kept unless given.
     """
 
+    head_angle_deg: float | None = None
     trunk_inclination_deg: float | None = None
     sagittal_vertical_axis_mm: float | None = None
     thorax_angle_deg: float | None = None
+    thigh_inclination_deg: float | None = None
+    knee_flexion_deg: float | None = None
+    pelvic_tilt_deg: float | None = None
 
-    def __post_init__(self):
-        given = [k for k in TARGETS if getattr(self, k) is not None]
-        if len(given) > 1:
-            raise ModelError(f"an upright target is one of {', '.join(TARGETS)}; got {given}")
-
-    @property
-    def kind(self) -> str:
-        return next((k for k in TARGETS if getattr(self, k) is not None), "trunk_inclination_deg")
-
-    @property
-    def value(self) -> float:
-        v = getattr(self, self.kind)
-        return 0.0 if v is None else float(v)
+    def kept(self, support) -> dict[str, float]:
+        """{target name: value} the person keeps on this support: the targets given, or the
+        gaze level; sitting, the thighs also stay on the seat at the support's inclination
+        (else the least effort would be to stand up)."""
+        given = {k: float(getattr(self, k)) for k in TARGETS if getattr(self, k) is not None}
+        if not given and support.kind != "lying":
+            given = {"head_angle_deg": 0.0}
+        if support.kind == "sitting":
+            given.setdefault("thigh_inclination_deg", support.thigh_deg)
+        return given
 
 
 def target_value(problem, q: np.ndarray, kind: str) -> float:
-    """The target quantity at posture q (deg or mm)."""
+    """A target quantity at posture q (deg or mm)."""
     return target_and_gradient(problem, geometry(problem, q), kind)[0]
 
 
+def point_jacobian(problem, geo, body: int, p: np.ndarray) -> np.ndarray:
+    """∂p/∂q (2, n_joints) of a point p (2,) fixed in a body: S[b, j] ẑ × (p − c_j)."""
+    r = p[None, :] - geo.centres
+    return problem.S[body][None, :] * np.stack([-r[:, 1], r[:, 0]])
+
+
 def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
-    """The target quantity at a geometry (deg or mm) and its gradient ∂/∂q (n_joints,), from the
+    """A target quantity at a geometry (deg or mm) and its gradient ∂/∂q (n_joints,), from the
     angle sensitivities S of the bodies: a body angle changes by S[b, j] per unit q_j and a point
     p of body b moves by S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
-    S = problem.S
-    thorax, c7_body = problem.model.body_index("thorax"), problem.model.landmarks["C7"][0]
+    m, S = problem.model, problem.S
+    if kind == "head_angle_deg":
+        b, a = m.plates["Frankfort"]
+        return (geo.angles[b] + a) * DEG_PER_RAD, S[b] * DEG_PER_RAD
     if kind == "thorax_angle_deg":
-        ref = geometry(problem, problem.q_ref).angles[thorax]
-        return (geo.angles[thorax] - ref) * DEG_PER_RAD, S[thorax] * DEG_PER_RAD
+        b = m.body_index("thorax_middle")
+        ref = geometry(problem, problem.q_ref).angles[b]
+        return (geo.angles[b] - ref) * DEG_PER_RAD, S[b] * DEG_PER_RAD
+    if kind == "pelvic_tilt_deg":
+        # the hip centre and S1 are points of the pelvis (the hip centre also of the femur): PT
+        # turns one for one with the pelvis, + counter-clockwise
+        b = m.body_index("pelvis")
+        hip, s1 = landmark(problem, geo, "hip_centre"), landmark(problem, geo, "S1_midpoint")
+        v = hip - s1
+        return math.degrees(math.atan2(v[0], -v[1])), S[b] * DEG_PER_RAD
+    if kind == "knee_flexion_deg":
+        j = m.joint_index("knee")
+        return geo.q[j] * DEG_PER_RAD, np.eye(m.n_joints)[j] * DEG_PER_RAD
+    if kind == "thigh_inclination_deg":
+        b = m.body_index("femur")
+        w = landmark(problem, geo, "knee") - geo.centres[m.joint_index("hip")]
+        return math.degrees(math.atan2(w[0], -w[1])), S[b] * DEG_PER_RAD
+    c7_body = m.landmarks["C7"][0]
     c7 = landmark(problem, geo, "C7")
+    dc7 = point_jacobian(problem, geo, c7_body, c7)
     if kind == "trunk_inclination_deg":
-        # the T12/L1 → C7 line is fixed in the thorax: it turns with the thorax angle, and a
-        # counter-clockwise turn lowers its forward inclination
-        w = c7 - landmark(problem, geo, "T12_L1_centre")
-        return math.degrees(math.atan2(w[0], w[1])), -S[c7_body] * DEG_PER_RAD
+        t12 = landmark(problem, geo, "T12_L1_centre")
+        w = c7 - t12
+        dw = dc7 - point_jacobian(problem, geo, m.landmarks["T12_L1_centre"][0], t12)
+        grad = (w[1] * dw[0] - w[0] * dw[1]) / float(w @ w)
+        return math.degrees(math.atan2(w[0], w[1])), grad * DEG_PER_RAD
+    if kind != "sagittal_vertical_axis_mm":
+        raise ModelError(f"unknown upright target {kind!r}; targets: {', '.join(TARGETS)}")
     mid, t, _ = endplates(problem, geo)
-    sacrum = problem.model.endplate_body[0]
-    corner = mid[0] - 0.5 * problem.model.endplate_depth[0] * t[0]
-    dx = -S[c7_body] * (c7[1] - geo.centres[:, 1]) + S[sacrum] * (corner[1] - geo.centres[:, 1])
-    return (c7[0] - corner[0]) * 1000.0, dx * 1000.0
+    corner = mid[0] - 0.5 * m.endplate_depth[0] * t[0]
+    dcorner = point_jacobian(problem, geo, int(m.endplate_body[0]), corner)
+    return (c7[0] - corner[0]) * 1000.0, (dc7[0] - dcorner[0]) * 1000.0
 
 
 @one_blas_thread
 def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                   criterion: Criterion = Criterion(), q0: np.ndarray | None = None):
-    """Posture and activations that keep ``target`` with least effort.
+    """Posture and activations that keep ``target`` with least effort (module docstring).
 
     One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
-    activations a of the free lines, minimising the effort subject to equilibrium at every
-    joint, Bᵀ (r0(q) + A(q) a) = 0, the target, 0 ≤ a ≤ 1 and the physiological ranges
-    (SLSQP with exact, analytic derivatives: `recruitment.held_balance`,
-    `target_and_gradient`). The activations are then re-derived exactly at the optimal posture
-    (`recruit`), so the reported forces are the least-effort ones there.
+    activations a of the free lines, minimising the effort subject to equilibrium at every free
+    joint, Bᵀ (r0(q) + A(q) a) = 0, the targets, the balance on the feet, 0 ≤ a ≤ 1 and the
+    physiological ranges (SLSQP with exact, analytic derivatives: `recruitment.held_balance`,
+    `target_and_gradient`, `balance.reaction_gradient`, `tissues.tissue_cost`). The
+    activations are then re-derived exactly at the optimal posture (`recruit`), so the reported
+    forces are the least-effort ones there.
 
     Conditioning (docs/model.md §12): SLSQP's quasi-Newton matrix starts as the identity. The
-    objective is ½ Σa², whose Hessian is exactly that, or for the stress criterion ½ ‖a f_L‖_p²,
+    muscle term is ½ Σa², whose Hessian is exactly that, or for the stress criterion ½ ‖a f_L‖_p²,
     which has the same minimisers as Σ (a f_L)^p and a Hessian of the same order
-    (`recruitment.half_squared_p_norm`). The effort depends on the posture only through the
-    activations it needs, so the posture block is small (the constraints' curvature,
-    |eigenvalues| ≲ 1 per rad²); in units of `POSTURE_UNIT` = 10 rad the start charges 0.01
-    per rad² for a posture step. The bound a ≤ 1 is seldom reached when standing: SLSQP first
-    solves without it and, only if a line then needs more than full activation, again with it
-    from there.
+    (`recruitment.half_squared_p_norm`). In units of `POSTURE_UNIT` = 10 rad the start charges
+    0.01 per rad² for a posture step. The bound a ≤ 1 is seldom reached: SLSQP first solves
+    without it and, only if a line then needs more than full activation, again with it.
 
-    Returns a `inverse.RecruitedResult`.
+    Returns a `inverse.RecruitedResult` (status FALLEN if the posture does not balance on the feet).
     """
     from scipy.optimize import minimize
 
@@ -128,8 +170,10 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         a0 = np.asarray(problem.model.baseline_activation, float)[free]
     else:                   # along a sweep: what holds the previous posture under these settings
         a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
-    kind, value = target.kind, target.value
-    scale = 1.0 if kind != "sagittal_vertical_axis_mm" else 0.05   # mm -> comparable to degrees
+    kept = target.kept(problem.support)
+    w_tissue = criterion.tissue_weight
+    tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
+    weight = float(np.abs(problem.weight).sum())            # N, to scale the balance constraint
     last: dict = {}
 
     def state(z):
@@ -139,38 +183,58 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         if last.get("key") != key:
             q = qc + B @ (POSTURE_UNIT * z[:n])
             R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:])
-            aim, grad = target_and_gradient(problem, geo, kind)
+            aims, aim_grads = [], []
+            for k, v in kept.items():
+                value, grad = target_and_gradient(problem, geo, k)
+                aims.append(_SCALE.get(k, 1.0) * (value - v))
+                aim_grads.append(POSTURE_UNIT * _SCALE.get(k, 1.0) * (grad @ B))
+            M, dM = passive_moments(problem, q)
+            tissue, tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)
             last.update(key=key, R=B.T @ R, J=np.hstack([POSTURE_UNIT * (B.T @ J @ B), B.T @ A]), fl=fl,
-                        dfl=POSTURE_UNIT * (dfl @ B), aim=scale * (aim - value),
-                        aim_grad=POSTURE_UNIT * scale * (grad @ B))
+                        dfl=POSTURE_UNIT * (dfl @ B), aim=np.array(aims),
+                        aim_grad=np.array(aim_grads).reshape(-1, n),
+                        tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
+            contact = _contact_state(problem, geo) if len(problem.contact_body) else None
+            fr = reaction(problem, geo, contact=contact)
+            grad = reaction_gradient(problem, geo, contact)
+            if problem.support.kind == "lying":
+                grad = grad.sum(0, keepdims=True)            # as `balance.balance_margins`
+            last.update(support=balance_margins(problem, fr) / weight,
+                        support_grad=POSTURE_UNIT * (grad @ B) / weight)
         return last
 
     def effort(z):
         a = z[n:]
+        st = state(z)
         if criterion.name == "activation_squared":
-            return 0.5 * float(a @ a), np.concatenate([np.zeros(n), a])
-        st = state(z)                                  # ½ ‖a f_L(u)‖_p²
-        value, w = half_squared_p_norm(a * st["fl"], criterion.exponent)
-        return value, np.concatenate([(w * a) @ st["dfl"], w * st["fl"]])
+            return 0.5 * float(a @ a) + st["tissue"], np.concatenate([st["tissue_grad"], a])
+        value, w = half_squared_p_norm(a * st["fl"], criterion.exponent)    # ½ ‖a f_L(u)‖_p²
+        return value + st["tissue"], np.concatenate([(w * a) @ st["dfl"] + st["tissue_grad"], w * st["fl"]])
 
-    def aim(z):
-        return np.array([state(z)["aim"]])
+    def posture_rows(name):
+        def fun(z):
+            return state(z)[name]
 
-    def aim_jac(z):
-        row = np.zeros(len(z))
-        row[:n] = state(z)["aim_grad"]
-        return row[None, :]
+        def jac(z):
+            g = state(z)[f"{name}_grad"]
+            return np.hstack([g, np.zeros((len(g), len(z) - n))])
+        return fun, jac
 
+    constraints = [{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]}]
+    if kept:
+        fun, jac = posture_rows("aim")
+        constraints.append({"type": "eq", "fun": fun, "jac": jac})
+    if balance_checked(problem):
+        fun, jac = posture_rows("support")
+        constraints.append({"type": "ineq", "fun": fun, "jac": jac})
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
     hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
-    posture_bounds = list(zip(np.minimum(lo, hi), np.maximum(lo, hi)))
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    bounds = list(zip(lo, hi))
 
     def solve(z0, upper):
-        return minimize(effort, z0, jac=True, method="SLSQP",
-                        bounds=posture_bounds + [(0.0, upper)] * int(free.sum()),
-                        constraints=[{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]},
-                                     {"type": "eq", "fun": aim, "jac": aim_jac}],
-                        options={"maxiter": 300, "ftol": 1e-12})
+        return minimize(effort, z0, jac=True, method="SLSQP", bounds=bounds + [(0.0, upper)] * int(free.sum()),
+                        constraints=constraints, options={"maxiter": 300, "ftol": 1e-10})
 
     res = solve(np.concatenate([u0 / POSTURE_UNIT, a0]), None)
     iterations = int(res.nit)
@@ -179,8 +243,15 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         iterations += int(res.nit)
     q = qc + B @ (POSTURE_UNIT * res.x[:n])
     rec = recruit(problem, q, criterion=criterion, free=free)
-    miss = abs(aim(res.x)[0]) / scale
-    message = ""
-    if miss > 1e-5:
-        message = f"the postural target was not reached (missed by {miss:.3g})"
-    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion)
+    st = state(res.x)
+    message, code = "", Status.TARGET_MISSED
+    if len(st["aim"]):
+        miss = np.abs(st["aim"]) / np.array([_SCALE.get(k, 1.0) for k in kept])
+        if miss.max() > 1e-5:
+            k = list(kept)[int(np.argmax(miss))]
+            message = f"the postural target was not reached ({k} missed by {miss.max():.3g})"
+    if not message and not res.success:
+        message, code = (f"the least-effort posture was not found (SLSQP: {res.message}); the "
+                         "posture returned is held, but may not be the one of least effort"), Status.NOT_CONVERGED
+    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion,
+                            code=code)

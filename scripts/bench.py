@@ -13,14 +13,18 @@ and the interquartile range (IQR) over repeated runs:
 * ``baseline_hybr_psoas300``: a naive baseline on the same prepared problem, from the same start:
   `scipy.optimize.root` on `statics.reduced_residual` (method "hybr") with its own finite-difference
   Jacobian; the table prints how many times faster biomech's solver is;
-* ``solve_upright_psoas300``: the upright mode (posture and least-effort activations together,
-  trunk kept upright) with psoas 300 N, on a prepared problem, from the reference posture;
+* ``solve_default_standing``: the default (upright) mode's relaxed standing, `prepare` (every
+  joint free) and `solve_upright` (gaze level, balance, least effort with the tissues), from the
+  reference posture (issue 13);
+* ``solve_upright_psoas300``: the default mode with psoas 300 N, on a prepared problem, from the
+  reference posture;
 * ``baseline_slsqp_fd_upright``: a naive baseline for it: SLSQP on the same problem as one
   would first write it, with scipy's finite-difference derivatives of the equilibrium and
-  target constraints, angles in radians, the full criterion Σa², all bounds from the start;
+  target constraints, angles in radians, the muscle criterion Σa² alone, no balance constraint,
+  all bounds from the start;
 * ``solve_inverse``: the inverse mode (PT 18°, LL 50°, trunk upright: activations that hold it);
-* ``sweep_upright_101``, ``sweep_inverse_101``: 101-point psoas sweeps 0-800 N in those modes
-  (upright warm-started from the previous posture);
+* ``sweep_upright_101``, ``sweep_inverse_101``: 101-point psoas sweeps 0-800 N in the default
+  and the inverse mode (the default mode warm-started from the previous posture);
 * ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
 * ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
 * ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
@@ -33,8 +37,9 @@ and the interquartile range (IQR) over repeated runs:
   scenarios/neutral_standing.toml, headless (Agg, blitted): the psoas slider moved, the posture
   re-solved and redrawn.
 
-Targets: forward solve <= 2 ms, inverse solve <= 5 ms, upright solve <= 30 ms, 101-point forward
-sweep <= 0.3 s, import <= 0.3 s, run with figure <= 2.5 s, a command-line sweep point at most
+Targets: forward solve <= 2 ms, inverse solve <= 5 ms, default-mode solve of relaxed standing
+and upright solve <= 30 ms, 101-point forward sweep <= 0.3 s, 101-point default-mode sweep <= 2 s
+(issue 13), import <= 0.3 s, run with figure <= 2.5 s, a command-line sweep point at most
 twice the library's cost per point (issue 12), a viewer update <= 0.1 s (10 per second).
 
     python scripts/bench.py                 # table
@@ -60,17 +65,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
-                "baseline_hybr_psoas300", "solve_upright_psoas300", "baseline_slsqp_fd_upright",
+                "baseline_hybr_psoas300", "solve_default_standing", "solve_upright_psoas300",
+                "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
                 "run_with_figure", "cli_sweep_point", "viewer_update")
 #: seconds; measurements without a target are informative
 TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
-           "solve_upright_psoas300": 30e-3, "solve_inverse": 5e-3, "import": 0.3,
+           "solve_default_standing": 30e-3, "solve_upright_psoas300": 30e-3, "sweep_upright_101": 2.0,
+           "solve_inverse": 5e-3, "import": 0.3,
            "run_with_figure": 2.5, "viewer_update": 0.1}
 #: a command-line sweep point costs at most this many times the library's point (issue 12)
 CLI_POINT_RATIO = 2.0
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
 SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "solve_upright_psoas300",
+        "solve_default_standing",
         "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
 
 
@@ -268,7 +276,7 @@ def _slsqp_fd_upright(problem):
     return minimize(lambda z: (float(z[n:] @ z[n:]), np.concatenate([np.zeros(n), 2 * z[n:]])),
                     np.concatenate([u0, a0]), jac=True, method="SLSQP", bounds=bounds,
                     constraints=[{"type": "eq", "fun": lambda z: B.T @ held_balance(problem, qc + B @ z[:n], free, z[n:])[0]},
-                                 {"type": "eq", "fun": lambda z: [target_value(problem, qc + B @ z[:n], "trunk_inclination_deg")]}],
+                                 {"type": "eq", "fun": lambda z: [target_value(problem, qc + B @ z[:n], "head_angle_deg")]}],
                     options={"maxiter": 300, "ftol": 1e-12})
 
 
@@ -279,17 +287,22 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     from biomech.threads import one_blas_thread
     from biomech.upright import solve_upright
 
+    default = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=300)},
+                         locked_joints=())
+    if want("solve_default_standing"):
+        out["solve_default_standing"] = _timeit(
+            lambda: solve_upright(bm.prepare(model, support=standing, locked_joints=())), slow)
     if want("solve_upright_psoas300"):
-        out["solve_upright_psoas300"] = _timeit(lambda: solve_upright(problem), slow)
-        out["solve_upright_psoas300"]["iterations"] = solve_upright(problem).iterations
+        out["solve_upright_psoas300"] = _timeit(lambda: solve_upright(default), slow)
+        out["solve_upright_psoas300"]["iterations"] = solve_upright(default).iterations
     if want("baseline_slsqp_fd_upright"):
         naive = one_blas_thread(_slsqp_fd_upright)           # same BLAS threads as biomech
-        out["baseline_slsqp_fd_upright"] = _timeit(lambda: naive(problem), max(2, slow // 2))
-        sol = naive(problem)
-        q_naive = problem.q_c + problem.B @ sol.x[:problem.B.shape[1]]
+        out["baseline_slsqp_fd_upright"] = _timeit(lambda: naive(default), max(2, slow // 2))
+        sol = naive(default)
+        q_naive = default.q_c + default.B @ sol.x[:default.B.shape[1]]
         out["baseline_slsqp_fd_upright"].update(
-            iterations=int(sol.nit),
-            max_difference_from_biomech_rad=float(np.max(np.abs(q_naive - solve_upright(problem).q))))
+            iterations=int(sol.nit), max_difference_from_biomech_rad=float(np.max(np.abs(
+                q_naive - solve_upright(default, criterion=Criterion(tissue_weight=0.0)).q))))
         if "solve_upright_psoas300" in out:
             out["baseline_slsqp_fd_upright"]["speedup"] = (
                 out["baseline_slsqp_fd_upright"]["median_s"] / out["solve_upright_psoas300"]["median_s"])
@@ -298,20 +311,21 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     if want("solve_inverse"):
         out["solve_inverse"] = _timeit(lambda: solve_inverse(relaxed, target), repeat)
 
-    def sweep(solve):
+    def sweep(solve, locked):
         q_prev, n_ok = None, 0
         for t in tensions:
-            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
+            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))},
+                           locked_joints=locked)
             r = solve(p, q_prev)
             if r.success:
                 q_prev, n_ok = r.q, n_ok + 1
         return n_ok
 
-    for name, solve in (("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0)),
-                        ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target))):
+    for name, solve, locked in (("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), ()),
+                                ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target), None)):
         if want(name):
-            out[name] = _timeit(lambda: sweep(solve), max(2, slow // 5))
-            out[name]["solved"] = sweep(solve)
+            out[name] = _timeit(lambda: sweep(solve, locked), max(2, slow // 5))
+            out[name]["solved"] = sweep(solve, locked)
 
 
 def _fmt(seconds: float) -> str:

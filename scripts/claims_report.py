@@ -1,12 +1,13 @@
 """The claims report (issue 18): what the mechanics says about each claim C1-C12.
 
 For every claim of ``docs/reference/claims.md`` this script reruns the scenario files that ask
-it, in the equilibrium mode (the isolated pull: every muscle a file does not set keeps its
-frozen relaxed-standing tone) and in the upright mode (the person compensates: the trunk is kept
-upright and the other muscles are recruited by least effort), and judges the answer by rules
-that are data of this script, fixed before any number is computed (`THRESHOLDS`, `RULES`). No
-verdict is typed anywhere: each one is the output of `verdict`, `spread_verdict` and `combine`
-applied to the computed changes.
+it, in the equilibrium mode (the isolated pull, the frozen-tone experiment: every muscle a file
+does not set keeps its frozen relaxed-standing tone, the ankles and knees are held) and in the
+upright mode (the person compensates: the gaze level and the balance over the feet are kept,
+every joint is free, and the posture and the muscles not set are those of least effort, muscles
+and passive tissues counted), and judges the answer by rules that are data of this script
+(`THRESHOLDS`, `RULES`). No verdict is typed anywhere: each one is the output of `verdict`,
+`spread_verdict`, `combine` and `overall` applied to the computed changes.
 
 What lives here as data, so that the report regenerates when the library changes:
 
@@ -15,7 +16,9 @@ What lives here as data, so that the report regenerates when the library changes
 * `CLAIMS`: for each claim, the mechanical question, the scenario files that ask it (a file's
   mode is read from the file; a mode no file of the claim uses is obtained by setting the mode
   of the first file in code, never by adding a file to the library), the quantity, the sign the
-  claim predicts, and the model limitations that bear on it.
+  claim predicts, and the model limitations that bear on it;
+* `UPRIGHT_KEEPS`: the support values a file put to the upright mode in code keeps as targets
+  (in the upright mode the support's thigh and knee are only where the solve starts).
 
 The spread: the population study (``docs/population/summary.json``, equilibrium mode) and a
 small upright-mode population run here with the same study code; the one-at-a-time 5th/95th
@@ -43,6 +46,7 @@ import math
 import re
 import sys
 import tempfile
+import textwrap
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -71,7 +75,7 @@ SENS_BEGIN, SENS_END = "<!-- sensitivity:begin -->", "<!-- sensitivity:end -->"
 #    written from these objects alone (`rules_markdown` takes no result).
 # =============================================================================================
 SUPPORTED, NOT_SUPPORTED, CONTRADICTED, DEPENDS = "supported", "not supported", "contradicted", "depends"
-NO_ANSWER, NOT_ASKED = "no answer", "not asked"
+NO_ANSWER, NOT_ASKED, FALLEN = "no answer", "not asked", "fallen"
 VERDICTS = (SUPPORTED, NOT_SUPPORTED, CONTRADICTED, DEPENDS)
 
 MODES = ("equilibrium", "upright")
@@ -80,12 +84,16 @@ MODE_TITLES = {
     "upright": "person compensates (upright)",
 }
 MODE_MEANING = {
-    "equilibrium": "every muscle a file does not set keeps its frozen relaxed-standing tone and "
-                   "answers a change of posture only through its stretch response: what the pull "
-                   "does by itself",
-    "upright": "the trunk is kept upright (trunk inclination 0°) and every muscle a file does "
-               "not set is recruited by least effort (Σa²), posture and forces solved together: "
-               "the person who compensates",
+    "equilibrium": "the frozen-tone experiment: every muscle a file does not set keeps its "
+                   "relaxed-standing tone, frozen, and answers a change of posture only through "
+                   "its stretch response; the ankles and knees are held at the support's "
+                   "reference angles and nothing corrects the posture: what the pull does by "
+                   "itself",
+    "upright": "the person keeps the gaze level (standing and sitting; lying, nothing) and the "
+               "balance over the feet, the seat or the table; every joint is free, and the "
+               "posture and every muscle a file does not set are those of least effort, "
+               "Σa² plus the passive tissues' term with weight 1 (docs/model.md §12), solved "
+               "together: the person who compensates",
 }
 
 SOURCES = {
@@ -139,9 +147,9 @@ THRESHOLDS = {
         "intra-rater coefficient of repeatability (≈ 2.77 × the standard error of measurement) "
         "of the pelvic tilt on full-spine radiographs, each read twice: 2°, 9° and 6° for the "
         "three readers (n = 49); the median reader's 6° is used. Hip flexion is judged like the "
-        "pelvic tilt: it is read from "
-        "the same landmarks (femoral heads, sacral plate) and, with the thigh set by the "
-        "support, it changes by exactly the pelvic rotation",
+        "pelvic tilt: it is read from the same radiograph (femoral heads, sacral plate, and the "
+        "femoral axis); with the thigh held (equilibrium mode) it changes by exactly the pelvic "
+        "rotation",
         "kyrola2018", "V"),
     "effort": Threshold(
         "effort", 5.5, "% MVC", False,
@@ -161,13 +169,23 @@ THRESHOLDS = {
 }
 
 RULES = (
-    ("R1", "Each test of a claim compares two postures the scenario files define: the last point "
-           "of a sweep against its first, or a file against its baseline file, solved in the same "
-           "mode. The change Δ of the test's quantity over that whole step (the *dose*, e.g. "
-           "psoas 0 → 800 N, about half its maximum force) is what is judged; a change per unit "
-           "of dose (per 100 N, per 10 kg, ...) is reported beside it. The dose is the file's: "
-           "a claim is about whether an effect is there to be seen in a person, and the "
-           "thresholds are changes between two measurements."),
+    ("R1", "Each test of a claim compares two postures the scenario files define: the first and "
+           "the last point of a sweep (or two named corners of a grid), or a file against its "
+           "baseline file, solved in the same mode. The change Δ of the test's quantity over that "
+           "whole step (the *dose*, e.g. psoas tension up to 800 N, about half its maximum "
+           "force) is what is judged; a change per unit of dose (per 100 N, per 10 kg, ...) is "
+           "reported beside it. The dose is the file's: a claim is about whether an effect is "
+           "there to be seen in a person, and the thresholds are changes between two "
+           "measurements. A sweep of a muscle's pull starts where that muscle is in relaxed "
+           "standing in the mode its file is written for: in the frozen-tone experiment at its "
+           "relaxed-tone force (a pull of 0 N would take away the tone the experiment holds it "
+           "at, which is another question: for the psoas, C11's), in the upright mode at the "
+           "force least effort gives it there; a file put to the other mode in code keeps its "
+           "values. If the first or the last point has no posture (R7) the dose "
+           "is not shortened to the points that have one, since a shorter dose judged against "
+           "the same threshold could turn an effect the file asks about into \"not "
+           "supported\": the test then has no Δ, and the points that do have a posture are "
+           "shown in its figure."),
     ("R2", "|Δ| smaller than the threshold of its quantity (table below): **not supported** — "
            "the model gives no change a measurement could tell apart from none."),
     ("R3", "|Δ| at least the threshold and the sign the claim predicts: **supported**; the "
@@ -185,14 +203,47 @@ RULES = (
            "has one test per statement. In one mode the claim is: contradicted if any test is; "
            "else not supported if any test is; else depends if any test does; else supported. "
            "A claim that says one of several things may happen (C11) is: supported if any test "
-           "is; else depends if any does; else contradicted if all are; else not supported."),
+           "is; else depends if any does; else contradicted if all are; else not supported. "
+           "Tests without a Δ (R7): a test that *fell* is set aside, like a test not asked in "
+           "that mode, and named; if every test of the claim fell there, the claim's verdict in "
+           "that mode is **fallen**. A test with *no answer* leaves the claim without an answer "
+           "in that mode unless the tests that answered decide it whatever the missing one "
+           "would say (one contradicted test when all statements must hold; one supported test "
+           "when one suffices)."),
     ("R6", "Over the two modes (overall): the verdict both modes give if they agree; depends if "
            "either mode depends, or if one mode supports the claim and the other does not (the "
            "answer then hangs on how the person holds themselves); contradicted if one mode "
-           "contradicts it and the other does not support it. A mode in which a claim is not "
-           "asked does not count."),
-    ("R7", "A posture the solver cannot find (a failed solve) gives **no answer** for that test, "
-           "reported with the solver's message; it is never replaced by a value."),
+           "contradicts it and the other does not support it. A mode in which the claim is not "
+           "asked, or in which it fell (R5), does not count: the overall verdict then rests on "
+           "the other mode alone, and the summary says so. A mode with no answer leaves the "
+           "claim without an overall answer, unless the other mode depends."),
+    ("R7", "A posture the solver cannot find (not converged, collapsed beyond the physiological "
+           "range, a shortfall of muscle, a missed target) gives **no answer** for that test, "
+           "reported with the solver's message; it is never replaced by a value. A frozen body "
+           "that cannot balance on its support (status *fallen*, equilibrium mode: it tips over "
+           "the toes or the heels, or its back lifts off the table) gives no Δ either, because "
+           "its equilibrium is one the support would have to pull to hold, so its LL or PT is "
+           "not a posture anybody stands or lies in; but it is reported as **fallen**, not as a "
+           "failed solve, because it is an answer: the experiment, which allows no correction, "
+           "cannot hold that posture. It is not read as a change beyond every threshold either: "
+           "that would credit the claim with the experiment's lack of correction, and whether "
+           "the person, who corrects, is affected is what the upright mode asks. In the upright "
+           "mode a posture that does not balance is a failed search for one, and gives no "
+           "answer."),
+)
+
+#: How the rules came to be what they are (printed with them).
+RULES_HISTORY = (
+    "Fixed before any number was computed (issue 18). Revised once, for the whole-body model of "
+    "issue 13, after seeing that a frozen body can now fall over its feet and that the first "
+    "points of the frozen pull sweeps did: R1 gained where a sweep of a pull starts and that a "
+    "dose is never shortened to the points that solve; R7 gained the *fallen* outcome, R5 and "
+    "R6 what a test or a mode without a Δ does to a claim (one that fell is set aside; one with "
+    "no answer leaves the claim without one unless the rest decide it). The thresholds, the "
+    "signs the claims predict and the way answered tests and modes combine were not changed. The "
+    "mapping changed where the model did: C12 is now also asked in the upright mode (lying is "
+    "upright now), and a file put to the upright mode keeps its thigh (and, for the straight-leg "
+    "raise, its knee) as targets (`UPRIGHT_KEEPS`)."
 )
 
 
@@ -211,7 +262,7 @@ def spread_verdict(default: str, values, expected: int, threshold: float) -> str
     """R4: "depends" if the changes over the population's 5-95 % range take both signs and one
     of them reaches the threshold; otherwise the default subject's verdict."""
     vals = [v for v in values if math.isfinite(v)]
-    if default == NO_ANSWER or expected == 0 or not vals:
+    if default not in VERDICTS or expected == 0 or not vals:
         return default
     if any(v > 0 for v in vals) and any(v < 0 for v in vals) and max(abs(v) for v in vals) >= threshold:
         return DEPENDS
@@ -219,31 +270,45 @@ def spread_verdict(default: str, values, expected: int, threshold: float) -> str
 
 
 def combine(verdicts, how: str = "all") -> str:
-    """R5 (the tests of a claim in one mode) and R7 (a test without an answer)."""
+    """R5: the verdict of a claim in one mode from its tests' verdicts (R7: tests that fell are
+    set aside; a test with no answer leaves the claim without one unless the others decide)."""
     vs = [v for v in verdicts if v != NOT_ASKED]
     if not vs:
         return NOT_ASKED
-    if NO_ANSWER in vs:
-        return NO_ANSWER
+    answered = [v for v in vs if v in VERDICTS]
+    unknown = NO_ANSWER in vs
+    if not answered:
+        return NO_ANSWER if unknown else FALLEN
     if how == "all":
-        for word in (CONTRADICTED, NOT_SUPPORTED, DEPENDS):
-            if word in vs:
+        if CONTRADICTED in answered:
+            return CONTRADICTED
+        if unknown:
+            return NO_ANSWER
+        for word in (NOT_SUPPORTED, DEPENDS):
+            if word in answered:
                 return word
         return SUPPORTED
-    if SUPPORTED in vs:
+    if SUPPORTED in answered:
         return SUPPORTED
-    if DEPENDS in vs:
+    if unknown:
+        return NO_ANSWER
+    if DEPENDS in answered:
         return DEPENDS
-    return CONTRADICTED if all(v == CONTRADICTED for v in vs) else NOT_SUPPORTED
+    return CONTRADICTED if all(v == CONTRADICTED for v in answered) else NOT_SUPPORTED
+
+
+def counted_modes(by_mode: dict) -> tuple:
+    """R6: the modes whose verdict counts over the modes (not "not asked", not "fallen")."""
+    return tuple(m for m, v in by_mode.items() if v not in (NOT_ASKED, FALLEN))
 
 
 def overall(by_mode: dict) -> str:
     """R6: the verdict over the modes."""
-    vs = {v for v in by_mode.values() if v != NOT_ASKED}
+    vs = {by_mode[m] for m in counted_modes(by_mode)}
     if not vs:
-        return NOT_ASKED
+        return FALLEN if FALLEN in by_mode.values() else NOT_ASKED
     if NO_ANSWER in vs:
-        return NO_ANSWER
+        return DEPENDS if DEPENDS in vs else NO_ANSWER
     if len(vs) == 1:
         return vs.pop()
     if DEPENDS in vs or SUPPORTED in vs:
@@ -338,8 +403,9 @@ class Test:
     expected: int               # sign the claim predicts: +1, -1, 0 (a change, either way)
     files: tuple                # scenario files; a mode none of them has is set in code on files[0]
     baseline: str | None = None  # compared with this file (same mode); None: a sweep's first point
-    start: dict | None = None   # sweep point to start from {key: value} (grid sweeps); None: first
-    end: dict | None = None     # sweep point to end at; None: last
+    start: dict | None = None   # grid point to start from {key: value, or "min"/"max" of the
+                                # key's values in the file}; None: the sweep's first point
+    end: dict | None = None     # grid point to end at (as start); None: the last point
     modes: tuple = MODES
     per: tuple | None = None    # (amount, label): also report Δ per this much dose
     dose_keys: tuple = ()       # single files: document keys whose sum is the dose
@@ -367,41 +433,56 @@ class Claim:
 PSOAS_SWEEPS = ("psoas_tension_sweep.toml", "psoas_tension_upright.toml")
 COCONTRACTION_AXIS = "psoas tension (N), with rectus abdominis at half of it"
 LOAD_AXIS = "anterior abdominal load (kg)"
+THIGH_AXIS = "thigh inclination (°, + = knee ahead of the hip)"
 PER_100N = (100.0, "100 N")
+PSOAS, RECTUS = "muscles.psoas.tension_N", "muscles.rectus_abdominis.tension_N"
+
+#: When the report puts a library file to the upright mode in code, these support values of the
+#: file become targets the person keeps (the upright mode frees the thigh and the knee: the
+#: support's values are only where its solve starts, docs/scenarios.md [upright]); a swept
+#: support value is swept as the target too, point by point. Standing, the default gaze level is
+#: kept as well (a target given replaces it).
+UPRIGHT_KEEPS = {
+    "thigh_inclination_sweep.toml": ("thigh_inclination_deg",),
+    "sway_back.toml": ("thigh_inclination_deg",),
+    "stooped.toml": ("thigh_inclination_deg",),
+    "supine_leg_raise.toml": ("thigh_inclination_deg", "knee_flexion_deg"),
+    "supine_leg_raise_abdominals.toml": ("thigh_inclination_deg", "knee_flexion_deg"),
+}
 
 CLAIMS = (
     Claim("C1", "C1", "", "tight psoas → hyperlordosis",
           "In standing, does a pull of the psoas, or a psoas shortened so that it pulls "
           "passively, increase the lumbar lordosis L1–S1?",
-          (Test("psoas tension 0 → 800 N deepens the lordosis", "LL", +1, PSOAS_SWEEPS,
+          (Test("psoas tension rising to 800 N deepens the lordosis", "LL", +1, PSOAS_SWEEPS,
                 per=PER_100N, population="lumbar_lordosis_deg_per_100N"),
            Test("a psoas 15 % short deepens the lordosis", "LL", +1, ("tight_psoas.toml",),
                 baseline="neutral_standing.toml")),
-          limitations=("frozen_tone", "least_effort", "rigid_thorax", "2d", "straight_paths"),
-          also=(("tight_psoas_upright.toml", "a 20 % short psoas with the trunk kept upright: "
-                 "judged in C7; here the 15 % file is put to both modes, like for like"),)),
+          limitations=("frozen_tone", "least_effort", "spine_segments", "2d", "straight_paths"),
+          also=(("tight_psoas_upright.toml", "a 20 % short psoas in the upright mode: judged in "
+                 "C7; here the 15 % file is put to both modes, like for like"),)),
     Claim("C2", "C2", "", "tight psoas → pelvis tilts forward",
           "In standing, does a pull of the psoas, or a shortened psoas, tilt the pelvis "
           "anteriorly (pelvic tilt down, sacral slope up)?",
-          (Test("psoas tension 0 → 800 N tilts the pelvis forward", "PT", -1, PSOAS_SWEEPS,
+          (Test("psoas tension rising to 800 N tilts the pelvis forward", "PT", -1, PSOAS_SWEEPS,
                 per=PER_100N, population="pelvic_tilt_deg_per_100N"),
            Test("a psoas 15 % short tilts the pelvis forward", "PT", -1, ("tight_psoas.toml",),
                 baseline="neutral_standing.toml")),
-          limitations=("frozen_tone", "least_effort", "thigh_set", "2d")),
+          limitations=("frozen_tone", "least_effort", "legs", "2d")),
     Claim("C3a", "C3", "first half", "psoas → hamstrings work harder",
           "As psoas tension rises in standing, does the hamstrings' force rise?",
-          (Test("psoas tension 0 → 800 N makes the hamstrings work harder", "hamstrings", +1,
+          (Test("psoas tension rising to 800 N makes the hamstrings work harder", "hamstrings", +1,
                 PSOAS_SWEEPS, per=PER_100N),),
-          limitations=("frozen_tone", "least_effort", "thigh_set", "lumped")),
+          limitations=("frozen_tone", "least_effort", "legs", "lumped")),
     Claim("C3b", "C3", "second half", "tight hamstrings → psoas tightens",
           "Do shortened (tight) hamstrings raise the psoas's tension in standing?",
           (Test("hamstrings 10 % short raise the psoas force", "psoas_force", +1,
                 ("tight_hamstrings.toml",), baseline="neutral_standing.toml"),),
-          limitations=("frozen_tone", "least_effort", "thigh_set", "lumped")),
+          limitations=("frozen_tone", "least_effort", "legs", "lumped")),
     Claim("C4", "C4", "", "psoas flattens the curve",
           "Does the psoas, as a whole and by the level of its fascicles, reduce the lumbar "
           "lordosis? (The opposite of C1's first test.)",
-          (Test("psoas tension 0 → 800 N flattens the lordosis", "LL", -1, PSOAS_SWEEPS,
+          (Test("psoas tension rising to 800 N flattens the lordosis", "LL", -1, PSOAS_SWEEPS,
                 per=PER_100N, population="lumbar_lordosis_deg_per_100N", moments=True),
            Test("the upper fascicles (L1 level, 300 N) flatten the lordosis", "LL", -1,
                 ("psoas_upper_fascicles.toml",), baseline="neutral_standing.toml", per=PER_100N,
@@ -417,49 +498,51 @@ CLAIMS = (
     Claim("C5", "C5", "", "psoas and abdominals oppose at the pelvis",
           "Do psoas and rectus abdominis tilt the pelvis in opposite directions: the psoas "
           "anteriorly, the rectus posteriorly?",
-          (Test("psoas alone (400 N) tilts the pelvis forward", "PT", -1,
+          (Test("psoas alone (to 400 N) tilts the pelvis forward", "PT", -1,
                 ("psoas_vs_abdominals.toml",),
-                start={"muscles.psoas.tension_N": 0.0, "muscles.rectus_abdominis.tension_N": 0.0},
-                end={"muscles.psoas.tension_N": 400.0, "muscles.rectus_abdominis.tension_N": 0.0},
+                start={PSOAS: "min", RECTUS: "min"}, end={PSOAS: "max", RECTUS: "min"},
                 per=PER_100N),
-           Test("rectus abdominis alone (200 N) tilts the pelvis backward", "PT", +1,
+           Test("rectus abdominis alone (to 200 N) tilts the pelvis backward", "PT", +1,
                 ("psoas_vs_abdominals.toml",),
-                start={"muscles.psoas.tension_N": 0.0, "muscles.rectus_abdominis.tension_N": 0.0},
-                end={"muscles.psoas.tension_N": 0.0, "muscles.rectus_abdominis.tension_N": 200.0},
+                start={PSOAS: "min", RECTUS: "min"}, end={PSOAS: "min", RECTUS: "max"},
                 per=PER_100N)),
-          limitations=("frozen_tone", "least_effort", "rectus_path", "no_iap", "rigid_thorax")),
+          limitations=("frozen_tone", "least_effort", "rectus_path", "no_iap", "spine_segments")),
     Claim("C6", "C6", "", "psoas + abdominals compress the spine",
-          "Does co-contraction of psoas (0 → 500 N) and rectus abdominis (0 → 250 N) raise the "
+          "Does co-contraction of psoas (to 500 N) and rectus abdominis (to 250 N) raise the "
           "compression of the L4/L5 and L5/S1 discs? (The abdominal contents are not modelled.)",
           (Test("co-contraction compresses L4/L5", "C_L4L5", +1,
                 ("psoas_abdominal_cocontraction.toml",), per=PER_100N, axis=COCONTRACTION_AXIS),
            Test("co-contraction compresses L5/S1", "C_L5S1", +1,
                 ("psoas_abdominal_cocontraction.toml",), per=PER_100N, axis=COCONTRACTION_AXIS)),
           limitations=("no_iap", "frozen_tone", "least_effort", "2d"),
-          note="Per 100 N of psoas, i.e. with 50 N of rectus abdominis (the file zips the two)."),
+          note="Per 100 N of psoas, with the rectus abdominis rising by about half as much (the "
+               "file zips the two)."),
     Claim("C7", "C7", "", "tight psoas → back extensors must fight",
           "With a psoas that pulls or is shortened, does holding the standing posture take more "
           "force from the back extensors (erector spinae and multifidus)?",
-          (Test("psoas tension 0 → 800 N loads the back extensors", "extensors", +1,
+          (Test("psoas tension rising to 800 N loads the back extensors", "extensors", +1,
                 PSOAS_SWEEPS, per=PER_100N),
            Test("a psoas 20 % short loads the back extensors", "extensors", +1,
                 ("tight_psoas_upright.toml",), baseline="neutral_standing.toml")),
-          limitations=("no_small_gluteals", "least_effort", "frozen_tone", "rigid_thorax", "lumped")),
+          limitations=("no_small_gluteals", "least_effort", "frozen_tone", "spine_segments",
+                       "lumped")),
     Claim("C8", "C8", "", "feet behind / ahead of the hips → pelvis and curve change",
           "Does the thigh's inclination (sway-back: knee behind the hip; stoop: knee ahead) "
           "change the pelvic tilt and the lumbar lordosis?",
           (Test("thigh −15° → +3° tilts the pelvis", "PT", 0, ("thigh_inclination_sweep.toml",),
-                per=(10.0, "10° of thigh")),
+                per=(10.0, "10° of thigh"), axis=THIGH_AXIS),
            Test("thigh −15° → +3° changes the lordosis", "LL", 0, ("thigh_inclination_sweep.toml",),
-                per=(10.0, "10° of thigh")),
+                per=(10.0, "10° of thigh"), axis=THIGH_AXIS),
            Test("sway-back (thigh −10°) tilts the pelvis", "PT", 0, ("sway_back.toml",),
-                baseline="neutral_standing.toml", modes=("equilibrium",)),
+                baseline="neutral_standing.toml"),
            Test("stoop (thigh +10°, hip flexors at 5 %) tilts the pelvis", "PT", 0,
-                ("stooped.toml",), baseline="neutral_standing.toml", modes=("equilibrium",))),
-          limitations=("thigh_set", "frozen_tone", "least_effort", "rigid_thorax"),
-          note="sway_back.toml and stooped.toml are asked in the equilibrium mode only: the stoop "
-               "file sets hip-flexor activations that the equilibrium mode needs and the upright "
-               "mode would recruit; the upright mode asks the sweep."),
+                ("stooped.toml",), baseline="neutral_standing.toml")),
+          limitations=("legs", "frozen_tone", "least_effort", "spine_segments"),
+          note="With the ankles and knees held (equilibrium mode) a thigh inclination leans the "
+               "whole frozen body over its feet; in the upright mode the files are put with the "
+               "thigh inclination as a target the person keeps, together with the gaze level "
+               "(`UPRIGHT_KEEPS`), and the ankles, knees, pelvis and spine free. stooped.toml's "
+               "5 % hip-flexor activations stay set in both modes."),
     Claim("C9", "C9", "", "pregnancy load → pelvis forward, back stiffens, hamstrings stretch",
           "Does an anterior abdominal load (0 → 12 kg) tilt the pelvis forward, raise the "
           "back extensors' force and stretch the hamstrings and gluteals (hip flexion)?",
@@ -470,7 +553,7 @@ CLAIMS = (
            Test("the load stretches hamstrings and gluteals (hip flexes)", "hip", +1,
                 ("pregnancy_load_sweep.toml",), per=(10.0, "10 kg"), axis=LOAD_AXIS,
                 lengths=("hamstrings", "gluteus_maximus"))),
-          limitations=("pregnancy_load", "frozen_tone", "least_effort", "rigid_thorax", "thigh_set"),
+          limitations=("pregnancy_load", "frozen_tone", "least_effort", "spine_segments", "legs"),
           also=(("pregnancy_load.toml", "the sweep's 10 kg point"),)),
     Claim("C10", "C10", "", "adaptively short psoas pulls on standing",
           "If the psoas's optimal fibre length is shortened (× 1.0 → 0.8, tendon unchanged), "
@@ -499,38 +582,56 @@ CLAIMS = (
           "Lying supine, does lifting both straight legs (psoas 1000 N, iliacus 1200 N) increase "
           "the lordosis, and do braced abdominals (25 %) reduce it again?",
           (Test("the leg raise arches the low back", "LL", +1, ("supine_leg_raise.toml",),
-                baseline="lying.toml", modes=("equilibrium",)),
+                baseline="lying.toml"),
            Test("braced abdominals hold it down", "LL", -1, ("supine_leg_raise_abdominals.toml",),
-                baseline="supine_leg_raise.toml", modes=("equilibrium",))),
-          limitations=("lying_tone", "no_iap", "frozen_tone", "2d"),
-          not_asked={"upright": "the upright mode keeps a trunk inclination; lying on a table "
-                                "there is no upright trunk to keep"}),
+                baseline="supine_leg_raise.toml")),
+          limitations=("lying_tone", "no_iap", "frozen_tone", "least_effort", "supports", "2d"),
+          note="In the upright mode the legs are held where the files put them, 30° above the "
+               "table with the knees straight, as targets (`UPRIGHT_KEEPS`); psoas and iliacus "
+               "keep the tensions the files set, and every other muscle, the abdominals "
+               "included, is free: the first test then asks what the person who lifts the legs "
+               "does with whatever least effort recruits (the muscles that take over are listed "
+               "under it), the second whether abdominals fixed at 25 % hold the back flatter "
+               "than that. In the equilibrium mode the abdominals keep the standing tone in the "
+               "first file and are braced in the second. lying.toml is in the upright mode in "
+               "the library; the frozen experiment lies on the table with the standing tone."),
 )
 
 LIMITATIONS = {
     "frozen_tone": "Equilibrium mode: the muscles a file does not set keep their frozen "
-                   "relaxed-standing tone and respond only through their stretch response; no "
-                   "voluntary correction. For a pelvis tilted at the hip this mode gives lumbar "
-                   "flexion where people extend (docs/validation.md item 5, Levine & Whittle "
-                   "1996).",
-    "least_effort": "Upright mode: least-effort recruitment (Σa²) recruits almost no "
-                    "co-contraction (its relaxed-standing L4/L5 compression is below the in vivo "
-                    "range, docs/validation.md item 3), and the recruited postures are "
-                    "statically unstable: they are held by active control.",
-    "rigid_thorax": "The thorax with head and arms is one rigid body: the thoracic spine cannot "
-                    "compensate, so a change of trunk inclination must come from the lumbar "
-                    "spine or the hip.",
-    "2d": "2D sagittal model with hinge joints at the disc centres: no lateral bending, no "
-          "rotation, no joint translation.",
+                   "relaxed-standing tone and respond only through their stretch response, the "
+                   "ankles and knees are held, and nothing corrects the posture; a frozen body "
+                   "that cannot balance on its support is reported fallen (R7). For a pelvis "
+                   "tilted at the hip this mode gives lumbar flexion where people extend "
+                   "(docs/validation.md item 5, Levine & Whittle 1996).",
+    "least_effort": "Upright mode: the person keeps the gaze level and the balance over the feet "
+                    "(or on the seat or table) with least effort, Σa² of the muscles plus the "
+                    "passive tissues' term with weight 1, for which no published calibration was "
+                    "found (docs/model.md §12; docs/validation.md item 7b shows the answers under "
+                    "weights 0-2). Least effort recruits little co-contraction (its "
+                    "relaxed-standing L4/L5 compression is below the in vivo range, "
+                    "docs/validation.md item 3), and the posture is held actively: its static "
+                    "stability is reported, not required.",
+    "spine_segments": "The thoracic spine is three rigid segments (joints at T12/L1, T8/T9 and "
+                      "T4/T5) and the cervical spine is rigid with the head (joint at C7/T1): "
+                      "the thorax can take part of a change of trunk posture only at those "
+                      "joints. The six thoracic extensor lines are derived, not taken from a "
+                      "published model, and their relaxed activity is above relaxed EMG "
+                      "(docs/model.md §6 and §11, docs/validation.md item 4).",
+    "2d": "2D sagittal model with hinge joints at the disc and joint centres: no lateral "
+          "bending, no rotation, no joint translation.",
     "lumped": "Left and right muscles are lumped: one line carries both sides; asymmetric "
               "tightness cannot be expressed.",
     "straight_paths": "Straight muscle paths with fixed via points (no wrapping surfaces): the "
                       "psoas's moment arms at each level follow from its attachment points "
                       "(docs/validation.md item 6 compares their sign pattern with Bogduk et al. "
                       "1992).",
-    "thigh_set": "In standing the thigh is set by the support (its inclination is an input); the "
-                 "pelvis rotates on it. Knees and feet are not balanced: the shanks and feet "
-                 "are carried as masses of the leg.",
+    "legs": "Both legs move together (one sagittal leg pair). The equilibrium mode holds the "
+            "ankles and knees at the support's reference angles, so the thigh keeps the "
+            "inclination the support gives and the pelvis rotates on it; the upright mode frees "
+            "them and keeps the balance over the feet. The passive moments of hip, knee and "
+            "ankle (Riener & Edrich 1999) are evaluated with the neighbouring joints at the "
+            "support's reference posture (docs/model.md §5).",
     "no_iap": "No intra-abdominal pressure and no abdominal contents: the pressure that the "
               "abdominal wall raises (and that may unload the spine) is absent, and whether the "
               "abdominal contents are compressed cannot be asked.",
@@ -546,8 +647,11 @@ LIMITATIONS = {
                       "the abdominal wall, of ligament laxity or of the body's other masses.",
     "lying_tone": "Lying in the equilibrium mode keeps the standing tone: the co-contraction that "
                   "compresses the discs in standing persists on the table (docs/validation.md "
-                  "item 3: the lying/standing load ratio is far above the in vivo one). The "
-                  "leg's angle follows from the hip flexors' set tensions.",
+                  "item 3: the lying/standing load ratio of that mode is above the in vivo one; "
+                  "the default mode's is within it), and the leg's angle follows from the hip "
+                  "flexors' set tensions.",
+    "supports": "The table is flat and frictionless, its contacts compliant, and the points where "
+                "the body meets it carry assumed soft-tissue depths (docs/model.md §2, §11).",
 }
 
 # One-at-a-time 5th / 95th percentile subjects of the population study (R4)
@@ -651,6 +755,31 @@ def thin_sweep(sweep: dict, n: int) -> dict:
     return out
 
 
+def keep_targets(doc: dict, keys) -> dict:
+    """A merged scenario document put to the upright mode keeps these support values as
+    `[upright]` targets (`UPRIGHT_KEEPS`): each takes the support's value, a swept support value
+    is swept as the target too (the target first, so that it names the sweep's axis), and
+    standing or sitting the default gaze level is kept with them (a target given replaces it)."""
+    up = doc.setdefault("upright", {})
+    if not keys:
+        return doc
+    support = doc.setdefault("support", {})
+    kind = support.get("kind", "standing")
+    defaults = {"thigh_inclination_deg": {"sitting": 90.0}.get(kind, 0.0),
+                "knee_flexion_deg": {"sitting": 90.0}.get(kind, 0.0)}
+    for k in keys:
+        up[k] = float(support.get(k, defaults[k]))
+    if kind != "lying" and "head_angle_deg" not in up:
+        up["head_angle_deg"] = 0.0
+    if "sweep" in doc:
+        sweep = {}
+        for k, v in doc["sweep"].items():
+            if k.startswith("support.") and k.split(".", 1)[1] in keys:
+                sweep["upright." + k.split(".", 1)[1]] = copy.deepcopy(v)
+        doc["sweep"] = {**sweep, **doc["sweep"]}
+    return doc
+
+
 class Library:
     """The scenario files, loaded once, and the concrete scenarios the report runs."""
 
@@ -694,7 +823,7 @@ class Library:
             doc["scenario"]["mode"] = mode
             doc.pop("inverse", None)
             if mode == "upright":
-                doc.setdefault("upright", {})
+                keep_targets(doc, UPRIGHT_KEEPS.get(name, ()))
             else:
                 doc.pop("upright", None)
             suffix += f"-{mode}"
@@ -738,6 +867,12 @@ class Side:
     scenario: object            # the scenario of the end posture
     series: tuple = ()          # (x values, Δ values) along a sweep, for figures
     dose: float = math.nan      # the step of the dose (sweep parameter or dose_keys)
+    dose_text: str = ""         # the dose in words: "psoas tension 30 → 800 N"
+    series_from: float | None = None    # the series is relative to this x (the start had no
+                                        # posture: its first point that has one), else None
+    fallen_x: tuple = ()        # x of the sweep's points whose frozen body fell
+    failed_x: tuple = ()        # x of the sweep's points without a posture for another reason
+    params: tuple = ()          # the sweep's parameters (() for a single posture)
 
 
 @dataclass
@@ -756,7 +891,8 @@ class TestResult:
     default_verdict: str = NO_ANSWER
     verdict: str = NO_ANSWER
     spread: dict = field(default_factory=dict)      # (parameter, end) -> Δ
-    fallen: dict = field(default_factory=dict)      # (parameter, end) -> trunk inclination (deg)
+    bent: dict = field(default_factory=dict)        # (parameter, end) -> trunk inclination (deg)
+                                                    # beyond BENT_TRUNK_DEG (a label, not a rule)
     failures: dict = field(default_factory=dict)    # (parameter, end) -> solver message
     population: tuple | None = None                 # (p5, p95, median, n, scaled to the dose?)
     message: str = ""
@@ -764,10 +900,17 @@ class TestResult:
 
 
 def _select(run, values: dict | None, default: int):
+    """The sweep point a test names ({key: value, "min" or "max"}), or the default index."""
     if values is None:
         return run.points[default]
     keys = run.scenario.sweep.parameters
-    want = tuple(float(values[k]) for k in keys)
+    want = []
+    for i, k in enumerate(keys):
+        v = values[k]
+        if v in ("min", "max"):
+            column = [pt.values[i] for pt in run.points]
+            v = min(column) if v == "min" else max(column)
+        want.append(float(v))
     for pt in run.points:
         if all(abs(a - b) < 1e-9 for a, b in zip(pt.values, want)):
             return pt
@@ -791,6 +934,40 @@ def quantity_delta(q: Quantity, start, end, model, scenario) -> tuple[float, flo
     return q.value(end.report, model) - a, a
 
 
+def fell(pt) -> bool:
+    """R7: the point is a frozen body that cannot balance on its support."""
+    return (not pt.result.success and pt.scenario.mode == "equilibrium"
+            and getattr(pt.result.code, "value", pt.result.code) == "fallen")
+
+
+def _short_key(key: str) -> str:
+    try:
+        from biomech.viz.figures import parameter_label
+        return parameter_label(key)
+    except (ImportError, AttributeError):
+        return key
+
+
+def _sweep_dose(run, start, end) -> tuple[float, str]:
+    """(the step of the first swept key that changes, the dose in words)."""
+    keys = run.scenario.sweep.parameters
+    step, words = math.nan, []
+    for i, k in enumerate(keys):
+        a, b = start.values[i], end.values[i]
+        if k.startswith("support.") and "upright." + k.split(".", 1)[1] in keys:
+            continue                    # the start posture of a kept target: said by the target
+        if abs(b - a) > 1e-12 and not math.isfinite(step):
+            step = b - a
+        label = _short_key(k)
+        m = re.fullmatch(r"(.*) \((.+)\)", label)
+        name, unit = (m.group(1), m.group(2)) if m else (label, "")
+        num = lambda x: f"{x:g}".replace("-", "−")  # noqa: E731
+        unit = unit if unit == "°" else f" {unit}" if unit else ""
+        words.append(f"{name} {num(a)} → {num(b)}{unit}" if abs(b - a) > 1e-12
+                     else f"{name} {num(a)}{unit}")
+    return step, "; ".join(words)
+
+
 def side_of(test: Test, runs: dict, file: str, mode: str, variant) -> Side:
     run = runs[(file, mode, variant)]
     if test.baseline is not None:
@@ -798,35 +975,46 @@ def side_of(test: Test, runs: dict, file: str, mode: str, variant) -> Side:
         start, end = base.points[0], _select(run, test.end, 0) if run.is_sweep else run.points[0]
         dose = sum(_doc_value(end.scenario.document, k) - _doc_value(start.scenario.document, k)
                    for k in test.dose_keys) if test.dose_keys else math.nan
-        return Side(start, end, end.scenario, dose=dose)
+        text = f"`{file}` against `{test.baseline}`"
+        return Side(start, end, end.scenario, dose=dose, dose_text=text)
     start, end = _select(run, test.start, 0), _select(run, test.end, -1)
-    dose = end.values[0] - start.values[0] if end.values else math.nan
-    series = ()
+    dose, text = _sweep_dose(run, start, end)
+    series, series_from, fallen_x, failed_x = (), None, (), ()
     if test.start is None and test.end is None:
         q = QUANTITIES[test.quantity]
         model = model_for(end.scenario)
-        xs, ys = [], []
-        for pt in run.points:
-            if pt.result.success and start.result.success:
-                xs.append(pt.values[0])
-                ys.append(quantity_delta(q, start, pt, model, pt.scenario)[0])
-        series = (np.array(xs), np.array(ys))
-    return Side(start, end, end.scenario, series=series, dose=dose)
+        ref = start if start.result.success else next(
+            (pt for pt in run.points if pt.result.success), None)
+        if ref is not None:
+            xs, ys = [], []
+            for pt in run.points:
+                if pt.result.success:
+                    xs.append(pt.values[0])
+                    ys.append(quantity_delta(q, ref, pt, model, pt.scenario)[0])
+            series = (np.array(xs), np.array(ys))
+            series_from = None if ref is start else ref.values[0]
+        fallen_x = tuple(pt.values[0] for pt in run.points if fell(pt))
+        failed_x = tuple(pt.values[0] for pt in run.points
+                         if not pt.result.success and not fell(pt))
+    return Side(start, end, end.scenario, series=series, dose=dose, dose_text=text,
+                series_from=series_from, fallen_x=fallen_x, failed_x=failed_x,
+                params=tuple(run.scenario.sweep.parameters))
 
 
-#: Descriptive only (never a rule): a standing posture whose trunk is inclined more than this
-#: from the vertical is flagged in the spread's text as not standing upright.
-FALLEN_TRUNK_DEG = 30.0
+#: Descriptive only (never a rule): a standing posture, balanced over the feet, whose trunk is
+#: inclined more than this from the vertical is flagged in the spread's text as not standing
+#: upright.
+BENT_TRUNK_DEG = 30.0
 
 
-def fallen_trunk(side: Side) -> float | None:
+def bent_trunk(side: Side) -> float | None:
     """The trunk inclination of the start or end posture of a standing test, if either is
-    beyond ±`FALLEN_TRUNK_DEG` (the larger in magnitude), else None."""
+    beyond ±`BENT_TRUNK_DEG` (the larger in magnitude), else None."""
     worst = None
     for pt in (side.start, side.end):
         if pt.result.success and pt.scenario.support.kind == "standing":
             t = float(pt.report.metrics["trunk_inclination_deg"])
-            if abs(t) > FALLEN_TRUNK_DEG and (worst is None or abs(t) > abs(worst)):
+            if abs(t) > BENT_TRUNK_DEG and (worst is None or abs(t) > abs(worst)):
                 worst = t
     return worst
 
@@ -836,16 +1024,56 @@ def _reason(message: str) -> str:
     return message.split(";")[0].split(":")[0].strip()
 
 
-def evaluate(side: Side, test: Test) -> tuple[float, float, float, str]:
-    """(Δ, start value, threshold, message) of one side."""
+def _why(message: str, outcome: str) -> str:
+    """A failed posture in a few words: "fallen: tips backward over the heels", or the solver's
+    first clause."""
+    if outcome == FALLEN:
+        m = re.search(r"the body ([^(;]+?)\s*\(", message)
+        return "fallen: " + (m.group(1) if m else _reason(message))
+    return _reason(message)
+
+
+def evaluate(side: Side, test: Test) -> tuple[float, float, float, str, str]:
+    """(Δ, start value, threshold, message, outcome) of one side; outcome is "" when both
+    postures exist, else `FALLEN` (R7: a frozen body that cannot balance) or `NO_ANSWER`."""
     q = QUANTITIES[test.quantity]
     for pt in (side.start, side.end):
         if not pt.result.success:
-            return math.nan, math.nan, math.nan, pt.result.message
+            return math.nan, math.nan, math.nan, pt.result.message, FALLEN if fell(pt) else NO_ANSWER
     model = model_for(side.scenario)
     delta, start_value = quantity_delta(q, side.start, side.end, model, side.scenario)
     th = THRESHOLDS[q.threshold]
-    return delta, start_value, th.of(start_value), ""
+    return delta, start_value, th.of(start_value), "", ""
+
+
+def _point_label(pt, keys=()) -> str:
+    """A posture named by its swept values along a sweep (keys: the sweep's parameters), else by
+    its scenario."""
+    if pt.values and keys:
+        return ", ".join(f"{_short_key(k)} {v:g}".replace("-", "−") for k, v in zip(keys, pt.values)
+                         if not k.startswith("support.") or "upright." + k.split(".", 1)[1] not in keys)
+    return pt.scenario.name
+
+
+def fallen_text(side: Side) -> str:
+    """How a test's frozen body fell: which posture, which way, and the equilibrium it settled
+    in (not a posture anybody stands in: the support would have to pull)."""
+    bits = []
+    for which, pt in (("start", side.start), ("end", side.end)):
+        if fell(pt):
+            m = re.search(r"the body ([^(;]+?)\s*\(", pt.result.message)
+            how = m.group(1) if m else _reason(pt.result.message)
+            extra = ""
+            if pt.report is not None and pt.scenario.support.kind != "lying":
+                mt = pt.report.metrics
+                extra = (f" (it settles at trunk {_f(mt['trunk_inclination_deg'], '°')}, PT "
+                         f"{_f(mt['pelvic_tilt_deg'], '°', False)}, LL "
+                         f"{_f(mt['lumbar_lordosis_deg'], '°', False)})")
+            elif pt.report is not None:
+                extra = f" (it settles at LL {_f(pt.report.metrics['lumbar_lordosis_deg'], '°', False)})"
+            bits.append(f"the {which} posture ({_point_label(pt, side.params)}) falls: the frozen "
+                        f"body {how}{extra}")
+    return "; ".join(bits)
 
 
 @dataclass
@@ -864,6 +1092,10 @@ class Report:
     runs: dict
     descriptions: dict = field(default_factory=dict)    # file -> its question
     seconds: float = 0.0
+
+    def basis(self, cid: str) -> tuple:
+        """R6: the modes the overall verdict of a claim rests on."""
+        return counted_modes(self.by_mode[cid])
 
 
 def collect_jobs(claims, lib: Library, spread: bool) -> tuple[list, dict]:
@@ -905,22 +1137,22 @@ def judge(claims, runs: dict, sources: dict, lib: Library, population: dict) -> 
                 r = TestResult(c.id, i, t, mode, f, as_is, t.baseline)
                 side = side_of(t, runs, f, mode, None)
                 r.side = side
-                r.delta, r.start_value, r.threshold, r.message = evaluate(side, t)
+                r.delta, r.start_value, r.threshold, r.message, outcome = evaluate(side, t)
                 if t.per and math.isfinite(side.dose) and side.dose != 0:
                     r.per_unit = r.delta / (side.dose / t.per[0])
-                r.default_verdict = verdict(r.delta, t.expected, r.threshold)
+                r.default_verdict = outcome or verdict(r.delta, t.expected, r.threshold)
                 values = [r.delta]
                 for v in lib.variants:
                     if (f, mode, v) in runs:
                         vside = side_of(t, runs, f, mode, v)
-                        d, _s, _th, msg = evaluate(vside, t)
+                        d, _s, _th, msg, how = evaluate(vside, t)
                         r.spread[v] = d
                         values.append(d)
                         if msg:
-                            r.failures[v] = _reason(msg)
-                        trunk = fallen_trunk(vside)
+                            r.failures[v] = _why(msg, how)
+                        trunk = bent_trunk(vside)
                         if trunk is not None:
-                            r.fallen[v] = trunk
+                            r.bent[v] = trunk
                 pop = population.get(mode)
                 if t.population and pop and t.population in pop.get("effects", {}):
                     e = pop["effects"][t.population]
@@ -1090,10 +1322,9 @@ def _word(v: str) -> str:
 def rules_markdown() -> list[str]:
     """The Rules section, from the rule data alone (no result enters it)."""
     lines = ["## Rules", "",
-             "Fixed before any number was computed: the thresholds, rules and the "
-             "claim-to-scenario mapping are data at the top of `scripts/claims_report.py`, and "
-             "this section is written from that data alone. Every verdict below is computed "
-             "from them; none is typed.", "",
+             "The thresholds, rules and the claim-to-scenario mapping are data at the top of "
+             "`scripts/claims_report.py`, and this section is written from that data alone. "
+             "Every verdict below is computed from them; none is typed. " + RULES_HISTORY, "",
              "| quantity | smallest change that counts | basis | source |", "|---|---|---|---|"]
     for th in THRESHOLDS.values():
         src = f"[{th.source}](#{th.source}) ({th.tag})" if th.source else "assumption"
@@ -1103,11 +1334,10 @@ def rules_markdown() -> list[str]:
     lines += [f"* **{k}.** {text}" for k, text in RULES]
     lines += ["", "The two modes: " + "; ".join(f"*{MODE_TITLES[m]}*: {MODE_MEANING[m]}"
                                                 for m in MODES) + ".", "",
-              "Not a rule, a label: in the spread, a standing posture (start or end) whose trunk "
-              f"is inclined more than {FALLEN_TRUNK_DEG:g}° from the vertical is marked *not "
-              "standing upright* (the solver reports it as an equilibrium, but the person has "
-              "fallen backward or forward). Such subjects stay in R4, which was fixed before they "
-              "were seen; the text names them and the figures leave them out of the whiskers.",
+              "Not a rule, a label: in the spread, a standing posture (start or end) that "
+              f"balances over the feet but whose trunk is inclined more than {BENT_TRUNK_DEG:g}° "
+              "from the vertical is marked *not standing upright*. Such subjects stay in R4; the "
+              "text names them and the figures leave them out of the whiskers.",
               ""]
     return lines
 
@@ -1134,56 +1364,103 @@ def _title(report: Report, c: Claim) -> str:
     return f"{c.id}: {c.short}" if text else c.id
 
 
+def _missing(r: TestResult) -> str:
+    """Why a test has no Δ, in a few words."""
+    if r.default_verdict == FALLEN:
+        return _why(r.message, FALLEN)
+    return _reason(r.message) if r.message else ""
+
+
+def _cell(report: Report, cid: str, mode: str) -> str:
+    v = report.by_mode[cid][mode]
+    if v == NOT_ASKED:
+        return "not asked"
+    rows = [r for r in report.results[cid] if r.mode == mode]
+    if v in (FALLEN, NO_ANSWER):
+        r = next((r for r in rows if r.verdict == v), None) if v == FALLEN else \
+            next((r for r in rows if r.verdict == NO_ANSWER), None)
+        return f"{_word(v)} · {_missing(r)}" if r is not None else _word(v)
+    text = f"{_word(v)} · {_number(headline(report, cid, mode))}"
+    aside = [r for r in rows if r.verdict in (FALLEN, NO_ANSWER)]
+    if aside:
+        n = len(aside)
+        text += f" ({n} test{'s' if n > 1 else ''} without a posture: " + ", ".join(
+            sorted({r.verdict for r in aside})) + ")"
+    return text
+
+
+def _overall_cell(report: Report, cid: str) -> str:
+    v = report.overall[cid]
+    basis = report.basis(cid)
+    if v in (NOT_ASKED, FALLEN) or len(basis) != 1:
+        return _word(v)
+    return f"{_word(v)} ({basis[0]} mode only)"
+
+
 def summary_markdown(report: Report) -> list[str]:
     lines = ["## Summary", "",
              "Each cell: the verdict (rules below) and the number behind it — the change of the "
              "quantity the deciding test judges, over the dose its scenario file sets (per unit "
-             "in brackets). Details, sources of the spread and limitations in each claim's "
-             "section.", "",
+             "in brackets); for a mode without a Δ, why. *fallen* means the frozen body cannot "
+             "balance on its support in that question (R7), and that mode then does not count "
+             "in the overall verdict (R6). Details, sources of the spread and limitations in "
+             "each claim's section.", "",
              f"| claim | {MODE_TITLES['equilibrium']} | {MODE_TITLES['upright']} | overall |",
              "|---|---|---|---|"]
     for c in report.claims:
-        cells = []
-        for mode in MODES:
-            v = report.by_mode[c.id][mode]
-            if v == NOT_ASKED:
-                cells.append("not asked")
-            else:
-                cells.append(f"{_word(v)} · {_number(headline(report, c.id, mode))}")
+        cells = [_cell(report, c.id, mode) for mode in MODES]
         anchor = c.id.lower()
         lines.append(f"| [{c.id}](#{anchor}) {c.short} | {cells[0]} | {cells[1]} | "
-                     f"{_word(report.overall[c.id])} |")
-    counts = {w: sum(v == w for v in report.overall.values()) for w in (*VERDICTS, NO_ANSWER)}
-    lines += ["", "Overall: " + ", ".join(f"{n} {w}" for w, n in counts.items() if n) + ".", "",
+                     f"{_overall_cell(report, c.id)} |")
+    counts = {w: sum(v == w for v in report.overall.values())
+              for w in (*VERDICTS, NO_ANSWER, FALLEN)}
+    one = [c.id for c in report.claims if len(report.basis(c.id)) == 1
+           and report.overall[c.id] not in (NOT_ASKED, FALLEN)]
+    lines += ["", "Overall: " + ", ".join(f"{n} {w}" for w, n in counts.items() if n) + "." +
+              (f" Resting on one mode only (R6): {', '.join(one)}." if one else ""), "",
               "![summary of the verdicts](claims/summary.png)", ""]
     return lines
 
 
 def _test_table(report: Report, c: Claim) -> list[str]:
-    lines = ["| test | mode | file (how) | start → end | Δ over the dose | per unit | threshold | "
-             "R2–R3 (default subject) | verdict (with R4) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| test | mode | file (how) | dose | start → end | Δ over the dose | per unit | "
+             "threshold | R2–R3 (default subject) | verdict (with R4) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.results[c.id]:
         q = QUANTITIES[r.test.quantity]
         how = "library" if r.as_in_library else "mode set in code"
+        if not r.as_in_library and r.mode == "upright" and UPRIGHT_KEEPS.get(r.file):
+            how += ", keeps " + " and ".join(k.replace("_deg", "").replace("_", " ")
+                                             for k in UPRIGHT_KEEPS[r.file])
         f = f"`{r.file}` ({how})" + (f" vs `{r.baseline}`" if r.baseline else "")
+        dose = r.side.dose_text if r.side is not None and not r.baseline else "—"
         if math.isfinite(r.start_value):
             se = f"{_f(r.start_value, q.unit, False)} → {_f(r.start_value + r.delta, q.unit, False)}"
         else:
             se = "—"
         per = f"{_f(r.per_unit, q.unit)} / {r.test.per[1]}" if math.isfinite(r.per_unit) else "—"
         th = THRESHOLDS[q.threshold]
-        thr = f"{_f(r.threshold, q.unit, False)}" + (" (10 %)" if th.relative else "")
-        msg = f" ({r.message.split(';')[0]})" if r.message else ""
-        lines.append(f"| {r.test.statement} | {r.mode} | {f} | {se} | {_f(r.delta, q.unit)} | {per} | "
-                     f"{thr} | {r.default_verdict}{msg} | {_word(r.verdict)} |")
+        thr = (f"{_f(r.threshold, q.unit, False)}" + (" (10 %)" if th.relative else "")
+               if math.isfinite(r.threshold) else "—")
+        dv = r.default_verdict
+        if dv == FALLEN:
+            dv = _missing(r)
+        elif dv == NO_ANSWER:
+            dv = f"no answer ({_missing(r)})"
+        lines.append(f"| {r.test.statement} | {r.mode} | {f} | {dose} | {se} | {_f(r.delta, q.unit)} | "
+                     f"{per} | {thr} | {dv} | {_word(r.verdict)} |")
     return lines
 
 
 def _details(report: Report, r: TestResult) -> str:
     """The other numbers of a test's two postures: posture, segments, muscles, loads."""
     s = r.side
-    if s is None or not (s.start.result.success and s.end.result.success):
+    if s is None:
         return ""
+    if not (s.start.result.success and s.end.result.success):
+        bits = [fallen_text(s)] if r.default_verdict == FALLEN else [
+            f"no posture: {pt.result.message}" for pt in (s.start, s.end) if not pt.result.success]
+        return _sweep_failures(s, bits)
     a, b = s.start.report, s.end.report
     model = model_for(s.scenario)
     m0, m1 = a.metrics, b.metrics
@@ -1230,7 +1507,20 @@ def _details(report: Report, r: TestResult) -> str:
             names = [model.muscle_names[i] for i in model.group_lines(g)]
             dl = np.mean([lb[n]["length_m"] - la[n]["length_m"] for n in names]) * 1000
             parts.append(f"{g.replace('_', ' ')} length {_f(dl, 'mm')} (mean of its lines)")
-    return "; ".join(parts) + "."
+    return _sweep_failures(s, parts)
+
+
+def _sweep_failures(s: Side, parts: list) -> str:
+    """A test's text with the sweep points that have no posture named (R7)."""
+    parts = [p for p in parts if p]
+    if s.fallen_x:
+        parts.append("sweep points whose frozen body falls: " + ", ".join(f"{x:g}" for x in s.fallen_x))
+    if s.failed_x:
+        parts.append("sweep points the solver does not find: " + ", ".join(f"{x:g}" for x in s.failed_x))
+    if s.series_from is not None and len(s.series) and len(s.series[0]):
+        parts.append(f"the figure shows the points that stand, relative to the first of them "
+                     f"({s.series_from:g})")
+    return "; ".join(parts) + "." if parts else ""
 
 
 def _spread_text(report: Report, r: TestResult) -> str:
@@ -1250,16 +1540,23 @@ def _spread_text(report: Report, r: TestResult) -> str:
             bits.append(f"one-at-a-time 5th–95th percentile subjects: Δ {_f(lo[1], q.unit)} "
                         f"({lab(lo[0])}) to {_f(hi[1], q.unit)} ({lab(hi[0])}); the parameter that "
                         f"moves it most: {VARIANT_LABELS[most]}")
-            fallen = [(v, t) for v in r.spread if (t := r.fallen.get(v))]
-            if fallen:
+            bent = [(v, t) for v in r.spread if (t := r.bent.get(v))]
+            if bent:
                 bits.append("of these, not standing upright (trunk inclination beyond "
-                            f"±{FALLEN_TRUNK_DEG:g}° at the start or end, as the model solved it): " +
+                            f"±{BENT_TRUNK_DEG:g}° at the start or end, as the model solved it): " +
                             ", ".join(f"{lab(v)} (trunk {_f(t, '°')}, Δ {_f(r.spread[v], q.unit)})"
-                                      for v, t in fallen))
+                                      for v, t in bent))
         if failed:
-            bits.append("no answer (the solver found no posture) for " + ", ".join(
-                f"{VARIANT_LABELS[p]} at its {e[1:]}th percentile ({r.failures.get((p, e), '')})"
-                for p, e in failed))
+            by_why = {}
+            for p, e in failed:
+                by_why.setdefault(r.failures.get((p, e), ""), []).append(
+                    f"{VARIANT_LABELS[p]} at its {e[1:]}th percentile")
+            if len(failed) == len(r.spread):
+                bits.append("none of them has a posture (R7): " + "; ".join(
+                    f"{why} ({len(who)})" for why, who in by_why.items()))
+            else:
+                bits.append("without a posture (R7): " + "; ".join(
+                    f"{why}: {', '.join(who)}" for why, who in by_why.items()))
     if r.population:
         p5, p95, med, n, scale = r.population
         mine = report.default_effect.get(r.mode, {}).get(r.test.population, math.nan)
@@ -1288,6 +1585,9 @@ def claim_markdown(report: Report, c: Claim) -> list[str]:
     for (f, mode), lib in seen.items():
         how = "as in the library" if lib else "baseline, same mode" if lib is None else \
             "the library's file with `mode = \"" + mode + "\"` set in code"
+        if lib is not None and not lib and mode == "upright" and UPRIGHT_KEEPS.get(f):
+            how += ", keeping its support's " + " and ".join(
+                f"`{k}` as `upright.{k}`" for k in UPRIGHT_KEEPS[f])
         desc = report.descriptions.get(f, "")
         lines.append(f"* `{f}`, {mode} mode ({how})" + (f": {desc}" if desc else ""))
     for f, why in c.also:
@@ -1312,8 +1612,10 @@ def claim_markdown(report: Report, c: Claim) -> list[str]:
     lines.append("")
     v = report.by_mode[c.id]
     lines += [f"**Verdict.** {MODE_TITLES['equilibrium']}: {_word(v['equilibrium'])}; "
-              f"{MODE_TITLES['upright']}: {_word(v['upright'])}; overall: {_word(report.overall[c.id])} "
-              f"(R5 over its tests: {'all must hold' if c.combine == 'all' else 'any one suffices'}; "
+              f"{MODE_TITLES['upright']}: {_word(v['upright'])}; overall: {_word(report.overall[c.id])}"
+              + (f", resting on the {report.basis(c.id)[0]} mode alone"
+                 if len(report.basis(c.id)) == 1 and report.overall[c.id] not in (NOT_ASKED, FALLEN) else "")
+              + f" (R5 over its tests: {'all must hold' if c.combine == 'all' else 'any one suffices'}; "
               f"R6 over the modes).", ""]
     lines += ["**What it depends on.**", ""]
     for r in report.results[c.id]:
@@ -1352,10 +1654,13 @@ def markdown(report: Report) -> str:
         "Written by `scripts/claims_report.py` (generated: do not edit by hand; rerun the script "
         "after a model change). For each claim people make about the psoas "
         "([the claims](reference/claims.md)), the scenario files that ask it are solved in the "
-        "**equilibrium** mode (the isolated pull) and the **upright** mode (the person who "
-        "compensates), and the answer is judged by [rules](#rules) fixed before any number was "
-        "computed. A verdict is a statement about this model (75 kg, 1.75 m, PI 52°, "
-        f"biomech {bm.__version__}) and its limitations, listed with each claim: "
+        "**equilibrium** mode (the isolated pull: the frozen-tone experiment, ankles and knees "
+        "held) and the **upright** mode (the person who compensates: gaze level and balance "
+        "kept, least effort), and the answer is judged by [rules](#rules) that are data of the "
+        "script (how and when they were fixed: there). A verdict is a statement about this "
+        f"model (the whole body standing on its feet, 75 kg, 1.75 m, PI 52°, biomech "
+        f"{bm.__version__}) and its "
+        "limitations, listed with each claim: "
         "\"not supported\" says the mechanics gives no change a measurement would see, not "
         "that people are wrong about what they feel.",
         "",
@@ -1384,7 +1689,8 @@ def markdown(report: Report) -> str:
 COLOURS = {"equilibrium": "#0072B2", "upright": "#D55E00"}
 VERDICT_COLOURS = {SUPPORTED: ("#0072B2", "white"), CONTRADICTED: ("#D55E00", "white"),
                    DEPENDS: ("#E69F00", "black"), NOT_SUPPORTED: ("#E5E5E5", "black"),
-                   NO_ANSWER: ("#999999", "white"), NOT_ASKED: ("#FFFFFF", "#777777")}
+                   NO_ANSWER: ("#999999", "white"), NOT_ASKED: ("#FFFFFF", "#777777"),
+                   FALLEN: ("#FFFFFF", "#CC3311")}
 
 
 def _parameter_label(test: Test, scenario) -> str:
@@ -1405,8 +1711,8 @@ def _whisker(r: TestResult) -> tuple[list, list]:
     for v, d in r.spread.items():
         if not math.isfinite(d):
             continue
-        if v in r.fallen:
-            off.append((f"{VARIANT_LABELS[v[0]]} {v[1][1:]}th pct.", d, r.fallen[v]))
+        if v in r.bent:
+            off.append((f"{VARIANT_LABELS[v[0]]} {v[1][1:]}th pct.", d, r.bent[v]))
         else:
             ok.append(d)
     return ok, off
@@ -1429,25 +1735,52 @@ def claim_figure(report: Report, c: Claim):
                       and len(r.side.series[0]) > 1]
         notes = []
         if sweep_rows:
+            for r in rows:
+                if r in sweep_rows or r.side is None or r.baseline:
+                    continue
+                ax.annotate(f"{MODE_TITLES[r.mode]}: {r.verdict} at every point"
+                            if r.verdict == FALLEN else f"{MODE_TITLES[r.mode]}: {r.verdict}",
+                            (0.02, 0.03), xycoords="axes fraction", fontsize=7.5,
+                            color=COLOURS[r.mode])
             for r in sweep_rows:
                 xs, ys = r.side.series
-                ax.plot(xs, ys, color=COLOURS[r.mode], marker="o", ms=3.5, lw=1.8, zorder=3,
-                        ls="-" if r.mode == "equilibrium" else "--",
-                        label=f"{MODE_TITLES[r.mode]}: {r.verdict}")
+                partial = r.side.series_from is not None
+                label = f"{MODE_TITLES[r.mode]}: {r.verdict}"
+                if partial:
+                    label += ("\n(the points that stand, from the first of them, "
+                              f"{r.side.series_from:g})".replace("-", "−"))
+                ax.plot(xs, ys, color=COLOURS[r.mode], marker="o", ms=3.5, lw=1.8 if not partial else 1.1,
+                        alpha=1.0 if not partial else 0.55, zorder=3,
+                        ls="-" if r.mode == "equilibrium" else "--", label=label)
+                for xx, what, mk in ((r.side.fallen_x, "frozen body falls", "x"),
+                                     (r.side.failed_x, "no posture found", "s")):
+                    if xx:
+                        ax.plot(list(xx), [0.0] * len(xx), ls="none", marker=mk, ms=7, mew=1.6,
+                                color=COLOURS[r.mode], mfc="none", zorder=5,
+                                label=f"{r.mode}: {what} (no Δ, R7)")
                 ok, off = _whisker(r)
                 if ok and math.isfinite(r.delta):
                     lo, hi = min(ok + [r.delta]), max(ok + [r.delta])
-                    ax.errorbar([xs[-1]], [r.delta], yerr=[[r.delta - lo], [hi - r.delta]],
+                    span = abs(xs[-1] - xs[0]) or 1.0        # the two modes' whiskers side by side
+                    shift = 0.012 * span * (-1 if r.mode == "equilibrium" else 1)
+                    ax.errorbar([xs[-1] + shift], [r.delta], yerr=[[r.delta - lo], [hi - r.delta]],
                                 color=COLOURS[r.mode], capsize=4, lw=1.1, zorder=4)
                 notes += [(r.mode, *o) for o in off]
             run = report.runs[(sweep_rows[0].file, sweep_rows[0].mode, None)]
             ax.set_xlabel(_parameter_label(t, run.scenario))
-            ths = sorted({round(r.threshold, 6) for r in rows if math.isfinite(r.threshold)})
+            xs0 = sweep_rows[0].side.series[0]
+            if run.points[-1].values[0] < run.points[0].values[0] and len(xs0) > 1:
+                ax.invert_xaxis()       # the dose grows to the right (e.g. a shortening)
+            by_mode = {r.mode: round(r.threshold, 6) for r in rows if math.isfinite(r.threshold)}
+            ths = sorted(set(by_mode.values()))
             for th in ths:          # relative thresholds differ by mode: one band each
+                who = [m for m, v in by_mode.items() if v == th]
+                tag = f" ({', '.join(who)})" if len(ths) > 1 else ""
                 ax.axhspan(-th, th, color="grey", alpha=0.18 if len(ths) == 1 else 0.10, lw=0,
-                           zorder=0, label=f"smaller than ±{_f(th, q.unit, False)}: not supported")
+                           zorder=0, label=f"smaller than ±{_f(th, q.unit, False)}{tag}: not supported")
             ax.legend(fontsize=7.5, loc="best")
         else:
+            texts = []
             for i, r in enumerate(rows):
                 if math.isfinite(r.threshold):
                     ax.fill_between([i - 0.42, i + 0.42], -r.threshold, r.threshold, color="grey",
@@ -1458,13 +1791,27 @@ def claim_figure(report: Report, c: Claim):
                        alpha=0.9, hatch="" if r.mode == "equilibrium" else "//",
                        edgecolor="white", zorder=2)
                 if not math.isfinite(r.delta):
-                    ax.text(i, 0, "no answer", ha="center", va="bottom", fontsize=8)
+                    why = _missing(r).replace("fallen: ", "")
+                    stood = [d for d in r.spread.values() if math.isfinite(d)]
+                    extra = (f"\n\n{len(stood)} of {len(r.spread)} one-at-a-time\nsubjects have a "
+                             "posture:\ntheir Δ as grey ticks" if stood else "")
+                    texts.append((i, ("fallen" if r.verdict == FALLEN else "no answer") + "\n" +
+                                  "\n".join(textwrap.wrap(why, 26)) + extra, r.mode, stood))
+                    if stood:               # the one-at-a-time subjects that have a posture
+                        ax.plot([i] * len(stood), stood, ls="none", marker="_", ms=14, mew=1.4,
+                                color="#777777", zorder=4)
                 ok, off = _whisker(r)
                 if ok and math.isfinite(r.delta):
                     lo, hi = min(ok + [r.delta]), max(ok + [r.delta])
                     ax.errorbar([i], [r.delta], yerr=[[r.delta - lo], [hi - r.delta]],
                                 color="black", capsize=4, lw=1.1, zorder=4)
                 notes += [(r.mode, *o) for o in off]
+            lo, hi = ax.get_ylim()
+            for i, text, mode, stood in texts:      # clear of the subjects' ticks
+                top = not any(d > lo + 0.45 * (hi - lo) for d in stood)
+                ax.text(i, 0.97 if top else 0.03, text, ha="center", va="top" if top else "bottom",
+                        fontsize=7.5, color=COLOURS[mode], fontweight="bold",
+                        transform=ax.get_xaxis_transform())
             ax.set_xticks(np.arange(len(rows)), [f"{MODE_TITLES[r.mode]}\n{r.verdict}" for r in rows],
                           fontsize=8)
             pad = 0.9 if len(rows) == 1 else 0.3
@@ -1483,13 +1830,17 @@ def claim_figure(report: Report, c: Claim):
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].axis("off")
     v = report.by_mode[c.id]
+    basis = report.basis(c.id)
+    over = report.overall[c.id] + (f" ({basis[0]} only)" if len(basis) == 1 and
+                                   report.overall[c.id] not in (NOT_ASKED, FALLEN) else "")
     fig.suptitle(f"{c.id} — {c.short}\nequilibrium: {v['equilibrium']} · upright: {v['upright']} · "
-                 f"overall: {report.overall[c.id]}", fontsize=11, fontweight="bold")
+                 f"overall: {over}", fontsize=11, fontweight="bold")
     fig.text(0.5, 0.005, "Change from the start of the question (sweep: its first point; bars: the "
              "baseline file). Grey band: smaller than the detectable change (not supported). "
-             "Whisker: default subject and the one-at-a-time 5th–95th percentile subjects.",
+             "Whisker: default subject and the one-at-a-time 5th–95th percentile subjects. "
+             "Fallen: the frozen body cannot balance on its support (no Δ, R7).",
              ha="center", va="bottom", fontsize=7.5, color="#444444", wrap=True)
-    fig.tight_layout(rect=(0, 0.035, 1, 1))
+    fig.tight_layout(rect=(0, 0.035 if ncol > 1 else 0.08, 1, 1))
     return fig
 
 
@@ -1514,6 +1865,13 @@ def summary_figure(report: Report):
                 if r is not None and math.isfinite(r.delta):
                     q = QUANTITIES[r.test.quantity]
                     text += f"\n{q.label.split(' (')[0]} {_f(r.delta, q.unit)}"
+                elif r is not None and v in (FALLEN, NO_ANSWER):
+                    why = textwrap.wrap(_missing(r).replace("fallen: ", ""), 34)
+                    text += "\n" + "\n".join(why[:2])
+            elif col == "overall":
+                basis = report.basis(c.id)
+                if len(basis) == 1 and v not in (NOT_ASKED, FALLEN):
+                    text += f"\n({basis[0]} only)"
             ax.text(x0 + w / 2, y + 0.46, text, ha="center", va="center", color=fg, fontsize=7.5)
         ax.text(-0.1, y + 0.46, f"{c.id}  {c.short}", ha="right", va="center", fontsize=8)
     for j, col in enumerate(cols):
@@ -1583,8 +1941,9 @@ def main(argv: list[str] | None = None) -> int:
     md = write_outputs(report, args.out, dpi=args.dpi)
     for c in report.claims:
         v = report.by_mode[c.id]
+        basis = report.basis(c.id)
         print(f"{c.id:4s} equilibrium {v['equilibrium']:14s} upright {v['upright']:14s} "
-              f"overall {report.overall[c.id]}")
+              f"overall {report.overall[c.id]}" + (f" ({basis[0]} only)" if len(basis) == 1 else ""))
     print(f"wrote {md} ({report.seconds:.1f} s to solve and judge)")
     return 0
 

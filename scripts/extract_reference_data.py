@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = ROOT / "docs" / "reference" / "lumbopelvic_sources.json"
 DEFAULT_OUT = ROOT / "biomech" / "data" / "lumbopelvic.json"
+DEFAULT_LEGS_TRUNK_REFERENCE = ROOT / "docs" / "reference" / "legs_trunk_sources.json"
+DEFAULT_LEGS_TRUNK_OUT = ROOT / "biomech" / "data" / "legs_trunk.json"
 
 #: pelvis frame = sacrum frame + (0, PELVIS_ABOVE_SACRUM_M); Lumbar_C_210 ground welds at
 #: y = 0.979 (pelvis) and 0.930 (sacrum) m (reference pack §1.1, tag M).
@@ -257,15 +259,178 @@ GROUP_ORDER = ("psoas", "iliacus", "rectus_abdominis", "external_oblique", "inte
                "rectus_femoris")
 
 
+# ---------------------------------------------------------------------------------------------
+# Legs below the knee, the thoracic segments, the head-neck and the arms (issue 13), from the
+# project's copy of the model-file extracts `docs/reference/legs_trunk_sources.json` (its summary:
+# docs/reference/legs_trunk.md). Frames: shank = gait2392 tibia frame; foot = the talus frame
+# (origin at the ankle centre, parallel to the tibia at ankle angle 0: gait2392 calcn coordinates
+# + the subtalar offset); thoracic segments and head: the Lumbar_C_210 torso orientation
+# (parallel to the pelvis frame at the neutral configuration), origins at each segment's
+# inferior joint.
+
+#: gait2392 muscles that cross the knee or the ankle (the hamstrings and rectus femoris are in
+#: the lumbopelvic data already), biomech line name and group.
+SHANK_MUSCLES = {"soleus_r": ("soleus_main", "soleus"),
+                 "med_gas_r": ("gastrocnemius_medial", "gastrocnemius"),
+                 "lat_gas_r": ("gastrocnemius_lateral", "gastrocnemius"),
+                 "tib_ant_r": ("tibialis_anterior_main", "tibialis_anterior"),
+                 "vas_med_r": ("vasti_medialis", "vasti"),
+                 "vas_int_r": ("vasti_intermedius", "vasti"),
+                 "vas_lat_r": ("vasti_lateralis", "vasti")}
+#: The quadriceps insertion on the tibial tuberosity (Rajagopal 2016 patellar-ligament insertion,
+#: tibia frame; the rectus femoris of the lumbopelvic data uses it too): gait2392 has no patella
+#: and moves the insertion with the knee angle; biomech keeps the vasti's distal femoral point
+#: (the patellar groove, gait2392's conditional point) fixed and inserts on the tuberosity.
+TIBIAL_TUBEROSITY_M = (0.0326, -0.06312, -0.00047)
+#: Neck muscles (Vasavada et al. 1998 / Mortensen et al. 2018) that cross C7/T1: those with a point
+#: on the thorax side (spine, ribcage, clavicle, scapula). The others join two parts of the
+#: head-neck body, which biomech keeps rigid (their pull is internal).
+THORAX_SIDE = {"spine", "ribcage", "rclavicle", "rscapula"}
+
+
+def extract_legs_trunk(ref: dict) -> dict:
+    sf, sm, th, hn = ref["shank_foot"], ref["shank_muscles"]["gait2392"]["main"], \
+        ref["thoracic_spine"], ref["head_neck"]["vasavada_mortensen"]
+    subtalar = sf["joints"]["gait2392"]["subtalar_r"]["location_in_parent_m"][:2]
+
+    def calcn_to_foot(xy):
+        return [_r(xy[0] + subtalar[0]), _r(xy[1] + subtalar[1])]
+
+    knee = sf["knee"]["gait2392"]["fixed_hinge_fit"]["range_0_to_90deg_flexion"]
+    landmarks = sf["foot_landmarks"]["suggested_2D_contact_points"]
+    floor_y = sf["foot_landmarks"]["floor"]["gait2392_default_pose"]["floor_y_in_calcn_m"]
+    foot = sf["bodies"]["rigid_foot_lumped_gait2392"]
+    legs = {
+        "source": "gait2392 (Delp 1990), reference docs/reference/legs_trunk.md §1 (M/D)",
+        "knee_in_femur_m": [_r(v) for v in knee["pivot_in_femur_m"]],
+        "knee_in_shank_m": [_r(v) for v in knee["pivot_in_tibia_m"]],
+        "knee_note": "fixed hinge fitted to gait2392's knee translation splines over 0-90° flexion "
+                     "(max error 1 mm, D)",
+        "ankle_in_shank_m": [_r(v) for v in sf["joints"]["gait2392"]["ankle_r"]["location_in_parent_m"][:2]],
+        "foot_com_m": [_r(v) for v in foot["com_relative_to_ankle_centre_m"]],
+        "foot_com_note": "gait2392 talus + calcn + toes lumped at subtalar = mtp = 0 (D)",
+        "heel_m": [calcn_to_foot(landmarks["heel"]["in_calcn_m"])[0], _r(floor_y + subtalar[1])],
+        "forefoot_m": [calcn_to_foot(landmarks["forefoot_metatarsal_heads"]["in_calcn_m"])[0],
+                       _r(floor_y + subtalar[1])],
+        "contact_note": "the heel (under the calcaneal tuberosity) and the metatarsal heads, on the "
+                        "floor of gait2392's default pose (calcn y = -0.0161 m: the sole's soft "
+                        "tissue included), foot frame (D)",
+    }
+    shank = []
+    for src, (name, group) in SHANK_MUSCLES.items():
+        m = sm[src]
+        pts = []
+        for p in m["points"]:
+            body = {"femur_r": "femur", "tibia_r": "shank", "calcn_r": "foot"}[p["body"]]
+            if p["type"] == "MovingPathPoint":
+                continue                                 # the patella's path: replaced below
+            xy = calcn_to_foot(p["xy_m"]) if body == "foot" else [_r(v) for v in p["xy_m"]]
+            pt = {"body": body, "xy_m": xy, "z_m": _r(p["z_m"])}
+            if p["type"] == "ConditionalPathPoint":
+                if group == "vasti":
+                    # the point in the patellar groove (active in deep flexion in gait2392): the
+                    # one kept, fixed, as the quadriceps' distal femoral point (docs/model.md §6)
+                    if any(q.get("body") == "femur" and q.get("groove") for q in pts):
+                        continue
+                    pt["groove"] = True
+                else:
+                    lo, hi = p["active_range_rad"]
+                    pt["active_range_rad"] = [_r(lo), _r(hi)]
+                    pt["active_coordinate"] = "knee_angle_gait2392"
+            pts.append(pt)
+        if group == "vasti":
+            for pt in pts:
+                pt.pop("groove", None)
+            x, y, z = TIBIAL_TUBEROSITY_M
+            pts.append({"body": "shank", "xy_m": [x, y], "z_m": z})
+        shank.append({"name": name, "group": group, "source_name": src, "source": "gait2392",
+                      "max_isometric_force_N_per_side": m["F_max_N"],
+                      "optimal_fiber_length_m": m["l_opt_m"], "tendon_slack_length_m": m["l_ts_m"],
+                      "pennation_rad": _r(m["pennation_rad"]), "points": pts})
+
+    seg = th["three_segment_proposal"]["B_hybrid_christophy_torso_RECOMMENDED"]["segments"]
+    names = {"T12_T9": "thorax_lower", "T8_T5": "thorax_middle", "T4_T1": "thorax_upper"}
+    verts = th["myotorso_thoracic_placement"]["vertebrae"]
+    thorax = {
+        "source": "hybrid of MyoTorso (Walia 2025) thoracic vertebra placement in the Lumbar_C_210 "
+                  "torso frame and Bruno et al. (2015) level masses scaled to the Lumbar_C_210 "
+                  "torso mass; docs/reference/legs_trunk.md §3 (M/D)",
+        "segments": {names[k]: {"mass_share": _r(v["mass_kg"] / sum(s["mass_kg"] for s in seg.values())),
+                                "com_in_pelvis_m": v["com_in_pelvis_m"],
+                                "inferior_joint_in_pelvis_m": v["inferior_joint_centre_in_pelvis_m"],
+                                "superior_joint_in_pelvis_m": v["superior_joint_centre_in_pelvis_m"]}
+                     for k, v in seg.items()},
+        "segment_boundaries_torso_y_m": [th["muscles"]["segment_boundaries_torso_y_m"]["T12_T9|T8_T5"],
+                                         th["muscles"]["segment_boundaries_torso_y_m"]["T8_T5|T4_T1"]],
+        "endplate_angles_deg": {"T12_inferior": verts["T12"]["mesh_angle_in_torso_deg"],
+                                "T4_superior": verts["T3"]["mesh_angle_in_torso_deg"],
+                                "T1_body_centre_in_pelvis_m": verts["T1"]["mesh_origin_in_pelvis_m"]},
+        "endplate_note": "vertebra frame angles of the MyoTorso meshes (their x axis along the "
+                         "inferior endplate): T12's for the T12 inferior endplate, T3's for the T4 "
+                         "superior endplate (the T3/T4 disc), D",
+    }
+    head = {"source": "Vasavada, Li & Delp (1998) Spine 23:412 head-neck model as in Mortensen, "
+                      "Vasavada & Merryweather (2018) PLoS ONE 13:e0199912 "
+                      "(mjhmilla/kinematicPassengerModel), docs/reference/legs_trunk.md §4 (M/D); "
+                      "vectors relative to the C7/T1 joint, thorax axes upright (assumption of the "
+                      "extract)",
+            "com_m": hn["head_neck_total"]["com_rel_C7T1_m"],
+            "glabella_m": hn["markers"]["GLA"]["rel_C7T1_m"],
+            "zygomatic_root_m": hn["markers"]["RZP"]["rel_C7T1_m"],
+            "fronto_zygomatic_m": hn["markers"]["RZF"]["rel_C7T1_m"],
+            "rom_flexion_extension_deg": hn["rom_vasavada1998"]["flexion_extension_deg"]}
+    c7c6 = None
+    for jn, j in hn["joints"].items():
+        if j.get("parent") == "cerv7" and j.get("child") == "cerv6":
+            c7c6 = j.get("centre_rel_C7T1_m")
+    head["C7_body_m"] = [_r(0.5 * c7c6[0]), _r(0.5 * c7c6[1])]
+    head["C7_body_note"] = "midway between the C7/T1 and C6/C7 joint centres (D)"
+    neck = []
+    for group, src_group in (("neck_extensors", "extensors"), ("neck_flexors", "flexors")):
+        for src in hn["muscle_groups"][src_group]:
+            m = hn["muscles_right"][src]
+            bodies = [p["body"] for p in m["points"]]
+            if not any(b in THORAX_SIDE for b in bodies) or all(b in THORAX_SIDE for b in bodies):
+                continue
+            pts = [{"body": "thorax_upper" if p["body"] in THORAX_SIDE else "head",
+                    "rel_C7T1_m": [_r(v) for v in p["rel_C7T1_m"]], "z_m": _r(p["z_world_m"])}
+                   for p in m["points"]]
+            neck.append({"name": f"{group}_{src}", "group": group, "source_name": src,
+                         "source": "mortensen2018", "max_isometric_force_N_per_side": m["F_max_N"],
+                         "optimal_fiber_length_m": _r(m["l_opt_m"]), "tendon_slack_length_m": _r(m["l_ts_m"]),
+                         "pennation_rad": _r(m["pennation_rad"]), "points": pts})
+    bruno_arm = ref["arms"]["bruno_builder"]
+    raj = ref["arms"]["rajagopal2016"]
+    arms = {"source": "shoulder: Bruno et al. (2015) glenohumeral centre relative to C7/T1 "
+                      "(public C++ builder, M second-hand); hanging-arm COM below the shoulder: "
+                      "Rajagopal (2016) arm segments at zero angles (D); docs/reference/legs_trunk.md §5",
+            "shoulder_rel_C7T1_m": [_r(v) for v in bruno_arm["glenohumeral_centre_rel_C7T1_m"]],
+            "hanging_com_below_shoulder_m": [_r(v) for v in raj["hanging_arm_at_zero_angles"]["com_minus_shoulder_m"]]}
+    return {
+        "description": "biomech's legs below the knee, thoracic segments, head-neck and arms, "
+                       "extracted by scripts/extract_reference_data.py from "
+                       "docs/reference/legs_trunk_sources.json (frames: see the script). Muscle "
+                       "forces per side.",
+        "sources": ref["meta"]["sources"], "papers": ref["meta"]["papers"],
+        "legs": legs, "shank_muscles": shank, "thorax": thorax, "head": head, "neck_muscles": neck,
+        "arms": arms,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--legs-trunk-reference", type=Path, default=DEFAULT_LEGS_TRUNK_REFERENCE)
+    ap.add_argument("--legs-trunk-out", type=Path, default=DEFAULT_LEGS_TRUNK_OUT)
     args = ap.parse_args(argv)
     data = extract(json.loads(args.reference.read_text()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {args.out} ({len(data['muscles'])} muscle lines)")
+    more = extract_legs_trunk(json.loads(args.legs_trunk_reference.read_text()))
+    args.legs_trunk_out.write_text(json.dumps(more, indent=1) + "\n")
+    print(f"wrote {args.legs_trunk_out} ({len(more['shank_muscles']) + len(more['neck_muscles'])} muscle lines)")
     return 0
 
 

@@ -1,12 +1,15 @@
 """Draw the example figures of docs/gallery.md: one of each figure type of `biomech.viz`.
 
+All in the default (upright) mode: the person keeps the gaze level and the balance over the
+feet, muscles and posture chosen with least effort.
+
 * ``posture.png``: neutral (relaxed) standing of the default subject, whole model and the
   lumbopelvic region with the radiographic angles;
 * ``overlay.png``: psoas tension 400 N drawn over neutral standing (grey reference), with the
   differences of every metric;
 * ``sweep.png``: psoas tension 0-400 N in 5 points: lordosis, pelvis, muscle-group forces and
   lumbosacral loads;
-* ``sweep.gif``: the animation that `biomech animate` makes of scenarios/psoas_tension_sweep.toml
+* ``sweep.gif``: the animation that `biomech animate` makes of scenarios/psoas_tension_upright.toml
   (0-800 N, fewer frames: ``--frames``);
 * ``viewer.png``: the window of `biomech view scenarios/neutral_standing.toml` with the psoas
   slider at 400 N, rendered headless.
@@ -33,6 +36,7 @@ import numpy as np  # noqa: E402
 
 import biomech as bm  # noqa: E402
 from biomech import viz  # noqa: E402
+from biomech.upright import UprightTarget, solve_upright  # noqa: E402
 
 SWEEP_PARAMETER = "muscles.psoas.tension_N"
 
@@ -59,14 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     model = bm.make_model()
     standing = bm.Support("standing")
 
-    def solve(tension_N=None):
+    def solve(tension_N=None, q0=None):
         settings = {} if tension_N is None else {"psoas": bm.MuscleSetting(tension_N=float(tension_N))}
-        return bm.solve_equilibrium(model, support=standing, settings=settings)
+        problem = bm.prepare(model, support=standing, settings=settings, locked_joints=())
+        return solve_upright(problem, UprightTarget(), q0=q0)
 
     neutral = solve()
     psoas400 = solve(400.0)
     values = np.linspace(0.0, 400.0, args.points)
-    results = [solve(v) for v in values]
+    results = []
+    for v in values:                                 # continuation, as `biomech run` does
+        results.append(solve(v, q0=results[-1].q if results and results[-1].success else None))
     reports = [bm.posture_report(r) for r in (neutral, psoas400, *results)]
     rep_neutral, rep_psoas = reports[0], reports[1]
 
@@ -97,7 +104,7 @@ def _animation_and_viewer(out: Path, args, written: list) -> bool:
     from biomech.scenario import Sweep, load_scenario
     from biomech.viz.viewer import LiveViewer
 
-    sc = load_scenario(ROOT / "scenarios" / "psoas_tension_sweep.toml")
+    sc = load_scenario(ROOT / "scenarios" / "psoas_tension_upright.toml")
     values = tuple((float(v),) for v in np.linspace(0.0, 800.0, args.frames))
     run = run_scenario(dataclasses.replace(sc, sweep=Sweep((SWEEP_PARAMETER,), values, False)))
     written.append(write_animation(run, out / "sweep.gif", fps=2, dpi=min(args.dpi, 80)))

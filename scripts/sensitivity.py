@@ -346,7 +346,7 @@ def interpretation(studies: list[Study]) -> str:
         parts.append(
             "The largest single choice is the mode itself: per 100 N the median ΔLL is "
             f"{med['equilibrium', OUTPUTS[0]]:.2f}° with frozen tone and {med['upright', OUTPUTS[0]]:.2f}° "
-            f"when the trunk is kept upright by least effort, and the median ΔPT is "
+            f"in the default (upright) mode, where the person keeps the gaze level and the balance with least effort, and the median ΔPT is "
             f"{med['equilibrium', OUTPUTS[1]]:+.2f}° and {med['upright', OUTPUTS[1]]:+.2f}°"
             + (" (opposite signs)" if med['equilibrium', OUTPUTS[1]] * med['upright', OUTPUTS[1]] < 0 else "")
             + ": a user must first say whether the rest of the trunk musculature is held fixed or "

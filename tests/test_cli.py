@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from biomech.names import BODIES, JOINTS, MUSCLE_GROUPS
+
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "scenarios"
 
@@ -43,6 +45,7 @@ def test_console_script_is_installed():
 
 
 def test_run_writes_the_three_outputs_and_a_table(tmp_path):
+    # needs the figures (posture.png)
     out = biomech("run", LIB / "neutral_standing.toml", "--out", tmp_path)
     assert out.returncode == 0, out.stderr
     folder = tmp_path / "neutral-standing"
@@ -51,7 +54,12 @@ def test_run_writes_the_three_outputs_and_a_table(tmp_path):
     assert (folder / "posture.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "neutral-standing" in out.stdout and "ok" in out.stdout
     doc = json.loads((folder / "result.json").read_text())
-    assert doc["status"]["converged"] and doc["status"]["stable"]
+    # the library's base file is in the default (upright) mode: solved; its static stability is
+    # reported, not required (the posture is held actively), and the table marks it
+    assert doc["scenario"]["mode"] == "upright"
+    assert doc["status"]["code"] == "solved" and doc["status"]["converged"]
+    assert doc["status"]["stable"] or ("†" in out.stdout and "active control" in out.stdout)
+    assert doc["metrics"]["head_angle_deg"] == pytest.approx(0.0, abs=1e-4)     # gaze level
     assert not list(folder.glob(".*"))          # no temporary file left behind
     assert (folder / "result.json").stat().st_mode & 0o044  # readable by others, like any file
 
@@ -74,7 +82,7 @@ tension_N = 0.0
 [sweep]
 "muscles.psoas.tension_N" = [0.0, 150.0, 300.0]
 """)
-    out = biomech("run", f, "--out", tmp_path / "res")
+    out = biomech("run", f, "--out", tmp_path / "res")              # needs the figures
     assert out.returncode == 0, out.stderr
     folder = tmp_path / "res" / "small-sweep"
     rows = list(csv.DictReader((folder / "metrics.csv").open()))
@@ -86,6 +94,8 @@ tension_N = 0.0
     doc = json.loads((folder / "result.json").read_text())
     assert doc["sweep"]["parameters"] == ["muscles.psoas.tension_N"]
     assert doc["sweep"]["values"] == [[0.0], [150.0], [300.0]] and len(doc["points"]) == 3
+    assert doc["scenario"]["mode"] == "upright"                      # the default mode
+    assert all(p["status"]["code"] == "solved" for p in doc["points"])
 
 
 @pytest.mark.parametrize("text, expect", [
@@ -93,6 +103,11 @@ tension_N = 0.0
     ('[scenario]\nname = "x"\ndescription = "d"\n[subject]\nbody_mass_kg = -75.0\n', "body_mass_kg"),
     ('[scenario]\nname = "x"\ndescription = "d"\n[muscles.psoas_majr]\ntension_N = 3.0\n', "psoas"),
     ('[scenario]\nname = "x"\ndescription = "d"\n[support\n', "line"),
+    ('[scenario]\nname = "x"\ndescription = "d"\n[upright]\ntissue_weight = 20\n', "0 to 10"),
+    ('[scenario]\nname = "x"\ndescription = "d"\n[support]\nkind = "sitting"\n'
+     'backrest_inclination = 10\n', "did you mean `backrest_inclination_deg`"),
+    ('[scenario]\nname = "x"\ndescription = "d"\nmode = "equilibrium"\n[upright]\n'
+     'head_angle_deg = 0\n', 'mode is "equilibrium"'),
 ])
 def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(tmp_path, text, expect):
     f = write(tmp_path / "bad.toml", text)
@@ -118,15 +133,41 @@ def test_missing_file_is_bad_input(tmp_path):
     assert res.returncode == 2 and "nope.toml" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_unsolvable_posture_exits_1_and_still_writes_its_status(tmp_path):
-    # without muscle stiffness the osteoligamentous spine cannot carry the trunk
-    f = write(tmp_path / "floppy.toml", MINIMAL.format(name="floppy") + "[solver]\nshort_range_stiffness = 0.0\n")
+@pytest.mark.parametrize("name, extra, code", [
+    # the frozen-tone experiment without the muscles' stretch response: the osteoligamentous
+    # spine cannot carry the trunk stably
+    ("floppy", 'mode = "equilibrium"\n[solver]\nshort_range_stiffness = 0.0\n', "unstable"),
+    # upright, a load no muscle can hold: a shortfall, no hidden reserve actuator
+    ("heavy", '[[loads]]\nbody = "thorax_upper"\npoint_m = [0.4, 0.5]\nmass_kg = 200\n', "shortfall"),
+], ids=["floppy-equilibrium", "heavy-upright"])
+def test_unsolvable_posture_exits_1_and_still_writes_its_status(tmp_path, name, extra, code):
+    f = write(tmp_path / f"{name}.toml", MINIMAL.format(name=name) + extra)
     res = biomech("run", f, "--out", tmp_path / "res", "--no-plots")
     assert res.returncode == 1, res.stderr
-    doc = json.loads((tmp_path / "res" / "floppy" / "result.json").read_text())
+    doc = json.loads((tmp_path / "res" / name / "result.json").read_text())
+    assert doc["status"]["code"] == code
     assert not (doc["status"]["converged"] and doc["status"]["stable"])
     assert doc["status"]["message"]
     assert "!" in res.stdout                    # the table says why
+
+
+def test_without_muscle_stiffness_the_upright_mode_still_holds_the_posture(tmp_path):
+    # the stretch response is the frozen-tone experiment's: the upright mode recruits the muscles
+    f = write(tmp_path / "u.toml", MINIMAL.format(name="u") + "[solver]\nshort_range_stiffness = 0.0\n")
+    res = biomech("run", f, "--out", tmp_path / "res", "--no-plots")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads((tmp_path / "res" / "u" / "result.json").read_text())["status"]["code"] == "solved"
+
+
+def test_a_body_that_tips_over_its_feet_exits_1_as_fallen(tmp_path):
+    # sway_back.toml holds the ankles and knees with the thigh 10° back: the frozen body's centre
+    # of pressure leaves the foot (biomech/balance.py)
+    res = biomech("run", LIB / "sway_back.toml", "--out", tmp_path, "--no-plots")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads((tmp_path / "sway-back" / "result.json").read_text())
+    assert doc["scenario"]["mode"] == "equilibrium"
+    assert doc["status"]["code"] == "fallen" and not doc["status"]["converged"]
+    assert "tips" in doc["status"]["message"] and "!" in res.stdout and "FAILED" in res.stdout
 
 
 def test_check_and_list(tmp_path):
@@ -139,6 +180,7 @@ def test_check_and_list(tmp_path):
 
 
 def test_compare_prints_differences_and_writes_an_overlay(tmp_path):
+    # needs the figures (the overlay)
     res = biomech("compare", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--out", tmp_path)
     assert res.returncode == 0, res.stderr
     assert "pelvic_tilt_deg" in res.stdout and "Δ tight-psoas" in res.stdout
@@ -154,9 +196,38 @@ def test_model_description_lists_everything_with_sources():
     res = biomech("model", "--json")
     assert res.returncode == 0
     desc = json.loads(res.stdout)
-    assert set(desc["bodies"]) == {"femur", "pelvis", "L5", "L4", "L3", "L2", "L1", "thorax"}
-    assert len(desc["joints"]) == 7 and len(desc["muscles"]) >= 100
+    assert list(desc["bodies"]) == list(BODIES) and list(desc["joints"]) == list(JOINTS)
+    assert len(desc["muscles"]) >= 100
+    assert {m["group"] for m in desc["muscles"].values()} == set(MUSCLE_GROUPS)
     assert all(m["parameter_source"] for m in desc["muscles"].values())
     assert {"christophy_skeleton", "myotorso", "gait2392"} <= set(desc["sources"])
     text = biomech("model")
     assert text.returncode == 0 and "psoas_L1_VB" in text.stdout
+
+
+def test_a_target_combination_file_runs_and_reaches_its_targets(tmp_path):
+    f = write(tmp_path / "lean.toml", MINIMAL.format(name="lean") + """
+[upright]
+head_angle_deg = 0.0
+trunk_inclination_deg = 8.0
+sagittal_vertical_axis_mm = 40.0
+""")
+    res = biomech("run", f, "--out", tmp_path / "res", "--no-plots", "--json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["scenario"]["mode"] == "upright" and doc["status"]["code"] == "solved"
+    m = doc["metrics"]
+    assert m["head_angle_deg"] == pytest.approx(0.0, abs=1e-4)
+    assert m["trunk_inclination_deg"] == pytest.approx(8.0, abs=1e-4)
+    assert m["sagittal_vertical_axis_mm"] == pytest.approx(40.0, abs=1e-3)
+    assert json.loads((tmp_path / "res" / "lean" / "result.json").read_text())["metrics"] == m
+
+
+def test_a_backrest_file_runs_and_the_backrest_carries_the_back(tmp_path):
+    f = write(tmp_path / "chair.toml", MINIMAL.format(name="chair")
+              + '[support]\nkind = "sitting"\nbackrest_inclination_deg = 20.0\n')
+    res = biomech("run", f, "--out", tmp_path / "res", "--no-plots", "--json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    support = json.loads(res.stdout)["support"]
+    assert support["backrest_inclination_deg"] == 20.0
+    assert any(c["name"] == "backrest" and c["force_N"] != [0.0, 0.0] for c in support["contacts"])

@@ -93,6 +93,7 @@ def long_text(rng: random.Random) -> str:
 
 
 WEIRD_STRINGS = ["", " ", "psoas", "sittting", "lying", "inverse", "upright", "L5_S1", "thorx",
+                 "thorax", "thorax_uper", "foot", "T8_T9", "hold", "table_legs",
                  "a\u0000b", "\u202eevil", "ünïcödé", "🙂", "\n\n", "1.75", "nan", "75",
                  "x" * 65, "../x"]
 
@@ -172,21 +173,40 @@ EXTRA_TABLES = [
     ("support", "kind", ["standing", "sitting", "lying"]),
     ("support", "legs", ["supported", "lifted"]),
     ("support", "thigh_inclination_deg", [-60.0, 0.0, 90.0, 150.0]),
+    ("support", "knee_flexion_deg", [0.0, 45.0, 90.0, 150.0]),
+    ("support", "backrest_inclination_deg", [0.0, 10.0, 45.0]),
     ("inverse", "pelvic_tilt_deg", [-40.0, 0.0, 15.0, 30.0, 80.0]),
     ("inverse", "lumbar_lordosis_deg", [-40.0, 40.0, 70.0, 100.0]),
     ("inverse", "trunk_inclination_deg", [-60.0, 0.0, 60.0]),
     ("inverse", "sacral_slope_deg", [-30.0, 40.0, 90.0]),
-    ("inverse", "joint_angles_deg", [{"hip": 10.0}, {"L5_S1": 20.0}, {"T12_L1": -170.0}]),
+    ("inverse", "joint_angles_deg", [{"hip": 10.0}, {"L5_S1": 20.0}, {"T12_L1": -170.0}, {"knee": 30.0},
+                                     {"ankle": -10.0}, {"T8_T9": 5.0}, {"C7_T1": 20.0}]),
     ("upright", "trunk_inclination_deg", [-60.0, 0.0, 30.0]),
+    ("upright", "head_angle_deg", [-30.0, 0.0, 20.0]),
+    ("upright", "sagittal_vertical_axis_mm", [-100.0, 0.0, 150.0]),
+    ("upright", "thorax_angle_deg", [-20.0, 0.0, 20.0]),
+    ("upright", "thigh_inclination_deg", [-10.0, 0.0, 90.0]),
+    ("upright", "knee_flexion_deg", [0.0, 30.0, 90.0]),
+    ("upright", "pelvic_tilt_deg", [0.0, 13.0, 30.0]),
+    ("upright", "tissue_weight", [0.0, 1.0, 5.0]),
     ("upright", "criterion", ["stress_power", "activation_squared"]),
     ("upright", "stress_exponent", [2.0, 4.0]),
     ("sweep", "inverse.pelvic_tilt_deg", [[10.0, 80.0], {"start": -40, "stop": 80, "num": 3}]),
     ("sweep", "subject.height_m", [[1.2, 2.2], {"start": 1.2, "stop": 2.2, "num": 4}]),
     ("sweep", "loads.0.mass_kg", [[0.0, 5.0]]),
     ("sweep", "muscles.psoas.activation", [[0.0, 1.0]]),
+    ("sweep", "support.backrest_inclination_deg", [[0.0, 30.0]]),
+    ("sweep", "upright.head_angle_deg", [[-20.0, 20.0]]),
     ("muscles", "psoas", [{"tension_N": 1e4}, {"activation": 1.0}, {"resting_length_scale": 0.5}]),
-    ("loads", None, [[{"body": "thorax", "point_m": [3.0, -3.0], "force_N": [1e4, -1e4]}],
-                     [{"body": "L3", "point_m": [0.1, 0.1], "mass_kg": 500.0}], []]),
+    ("muscles", "neck_extensors", [{"activation": 0.0}, {"tension_N": 500.0}]),
+    ("muscles", "soleus", [{"activation": 1.0}, {"resting_length_scale": 0.7}]),
+    ("loads", None, [[{"body": "thorax_upper", "point_m": [3.0, -3.0], "force_N": [1e4, -1e4]}],
+                     [{"body": "L3", "point_m": [0.1, 0.1], "mass_kg": 500.0}],
+                     [{"body": "head", "point_m": [0.1, 0.6], "mass_kg": 5.0}],
+                     [{"body": "foot", "point_m": [0.1, -0.9], "force_N": [0.0, -100.0]}],
+                     [{"body": "thorax", "point_m": [0.1, 0.3], "mass_kg": 1.0}], []]),
+    ("passive", "hip_stiffness_scale", [0.0, 2.0, 10.0]),
+    ("passive", "disc_stiffness_scale", [0.5, 2.0]),
     ("solver", "max_iterations", [1, 1000, 3.5]),
     ("solver", "short_range_stiffness", [0.0, 100.0]),
     ("subject", "body_mass_kg", [30.0, 200.0]),
@@ -379,3 +399,25 @@ def test_deep_nesting_is_a_clean_error(tmp_path, depth):
                     + "[" * depth + "]" * depth + "\n")
     code, output = cli("check", path)
     assert code == 2 and "nested" in output and "Traceback" not in output
+
+
+def test_every_sitting_thigh_inclination_has_a_sane_reference_posture():
+    # found by this fuzzer (seed 4, from full.toml): sitting at a thigh inclination other than
+    # 90° gave a reference posture thousands of degrees away, then an internal error (exit 3)
+    # or an absurd collapse. Every allowed inclination and knee flexion must give a reference
+    # posture within a turn, and a run that ends without an internal error
+    import warnings
+
+    import numpy as np
+
+    import biomech as bm
+    model = bm.make_model()
+    bad = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for thigh in range(-60, 151, 10):
+            for knee in (0.0, 45.0, 90.0):
+                p = bm.prepare(model, support=bm.Support("sitting", thigh_inclination_deg=thigh, knee_flexion_deg=knee))
+                if not np.all(np.abs(p.q_ref) < np.pi):
+                    bad.append((thigh, knee))
+    assert not bad, f"sitting reference postures beyond a turn at (thigh, knee) = {bad}"

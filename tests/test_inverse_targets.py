@@ -26,14 +26,18 @@ def metrics(problem, q):
 
 
 def on_support(problem, q):
-    """q lies on the support's constraint q = B u + q_c (lying with supported legs: Σq fixed)."""
+    """q lies on the support's constraint q = B u + q_c (the held joints at their reference)."""
     u = np.linalg.lstsq(problem.B, q - problem.q_c, rcond=None)[0]
     return np.allclose(problem.B @ u + problem.q_c, q, atol=1e-12)
 
 
-def test_lying_pelvic_tilt_is_realised_by_the_lumbar_spine(model):
+LEGS = ["supported", "lifted"]
+
+
+@pytest.mark.parametrize("legs", LEGS)
+def test_lying_pelvic_tilt_is_realised_by_the_lumbar_spine(model, legs):
     # it raised LinAlgError (singular matrix): lying, the hip cannot tilt the pelvis
-    p = bm.prepare(model, support=bm.Support("lying"))
+    p = bm.prepare(model, support=bm.Support("lying", legs=legs))
     ref = metrics(p, p.q_ref)
     q = posture_from_target(p, PostureTarget(pelvic_tilt_deg=22.0))
     m = metrics(p, q)
@@ -44,46 +48,60 @@ def test_lying_pelvic_tilt_is_realised_by_the_lumbar_spine(model):
                                                      abs=1e-6)
     assert q[JOINTS.index("T12_L1")] == p.q_ref[JOINTS.index("T12_L1")]
     assert m["trunk_inclination_deg"] == pytest.approx(ref["trunk_inclination_deg"], abs=1e-12)
-    assert on_support(p, q)                       # the hip followed: the legs stay on the table
-    assert solve_inverse(p, PostureTarget(pelvic_tilt_deg=22.0)).converged
+    # the hip keeps its reference angle (no rule couples it to the spine any more: supported
+    # legs rest on the table through contacts), the held ankles and knees theirs
+    assert q[JOINTS.index("hip")] == p.q_ref[JOINTS.index("hip")]
+    assert on_support(p, q)
+    res = solve_inverse(p, PostureTarget(pelvic_tilt_deg=22.0))
+    np.testing.assert_allclose(res.q, q, atol=1e-12)          # the posture is the one asked for
+    assert res.message
 
 
-def test_lying_pelvic_tilt_with_lordosis_takes_the_rest_at_T12_L1(model):
-    p = bm.prepare(model, support=bm.Support("lying"))
+@pytest.mark.parametrize("legs", LEGS)
+def test_lying_pelvic_tilt_with_lordosis_takes_the_rest_at_T12_L1(model, legs):
+    p = bm.prepare(model, support=bm.Support("lying", legs=legs))
     q = posture_from_target(p, PostureTarget(pelvic_tilt_deg=20.0, lumbar_lordosis_deg=58.0))
     m = metrics(p, q)
     assert (m["pelvic_tilt_deg"], m["lumbar_lordosis_deg"]) == (pytest.approx(20.0, abs=1e-9),
                                                                 pytest.approx(58.0, abs=1e-9))
     assert q[JOINTS.index("T12_L1")] != p.q_ref[JOINTS.index("T12_L1")]
+    assert q[JOINTS.index("hip")] == p.q_ref[JOINTS.index("hip")]
     assert on_support(p, q)
 
 
-def test_lying_with_supported_legs_the_hip_follows_a_lordosis_target(model):
-    # the hip stayed at its reference angle, off the support's constraint
-    p = bm.prepare(model, support=bm.Support("lying"))
+@pytest.mark.parametrize("legs", LEGS)
+def test_lying_a_lordosis_target_leaves_the_hip_at_its_reference(model, legs):
+    p = bm.prepare(model, support=bm.Support("lying", legs=legs))
+    hip = JOINTS.index("hip")
     q = posture_from_target(p, PostureTarget(lumbar_lordosis_deg=50.0))
+    assert q[hip] == p.q_ref[hip]
+    assert metrics(p, q)["lumbar_lordosis_deg"] == pytest.approx(50.0, abs=1e-9)
     assert on_support(p, q)
-    lifted = bm.prepare(model, support=bm.Support("lying", legs="lifted"))
-    assert posture_from_target(lifted, PostureTarget(lumbar_lordosis_deg=50.0))[0] == lifted.q_ref[0]
 
 
-def test_lying_trunk_inclination_is_fixed_by_the_table(model):
-    p = bm.prepare(model, support=bm.Support("lying"))
+@pytest.mark.parametrize("legs", LEGS)
+def test_lying_trunk_inclination_is_fixed_by_the_table(model, legs):
+    p = bm.prepare(model, support=bm.Support("lying", legs=legs))
     fixed = metrics(p, p.q_ref)["trunk_inclination_deg"]
-    with pytest.raises(TargetError, match=r"fixed at -4\.38° and cannot be 5°") as info:
+    with pytest.raises(TargetError, match=rf"fixed at {fixed:+.2f}° and cannot be 5°") as info:
         posture_from_target(p, PostureTarget(trunk_inclination_deg=5.0))
     assert info.value.key == ("inverse", "trunk_inclination_deg")
+    assert info.value.allowed.endswith(f"(or give {fixed:.2f})")
     q = posture_from_target(p, PostureTarget(trunk_inclination_deg=round(fixed, 2)))
     np.testing.assert_array_equal(q, p.q_ref)     # the fixed value itself is accepted
 
 
-def test_lying_supported_hip_angle_must_follow_the_spine(model):
-    p = bm.prepare(model, support=bm.Support("lying"))
-    with pytest.raises(TargetError, match="the hip follows the spine") as info:
-        posture_from_target(p, PostureTarget(joint_angles_deg={"hip": 10.0, "L5_S1": 2.0}))
-    assert info.value.key == ("inverse", "joint_angles_deg", "hip")
-    q = posture_from_target(p, PostureTarget(joint_angles_deg={"L5_S1": 3.0}))
-    assert on_support(p, q) and q[1] == pytest.approx(3.0 * DEG)
+@pytest.mark.parametrize("legs", LEGS)
+def test_lying_a_hip_angle_is_the_legs_own(model, legs):
+    # the removed rule refused a supported hip other than the one the spine gave: now a hip
+    # angle, as any joint angle given, is imposed as it is, the others keep their reference
+    p = bm.prepare(model, support=bm.Support("lying", legs=legs))
+    q = posture_from_target(p, PostureTarget(joint_angles_deg={"hip": 10.0, "L5_S1": 2.0}))
+    assert q[JOINTS.index("hip")] == pytest.approx(10.0 * DEG)
+    assert q[JOINTS.index("L5_S1")] == pytest.approx(2.0 * DEG)
+    others = [k for k, j in enumerate(JOINTS) if j not in ("hip", "L5_S1")]
+    np.testing.assert_array_equal(q[others], p.q_ref[others])
+    assert on_support(p, q)
 
 
 def test_out_of_range_names_the_key_and_what_it_can_reach(model):
@@ -105,11 +123,33 @@ def test_out_of_range_names_the_key_and_what_it_can_reach(model):
 
 
 def test_a_joint_no_target_moves_is_blamed_on_the_support(model):
-    p = bm.prepare(model, support=bm.Support("standing", thigh_inclination_deg=150.0))
+    # sitting with the knee flexed as far as the thigh, the foot stays flat and only the hip
+    # leaves its range: the support's thigh inclination put it there
+    p = bm.prepare(model, support=bm.Support("sitting", thigh_inclination_deg=150.0,
+                                             knee_flexion_deg=150.0))
     with pytest.raises(TargetError, match="puts the hip at") as info:
         target_posture(p, PostureTarget(lumbar_lordosis_deg=55.0))
     assert info.value.key == ("support", "thigh_inclination_deg")
-    assert "allowed here: thigh_inclination_deg from" in info.value.allowed
+    found = re.search(r"allowed here: thigh_inclination_deg from ([-\d.]+) to ([-\d.]+)",
+                      info.value.allowed)
+    assert found
+    high = float(found[2])
+    inside = bm.prepare(model, support=bm.Support("sitting", thigh_inclination_deg=high - 0.5,
+                                                  knee_flexion_deg=high - 0.5))
+    assert target_posture(inside, PostureTarget(lumbar_lordosis_deg=55.0)) is not None
+
+
+def test_a_leg_joint_out_of_range_names_the_joint(model):
+    p = bm.prepare(model, support=bm.Support("standing", thigh_inclination_deg=150.0))
+    with pytest.raises(TargetError, match=r"puts ankle at \+[\d.]+°, outside its physiological range"):
+        target_posture(p, PostureTarget(lumbar_lordosis_deg=55.0))
+
+
+def test_an_ankle_no_target_moves_is_blamed_on_the_support(model):
+    p = bm.prepare(model, support=bm.Support("standing", thigh_inclination_deg=150.0))
+    with pytest.raises(TargetError) as info:
+        target_posture(p, PostureTarget(lumbar_lordosis_deg=55.0))
+    assert info.value.key == ("support", "thigh_inclination_deg")
 
 
 def test_target_error_is_a_model_error_and_pickles():
@@ -130,3 +170,44 @@ def test_a_value_just_outside_a_range_is_shown_apart_from_its_end(model):
                         r"([+-][\d.]+)°\)", info.value.what).groups()
     assert at != end and float(at) > float(end)
     assert info.value.key == ("inverse", "joint_angles_deg", "L5_S1")
+
+
+TARGETS = [{"pelvic_tilt_deg": 18.0},
+           {"lumbar_lordosis_deg": 50.0},
+           {"sacral_slope_deg": 35.0, "lumbar_lordosis_deg": 55.0},
+           {"pelvic_tilt_deg": 10.0, "lumbar_lordosis_deg": 58.0, "trunk_inclination_deg": 0.0}]
+
+
+@pytest.mark.parametrize("kind, given", [
+    pytest.param(kind, given, id=f"{kind}-{'+'.join(given)}")
+    for kind in ("standing", "sitting") for given in TARGETS])
+def test_standing_and_sitting_targets_are_realised_exactly(model, kind, given):
+    p = bm.prepare(model, support=bm.Support(kind))
+    ref = metrics(p, p.q_ref)
+    q = target_posture(p, PostureTarget(**given))
+    m = metrics(p, q)
+    for key, value in given.items():
+        assert m[key] == pytest.approx(value, abs=1e-8), key
+    if "pelvic_tilt_deg" not in given and "sacral_slope_deg" not in given:
+        assert m["pelvic_tilt_deg"] == pytest.approx(ref["pelvic_tilt_deg"], abs=1e-9)
+    # the legs stay as the support holds them, the joints within their ranges
+    assert on_support(p, q)
+    for j in ("ankle", "knee"):
+        assert q[JOINTS.index(j)] == p.q_ref[JOINTS.index(j)]
+    assert np.all((q >= p.q_low) & (q <= p.q_high))
+
+
+@pytest.mark.parametrize("support", [
+    bm.Support("standing"), bm.Support("lying"), bm.Support("lying", legs="lifted"),
+    bm.Support("sitting"), bm.Support("sitting", thigh_inclination_deg=80.0)],
+    ids=["standing", "lying", "lying-lifted", "sitting", "sitting-80"])
+def test_the_empty_target_is_the_reference_posture_within_the_ranges(model, support):
+    # an inverse file without targets asks for the support's reference posture: it must be one
+    p = bm.prepare(model, support=support)
+    assert np.all((p.q_ref >= p.q_low) & (p.q_ref <= p.q_high)), [
+        j for j, q, lo, hi in zip(model.joints, p.q_ref, p.q_low, p.q_high) if not lo <= q <= hi]
+    np.testing.assert_array_equal(target_posture(p, PostureTarget()), p.q_ref)
+    if support.kind == "sitting":           # the pelvis rolled back onto the seat (not by 90°)
+        standing = bm.prepare(model, support=bm.Support("standing"))
+        assert metrics(standing, standing.q_ref)["pelvic_tilt_deg"] \
+            < metrics(p, p.q_ref)["pelvic_tilt_deg"] < 90.0

@@ -79,7 +79,7 @@ def _ax():
 
 
 # ------------------------------------------------------------------------------------------
-def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
+def test_plot_posture_draws_one_line_per_muscle_coloured_by_group_widened_by_force(psoas300):
     fig, ax = _ax()
     out = viz.plot_posture(ax, psoas300, label="psoas 300 N")
     p = psoas300.result.problem
@@ -95,8 +95,11 @@ def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
     assert lw[np.argmax(f)] == pytest.approx(lw.max())
     assert lw[np.argmin(f)] == pytest.approx(lw.min())
     assert lw.max() > lw.min()
-    colours = {to_hex(c) for c in coll.get_colors()}
-    assert len(colours) > 5
+    # the colour is the line's group's, the opacity grows with force
+    groups = [p.model.muscle_group[i] for i in coll.muscle_index]
+    rgba = np.asarray(coll.get_colors())
+    assert [to_hex(c[:3]) for c in rgba] == [to_hex(viz.drawing.group_colour(g)) for g in groups]
+    assert rgba[np.argmax(f), 3] > rgba[np.argmin(f), 3]
     # each path runs along its muscle line
     i0 = int(coll.muscle_index[-1])
     path = coll.get_paths()[-1].vertices
@@ -104,16 +107,62 @@ def test_plot_posture_draws_one_line_per_muscle_coloured_by_force(psoas300):
     assert ax.get_title() == "psoas 300 N"
 
 
-def test_plot_posture_colour_bar_and_axis_units(psoas300):
+def test_plot_posture_group_legend_and_axis_units(psoas300):
     fig, ax = _ax()
     out = viz.plot_posture(ax, psoas300)
-    (cb,) = out["colorbar"]
-    assert cb.ax.get_ylabel() == "muscle force (N)"
-    assert cb.mappable.norm.vmax >= float(np.max(psoas300.muscle_force))
+    (leg,) = out["legend"]
+    labels = [t.get_text() for t in leg.get_texts()]
+    model = psoas300.result.problem.model
+    drawn = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
+    named = [lab for lab in labels if not lab.startswith("one line at")]
+    assert len(named) == len(drawn)                 # every group drawn, once, with its total
+    for g in drawn:
+        total = float(np.sum(np.asarray(psoas300.muscle_force)[model.group_lines(g)]))
+        (lab,) = [x for x in named if x.split("  ")[0] == g.replace("_", " ")]
+        assert lab.split("  ")[1] == f"{total:.0f} N"
+    handles = leg.legend_handles
+    for lab, h in zip(labels, handles):
+        if lab in named:
+            assert to_hex(h.get_color()) == to_hex(viz.drawing.group_colour(
+                lab.split("  ")[0].replace(" ", "_")))
+    widths = [h.get_linewidth() for lab, h in zip(labels, handles) if lab.startswith("one line at")]
+    assert len(widths) == 3 and widths == sorted(widths) and widths[0] < widths[-1]
+    assert not out["highlight"]                     # nothing set: nothing singled out
     assert ax.get_xlabel() == "x, anterior (m)"
     assert ax.get_ylabel() == "y, superior (m)"
     assert ax.get_aspect() == 1.0
     assert not out["status"]          # a stable posture gets no red note
+
+
+def test_a_scenarios_own_muscle_is_drawn_on_top_labelled_and_named_first(psoas300):
+    fig, ax = _ax()
+    out = viz.plot_posture(ax, psoas300, highlight=["psoas"])
+    model = psoas300.result.problem.model
+    (coll,) = out["muscles"]
+    psoas = set(model.group_lines("psoas").tolist())
+    order = [int(i) in psoas for i in coll.muscle_index]
+    k = order.index(True)
+    assert all(order[k:]) and sum(order) == len(psoas)          # drawn last: on top
+    lw = np.asarray(coll.get_linewidths())
+    assert lw[k:].min() >= 0.5 * viz.STYLE["muscle_lw"][1]
+    (label,) = out["highlight"]
+    total = float(np.sum(np.asarray(psoas300.muscle_force)[list(psoas)]))
+    assert label.get_text() == f"psoas {total:.0f} N"
+    assert to_hex(label.get_color()) == to_hex(viz.drawing.group_colour("psoas"))
+    (leg,) = out["legend"]
+    assert leg.get_texts()[0].get_text().startswith("psoas") and "set by the scenario" in \
+        leg.get_texts()[0].get_text()
+    # a single line's name works like its group's
+    one = model.muscle_names[sorted(psoas)[0]]
+    np.testing.assert_array_equal(viz.drawing.highlighted_lines(model, [one, "no_such_muscle"]),
+                                  [sorted(psoas)[0]])
+
+
+def test_group_colours_are_distinct_and_cover_every_group():
+    from biomech.names import MUSCLE_GROUPS
+    colours = [to_hex(viz.drawing.group_colour(g)) for g in MUSCLE_GROUPS]
+    assert len(set(colours)) == len(MUSCLE_GROUPS)
+    assert set(viz.drawing.GROUP_COLOURS) == set(MUSCLE_GROUPS)
 
 
 def test_plot_posture_angle_values_match_the_report(psoas300):
@@ -134,15 +183,15 @@ def test_plot_posture_angle_values_match_the_report(psoas300):
 
 def test_plot_posture_options(psoas300):
     fig, ax = _ax()
-    out = viz.plot_posture(ax, psoas300, muscles=False, angles=False, colorbar=True)
-    assert not out["muscles"] and not out["angles"] and not out["values"] and not out["colorbar"]
+    out = viz.plot_posture(ax, psoas300, muscles=False, angles=False, legend=True)
+    assert not out["muscles"] and not out["angles"] and not out["values"] and not out["legend"]
     assert len(out["bones"]) > 10 and len(out["discs"]) == 6        # L5_S1 ... T12_L1
     fig, ax = _ax()
     out = viz.plot_posture(ax, psoas300, ghost=True)
-    assert not out["muscles"] and not out["angles"] and not out["colorbar"] and not out["labels"]
+    assert not out["muscles"] and not out["angles"] and not out["legend"] and not out["labels"]
     assert not ax.collections
     fig, ax = _ax()
-    out = viz.plot_posture(ax, psoas300, reactions=True, colorbar=False)
+    out = viz.plot_posture(ax, psoas300, reactions=True, legend=False)
     text = _texts(out, "reactions")
     for name in ("L4_L5", "L5_S1"):
         j = JOINTS.index(name)
@@ -153,7 +202,7 @@ def test_plot_posture_marks_failed_postures(not_converged, unstable):
     for rep, word in ((not_converged, "NOT CONVERGED" if not not_converged.result.converged else "UNSTABLE"),
                       (unstable, "UNSTABLE")):
         fig, ax = _ax()
-        out = viz.plot_posture(ax, rep, colorbar=False)
+        out = viz.plot_posture(ax, rep, legend=False)
         (note,) = out["status"]
         assert word in note.get_text()
         assert to_hex(note.get_color()) == to_hex(viz.STYLE["fail"])

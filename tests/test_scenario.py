@@ -6,10 +6,14 @@ import pytest
 
 import biomech.scenario as scenario_module
 from biomech.errors import ModelError, ScenarioError
+from biomech.limits import LIMITS
 from biomech.model import Subject
 from biomech.muscles import MuscleSetting
+from biomech.names import BODIES, JOINTS
+from biomech.recruitment import DEFAULT_TISSUE_WEIGHT, Criterion
 from biomech.scenario import Scenario, Sweep, find_scenarios, load_scenario, sweep_points
 from biomech.supports import Load, Support
+from biomech.upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid"
@@ -56,14 +60,31 @@ INVALID_CASES = {
     "missing_name.toml": r"scenario\.name: missing key",
     "missing_scenario_table.toml": r"scenario: missing table \[scenario\]",
     "upright_table_in_equilibrium_mode.toml":
-        r'upright: a \[upright\] table, but mode is "equilibrium" \(the default\); '
+        r'upright: a \[upright\] table, but mode is "equilibrium"; '
         r'allowed: \[upright\] with mode = "upright"',
-    "upright_two_targets.toml":
-        r"upright: more than one postural target \(trunk_inclination_deg and sagittal_vertical_axis_mm\)",
+    "inverse_table_in_default_mode.toml":
+        r'inverse: a \[inverse\] table, but mode is "upright" \(the default\); '
+        r'allowed: \[inverse\] with mode = "inverse"',
+    "upright_tissue_weight_out_of_range.toml":
+        r"upright\.tissue_weight: 12 is out of range; allowed: a number from 0 to 10$",
+    "upright_tissue_weight_typo.toml":
+        r"upright\.tissue_weigth: unknown key; allowed: .*\btissue_weight\b.* "
+        r"\(did you mean `tissue_weight`\?\)",
+    "upright_target_typo.toml":
+        r"upright\.head_angle: unknown key; allowed: " + ", ".join(UPRIGHT_TARGETS)
+        + r", criterion, stress_exponent, tissue_weight \(did you mean `head_angle_deg`\?\)",
+    "backrest_out_of_range.toml":
+        r"support\.backrest_inclination_deg: 50 is out of range; allowed: a number from 0 to 45$",
+    "backrest_typo.toml":
+        r"support\.backrest_inclination: unknown key; allowed: .*\bbackrest_inclination_deg\b.* "
+        r"\(did you mean `backrest_inclination_deg`\?\)",
+    # see test_backrest_standing_names_its_key for the key path this message should start with
+    "backrest_standing.toml": r"support.*backrest_inclination_deg applies to sitting only",
     "inverse_tilt_and_slope.toml":
         r"inverse\.sacral_slope_deg: given together with pelvic_tilt_deg; allowed: pelvic_tilt_deg or sacral_slope_deg",
     "inverse_unknown_joint.toml":
-        r"inverse\.joint_angles_deg\.L4L5: unknown key; allowed: hip, L5_S1.*\(did you mean `L4_L5`\?\)",
+        r"inverse\.joint_angles_deg\.L4L5: unknown key; allowed: " + ", ".join(JOINTS)
+        + r" \(did you mean `L4_L5`\?\)$",
     "stress_exponent_without_stress_power.toml":
         r'upright\.stress_exponent: applies to criterion = "stress_power" only',
     "unknown_mode_value.toml": r'scenario\.mode: unknown mode "sideways"; modes available now: "equilibrium", "upright", "inverse"',
@@ -126,7 +147,8 @@ INVALID_CASES = {
     "tolerance_out_of_range.toml":
         r"solver\.tolerance_Nm: 1 is out of range; allowed: a number from 1e-10 to 0\.01",
     "unknown_body.toml":
-        r'loads\.0\.body: unknown value "thorx"; .*\(did you mean `thorax`\?\)',
+        r'loads\.0\.body: unknown value "thorax_midle"; allowed: one of '
+        + ", ".join(f'"{b}"' for b in BODIES) + r" \(did you mean `thorax_middle`\?\)$",
     "unknown_key_typo.toml":
         r"muscles\.psoas\.tenson_N: unknown key; allowed: tension_N, activation, "
         r"resting_length_scale \(did you mean `tension_N`\?\)",
@@ -283,7 +305,15 @@ def test_minimal_takes_the_documented_defaults():
     scenario = load_scenario(VALID / "minimal.toml")
     assert scenario.name == "minimal"
     assert scenario.description == "Relaxed standing with every default."
-    assert scenario.mode == "equilibrium"
+    # the default mode is upright: the gaze level and the balance over the feet kept with least
+    # effort, the passive tissues counted in the effort
+    assert scenario.mode == "upright" == scenario_module.DEFAULT_MODE
+    assert scenario.upright == UprightTarget()
+    assert scenario.upright.kept(scenario.support) == {"head_angle_deg": 0.0}
+    assert scenario.criterion == Criterion()
+    assert scenario.criterion.name == "activation_squared"
+    assert scenario.criterion.tissue_weight == DEFAULT_TISSUE_WEIGHT > 0
+    assert scenario.inverse is None
     assert scenario.subject == Subject(body_mass_kg=75.0, height_m=1.75, pelvic_incidence_deg=52.0)
     assert scenario.support == Support(kind="standing")
     assert (scenario.support.thigh_deg, scenario.support.knee_deg) == (0.0, 0.0)
@@ -313,24 +343,206 @@ def test_full_file_sets_every_key():
     assert s.subject == Subject(body_mass_kg=82.0, height_m=1.81, pelvic_incidence_deg=60.0,
                              muscle_strength_scale=1.2, tone_scale=0.5)
     assert isinstance(s.subject.body_mass_kg, float)          # ints are accepted for floats
+    assert s.mode == "equilibrium" and s.upright is None and s.inverse is None
     assert s.support == Support(kind="sitting", thigh_inclination_deg=80.0, knee_flexion_deg=100.0,
-                                legs="supported", contact_stiffness_N_per_m=2.0e4)
+                                legs="supported", backrest_inclination_deg=15.0,
+                                contact_stiffness_N_per_m=2.0e4)
     assert s.muscles == (("psoas", MuscleSetting(tension_N=150.0)),
                          ("rectus_abdominis", MuscleSetting(activation=0.05)),
                          ("psoas_L1_TP", MuscleSetting(resting_length_scale=0.9)))
-    assert s.loads == (Load(body="thorax", point_m=(0.25, 0.45), mass_kg=5.0),)
+    assert s.loads == (Load(body="thorax_middle", point_m=(0.25, 0.45), mass_kg=5.0),)
     assert (s.disc_stiffness_scale, s.hip_stiffness_scale) == (0.5, 2.0)
     assert (s.tolerance_Nm, s.max_iterations, s.short_range_stiffness) == (1e-8, 200, 20.0)
     assert isinstance(s.max_iterations, int)
     assert s.document["subject"]["body_mass_kg"] == 82
 
 
+def test_full_file_sets_every_key_of_its_tables():
+    # a key added to the schema must be added to full.toml too
+    s = load_scenario(VALID / "full.toml")
+    assert set(s.document["subject"]) == {f.name for f in dataclasses.fields(Subject)}
+    assert set(s.document["support"]) == {f.name for f in dataclasses.fields(Support)}
+    assert set(s.document["loads"][0]) | {"force_N"} == {f.name for f in dataclasses.fields(Load)}
+
+
 def test_loads_and_lying_with_lifted_legs():
     s = load_scenario(VALID / "loads.toml")
     assert s.support == Support(kind="lying", legs="lifted")
     assert s.loads == (Load(body="L3", point_m=(0.15, 0.14), mass_kg=4.0),
-                       Load(body="thorax", point_m=(0.10, 0.45), force_N=(-50.0, 10.5)))
+                       Load(body="thorax_middle", point_m=(0.10, 0.45), force_N=(-50.0, 10.5)))
     assert all(isinstance(c, float) for c in s.loads[1].force_N)
+
+
+# -------------------------------------------------------------------------------------------
+# modes and the [upright] table
+def test_a_file_without_mode_is_upright_and_an_explicit_mode_is_kept(tmp_path):
+    default = write(tmp_path / "d.toml", HEADER.format(name="d"))
+    assert load_scenario(default).mode == "upright"
+    frozen = write(tmp_path / "e.toml", HEADER.format(name="e") + 'mode = "equilibrium"\n')
+    s = load_scenario(frozen)
+    assert (s.mode, s.upright, s.inverse) == ("equilibrium", None, None)
+    explicit = write(tmp_path / "u.toml", HEADER.format(name="u") + 'mode = "upright"\n')
+    assert load_scenario(explicit) == dataclasses.replace(load_scenario(default),
+                                                          path=explicit, name="u")
+
+
+def test_the_default_targets_depend_on_the_support(tmp_path):
+    # standing and sitting the gaze is kept level (sitting, the thighs stay on the seat); lying,
+    # the table holds the body and nothing is kept
+    kept = {}
+    for kind in ("standing", "sitting", "lying"):
+        path = write(tmp_path / f"{kind}.toml", HEADER.format(name=kind)
+                     + f'[support]\nkind = "{kind}"\n')
+        s = load_scenario(path)
+        kept[kind] = s.upright.kept(s.support)
+    assert kept == {"standing": {"head_angle_deg": 0.0},
+                    "sitting": {"head_angle_deg": 0.0, "thigh_inclination_deg": 90.0},
+                    "lying": {}}
+
+
+UPRIGHT_VALUES = {"head_angle_deg": -5.0, "trunk_inclination_deg": 4.0,
+                  "sagittal_vertical_axis_mm": 20.0, "thorax_angle_deg": -2.0,
+                  "thigh_inclination_deg": 3.0, "knee_flexion_deg": 10.0, "pelvic_tilt_deg": 15.0}
+
+
+def test_upright_values_cover_every_target():
+    assert set(UPRIGHT_VALUES) == set(UPRIGHT_TARGETS)
+
+
+@pytest.mark.parametrize("targets", [(t,) for t in UPRIGHT_TARGETS]
+                         + [("trunk_inclination_deg", "sagittal_vertical_axis_mm"),
+                            ("head_angle_deg", "pelvic_tilt_deg"),
+                            ("head_angle_deg", "thorax_angle_deg", "knee_flexion_deg"),
+                            tuple(UPRIGHT_TARGETS)],
+                         ids=lambda t: "+".join(t) if len(t) < len(UPRIGHT_TARGETS) else "all")
+def test_upright_accepts_any_combination_of_targets(tmp_path, targets):
+    path = write(tmp_path / "u.toml", HEADER.format(name="u") + "[upright]\n"
+                 + "".join(f"{t} = {UPRIGHT_VALUES[t]}\n" for t in targets))
+    s = load_scenario(path)
+    assert s.mode == "upright"
+    assert s.upright == UprightTarget(**{t: UPRIGHT_VALUES[t] for t in targets})
+    assert s.upright.kept(s.support) == {t: UPRIGHT_VALUES[t] for t in targets}
+    assert s.criterion == Criterion()            # targets do not change the effort criterion
+
+
+@pytest.mark.parametrize("key", UPRIGHT_TARGETS)
+def test_every_upright_target_has_its_range(tmp_path, key):
+    limit = LIMITS[f"upright.{key}"]
+    for value in (limit.low, limit.high):       # bounds are inclusive
+        path = write(tmp_path / "u.toml", HEADER.format(name="u") + f"[upright]\n{key} = {value}\n")
+        assert getattr(load_scenario(path).upright, key) == value
+    path = write(tmp_path / "u.toml", HEADER.format(name="u")
+                 + f"[upright]\n{key} = {limit.high + 1}\n")
+    with pytest.raises(ScenarioError, match=rf"upright\.{key}: {limit.high + 1:g} is out of range; "
+                       rf"allowed: a number from {limit.low:g} to {limit.high:g}$"):
+        load_scenario(path)
+
+
+def test_upright_target_combination_on_sitting_keeps_the_seat(tmp_path):
+    path = write(tmp_path / "s.toml", HEADER.format(name="s")
+                 + '[support]\nkind = "sitting"\nthigh_inclination_deg = 80.0\n'
+                 + "[upright]\ntrunk_inclination_deg = 10.0\nhead_angle_deg = 0.0\n")
+    s = load_scenario(path)
+    assert s.upright.kept(s.support) == {"trunk_inclination_deg": 10.0, "head_angle_deg": 0.0,
+                                         "thigh_inclination_deg": 80.0}
+
+
+@pytest.mark.parametrize("weight", [0, 0.5, 10])
+def test_tissue_weight_is_accepted_from_0_to_10(tmp_path, weight):
+    path = write(tmp_path / "w.toml", HEADER.format(name="w")
+                 + f"[upright]\ntissue_weight = {weight}\n")
+    s = load_scenario(path)
+    assert s.criterion == Criterion(tissue_weight=float(weight))
+    assert isinstance(s.criterion.tissue_weight, float)
+    assert s.upright == UprightTarget()          # a criterion key alone keeps the default target
+
+
+def test_tissue_weight_with_the_stress_criterion(tmp_path):
+    path = write(tmp_path / "w.toml", HEADER.format(name="w") + '[upright]\ncriterion = "stress_power"\n'
+                 + "stress_exponent = 2.0\ntissue_weight = 3.0\nhead_angle_deg = 0.0\n")
+    assert load_scenario(path).criterion == Criterion(name="stress_power", exponent=2.0,
+                                                      tissue_weight=3.0)
+
+
+@pytest.mark.parametrize("value, problem", [
+    (-0.5, r"-0\.5 is out of range; allowed: a number from 0 to 10$"),
+    (10.5, r"10\.5 is out of range; allowed: a number from 0 to 10$"),
+    ("true", r"the boolean true is not a number"),
+    ('"1"', r'the string "1" is not a number')])
+def test_tissue_weight_errors(tmp_path, value, problem):
+    path = write(tmp_path / "w.toml", HEADER.format(name="w") + f"[upright]\ntissue_weight = {value}\n")
+    with pytest.raises(ScenarioError, match=r"w\.toml: upright\.tissue_weight: " + problem):
+        load_scenario(path)
+
+
+def test_tissue_weight_belongs_to_the_upright_mode(tmp_path):
+    path = write(tmp_path / "w.toml", HEADER.format(name="w") + 'mode = "equilibrium"\n'
+                 + "[upright]\ntissue_weight = 2.0\n")
+    with pytest.raises(ScenarioError, match=r'upright: a \[upright\] table, but mode is "equilibrium"'):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("angle", [0, 20.0, 45])
+def test_backrest_inclination_is_accepted_sitting(tmp_path, angle):
+    path = write(tmp_path / "b.toml", HEADER.format(name="b")
+                 + f'[support]\nkind = "sitting"\nbackrest_inclination_deg = {angle}\n')
+    support = load_scenario(path).support
+    assert support == Support(kind="sitting", backrest_inclination_deg=float(angle))
+    assert (support.thigh_deg, support.knee_deg) == (90.0, 90.0)     # the sitting defaults stay
+
+
+def test_no_backrest_by_default():
+    assert load_scenario(LIBRARY / "sitting.toml").support.backrest_inclination_deg is None
+
+
+@pytest.mark.parametrize("value, problem", [
+    (-1, r"-1 is out of range; allowed: a number from 0 to 45$"),
+    (45.5, r"45\.5 is out of range; allowed: a number from 0 to 45$"),
+    ('"20"', r'the string "20" is not a number')])
+def test_backrest_inclination_errors(tmp_path, value, problem):
+    path = write(tmp_path / "b.toml", HEADER.format(name="b")
+                 + f'[support]\nkind = "sitting"\nbackrest_inclination_deg = {value}\n')
+    with pytest.raises(ScenarioError, match=r"b\.toml: support\.backrest_inclination_deg: " + problem):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("kind", ["standing", "lying"])
+def test_a_backrest_is_refused_unless_sitting(tmp_path, kind):
+    path = write(tmp_path / "b.toml", HEADER.format(name="b")
+                 + f'[support]\nkind = "{kind}"\nbackrest_inclination_deg = 10.0\n')
+    with pytest.raises(ScenarioError, match=r"backrest_inclination_deg applies to sitting only") as info:
+        load_scenario(path)
+    assert str(info.value).startswith(f"{path}: support")
+
+
+def test_backrest_standing_names_its_key(tmp_path):
+    path = write(tmp_path / "b.toml", HEADER.format(name="b")
+                 + '[support]\nbackrest_inclination_deg = 10.0\n')
+    with pytest.raises(ScenarioError, match=r'^.*b\.toml: support\.backrest_inclination_deg: .*'
+                       r'sitting only, but kind is "standing" \(the default\)'):
+        load_scenario(path)
+
+
+def test_a_change_of_support_kind_drops_the_parents_backrest(tmp_path):
+    write(tmp_path / "parent.toml", HEADER.format(name="parent")
+          + '[support]\nkind = "sitting"\nbackrest_inclination_deg = 20.0\n')
+    stand = write(tmp_path / "stand.toml", 'extends = "parent.toml"\n' + HEADER.format(name="s")
+                  + '[support]\nkind = "standing"\n')
+    assert load_scenario(stand).support == Support(kind="standing")
+    sit = write(tmp_path / "sit.toml", 'extends = "parent.toml"\n' + HEADER.format(name="t")
+                + "[support]\nthigh_inclination_deg = 80.0\n")
+    assert load_scenario(sit).support == Support(kind="sitting", thigh_inclination_deg=80.0,
+                                                 backrest_inclination_deg=20.0)
+
+
+def test_upright_targets_merge_across_extends(tmp_path):
+    write(tmp_path / "parent.toml", HEADER.format(name="parent")
+          + "[upright]\ntrunk_inclination_deg = 3.0\ntissue_weight = 2.0\n")
+    child = write(tmp_path / "child.toml", 'extends = "parent.toml"\n' + HEADER.format(name="c")
+                  + "[upright]\nsagittal_vertical_axis_mm = 10.0\ntrunk_inclination_deg = 5.0\n")
+    s = load_scenario(child)
+    assert s.upright == UprightTarget(trunk_inclination_deg=5.0, sagittal_vertical_axis_mm=10.0)
+    assert s.criterion == Criterion(tissue_weight=2.0)
 
 
 # -------------------------------------------------------------------------------------------
@@ -355,7 +567,7 @@ def test_extends_child_muscle_table_replaces_the_parents():
 
 def test_extends_child_loads_replace_the_parents():
     middle = load_scenario(VALID / "chain_middle.toml")
-    assert [ld.body for ld in middle.loads] == ["L3", "thorax"]         # inherited
+    assert [ld.body for ld in middle.loads] == ["L3", "thorax_middle"]  # inherited
     top = load_scenario(VALID / "chain_top.toml")
     assert top.loads == (Load(body="pelvis", point_m=(0.05, 0.10), mass_kg=3.0),)
 
@@ -453,6 +665,47 @@ def test_sweep_every_point_is_validated_at_load(tmp_path):
     with pytest.raises(ScenarioError,
                        match=r'sweep\."support\.knee_flexion_deg": item 2: 151 is out'):
         load_scenario(path)
+
+
+@pytest.mark.parametrize("key, values", [
+    ("upright.tissue_weight", (0.0, 1.0, 5.0)),
+    ("upright.head_angle_deg", (-10.0, 0.0, 10.0)),
+    ("upright.pelvic_tilt_deg", (5.0, 15.0)),
+    ("support.backrest_inclination_deg", (0.0, 15.0, 30.0))])
+def test_the_new_keys_can_be_swept(tmp_path, key, values):
+    kind = '[support]\nkind = "sitting"\n' if key.startswith("support.") else ""
+    path = write(tmp_path / "s.toml", HEADER.format(name="s") + kind
+                 + f'[sweep]\n"{key}" = {list(values)}\n')
+    points = sweep_points(load_scenario(path))
+    table, name = key.split(".")
+    got = [p.criterion.tissue_weight if name == "tissue_weight"
+           else getattr(p.upright if table == "upright" else p.support, name) for p in points]
+    assert got == list(values)
+    assert all(p.mode == "upright" for p in points)
+
+
+def test_a_swept_backrest_is_validated_at_every_point(tmp_path):
+    path = write(tmp_path / "s.toml", HEADER.format(name="s") + '[support]\nkind = "sitting"\n'
+                 + '[sweep]\n"support.backrest_inclination_deg" = { start = 0, stop = 60, num = 3 }\n')
+    with pytest.raises(ScenarioError, match=r'sweep\."support\.backrest_inclination_deg"\.stop: 60 '
+                       r"is out of range; allowed: a number from 0 to 45"):
+        load_scenario(path)
+
+
+def test_an_upright_key_swept_in_the_equilibrium_mode_is_refused(tmp_path):
+    path = write(tmp_path / "s.toml", HEADER.format(name="s") + 'mode = "equilibrium"\n'
+                 + '[sweep]\n"upright.tissue_weight" = [0.0, 1.0]\n')
+    with pytest.raises(ScenarioError, match=r'upright: a \[upright\] table, but mode is "equilibrium"'
+                       r".*\(at sweep point 0 of 2 \(upright\.tissue_weight = 0\)\)"):
+        load_scenario(path)
+
+
+def test_a_swept_target_on_top_of_the_files_targets(tmp_path):
+    path = write(tmp_path / "s.toml", HEADER.format(name="s")
+                 + "[upright]\nhead_angle_deg = 0.0\n"
+                 + '[sweep]\n"upright.trunk_inclination_deg" = [0.0, 5.0]\n')
+    assert [p.upright for p in sweep_points(load_scenario(path))] == [
+        UprightTarget(head_angle_deg=0.0, trunk_inclination_deg=t) for t in (0.0, 5.0)]
 
 
 # -------------------------------------------------------------------------------------------

@@ -64,6 +64,43 @@ def test_psoas_effect_equals_a_direct_computation(model):
     assert r["lumbar_lordosis_deg_per_100N"] < 0
 
 
+def test_psoas_effect_in_the_upright_mode_succeeds():
+    r = psoas_effect(StudySubject(mode="upright"))
+    assert r["success"] and r["message"] == "solved"
+    for k in EFFECT_METRICS:
+        assert math.isfinite(r[k]) and math.isfinite(r[f"{k}_per_100N"])
+    # PI = PT + SS: the two effects cancel
+    assert r["pelvic_tilt_deg_per_100N"] == pytest.approx(-r["sacral_slope_deg_per_100N"], abs=1e-9)
+
+
+def _upright_direct(model, tension):
+    """The psoas effect as the scenario's upright mode computes it (runner.solve_point): every
+    joint free, the default targets."""
+    from biomech.upright import UprightTarget, solve_upright
+    standing = bm.Support("standing")
+    relaxed = bm.prepare(model, support=standing)
+    lines = model.group_lines("psoas")
+    tone = bm.generalized_forces(relaxed, relaxed.q_ref)["muscle_forces"][lines]
+    f_max = np.asarray(model.max_isometric_force)[lines]
+    out, q0 = [], None
+    for extra in (0.0, tension):
+        settings = {model.muscle_names[i]: bm.MuscleSetting(tension_N=float(f + extra * fm / f_max.sum()))
+                    for i, f, fm in zip(lines, tone, f_max)}
+        res = solve_upright(bm.prepare(model, support=standing, settings=settings, locked_joints=()),
+                            UprightTarget(), q0=q0)
+        assert res.success, res.message
+        out.append(bm.posture_report(res).metrics)
+        q0 = res.q
+    return out
+
+
+def test_the_upright_study_is_the_scenarios_upright_mode(model):
+    direct = _upright_direct(model, 200.0)
+    r = psoas_effect(StudySubject(mode="upright", tension_N=200.0))
+    for k in EFFECT_METRICS:
+        assert r[k] == pytest.approx(direct[0][k], abs=1e-5)
+
+
 def test_failed_subject_is_reported_with_nans():
     # without muscle stiffness (q = 0) the osteoligamentous spine cannot carry the trunk
     r = psoas_effect(StudySubject(short_range_stiffness=0.0))

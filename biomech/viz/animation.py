@@ -75,11 +75,11 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     Returns the path. Raises ValueError for a run that is not a sweep, a bad suffix or a
     missing ffmpeg (nothing is written).
     """
-    from matplotlib import animation, colormaps
+    from matplotlib import animation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.cm import ScalarMappable
     from matplotlib.figure import Figure
-    from .viewer import MetricsPanel, PostureView, _fixed_limits, failure_note, safe_report, status_of
+    from .viewer import (MetricsPanel, PostureView, _fixed_limits, group_legend, posture_axes,
+                         safe_report, status_of)
 
     path = Path(path)
     if not run.is_sweep:
@@ -99,25 +99,19 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
     fig.set_facecolor("white")
-    gs = fig.add_gridspec(1, 3, width_ratios=[0.26, 1.0, 0.55], wspace=0.12, left=0.05,
-                          right=0.99, top=0.86, bottom=0.08)
-    ax_whole, ax_zoom, ax_panel = (fig.add_subplot(gs[i]) for i in range(3))
-    ax_whole.set_anchor("E")
-    ax_zoom.set_anchor("W")
     first = drawable[0]
-    for ax in (ax_whole, ax_zoom):
-        figures.plot_posture(ax, first, ghost=True)
-    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False)
+    ax_whole, ax_zoom, ax_panel, turned = posture_axes(fig, first, left=0.07, right=0.99, top=0.86,
+                                                       bottom=0.08, widths=(1.0, 0.55))
+    figures.plot_posture(ax_whole, first, ghost=True, gravity_down=turned)
+    figures.plot_posture(ax_zoom, first, ghost=True)
+    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False, gravity_down=turned)
     zoom = PostureView(ax_zoom, first, norm=norm)
-    _fixed_limits(ax_whole, drawable, pad=0.05)
+    _fixed_limits(ax_whole, drawable, pad=0.05, gravity_down=turned)
     drawing.zoom(ax_zoom, first)
     ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
     ax_zoom.set_title(f"lumbopelvic region (grey: {frame_label(run, reports.index(first))})",
                       fontsize=drawing.STYLE["title"])
-    sm = ScalarMappable(norm=norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
-    cb = fig.colorbar(sm, ax=ax_zoom, fraction=0.04, pad=0.01, shrink=0.45, anchor=(0.0, 0.0))
-    cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
-    cb.ax.tick_params(labelsize=drawing.STYLE["font"])
+    group_legend(ax_panel, first, norm)
     panel = MetricsPanel(ax_panel, "")
     sc = run.scenario
     fig.suptitle(f"{sc.name} ({sc.mode} mode)", fontsize=drawing.STYLE["title"] + 1,
@@ -133,7 +127,7 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
         with writer.saving(fig, str(tmp), dpi):
             for k, (pt, rep) in enumerate(zip(run.points, reports)):
                 word, failed = status_of(pt.result)
-                zoom.show(rep, note=failure_note(pt.result))
+                zoom.show(rep, note=drawing.status_note(pt.result))
                 whole.show(rep)
                 panel.show(rep, pt.result, footer=f"frame {k + 1} of {n}")
                 value_text.set_text(f"{frame_label(run, k)}    ({word})")

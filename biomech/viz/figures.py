@@ -15,54 +15,72 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .. import kinematics as kin
+from . import drawing
 from ..files import atomic_write
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
-from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_muscles,
-                      frame_axes, line, muscle_norm, set_limits, signed, skeleton, status_note,
-                      style_axes, transform, values_text, wrap_text, zoom)
+from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_gravity,
+                      draw_forces, draw_muscles, frame_axes, line, muscle_norm, outline_points,
+                      set_limits, signed, skeleton, status_note, style_axes, transform,
+                      values_text, view_rotation, wrap_text, zoom)
 
 # ------------------------------------------------------------------------------------------
 # Public drawing functions
 # ------------------------------------------------------------------------------------------
-def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, colorbar: bool = True,
+def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legend: bool = True,
                  reactions: bool = False, ghost: bool = False, label: str | None = None,
-                 norm: Normalize | None = None) -> dict:
+                 norm: Normalize | None = None, forces: bool = True,
+                 gravity_down: bool = False, highlight=(), balance: bool = True) -> dict:
     """Draw one solved posture as a lateral view (seen from the subject's right, anterior right).
 
     Parameters
     ----------
     ax : matplotlib Axes.
     report : `biomech.PostureReport`.
-    muscles : draw the muscle lines, coloured and widened by force.
-    angles : draw the radiographic constructions (SS, PI, PT, LL, SVA, ASIS-PSIS) and the box
-        of values.
-    colorbar : add a colour bar "muscle force (N)" (when muscles are drawn).
+    muscles : draw the muscle lines, coloured by group (`drawing.GROUP_COLOURS`), widened and
+        made opaque by force.
+    angles : draw the radiographic constructions (SS, PI, PT, LL, ASIS-PSIS; standing and
+        sitting also the C7 plumb line and SVA, which mean nothing lying) and the box of
+        values. The constructions are drawn in the model's frame only (not with
+        ``gravity_down`` on a lying posture, where the box of values still is).
+    legend : add the legend of the muscle groups and of the line width per force (when
+        muscles are drawn).
     reactions : arrows of the load transmitted at L4_L5 and L5_S1 with their compression.
-    ghost : a faint grey version without muscles and angles (for overlays).
+    ghost : a faint grey version without muscles, angles and force arrows (for overlays).
     label : scenario name: the axes title.
     norm : `matplotlib.colors.Normalize` of the muscle colour scale (share it between figures).
+    forces : arrows of the forces of the floor, seat, backrest or table and of the external
+        loads, with their magnitudes.
+    gravity_down : turn the drawing so that gravity points down the page (`drawing.view_rotation`:
+        a lying posture is drawn on a horizontal table; standing and sitting are unchanged).
+    balance : mark the whole body's centre of mass and the centre of pressure under the feet
+        (`drawing.draw_balance`).
+    highlight : names of muscle groups or lines (a scenario's ``[muscles.X]`` tables, the
+        subject of its question): drawn on top, bold, labelled, and named first in the legend.
 
     Returns
     -------
     dict of lists of artists: bones, discs, labels, muscles (one LineCollection, one path per
-    muscle line of nonzero length), angles, angle_texts, values (the box of values), colorbar,
-    reactions, status (the red note of a failed posture).
+    muscle line of nonzero length), highlight (the labels of the highlighted muscles), angles,
+    angle_texts, values (the box of values), legend, reactions, forces (arrows and their
+    labels), balance (the centres of mass and of pressure), status (the red note of a posture
+    that is not an answer).
     """
     result = report.result
     s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
     sk = skeleton(report)
+    R = view_rotation(sk["gravity"]) if gravity_down else np.eye(2)
+    rotated = not np.allclose(R, np.eye(2))
+    if rotated:
+        sk = transform(sk, R)
     out = draw_bones(ax, sk, ghost=ghost)
-    out.update({"muscles": [], "angles": [], "angle_texts": [], "values": [], "colorbar": [],
-                "reactions": [], "status": []})
+    out.update({"muscles": [], "highlight": [], "angles": [], "angle_texts": [], "values": [],
+                "legend": [], "reactions": [], "forces": [], "balance": [], "status": []})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
@@ -70,36 +88,34 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
         out["labels"].append(ax.text(c7[0] + 0.012 * s, c7[1] + 0.006 * s, "C7", fontsize=STYLE["small"],
                                      fontweight="bold", zorder=LAYERS["text"], clip_on=True))
     if muscles and not ghost:
-        forces = np.asarray(report.muscle_force, float)
-        nrm = muscle_norm(forces, norm)
-        out["muscles"].append(draw_muscles(ax, sk, forces, nrm))
-        if colorbar:
-            sm = ScalarMappable(norm=nrm, cmap=colormaps[STYLE["muscle_cmap"]])
-            cb = ax.figure.colorbar(sm, ax=ax, fraction=0.05, pad=0.02, shrink=0.45,
-                                    anchor=(0.0, 0.0))
-            cb.set_label("muscle force (N)", fontsize=STYLE["font"])
-            cb.ax.tick_params(labelsize=STYLE["font"])
-            out["colorbar"].append(cb)
+        model = result.problem.model
+        tension = np.asarray(report.muscle_force, float)
+        nrm = muscle_norm(tension, norm)
+        lines = drawing.highlighted_lines(model, highlight)
+        out["muscles"].append(draw_muscles(ax, sk, model.muscle_group, tension, nrm, lines))
+        out["highlight"].extend(drawing.label_muscles(ax, sk, model, lines, tension, s))
+        if legend:
+            shown = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
+            totals = {g: float(tension[model.group_lines(g)].sum())
+                      for g in dict.fromkeys(model.muscle_group) if g in shown}
+            out["legend"].append(drawing.muscle_legend(
+                ax, totals, nrm, highlight_groups={model.muscle_group[i] for i in lines}))
     if angles and not ghost:
-        out.update(draw_angles(ax, sk, report.metrics, s))
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics), transform=ax.transAxes,
+        if not rotated:
+            out.update(draw_angles(ax, sk, report.metrics, s))
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk), transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
                                                ec="#888888", alpha=0.9)))
+    if forces and not ghost:
+        out["forces"].extend(draw_forces(ax, sk, s))
+    if balance and not ghost:
+        out["balance"].extend(drawing.draw_balance(ax, sk, s))
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
-        g = sk["gravity"]
-        if abs(g[0]) > 1e-9 * max(1.0, abs(g[1])):      # lying: gravity is not -y
-            d = g / np.linalg.norm(g)
-            c = np.array([0.93, 0.90])
-            out["labels"].append(ax.annotate(
-                "", xy=tuple(c + 0.05 * d), xytext=tuple(c - 0.05 * d), xycoords="axes fraction",
-                arrowprops=dict(arrowstyle="-|>", lw=1.4, color="black"), zorder=LAYERS["text"]))
-            out["labels"].append(ax.text(c[0], c[1] + 0.035, "gravity", transform=ax.transAxes,
-                                         ha="center", va="bottom", fontsize=STYLE["small"],
-                                         zorder=LAYERS["text"]))
+        out["labels"].extend(draw_gravity(ax, sk["gravity"]))
         note = status_note(result)
         if note:
             out["status"].append(ax.text(0.02, 0.98, wrap_text(note, 48), transform=ax.transAxes,
@@ -108,9 +124,9 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, color
                                          zorder=LAYERS["text"] + 1,
                                          bbox=dict(boxstyle="round,pad=0.4", fc="white",
                                                    ec=STYLE["fail"], lw=1.2, alpha=0.95)))
-    frame_axes(ax, label)
+    frame_axes(ax, label, rotated=rotated)
     if ax.get_autoscale_on():
-        set_limits(ax, sk)
+        set_limits(ax, sk, s=s)
     return out
 
 
@@ -145,34 +161,51 @@ def _draw_reactions(ax, sk: dict, report, s: float) -> list:
 def plot_overlay(ax, reports, labels) -> dict:
     """Overlay postures: the first one as a grey reference, the others in colour on top.
 
-    Postures are aligned on the femur (rotated about the hip centre so that each femur lies on
-    the reference's; standing postures share it already). A legend names every posture and a
-    small table lists each metric of the reference and the difference of every other posture.
+    Postures are drawn in the world frame, their hip centres at the origin (conventions §1), so
+    that they share the vertical and the horizontal that SS, PT and SVA are measured against (the
+    body stands on its feet, so the femur turns with the posture and is no common reference).
+    A legend names every posture and a small table lists each metric of the reference and the
+    difference of every other posture.
 
     Returns a dict of lists of artists: bones (per posture), legend, table, status.
     """
     return _overlay(ax, reports, labels, table=True, legend=True)
 
 
-def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
+def _posture_colour(k: int) -> str:
+    """The colour of posture ``k`` of an overlay (0: the grey reference)."""
+    return "#707070" if k == 0 else OKABE_ITO[(k - 1) % len(OKABE_ITO)]
+
+
+def _posture_labels(reports, labels) -> list[str]:
+    """The legend label of each posture of an overlay: the reference named, a failed posture's
+    status appended."""
+    out = [f"{labels[0]} (reference)"] + [str(x) for x in labels[1:]]
+    for k, rep in enumerate(reports):
+        note = status_note(rep.result)
+        if note:
+            out[k] += "  - " + note.splitlines()[0].split(":")[0]
+    return out
+
+
+def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False) -> dict:
     reports = list(reports)
     labels = list(labels)
     if len(reports) != len(labels) or not reports:
         raise ValueError("plot_overlay needs one label per report and at least one report")
     out: dict = {"bones": [], "legend": [], "table": [], "status": [], "handles": []}
-    femur = reports[0].result.problem.model.body_index("femur")
-    ref_angle = reports[0].geometry.angles[femur]
+    view = view_rotation(reports[0].result.problem.gravity) if gravity_down else np.eye(2)
+    rotated = not np.allclose(view, np.eye(2))
     sks = []
     for k, rep in enumerate(reports):
         sk = skeleton(rep)
-        sk = transform(sk, kin.rotation(ref_angle - rep.geometry.angles[femur]))
+        sk = transform(sk, view) if rotated else sk
         sks.append(sk)
+        colour = _posture_colour(k)
         if k == 0:
-            colour = "#707070"
             arts = draw_bones(ax, sk, ghost=True, plates=colour)
             handle = Line2D([], [], color=STYLE["ghost"], lw=4, alpha=0.8)
         else:
-            colour = OKABE_ITO[(k - 1) % len(OKABE_ITO)]
             arts = draw_bones(ax, sk, colour=colour, labels=False)
             handle = Line2D([], [], color=colour, lw=2)
         c7 = sk["c7"]
@@ -181,11 +214,7 @@ def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
         out["handles"].append(handle)
         if not rep.result.success:
             out["status"].append(labels[k])
-    leg_labels = [f"{labels[0]} (reference)"] + [str(x) for x in labels[1:]]
-    for k, rep in enumerate(reports):
-        note = status_note(rep.result)
-        if note:
-            leg_labels[k] += "  - " + note.splitlines()[0].split(":")[0]
+    leg_labels = _posture_labels(reports, labels)
     if legend:
         leg = ax.legend(out["handles"], leg_labels, loc="upper left", fontsize=STYLE["small"],
                         frameon=True, framealpha=0.9)
@@ -198,9 +227,8 @@ def _overlay(ax, reports, labels, *, table=True, legend=True) -> dict:
                                     transform=ax.transAxes, ha="left", va="top",
                                     family="monospace", fontsize=STYLE["small"],
                                     bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#888888")))
-    frame_axes(ax)
-    pts = np.vstack([np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]])
-                     for sk in sks])
+    frame_axes(ax, rotated=rotated)
+    pts = np.vstack([outline_points(sk) for sk in sks])
     lo, hi = pts.min(0) - 0.03, pts.max(0) + 0.03
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
@@ -291,6 +319,13 @@ def _status_of(report, given) -> str:
     return "ok"
 
 
+#: A muscle group is drawn in a sweep's panel (c) when its total force reaches this (N) or this
+#: share of the strongest group's at some point.
+SMALL_GROUP_N, SMALL_GROUP_SHARE = 5.0, 0.02
+#: Length of the legend lines of a sweep's panel (d) (font sizes): the dashes of the shear show.
+SWEEP_HANDLE_LENGTH = 3.5
+
+
 def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     """Four panels against a swept parameter, created inside ``fig``.
 
@@ -311,7 +346,14 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     every panel and a dotted red line; unstable equilibria are plotted and marked with red ×.
     A note under the panels lists them. Nothing is silently dropped.
 
-    Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes.
+    Panel (c) draws each muscle group in its colour of every figure (`drawing.group_colour`),
+    solid; it draws the groups whose force reaches `SMALL_GROUP_N` (or `SMALL_GROUP_SHARE` of
+    the strongest group) at some point and names the others in a note at the end of its
+    legend. Panel (d) draws compression solid with circles and anterior shear dashed with
+    triangles, one colour per joint, with legend lines `SWEEP_HANDLE_LENGTH` long.
+
+    Returns a dict of lists of artists: axes, lines, failed (markers), unstable (markers), notes,
+    legends, omitted (the note of the groups not drawn: a text of panel (c)'s legend).
     """
     x = np.asarray(values, float)
     reports = list(reports)
@@ -334,12 +376,12 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
                 y[i] = fn(r)
         return y
 
-    axes = fig.subplots(4, 1, sharex=True)
+    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": (1.0, 0.8, 1.5, 1.0)})
     out: dict = {"axes": list(axes), "lines": [], "failed": [], "unstable": [], "notes": [],
-                 "legends": []}
+                 "legends": [], "omitted": []}
 
-    def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o"):
-        ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=3, label=label)[0]
+    def draw(ax, y, label, colour, ls="-", lw=1.4, marker="o", ms=3.0):
+        ln = ax.plot(x, y, ls=ls, lw=lw, color=colour, marker=marker, ms=ms, label=label)[0]
         out["lines"].append(ln)
         bad = np.array([st == "unstable" for st in status]) & np.isfinite(y)
         if bad.any():
@@ -361,29 +403,36 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
                                (STYLE["ss"], STYLE["pt"], STYLE["apt"])):
         draw(ax, series(lambda r, key=key: r.metrics[key]), lab, col)
     ax.set_ylabel("pelvis (°)")
-    # (c) muscle groups
+    # (c) muscle groups: those that pull at some point; the others named in a note
     ax = axes[2]
     groups = []
     if ok_rep is not None:
         present = set(ok_rep.result.problem.model.muscle_group)
         groups = [g for g in MUSCLE_GROUPS if g in present]
-    styles = ["-", "--"]
-    for k, g in enumerate(groups):
-        def total(r, g=g):
-            idx = r.result.problem.model.group_lines(g)
-            return float(np.sum(np.asarray(r.muscle_force)[idx]))
-        colour = OKABE_ITO[k % 8] if k < 8 else OKABE_ITO[(k + 3) % 8]   # psoas stays unique
-        draw(ax, series(total), g.replace("_", " "), colour, ls=styles[k // 8 % 2],
-             lw=1.2, marker=".")
+
+    def group_total(g):
+        def total(r):
+            return float(np.sum(np.asarray(r.muscle_force)[r.result.problem.model.group_lines(g)]))
+        return series(total)
+    totals = {g: group_total(g) for g in groups}
+    top = max([float(np.nanmax(y)) for y in totals.values() if np.isfinite(y).any()] + [0.0])
+    floor = max(SMALL_GROUP_N, SMALL_GROUP_SHARE * top)
+    shown = [g for g in groups if np.isfinite(totals[g]).any() and float(np.nanmax(totals[g])) >= floor]
+    for g in shown:                      # the group's colour of every figure, solid
+        draw(ax, totals[g], g.replace("_", " "), drawing.group_colour(g), lw=1.3, marker=".",
+             ms=3.5)
+    hidden = [g.replace("_", " ") for g in groups if g not in shown]
+    omitted = (wrap_text(f"not shown, below {floor:.0f} N at every point: {', '.join(hidden)}", 34)
+               if hidden else None)
     ax.set_ylabel("group force (N)")
     # (d) joint loads
     ax = axes[3]
     for k, name in enumerate(("L4_L5", "L5_S1")):
         j = reports[0].result.problem.model.joint_index(name)
         draw(ax, series(lambda r, j=j: float(r.compression[j])), f"{name} compression",
-             OKABE_ITO[k])
+             OKABE_ITO[k], ls="-", marker="o", ms=3.5)
         draw(ax, series(lambda r, j=j: float(r.shear[j])), f"{name} anterior shear",
-             OKABE_ITO[k], ls="--")
+             OKABE_ITO[k], ls="--", marker="^", ms=4.5)
     ax.set_ylabel("joint load (N)")
     axes[-1].set_xlabel(parameter_label(parameter))
 
@@ -396,8 +445,19 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
         ax.grid(True, color="#eeeeee", lw=0.6)
         ax.text(0.005, 1.02, f"({'abcd'[k]}) {titles[k]}", transform=ax.transAxes,
                 fontsize=STYLE["font"], fontweight="bold", va="bottom")
-        leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=STYLE["small"],
-                        frameon=False, borderaxespad=0.0)
+        handles, names = ax.get_legend_handles_labels()
+        if k == 2 and omitted:           # the groups left out, under the others (never over them)
+            handles.append(Line2D([], [], ls="none"))
+            names.append(omitted)
+        # (d) a legend line long enough to show the dashes of the shear
+        leg = ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                        fontsize=STYLE["small"], frameon=False, borderaxespad=0.0,
+                        handlelength=SWEEP_HANDLE_LENGTH if k == 3 else None)
+        if k == 2 and omitted:
+            note = leg.get_texts()[-1]
+            note.set_color("0.35")
+            note.set_fontsize(STYLE["small"] - 0.5)
+            out["omitted"].append(note)
         out["legends"].append(leg)
         style_axes(ax)
         for i, st in enumerate(status):
@@ -452,44 +512,170 @@ def _figure(size) -> Figure:
     return fig
 
 
-def posture_figure(report, *, title: str | None = None) -> Figure:
-    """A figure of one posture: the whole model (left) and the lumbopelvic region with the
-    radiographic angles (right), sharing one muscle-force colour scale."""
-    fig = _figure((12.5, 9.0))
-    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
-    ax0 = fig.add_subplot(gs[0])
-    ax1 = fig.add_subplot(gs[1])
+#: Width / height of the lumbopelvic view (`drawing.zoom`).
+_ZOOM_ASPECT = (0.14 + 0.17) / (0.29 + 0.07)
+#: Height (in) of a posture panel side by side, and the room (in) for the values, the colour
+#: bar and the margins around the panels.
+_PANEL_IN, _MARGIN_IN, _RIGHT_IN = 7.6, 0.9, 2.6
+
+
+def _whole_and_zoom(aspect: float, top: float):
+    """A figure with two axes, the whole model and the lumbopelvic region, laid out for a whole
+    model drawn ``aspect`` (width / height) wide: side by side, or (a lying body, wider than
+    tall) the whole model across the top. ``top``: the figure fraction above the axes."""
+    if aspect > 1.5:
+        width = _MARGIN_IN + _PANEL_IN * _ZOOM_ASPECT + _RIGHT_IN + 2.5
+        h_top = (width - _MARGIN_IN - _RIGHT_IN) / aspect + 0.4
+        fig = _figure((width, h_top + _PANEL_IN + 1.4))
+        gs = fig.add_gridspec(2, 1, height_ratios=[h_top, _PANEL_IN], hspace=0.2)
+    else:
+        r = min(max(aspect, 0.2), 0.6)
+        width = _MARGIN_IN + _PANEL_IN * (r + _ZOOM_ASPECT) * 1.08 + _RIGHT_IN
+        fig = _figure((width, _PANEL_IN + 1.4))
+        gs = fig.add_gridspec(1, 2, width_ratios=[r, _ZOOM_ASPECT], wspace=0.2)
+    fig.subplots_adjust(left=0.6 / fig.get_figwidth(), right=1.0 - _RIGHT_IN / fig.get_figwidth(),
+                        top=top, bottom=0.7 / fig.get_figheight())
+    return fig, fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+
+
+def posture_figure(report, *, title: str | None = None, highlight=()) -> Figure:
+    """A figure of one posture: the whole model (left; lying: across the top, the body on the
+    table with gravity down the page) with the centres of mass and pressure, and the
+    lumbopelvic region in the model's frame with the radiographic angles (right), sharing one
+    muscle force scale; the legend of the muscle groups beside it. ``highlight``: the muscles a
+    scenario sets (`plot_posture`)."""
+    fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect([report]), top=0.93)
     nrm = muscle_norm(np.asarray(report.muscle_force, float), None)
-    plot_posture(ax0, report, colorbar=False, angles=False, norm=nrm, label="whole model")
-    plot_posture(ax1, report, norm=nrm, label="lumbopelvic region")
+    whole = plot_posture(ax0, report, legend=False, angles=False, norm=nrm, label="whole model",
+                         gravity_down=True, highlight=highlight)
+    for art in whole["status"] + whole["highlight"]:   # the lumbopelvic view carries them
+        art.remove()
+    plot_posture(ax1, report, norm=nrm, label="lumbopelvic region", highlight=highlight,
+                 balance=False)
     zoom(ax1, report)
-    fig.subplots_adjust(left=0.06, right=0.86, top=0.92, bottom=0.06)
     if title:
         fig.suptitle(title, fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig
 
 
-def overlay_figure(reports, labels) -> Figure:
-    """A figure overlaying postures on the first (grey reference): the whole model (left) and
-    the lumbopelvic region (right), with a legend and a table of metric differences."""
-    fig = _figure((12.5, 9.0))
-    gs = fig.add_gridspec(1, 2, width_ratios=[0.31, 1.0], wspace=0.1)
-    ax0 = fig.add_subplot(gs[0])
-    ax1 = fig.add_subplot(gs[1])
-    _overlay(ax0, reports, labels, table=False, legend=False)
+#: The bars of `overlay_figure` after the segmental lordosis per level: (metric key, label).
+DIFFERENCE_BARS = (("lumbar_lordosis_deg", "LL"), ("sacral_slope_deg", "SS"),
+                   ("pelvic_tilt_deg", "PT"), ("thoracic_kyphosis_deg", "TK"),
+                   ("hip_flexion_deg", "hip flexion"))
+#: Height (in) of the bar chart of the changes under the postures of `overlay_figure`, the room
+#: (in) above it (the axis label of the panels and the chart's title) and above the panels (the
+#: figure's title).
+_BARS_IN, _BARS_GAP_IN, _TITLE_IN = 2.1, 0.8, 0.35
+
+
+def _difference_values(report) -> np.ndarray:
+    """The quantities of the bar chart of changes (°): segmental lordosis per level, then
+    `DIFFERENCE_BARS`."""
+    m = report.metrics
+    return np.array([m["segmental_lordosis_deg"][lv] for lv in LUMBAR_LEVELS]
+                    + [m[key] for key, _abbr in DIFFERENCE_BARS], float)
+
+
+def _difference_bars(ax, reports, labels) -> dict:
+    """Bars of the change from the reference (``reports[0]``) of the segmental lordosis per
+    level and of the key angles: one bar per other posture in its overlay colour, labelled
+    with its value (so that a change of 0.2° reads as well as one of 5°).
+
+    Returns a dict: bars (one BarContainer per other posture), values (their labels),
+    categories (the x tick labels)."""
+    cats = list(LUMBAR_LEVELS) + [abbr for _key, abbr in DIFFERENCE_BARS]
+    ref = _difference_values(reports[0])
+    n = len(reports) - 1
+    step = 0.8 / max(n, 1)
+    x = np.arange(len(cats), dtype=float)
+    out: dict = {"bars": [], "values": [], "categories": cats}
+    names = _posture_labels(reports, labels)
+    # the value labels stand upright when they are wider than their bar
+    pos = ax.get_position()
+    bar_pt = pos.width * ax.figure.get_figwidth() * 72.0 * step / (len(cats) + 0.2)
+    rotation = 90 if bar_pt < 4.0 * 0.62 * STYLE["small"] else 0
+    lo = hi = 0.0
+    for k, rep in enumerate(reports[1:], start=1):
+        d = _difference_values(rep) - ref
+        lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
+        bars = ax.bar(x - 0.4 + step * (k - 0.5), d, 0.9 * step, color=_posture_colour(k),
+                      label=names[k], zorder=2, hatch="///" if status_note(rep.result) else None,
+                      edgecolor="white" if status_note(rep.result) else None)
+        out["bars"].append(bars)
+        out["values"].extend(ax.bar_label(bars, labels=[signed(v) for v in d], padding=1.5,
+                                          fontsize=STYLE["small"], rotation=rotation,
+                                          color="0.15"))
+    ax.axhline(0.0, color="black", lw=0.8, zorder=3)
+    ax.axvline(len(LUMBAR_LEVELS) - 0.5, color="#999999", ls=":", lw=0.8, zorder=1)
+    span = max(hi - lo, 0.5)
+    pad = (0.4 if rotation else 0.25) * span    # room for the value labels
+    ax.set_ylim(lo - (pad if lo < 0 else 0.08 * span), hi + (pad if hi > 0 else 0.08 * span))
+    ax.set_xlim(-0.6, len(cats) - 0.4)
+    ax.set_xticks(x, cats)
+    ax.set_ylabel("change from reference (°)")
+    ax.set_title("change from the reference (Δ = posture − reference): segmental lordosis per "
+                 "level | angles", fontsize=STYLE["font"], loc="left")
+    ax.grid(True, axis="y", color="#eeeeee", lw=0.6, zorder=0)
+    leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=STYLE["small"],
+                    frameon=False, borderaxespad=0.0)
+    for txt, rep in zip(leg.get_texts(), reports[1:]):
+        if status_note(rep.result):      # as in the overlay's legend (the bars are hatched)
+            txt.set_color(STYLE["fail"])
+    style_axes(ax)
+    return out
+
+
+def _overlay_title(labels) -> str:
+    """'<label 1> vs <label 0> (reference)'."""
+    labels = [str(x) for x in labels]
+    if len(labels) < 2:
+        return labels[0] if labels else ""
+    return f"{', '.join(labels[1:])} vs {labels[0]} (reference)"
+
+
+def overlay_figure(reports, labels, *, title: str | None = None) -> Figure:
+    """A figure overlaying postures on the first (grey reference): the whole model (left; lying:
+    across the top, gravity down the page) and the lumbopelvic region (right), with a legend
+    and a table of metric differences, and under them the bars of the change of the segmental
+    lordosis and of the key angles (`DIFFERENCE_BARS`). ``title``: default
+    "<label 1> vs <label 0> (reference)"."""
+    reports = list(reports)
+    labels = [str(x) for x in labels]
+    if len(reports) != len(labels) or not reports:
+        raise ValueError("overlay_figure needs one label per report and at least one report")
+    fig, ax0, ax1 = _whole_and_zoom(drawing.whole_aspect(reports[:1]), top=0.95)
+    # room above the panels for the title and under them for the bars: the panels keep their size
+    w, h = fig.get_size_inches()
+    sp = fig.subplotpars
+    below = _BARS_IN + _BARS_GAP_IN if len(reports) > 1 else 0.0
+    height = h + _TITLE_IN + below
+    fig.set_size_inches(w, height)
+    fig.subplots_adjust(top=1.0 - ((1.0 - sp.top) * h + _TITLE_IN) / height,
+                        bottom=(sp.bottom * h + below) / height)
+    _overlay(ax0, reports, labels, table=False, legend=False, gravity_down=True)
     ax0.set_title("whole model", fontsize=STYLE["title"])
     plot_overlay(ax1, reports, labels)
     ax1.set_title("lumbopelvic region", fontsize=STYLE["title"])
     zoom(ax1, reports[0])
-    fig.subplots_adjust(left=0.06, right=0.84, top=0.94, bottom=0.06)
+    if len(reports) > 1:
+        for ax in (ax0, ax1):
+            ax.apply_aspect()
+        p0, p1 = ax0.get_position(), ax1.get_position()
+        x0, x1 = min(p0.x0, p1.x0), max(p0.x1, p1.x1)
+        top = min(p0.y0, p1.y0) - _BARS_GAP_IN / height
+        bars = fig.add_axes((x0, top - _BARS_IN / height, x1 - x0, _BARS_IN / height),
+                            label="differences")
+        _difference_bars(bars, reports, labels)
+    fig.suptitle(wrap_text(title if title is not None else _overlay_title(labels), 110),
+                 fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig
 
 
 def sweep_figure(values, reports, *, parameter: str, statuses=None) -> Figure:
     """A four-panel figure of a parameter sweep (see `plot_sweep`)."""
-    fig = _figure((8.5, 10.0))
+    fig = _figure((8.5, 11.5))
     plot_sweep(fig, values, reports, parameter=parameter, statuses=statuses)
-    fig.subplots_adjust(left=0.1, right=0.74, top=0.93, bottom=0.09, hspace=0.3)
+    fig.subplots_adjust(left=0.1, right=0.74, top=0.94, bottom=0.08, hspace=0.3)
     fig.suptitle(f"sweep of {parameter_label(parameter)}", fontsize=STYLE["title"] + 1,
                  fontweight="bold")
     return fig

@@ -81,16 +81,13 @@ def base_scenario(scenario):
 
 
 def status_of(result) -> tuple[str, bool]:
-    """(short status word, is it a failure) of a solve, as the tables of `biomech run` say it."""
+    """(short status word, is it a failure) of a solve: "ok", "ok (held actively)" or the
+    status code in capitals (`drawing.STATUS_HEADLINES`)."""
     if result is None:
         return "FAILED", True
-    if not result.converged:
-        return "FAILED (not converged)", True
-    if result.stable is False:
-        if result.success:                     # upright / inverse: held actively
-            return "ok (held actively)", False
-        return "UNSTABLE", True
-    return "ok", False
+    if result.success:
+        return ("ok (held actively)" if result.stable is False else "ok"), False
+    return getattr(result.code, "value", str(result.code)).upper().replace("_", " "), True
 
 
 # ------------------------------------------------------------------------------------------
@@ -98,13 +95,11 @@ def status_of(result) -> tuple[str, bool]:
 # ------------------------------------------------------------------------------------------
 def _bone_arrays(sk: dict) -> tuple[list, list, list]:
     """The outlines that `drawing.draw_bones` draws for a plain posture, in its order:
-    (bones, discs, vertebra label positions)."""
-    bones = [sk["thorax"], sk["sternum"], *sk["ribs"], sk["pelvis"], sk["obturator"],
-             sk["acetabulum"], sk["tibia"], sk["femur_shaft"], sk["femur_head"], *sk["posterior"],
-             sk["sacrum"], sk["s1_body"], *sk["thoracic"], sk["c7_body"],
-             *[xy for _n, xy in sk["vertebrae"]], *sk["planes"]]
+    (bones and surface lines, discs, label positions: vertebrae, then surfaces)."""
+    bones = [xy for _role, xy in drawing.bone_parts(sk)] + drawing.surface_lines(sk)
     discs = [xy for _n, xy in sk["discs"]]
-    labels = [xy.mean(0) for _n, xy in sk["vertebrae"]]
+    labels = ([xy.mean(0) for _n, xy in sk["vertebrae"]]
+              + [drawing.surface_label_xy(xy) for _n, xy in drawing.unique_surfaces(sk)])
     return bones, discs, labels
 
 
@@ -128,19 +123,26 @@ class PostureView:
     norm : `matplotlib.colors.Normalize` of the muscle colour scale, fixed for every posture
         (forces above its top get the darkest colour).
     angles : draw the radiographic lines (SS, PI, PT, LL, C7 plumb line, ASIS-PSIS) with
-        their values.
+        their values (in the model's frame: not with ``gravity_down`` on a lying posture).
     banner : draw the status banner (red, for a posture that is not an answer).
+    gravity_down : turn the drawing so that gravity points down the page
+        (`drawing.view_rotation`: lying, the body on a horizontal table).
 
-    Attributes ``bones``, ``discs``, ``labels``, ``muscles`` (the LineCollection), ``lines``
-    and ``texts`` (the radiographic constructions), ``banner`` are the artists.
+    Attributes ``bones`` (their `drawing.bone_parts` roles in ``roles``, the support surfaces
+    last), ``discs``, ``labels``, ``muscles`` (the LineCollection),
+    ``forces`` ((arrow, label) of each support force and load), ``lines`` and ``texts`` (the
+    radiographic constructions), ``banner`` are the artists.
     """
 
-    def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True):
+    def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True,
+                 gravity_down: bool = False):
 
         self.ax = ax
         self.norm = norm
         self.s = report.result.problem.model.subject.height_m / drawing.REFERENCE_HEIGHT_M
-        sk = drawing.skeleton(report)
+        R = drawing.view_rotation(report.result.problem.gravity) if gravity_down else np.eye(2)
+        self.rotation = None if np.allclose(R, np.eye(2)) else R
+        sk = self._skeleton(report)
         drawn = drawing.draw_bones(ax, sk)
         bones, discs, labels = _bone_arrays(sk)
         if (len(drawn["bones"]), len(drawn["discs"]), len(drawn["labels"])) != (
@@ -148,13 +150,18 @@ class PostureView:
             raise RuntimeError("viewer: drawing.draw_bones changed what it draws; update "
                                "viewer._bone_arrays to match")
         self.bones, self.discs, self.labels = drawn["bones"], drawn["discs"], drawn["labels"]
-        forces = np.asarray(report.muscle_force, float)
-        self.muscles = drawing.draw_muscles(ax, sk, forces, norm)
+        self.name_vertebrae = angles
+        self.roles = [role for role, _xy in drawing.bone_parts(sk)] + ["surface"] * len(sk["surfaces"])
+        self.groups = report.result.problem.model.muscle_group
+        self.muscles = drawing.draw_muscles(ax, sk, self.groups, np.asarray(report.muscle_force, float),
+                                            norm)
+        self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
+        self.gravity = drawing.draw_gravity(ax, sk["gravity"])
         self.lines: dict = {}
         self.texts: dict = {}
-        if angles:
+        if angles and self.rotation is None:
             def line(name, colour, **kw):
                 self.lines[name] = ax.plot([], [], color=colour, zorder=drawing.LAYERS["angle"],
                                            solid_capstyle="round", **kw)[0]
@@ -172,8 +179,9 @@ class PostureView:
                                         mew=1.3, zorder=drawing.LAYERS["angle"])[0]
             for name, colour, ha in (("SS", S["ss"], "left"), ("PI", S["pi"], "right"),
                                      ("PT", S["pt"], "left"), ("LL", S["ll"], "right"),
-                                     ("SVA", S["sva"], "right")):
-                self.texts[name] = drawing.angle_text(ax, (0, 0), "", colour, ha=ha)
+                                     ("SVA", S["sva"], "center")):
+                self.texts[name] = drawing.angle_text(ax, (0, 0), "", colour, ha=ha,
+                                                      va="top" if name == "SVA" else "center")
         self.banner = None
         if banner:
             self.banner = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
@@ -181,39 +189,41 @@ class PostureView:
                                   zorder=drawing.LAYERS["text"] + 2, visible=False,
                                   bbox=dict(boxstyle="round,pad=0.4", fc="white", ec=S["fail"],
                                             lw=1.5, alpha=0.95))
-        drawing.frame_axes(ax)
+        drawing.frame_axes(ax, rotated=self.rotation is not None)
         self.show(report)
+
+    def _skeleton(self, report) -> dict:
+        sk = drawing.skeleton(report)
+        return sk if self.rotation is None else drawing.transform(sk, self.rotation)
+
+    @property
+    def _force_artists(self) -> list:
+        return [a for pair in self.forces for a in pair]
 
     @property
     def dynamic(self) -> list:
         """The artists that move from posture to posture (for blitting)."""
-        out = [*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
-               *self.lines.values(), *self.texts.values()]
+        out = [*self.bones, *self.discs, *self.labels, self.muscles, *self._force_artists,
+               self.c7_dot, *self.lines.values(), *self.texts.values()]
         return out + ([self.banner] if self.banner is not None else [])
 
     # -- moving the artists ---------------------------------------------------------------
-    def _muscle_style(self, sk, forces):
-        from matplotlib import colormaps
-        keep = [i for i, pts in enumerate(sk["muscles"]) if len(pts) >= 2 and sk["muscle_length"][i] > 0]
-        keep.sort(key=lambda i: forces[i])      # strongest on top, as plotting draws them
-        frac = np.clip(self.norm(np.asarray(forces)[keep]), 0.0, 1.0)
-        lw0, lw1 = drawing.STYLE["muscle_lw"]
-        return keep, colormaps[drawing.STYLE["muscle_cmap"]](frac), lw0 + (lw1 - lw0) * frac
-
     def show(self, report, *, note: str | None = None) -> None:
         """Move every artist to the posture of ``report``; ``note`` (red) goes in the banner.
 
         ``report`` None: nothing to draw (the posture artists are hidden)."""
         visible = report is not None
-        for a in (*self.bones, *self.discs, *self.labels, self.muscles, self.c7_dot,
-                  *self.lines.values(), *self.texts.values()):
+        for a in (*self.bones, *self.discs, *self.labels, self.muscles, *self._force_artists,
+                  self.c7_dot, *self.lines.values(), *self.texts.values()):
             a.set_visible(visible)
+        for a in self.labels:                   # the vertebrae's names: not in the small whole view
+            a.set_visible(visible and self.name_vertebrae)
         if self.banner is not None:
             self.banner.set_text(drawing.wrap_text(note, 52) if note else "")
             self.banner.set_visible(bool(note))
         if not visible:
             return
-        sk = drawing.skeleton(report)
+        sk = self._skeleton(report)
         bones, discs, labels = _bone_arrays(sk)
         for art, xy in zip(self.bones, bones):
             _set_artist(art, xy)
@@ -221,11 +231,14 @@ class PostureView:
             _set_artist(art, xy)
         for art, xy in zip(self.labels, labels):
             _set_artist(art, xy)
-        keep, colours, widths = self._muscle_style(sk, np.asarray(report.muscle_force, float))
+        keep, colours, widths = drawing.muscle_style(sk, self.groups,
+                                                     np.asarray(report.muscle_force, float), self.norm)
         self.muscles.set_segments([sk["muscles"][i] for i in keep])
         self.muscles.set_color(colours)
         self.muscles.set_linewidth(widths)
         self.muscles.muscle_index = np.array(keep)
+        for (arrow, text), state in zip(self.forces, drawing.force_states(sk, self.s)):
+            drawing.place_force(arrow, text, state)
         self.c7_dot.set_data([sk["c7"][0]], [sk["c7"][1]])
         if self.lines:
             self._show_angles(sk, report.metrics)
@@ -265,8 +278,11 @@ class PostureView:
         T["PT"].set_text(f"PT {f(metrics['pelvic_tilt_deg'], '°')}")
         T["LL"].set_position(tuple(M1 - 0.5 * depth[5] * u1 - np.array([0.008 * s, 0.0])))
         T["LL"].set_text(f"LL {f(metrics['lumbar_lordosis_deg'], '°')}")
-        y_lab = post_c[1] + 0.75 * (mid[3][1] - post_c[1])
-        T["SVA"].set_position((c7[0] - 0.004 * s, y_lab))
+        lying = sk["support"][0] == "lying"          # no plumb line on a table
+        for name in ("plumb", "sva"):
+            L[name].set_visible(not lying)
+        T["SVA"].set_visible(not lying)
+        T["SVA"].set_position((0.5 * (c7[0] + post_c[0]), post_c[1] - 0.006 * s))   # under the SVA
         T["SVA"].set_text(f"C7 plumb line\nSVA {f(metrics['sagittal_vertical_axis_mm'], ' mm')}")
 
 
@@ -332,9 +348,9 @@ class MetricsPanel:
         self.status = ax.text(0.0, 0.95, "", transform=ax.transAxes, ha="left", va="top",
                               fontsize=S["font"] + 1, fontweight="bold")
         rows = panel_rows(None, True)
-        self.labels = ax.text(0.0, 0.80, "\n".join(r[0] for r in rows), transform=ax.transAxes,
+        self.labels = ax.text(0.0, 0.78, "\n".join(r[0] for r in rows), transform=ax.transAxes,
                               ha="left", va="top", fontsize=S["font"], linespacing=1.35)
-        self.values = ax.text(0.80, 0.80, "", transform=ax.transAxes, ha="right", va="top",
+        self.values = ax.text(0.80, 0.78, "", transform=ax.transAxes, ha="right", va="top",
                               fontsize=S["font"], fontweight="bold", linespacing=1.35)
         self.footer = ax.text(0.0, 0.0, "", transform=ax.transAxes, ha="left", va="bottom",
                               fontsize=S["small"], color="0.3")
@@ -351,17 +367,6 @@ class MetricsPanel:
         self.values.set_text("\n".join(v for _lab, v in panel_rows(report, failed)))
         if footer is not None:
             self.footer.set_text(footer)
-
-
-def failure_note(result) -> str | None:
-    """The red banner of a posture that is not an answer (None for a usable one)."""
-    word, failed = status_of(result)
-    if not failed:
-        return None
-    if result is None or not result.converged:
-        return ("NOT CONVERGED: no equilibrium for these settings. The drawing is the solver's "
-                "last iterate, not a posture.\n" + (result.message if result is not None else ""))
-    return "UNSTABLE equilibrium: the person could not stay here.\n" + result.message
 
 
 def safe_report(result):
@@ -401,8 +406,6 @@ class LiveViewer:
 
     def __init__(self, fig, scenario, *, controls=DEFAULT_CONTROLS, sliders: bool = True,
                  blit: bool | None = None, model=None):
-        from matplotlib.cm import ScalarMappable
-        from matplotlib import colormaps
         from ..runner import model_for
 
         self.fig = fig
@@ -426,27 +429,19 @@ class LiveViewer:
 
         fig.set_facecolor("white")
         bottom = 0.06 + 0.045 * len(self.controls) if sliders else 0.06
-        gs = fig.add_gridspec(1, 3, width_ratios=[0.24, 0.9, 0.5], wspace=0.12,
-                              left=0.05, right=0.99, top=0.93, bottom=bottom + 0.05)
-        self.ax_whole = fig.add_subplot(gs[0])
-        self.ax_zoom = fig.add_subplot(gs[1])
-        self.ax_panel = fig.add_subplot(gs[2])
-        self.ax_whole.set_anchor("E")          # the two views side by side, without a gap
-        self.ax_zoom.set_anchor("W")
-        for ax in (self.ax_whole, self.ax_zoom):
-            figures.plot_posture(ax, rep0, ghost=True)       # the starting posture, grey
-        self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False)
+        self.ax_whole, self.ax_zoom, self.ax_panel, turned = posture_axes(
+            fig, rep0, left=0.05, right=0.99, top=0.93, bottom=bottom + 0.05)
+        figures.plot_posture(self.ax_whole, rep0, ghost=True, gravity_down=turned)  # the start, grey
+        figures.plot_posture(self.ax_zoom, rep0, ghost=True)
+        self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False,
+                                 gravity_down=turned)
         self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm)
         self.ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
         self.ax_zoom.set_title("lumbopelvic region (grey: the scenario's own posture)",
                                fontsize=drawing.STYLE["title"])
-        _fixed_limits(self.ax_whole, [rep0], pad=0.12)
+        _fixed_limits(self.ax_whole, [rep0], pad=0.12, gravity_down=turned)
         drawing.zoom(self.ax_zoom, rep0)
-        sm = ScalarMappable(norm=self.norm, cmap=colormaps[drawing.STYLE["muscle_cmap"]])
-        cb = fig.colorbar(sm, ax=self.ax_zoom, fraction=0.04, pad=0.01, shrink=0.45,
-                          anchor=(0.0, 0.0))
-        cb.set_label("muscle force (N)", fontsize=drawing.STYLE["font"])
-        cb.ax.tick_params(labelsize=drawing.STYLE["font"])
+        group_legend(self.ax_panel, rep0, self.norm, bottom=0.105, ncol=4)  # above the footer
         self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
         sc = self.scenario
         title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
@@ -558,7 +553,7 @@ class LiveViewer:
         return time.perf_counter() - t0
 
     def _show(self, res, rep, solve_s) -> None:
-        note = failure_note(res)
+        note = drawing.status_note(res)
         if res is None and getattr(self, "error", None):
             note = "NOT SOLVED: " + self.error
         self.zoom.show(rep, note=note)
@@ -593,7 +588,7 @@ class LiveViewer:
             sl.valtext.set_text(f"{init:.0f} (scenario)")
             sl.on_changed(lambda v, key=c.key: self._on_slider(key, v))
             self.sliders[c.key] = sl
-        bax = self.fig.add_axes([0.72, bottom - 0.045, 0.08, 0.03])
+        bax = self.fig.add_axes([0.80, bottom - 0.045, 0.08, 0.03])
         self.reset_button = Button(bax, "reset")
         self.reset_button.on_clicked(lambda _e: self._reset())
 
@@ -616,18 +611,53 @@ class LiveViewer:
         self.update(draw=False)               # a full redraw: every slider went back
 
 
-def _fixed_limits(ax, reports, pad: float = 0.05) -> None:
-    """Axes limits holding every posture of ``reports`` (fixed: motion shows against them)."""
+def _fixed_limits(ax, reports, pad: float = 0.05, *, gravity_down: bool = False) -> None:
+    """Axes limits holding every posture of ``reports`` (fixed: motion shows against them);
+    ``gravity_down``: as `PostureView` turns them."""
     pts = []
     for rep in reports:
         if rep is None:
             continue
         sk = drawing.skeleton(rep)
-        pts.append(np.vstack([sk["thorax"], sk["tibia"], sk["pelvis"], sk["c7_body"]]))
+        if gravity_down:
+            sk = drawing.transform(sk, drawing.view_rotation(sk["gravity"]))
+        pts.append(drawing.drawn_points(sk, rep.result.problem.model.subject.height_m
+                                        / drawing.REFERENCE_HEIGHT_M))
     pts = np.vstack(pts)
     lo, hi = pts.min(0) - pad, pts.max(0) + pad
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
+
+
+def group_legend(ax_panel, report, norm, *, bottom: float = 0.05, ncol: int = 3):
+    """The legend of the muscle groups (colours, and line width per force on ``norm``) in the
+    metrics panel, in ``ncol`` columns, its foot at ``bottom`` (axes fraction: above the
+    footer)."""
+    groups = dict.fromkeys(report.result.problem.model.muscle_group)
+    return drawing.muscle_legend(ax_panel, {g: None for g in groups}, norm, loc="lower left",
+                                 bbox=(0.0, bottom), ncol=ncol, fontsize=drawing.STYLE["small"] - 1.0)
+
+
+def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: float,
+                 widths=(0.9, 0.5)) -> tuple:
+    """The axes of the whole model, the lumbopelvic region and the metrics panel in ``fig``
+    (figure fractions ``left`` … ``bottom``), and whether the whole model is turned gravity
+    down. Side by side, the whole model as wide as its drawing of ``report`` needs; a lying
+    body (wider than tall once turned) above the lumbopelvic region, the panel beside both.
+    ``widths``: the relative widths of the lumbopelvic region and the panel."""
+    aspect = drawing.whole_aspect([report])
+    box = dict(left=left, right=right, top=top, bottom=bottom)
+    if aspect > 1.5:
+        gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 3.0], width_ratios=widths, hspace=0.3,
+                              wspace=0.12, **box)
+        axes = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])
+        return (*axes, True)
+    gs = fig.add_gridspec(1, 3, width_ratios=[float(np.clip(aspect, 0.2, 0.45)), *widths],
+                          wspace=0.12, **box)
+    axes = tuple(fig.add_subplot(gs[i]) for i in range(3))
+    axes[0].set_anchor("E")                   # the two views side by side, the lumbopelvic
+    axes[1].set_anchor("C")                   # view's y axis in the gap between them
+    return (*axes, False)
 
 
 # ------------------------------------------------------------------------------------------
