@@ -312,7 +312,7 @@ def summary_table(run: ScenarioRun) -> str:
         else:
             cells = [f"{'-':>7}"] * 9
         status = ("ok" if res.stable is not False else "ok†") if res.success else \
-            ("UNSTABLE" if res.converged else "FAILED")
+            res.code.value.upper()                  # FALLEN, NOT_CONVERGED, SHORTFALL, ...
         lines.append("  ".join([f"{v:22.6g}" for v in pt.values] + cells + [f"{status:>7}"]))
     lines.append("  (degrees; SVA mm; compression N)")
     if any(pt.result.success and pt.result.stable is False for pt in pts):

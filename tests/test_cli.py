@@ -167,7 +167,7 @@ def test_a_body_that_tips_over_its_feet_exits_1_as_fallen(tmp_path):
     doc = json.loads((tmp_path / "sway-back" / "result.json").read_text())
     assert doc["scenario"]["mode"] == "equilibrium"
     assert doc["status"]["code"] == "fallen" and not doc["status"]["converged"]
-    assert "tips" in doc["status"]["message"] and "!" in res.stdout and "FAILED" in res.stdout
+    assert "tips" in doc["status"]["message"] and "!" in res.stdout and "FALLEN" in res.stdout
 
 
 def test_check_and_list(tmp_path):
