@@ -495,15 +495,51 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
 # ------------------------------------------------------------------------------------------
 # Figures and files
 # ------------------------------------------------------------------------------------------
+#: White margin (in) around a saved figure's drawn content.
+SAVE_PAD_IN = 0.1
+
+
 def save_figure(fig, path, *, dpi: int = 150) -> Path:
-    """Write a figure to PNG, SVG or PDF (by suffix), atomically (`files.atomic_write`).
-    Returns the path."""
+    """Write a figure to PNG, SVG or PDF (by suffix), atomically (`files.atomic_write`),
+    cropped to its drawn content with a `SAVE_PAD_IN` margin. Returns the path.
+
+    A PNG is drawn once: rendered at ``dpi``, cropped to the content's extent and encoded
+    (`_png_once`); matplotlib's ``bbox_inches="tight"`` draws every figure twice, once to find
+    that extent (issue 17: 400 -> 320 ms for a posture figure). SVG and PDF go through
+    matplotlib's own tight saving."""
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("png", "svg", "pdf"):
         raise ValueError(f"save_figure: unsupported file type {path.suffix!r} (use .png, .svg or .pdf)")
+    if kind == "png":
+        return atomic_write(path, lambda tmp: _png_once(fig, tmp, dpi))
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format=kind, dpi=dpi, bbox_inches="tight",
-                                                      pad_inches=0.1))
+                                                      pad_inches=SAVE_PAD_IN))
+
+
+def _png_once(fig, path, dpi: int) -> None:
+    """Render ``fig`` at ``dpi`` on an Agg canvas, crop the pixels to the drawn content's
+    extent (`Figure.get_tightbbox`) plus `SAVE_PAD_IN` (white where that margin runs past the
+    canvas) and write them as PNG. The figure's own dpi is restored."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+    old_dpi, old_canvas = fig.dpi, fig.canvas
+    try:
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        box = fig.get_tightbbox(canvas.get_renderer()).padded(SAVE_PAD_IN)   # inches
+        pixels = np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.set_dpi(old_dpi)
+        fig.set_canvas(old_canvas)
+    h, w = pixels.shape[:2]
+    x0, x1 = int(round(box.x0 * dpi)), int(round(box.x1 * dpi))
+    y0, y1 = h - int(round(box.y1 * dpi)), h - int(round(box.y0 * dpi))    # rows from the top
+    out = np.full((y1 - y0, x1 - x0, 4), 255, np.uint8)
+    r0, r1, c0, c1 = max(y0, 0), min(y1, h), max(x0, 0), min(x1, w)
+    out[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = pixels[r0:r1, c0:c1]
+    Image.fromarray(out).save(path, format="png", dpi=(dpi, dpi))
 
 
 def _figure(size) -> Figure:
