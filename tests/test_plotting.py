@@ -147,7 +147,8 @@ def test_a_scenarios_own_muscle_is_drawn_on_top_labelled_and_named_first(psoas30
     assert lw[k:].min() >= 0.5 * viz.STYLE["muscle_lw"][1]
     (label,) = out["highlight"]
     total = float(np.sum(np.asarray(psoas300.muscle_force)[list(psoas)]))
-    assert label.get_text() == f"psoas {total:.0f} N"
+    change = float(np.mean(psoas300.length_change_percent[sorted(psoas)]))
+    assert label.get_text() == f"psoas {total:.0f} N, length {change:+.1f} %"
     assert to_hex(label.get_color()) == to_hex(viz.drawing.group_colour("psoas"))
     (leg,) = out["legend"]
     assert leg.get_texts()[0].get_text().startswith("psoas") and "set by the scenario" in \

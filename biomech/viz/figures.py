@@ -93,7 +93,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
         nrm = muscle_norm(tension, norm)
         lines = drawing.highlighted_lines(model, highlight)
         out["muscles"].append(draw_muscles(ax, sk, model.muscle_group, tension, nrm, lines))
-        out["highlight"].extend(drawing.label_muscles(ax, sk, model, lines, tension, s))
+        out["highlight"].extend(drawing.label_muscles(ax, sk, model, lines, tension, s,
+                                                      report.length_change_percent))
         if legend:
             shown = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
             totals = {g: float(tension[model.group_lines(g)].sum())
@@ -103,7 +104,9 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     if angles and not ghost:
         if not rotated:
             out.update(draw_angles(ax, sk, report.metrics, s))
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk), transform=ax.transAxes,
+        psoas = result.problem.model.group_lines("psoas")
+        lps = float(np.mean(report.length_change_percent[psoas])) if len(psoas) else None
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, lps), transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
