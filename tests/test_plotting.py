@@ -249,8 +249,14 @@ def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, uns
     for mk in out["failed"] + out["unstable"]:
         assert mk.get_marker() == "x" and to_hex(mk.get_color()) == to_hex(viz.STYLE["fail"])
     note = _texts(out, "notes")
-    assert "not converged" in note and "150" in note
+    assert "NOT SOLVED" in note and "150" in note                 # no result at all
     assert "unstable" in note and "450" in note
+    # a point that is not an answer is named by its status code (here a frozen body that fell)
+    fig = Figure(figsize=(8, 10))
+    statuses = [None, {"code": "fallen", "converged": False, "stable": None}, None, None]
+    note = _texts(viz.plot_sweep(fig, values, [neutral, neutral, psoas300, psoas300],
+                                 parameter="muscles.psoas.tension_N", statuses=statuses), "notes")
+    assert note.startswith("× FALLEN: not balanced on the support") and "150" in note
     # group forces: psoas total equals its setting
     psoas = next(ln for ln in out["lines"] if ln.get_label() == "psoas")
     assert np.asarray(psoas.get_ydata(), float)[2] == pytest.approx(300.0)

@@ -297,6 +297,16 @@ def parameter_label(parameter: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
+def _code_of(report, given) -> str | None:
+    """The status code (`biomech.status`) of one sweep point, from the JSON status dict given
+    or the report's result; None when neither says."""
+    if isinstance(given, dict) and "code" in given:
+        return str(given["code"])
+    if report is not None:
+        return getattr(report.result.code, "value", str(report.result.code))
+    return None
+
+
 def _status_of(report, given) -> str:
     """'ok', 'unstable' or 'failed' for one sweep point."""
     if given is not None:
@@ -365,10 +375,12 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
     if statuses is None:
         statuses = [None] * len(x)
     status = [_status_of(r, g) for r, g in zip(reports, statuses)]
+    codes = [_code_of(r, g) for r, g in zip(reports, statuses)]
     order = np.argsort(x, kind="stable")
     x = x[order]
     reports = [reports[i] for i in order]
     status = [status[i] for i in order]
+    codes = [codes[i] for i in order]
     n = len(x)
     ok_rep = next((r for r, st in zip(reports, status) if r is not None), None)
 
@@ -477,11 +489,14 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
         name, unit = label[:-1].rsplit(" (", 1)
         unit = "" if unit in _UNITLESS.values() else " " + unit
     notes = []
-    failed = [f"{v:g}{unit}" for v, st in zip(x, status) if st == "failed"]
+    failed: dict = {}                  # status code -> the values where a point has it
+    for v, st, code in zip(x, status, codes):
+        if st == "failed":
+            failed.setdefault(code, []).append(f"{v:g}{unit}")
     unstable = [f"{v:g}{unit}" for v, st in zip(x, status) if st == "unstable"]
-    if failed:
-        notes.append(f"× no equilibrium (not converged; values not plotted) at {name} = "
-                     + ", ".join(failed))
+    for code, values in failed.items():
+        what = drawing.STATUS_HEADLINES.get(code or "", "NOT SOLVED").split(" (")[0]
+        notes.append(f"× {what}; values not plotted, at {name} = " + ", ".join(values))
     if unstable:
         notes.append(f"× unstable equilibrium (plotted, marked ×) at {name} = " + ", ".join(unstable))
     if notes:
