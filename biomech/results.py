@@ -6,6 +6,7 @@ JSON document of conventions §5.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,9 @@ from . import __version__
 from .errors import ModelError
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
-from .statics import contact_forces, generalized_forces, landmark, load_forces
+from .problem import prepare
+from .statics import contact_forces, generalized_forces, geometry, landmark, load_forces
+from .supports import Support
 from .units import DEG_PER_RAD
 
 
@@ -40,6 +43,43 @@ class PostureReport:
     contact_bodies: np.ndarray
     load_points: np.ndarray
     load_forces: np.ndarray
+    length_change: np.ndarray      # (M,) m, musculotendon length minus that in relaxed standing
+    length_change_percent: np.ndarray   # (M,) % of the relaxed-standing musculotendon length
+    fiber_length_norm: np.ndarray  # (M,) fibre length / optimal fibre length (rigid tendon)
+    fiber_strain_percent: np.ndarray    # (M,) fibre length change, % of the relaxed-standing fibre length
+
+
+#: Relaxed-standing musculotendon lengths by model (`relaxed_standing_lengths`), dropped with it.
+_RELAXED: dict = {}
+
+
+def relaxed_standing_lengths(model) -> np.ndarray:
+    """Musculotendon length (M,) of every line in relaxed standing (m): the model's standing
+    reference posture, the posture its relaxed tone is fitted to (docs/conventions.md §5,
+    "Lengths"). Computed once per model."""
+    key = id(model)
+    hit = _RELAXED.get(key)
+    if hit is not None and hit[0]() is model:
+        return hit[1]
+    p = prepare(model, support=Support("standing"))
+    lengths = np.array(geometry(p, p.q_ref).length, float)
+    lengths.flags.writeable = False
+    _RELAXED[key] = (weakref.ref(model), lengths)
+    weakref.finalize(model, _RELAXED.pop, key, None)
+    return lengths
+
+
+def length_changes(problem, length) -> tuple:
+    """(length change (M,) m, its % of the relaxed-standing length, fibre length / optimal,
+    fibre strain (M,) %: the fibre length's change in % of its relaxed-standing value) of lines
+    at musculotendon lengths ``length`` (m). The tendon is rigid (docs/model.md §6), so a fibre
+    changes length by as much as its line, over a shorter length: its strain is the larger."""
+    lines = problem.lines
+    rest = relaxed_standing_lengths(problem.model)
+    change = np.asarray(length, float) - rest
+    fiber_rest = np.maximum(rest - lines.lts, 1e-9)
+    return (change, 100.0 * change / rest, (np.asarray(length, float) - lines.lts) / lines.lopt_cos,
+            100.0 * change / fiber_rest)
 
 
 def muscle_point_forces(problem, geo, forces):
@@ -94,7 +134,9 @@ def posture_report(result) -> PostureReport:
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
-        contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf)
+        contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf,
+        **dict(zip(("length_change", "length_change_percent", "fiber_length_norm",
+                    "fiber_strain_percent"), length_changes(p, geo.length))))
 
 
 def joint_loads(problem, geo, reaction: np.ndarray):
@@ -208,6 +250,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     li, ji = p.line_joint_index
     arm_values = rep.moment_arm[li, ji].tolist()                  # flat, line by line
     force, length = rep.muscle_force.tolist(), geo.length.tolist()
+    d_mm, d_pct = (rep.length_change * 1000.0).tolist(), rep.length_change_percent.tolist()
+    fib_norm, fib_strain = rep.fiber_length_norm.tolist(), rep.fiber_strain_percent.tolist()
     fmax = np.asarray(m.max_isometric_force).tolist()
     act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation).tolist()
     muscles = {}
@@ -217,7 +261,9 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         muscles[name] = {
             "group": m.muscle_group[i], "force_N": force[i],
             "activation": None if act[i] != act[i] else act[i],
-            "length_m": length[i], "max_isometric_force_N": fmax[i],
+            "length_m": length[i], "length_change_mm": d_mm[i],
+            "length_change_percent": d_pct[i], "fiber_length_normalized": fib_norm[i],
+            "fiber_strain_percent": fib_strain[i], "max_isometric_force_N": fmax[i],
             "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
             "pennation_deg": pennation[i],
             "path": point_docs[ptr[i]:ptr[i + 1]],

@@ -201,7 +201,8 @@ def dumps(document) -> bytes:
 
 
 def metrics_row(report) -> dict:
-    """One metrics.csv row: every metric, segmental lordosis, group forces, lumbosacral loads."""
+    """One metrics.csv row: every metric, segmental lordosis, group forces, each group's mean
+    length change and fibre strain from relaxed standing (%), lumbosacral loads."""
     res = report.result
     m = res.problem.model
     row = {"converged": res.converged, "stable": res.stable, "max_residual_Nm": res.max_residual_Nm}
@@ -211,6 +212,10 @@ def metrics_row(report) -> dict:
         row[f"segmental_lordosis_{lv}_deg"] = report.metrics["segmental_lordosis_deg"][lv]
     for g in MUSCLE_GROUPS:
         row[f"{g}_force_N"] = float(report.muscle_force[m.group_lines(g)].sum())
+    for g in MUSCLE_GROUPS:          # the mean over the group's lines (each line: result.json)
+        lines = m.group_lines(g)
+        row[f"{g}_length_change_percent"] = float(report.length_change_percent[lines].mean())
+        row[f"{g}_fiber_strain_percent"] = float(report.fiber_strain_percent[lines].mean())
     for j in ("L4_L5", "L5_S1"):
         k = m.joint_index(j)
         row[f"{j}_compression_N"] = float(report.compression[k])

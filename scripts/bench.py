@@ -145,9 +145,10 @@ def _time_cli_sweep_point(repeat: int) -> dict:
         files = {}
         for n in times:
             f = Path(tmp) / f"sweep{n}.toml"
+            # the equilibrium mode, as the library's forward sweep it is compared with
             f.write_text(f'extends = "{SCENARIO.as_posix()}"\n[scenario]\nname = "sweep{n}"\n'
-                         f'description = "bench"\n[sweep]\n'
-                         f'"muscles.psoas.tension_N" = {{ start = 0, stop = 400, num = {n} }}\n')
+                         f'description = "bench"\nmode = "equilibrium"\n[sweep]\n'
+                         f'"muscles.psoas.tension_N" = {{ start = 30, stop = 400, num = {n} }}\n')   # from the tone: 0 N falls
             files[n] = f
         for k in range(repeat + 1):                    # the first round is the warm-up
             for n, f in files.items():

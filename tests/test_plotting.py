@@ -147,7 +147,8 @@ def test_a_scenarios_own_muscle_is_drawn_on_top_labelled_and_named_first(psoas30
     assert lw[k:].min() >= 0.5 * viz.STYLE["muscle_lw"][1]
     (label,) = out["highlight"]
     total = float(np.sum(np.asarray(psoas300.muscle_force)[list(psoas)]))
-    assert label.get_text() == f"psoas {total:.0f} N"
+    change = float(np.mean(psoas300.length_change_percent[sorted(psoas)]))
+    assert label.get_text() == f"psoas {total:.0f} N, length {change:+.1f} %"
     assert to_hex(label.get_color()) == to_hex(viz.drawing.group_colour("psoas"))
     (leg,) = out["legend"]
     assert leg.get_texts()[0].get_text().startswith("psoas") and "set by the scenario" in \
@@ -248,8 +249,14 @@ def test_plot_sweep_panels_units_and_failed_points(model, neutral, psoas300, uns
     for mk in out["failed"] + out["unstable"]:
         assert mk.get_marker() == "x" and to_hex(mk.get_color()) == to_hex(viz.STYLE["fail"])
     note = _texts(out, "notes")
-    assert "not converged" in note and "150" in note
+    assert "NOT SOLVED" in note and "150" in note                 # no result at all
     assert "unstable" in note and "450" in note
+    # a point that is not an answer is named by its status code (here a frozen body that fell)
+    fig = Figure(figsize=(8, 10))
+    statuses = [None, {"code": "fallen", "converged": False, "stable": None}, None, None]
+    note = _texts(viz.plot_sweep(fig, values, [neutral, neutral, psoas300, psoas300],
+                                 parameter="muscles.psoas.tension_N", statuses=statuses), "notes")
+    assert note.startswith("× FALLEN: not balanced on the support") and "150" in note
     # group forces: psoas total equals its setting
     psoas = next(ln for ln in out["lines"] if ln.get_label() == "psoas")
     assert np.asarray(psoas.get_ydata(), float)[2] == pytest.approx(300.0)

@@ -1060,10 +1060,11 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
 LABEL_GAP_M = 0.012
 
 
-def label_muscles(ax, sk: dict, model, lines, forces, s: float) -> list:
+def label_muscles(ax, sk: dict, model, lines, forces, s: float, length_percent=None) -> list:
     """Name the highlighted muscles on the drawing: one label per group (the total force of its
-    highlighted lines) at the right-hand edge of the axes, in the group's colour, with a leader
-    to the middle of its strongest line."""
+    highlighted lines and, given ``length_percent`` (M,), their mean length change from relaxed
+    standing) at the right-hand edge of the axes, in the group's colour, with a leader to the
+    middle of its strongest line."""
     forces = np.asarray(forces, float)
     out = []
     by_group: dict = {}
@@ -1085,7 +1086,10 @@ def label_muscles(ax, sk: dict, model, lines, forces, s: float) -> list:
         ys.append(min(float(xy[1]), ys[-1] - LABEL_GAP_M * s) if ys else float(xy[1]))
     for (g, xy), y in zip(anchors, ys):
         total = float(forces[by_group[g]].sum())         # the highlighted lines of the group
-        out.append(ax.annotate(f"{g.replace('_', ' ')} {total:.0f} N", xy=tuple(xy),
+        text = f"{g.replace('_', ' ')} {total:.0f} N"
+        if length_percent is not None:
+            text += f", length {float(np.mean(np.asarray(length_percent)[by_group[g]])):+.1f} %"
+        out.append(ax.annotate(text, xy=tuple(xy),
                                xytext=(0.98, y),
                                textcoords=("axes fraction", "data"), ha="right", va="center",
                                arrowprops=dict(arrowstyle="-", color=group_colour(g), lw=0.8,
@@ -1234,15 +1238,18 @@ def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
 _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 
 
-def values_text(metrics: dict, sk: dict | None = None) -> str:
-    """The box of values: `METRIC_ROWS` of ``metrics``. Lying (``sk`` given): without SVA and
-    trunk inclination, with the legs' angle above the table (and the file's reference angle
-    when the legs are lifted: the equilibrium may leave them elsewhere)."""
+def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None) -> str:
+    """The box of values: `METRIC_ROWS` of ``metrics``, and the psoas's mean length change
+    from relaxed standing (%) when given. Lying (``sk`` given): without SVA and trunk
+    inclination, with the legs' angle above the table (and the file's reference angle when the
+    legs are lifted: the equilibrium may leave them elsewhere)."""
     lying = sk is not None and sk["support"][0] == "lying"
     rows = []
     for key, abbr, name, unit in METRIC_ROWS:
         if key in metrics and not (lying and key in _STANDING_ONLY):
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
+    if psoas_length_percent is not None and np.isfinite(psoas_length_percent):
+        rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
     if lying:
         _kind, legs, reference = sk["support"]
         row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
