@@ -221,6 +221,11 @@ def test_plot_overlay_legend_and_differences(neutral, psoas300):
     text = table.get_text()
     d_ll = psoas300.metrics["lumbar_lordosis_deg"] - neutral.metrics["lumbar_lordosis_deg"]
     assert f"{round(d_ll, 1) + 0.0:+.1f}" in text and "LL" in text and "SVA" in text
+    # the psoas's length change from relaxed standing, the reference's and the difference
+    lps = [float(np.mean(r.length_change_percent[r.result.problem.model.group_lines("psoas")]))
+           for r in (neutral, psoas300)]
+    (row,) = [r for r in text.splitlines() if r.startswith("Lps") and r.endswith("%")]
+    assert row.split() == ["Lps", f"{lps[0]:.1f}", viz.drawing.signed(lps[1] - lps[0]), "%"]
     assert len(out["bones"]) == 2
     assert "(m)" in ax.get_xlabel() and "(m)" in ax.get_ylabel()
     with pytest.raises(ValueError):

@@ -226,3 +226,12 @@ def test_no_text_of_the_viewer_overlaps_another(viewer):
     viewer.update({"psoas": 400.0})
     pairs = overlapping_texts(viewer.fig)
     assert not pairs, _describe(pairs)
+
+
+def test_the_scenarios_own_muscles_are_drawn_on_top_in_the_viewer():
+    v = _viewer("tight_psoas.toml")                 # the file sets the psoas's resting length
+    psoas = set(v.model.group_lines("psoas").tolist())
+    for view in (v.zoom, v.whole):
+        order = [int(i) in psoas for i in view.muscles.muscle_index]
+        k = order.index(True)
+        assert all(order[k:]) and sum(order) == len(psoas)   # last: on top

@@ -104,8 +104,10 @@ def write_animation(run, path, *, fps: float = 2.0, dpi: int = 100,
                                                        bottom=0.08, widths=(1.0, 0.55))
     figures.plot_posture(ax_whole, first, ghost=True, gravity_down=turned)
     figures.plot_posture(ax_zoom, first, ghost=True)
-    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False, gravity_down=turned)
-    zoom = PostureView(ax_zoom, first, norm=norm)
+    own = [name for name, _ in run.scenario.muscles]          # the file's muscles, on top
+    whole = PostureView(ax_whole, first, norm=norm, angles=False, banner=False, gravity_down=turned,
+                        highlight=own)
+    zoom = PostureView(ax_zoom, first, norm=norm, highlight=own)
     _fixed_limits(ax_whole, drawable, pad=0.05, gravity_down=turned)
     drawing.zoom(ax_zoom, first)
     ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])

@@ -104,9 +104,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     if angles and not ghost:
         if not rotated:
             out.update(draw_angles(ax, sk, report.metrics, s))
-        psoas = result.problem.model.group_lines("psoas")
-        lps = float(np.mean(report.length_change_percent[psoas])) if len(psoas) else None
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, lps), transform=ax.transAxes,
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report)),
+                                     transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
                                      bbox=dict(boxstyle="round,pad=0.4", fc=STYLE["box_face"],
@@ -252,8 +251,19 @@ def _difference_table(reports, labels) -> str:
         for rep in reports[1:]:
             row += f"{signed(rep.metrics['segmental_lordosis_deg'][lv] - ref['segmental_lordosis_deg'][lv]):>8}"
         lines.append(row + "  °")
+    # the psoas's mean length change from relaxed standing (%): does this posture stretch it?
+    lps = [_psoas_length_percent(rep) for rep in reports]
+    lines.append(f"{'Lps':<5}{lps[0]:>7.1f}" + "".join(f"{signed(v - lps[0]):>8}" for v in lps[1:])
+                 + "  %")
     legend = [f"ref = {labels[0]}"] + [f"Δ{i} = {labels[i]} - ref" for i in range(1, len(labels))]
+    legend.append("Lps = psoas length vs relaxed standing")
     return "\n".join(lines + [""] + legend)
+
+
+def _psoas_length_percent(report) -> float:
+    """The psoas lines' mean length change from relaxed standing (%; NaN without a psoas)."""
+    lines = report.result.problem.model.group_lines("psoas")
+    return float(np.mean(report.length_change_percent[lines])) if len(lines) else float("nan")
 
 
 # ------------------------------------------------------------------------------------------

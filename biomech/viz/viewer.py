@@ -120,13 +120,16 @@ class PostureView:
     ----------
     ax : matplotlib Axes.
     report : the first posture (`biomech.PostureReport`); fixes what is drawn.
-    norm : `matplotlib.colors.Normalize` of the muscle colour scale, fixed for every posture
-        (forces above its top get the darkest colour).
-    angles : draw the radiographic lines (SS, PI, PT, LL, C7 plumb line, ASIS-PSIS) with
-        their values (in the model's frame: not with ``gravity_down`` on a lying posture).
+    norm : `matplotlib.colors.Normalize` of the muscle force scale (line width and opacity),
+        fixed for every posture (forces above its top get the widest line).
+    angles : draw the radiographic lines (SS, PI, PT, LL, ASIS-PSIS; the C7 plumb line but
+        lying) with their values (in the model's frame: not with ``gravity_down`` on a lying
+        posture).
     banner : draw the status banner (red, for a posture that is not an answer).
     gravity_down : turn the drawing so that gravity points down the page
         (`drawing.view_rotation`: lying, the body on a horizontal table).
+    highlight : names of muscle groups or lines (the scenario's own muscles) drawn on top,
+        bold (`drawing.muscle_style`).
 
     Attributes ``bones`` (their `drawing.bone_parts` roles in ``roles``, the support surfaces
     last), ``discs``, ``labels``, ``muscles`` (the LineCollection),
@@ -135,7 +138,7 @@ class PostureView:
     """
 
     def __init__(self, ax, report, *, norm, angles: bool = True, banner: bool = True,
-                 gravity_down: bool = False):
+                 gravity_down: bool = False, highlight=()):
 
         self.ax = ax
         self.norm = norm
@@ -153,8 +156,9 @@ class PostureView:
         self.name_vertebrae = angles
         self.roles = [role for role, _xy in drawing.bone_parts(sk)] + ["surface"] * len(sk["surfaces"])
         self.groups = report.result.problem.model.muscle_group
+        self.highlight = drawing.highlighted_lines(report.result.problem.model, highlight)
         self.muscles = drawing.draw_muscles(ax, sk, self.groups, np.asarray(report.muscle_force, float),
-                                            norm)
+                                            norm, self.highlight)
         self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
@@ -231,8 +235,8 @@ class PostureView:
             _set_artist(art, xy)
         for art, xy in zip(self.labels, labels):
             _set_artist(art, xy)
-        keep, colours, widths = drawing.muscle_style(sk, self.groups,
-                                                     np.asarray(report.muscle_force, float), self.norm)
+        keep, colours, widths = drawing.muscle_style(sk, self.groups, np.asarray(report.muscle_force, float),
+                                                     self.norm, self.highlight)
         self.muscles.set_segments([sk["muscles"][i] for i in keep])
         self.muscles.set_color(colours)
         self.muscles.set_linewidth(widths)
@@ -426,6 +430,7 @@ class LiveViewer:
             rep0 = safe_report(ref)
         forces = np.asarray(rep0.muscle_force, float)
         self.norm = drawing.muscle_norm(np.array([max(float(forces.max()), 300.0)]), None)
+        self.highlight_names = [name for name, _ in self.scenario.muscles]   # drawn on top
 
         fig.set_facecolor("white")
         bottom = 0.06 + 0.045 * len(self.controls) if sliders else 0.06
@@ -434,8 +439,8 @@ class LiveViewer:
         figures.plot_posture(self.ax_whole, rep0, ghost=True, gravity_down=turned)  # the start, grey
         figures.plot_posture(self.ax_zoom, rep0, ghost=True)
         self.whole = PostureView(self.ax_whole, rep0, norm=self.norm, angles=False, banner=False,
-                                 gravity_down=turned)
-        self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm)
+                                 gravity_down=turned, highlight=self.highlight_names)
+        self.zoom = PostureView(self.ax_zoom, rep0, norm=self.norm, highlight=self.highlight_names)
         self.ax_whole.set_title("whole model", fontsize=drawing.STYLE["title"])
         self.ax_zoom.set_title("lumbopelvic region (grey: the scenario's own posture)",
                                fontsize=drawing.STYLE["title"])
