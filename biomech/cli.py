@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     co = add("compare", "solve several scenarios and compare their metrics and postures")
     co.add_argument("paths", nargs="+", metavar="FILE")
-    co.add_argument("--out", default="results", metavar="DIR", help="where the overlay figure goes")
+    co.add_argument("--out", default="results", metavar="DIR", help="where the figures go (the overlay and the side-by-side bars)")
     co.add_argument("--json", action="store_true", help="print the comparison as JSON")
     co.add_argument("--no-plots", action="store_true")
     co.add_argument("--format", choices=("png", "svg", "pdf"), default="png")
@@ -314,8 +314,10 @@ def cmd_compare(args) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
             viz.save_figure(viz.overlay_figure(reports, names), path, dpi=args.dpi)
+            side = out / f"{stem}_side_by_side.{args.format}"
+            viz.save_figure(viz.side_by_side_figure(reports, names), side, dpi=args.dpi)
         except OSError as exc:
-            raise _bad_input(f"--out {_short(out)}: cannot write the overlay figure "
+            raise _bad_input(f"--out {_short(out)}: cannot write the comparison figures "
                              f"({exc.strerror or exc})") from None
     if args.json:
         print(json.dumps({"scenarios": names, "metrics": table,
@@ -331,6 +333,7 @@ def cmd_compare(args) -> int:
             print(f"! {sc.name}: {r.points[0].result.message}")
     if not args.no_plots:
         print(f"overlay figure: {path}")
+        print(f"side by side: {side}")
     return code
 
 

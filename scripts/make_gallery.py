@@ -9,6 +9,8 @@ feet, muscles and posture chosen with least effort.
   differences of every metric;
 * ``sweep.png``: psoas tension 0-400 N in 5 points: lordosis, pelvis, muscle-group forces and
   lumbosacral loads;
+* ``side_by_side.png``: neutral standing, psoas 400 N, sitting and lying side by side: the
+  psoas's length change from relaxed standing, LL, PT and hip flexion;
 * ``sweep.gif``: the animation that `biomech animate` makes of scenarios/psoas_tension_upright.toml
   (0-800 N, fewer frames: ``--frames``);
 * ``viewer.png``: the window of `biomech view scenarios/neutral_standing.toml` with the psoas
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append(solve(v, q0=results[-1].q if results and results[-1].success else None))
     reports = [bm.posture_report(r) for r in (neutral, psoas400, *results)]
     rep_neutral, rep_psoas = reports[0], reports[1]
+    # sitting and lying in the default mode, for the side-by-side comparison
+    others = [solve_upright(bm.prepare(model, support=bm.Support(kind), locked_joints=()), UprightTarget())
+              for kind in ("sitting", "lying")]
+    rep_sit, rep_lie = (bm.posture_report(r) for r in others)
 
     written = []
     figures = (
@@ -83,13 +89,16 @@ def main(argv: list[str] | None = None) -> int:
         ("overlay.png", viz.overlay_figure([rep_neutral, rep_psoas],
                                                 ["neutral standing", "psoas tension 400 N"])),
         ("sweep.png", viz.sweep_figure(values, reports[2:], parameter=SWEEP_PARAMETER)),
+        ("side_by_side.png", viz.side_by_side_figure(
+            [rep_neutral, rep_psoas, rep_sit, rep_lie],
+            ["neutral standing", "psoas 400 N", "sitting", "lying supine"])),
     )
     for name, fig in figures:
         written.append(viz.save_figure(fig, out / name, dpi=args.dpi))
     ok_anim = _animation_and_viewer(out, args, written)
     for path in written:
         print(path)
-    ok = ok_anim and all(r.success for r in (neutral, psoas400, *results))
+    ok = ok_anim and all(r.success for r in (neutral, psoas400, *results, *others))
     return 0 if ok else 1
 
 

@@ -184,7 +184,10 @@ def test_compare_prints_differences_and_writes_an_overlay(tmp_path):
     res = biomech("compare", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--out", tmp_path)
     assert res.returncode == 0, res.stderr
     assert "pelvic_tilt_deg" in res.stdout and "Δ tight-psoas" in res.stdout
-    assert list(tmp_path.glob("compare_*.png"))
+    stem = "compare_neutral-standing_vs_tight-psoas"
+    assert sorted(p.name for p in tmp_path.glob("compare_*.png")) == [f"{stem}.png",
+                                                                      f"{stem}_side_by_side.png"]
+    assert "side by side: " in res.stdout
     res = biomech("compare", LIB / "neutral_standing.toml", LIB / "tight_psoas.toml", "--json", "--no-plots")
     table = json.loads(res.stdout)
     assert table["scenarios"] == ["neutral-standing", "tight-psoas"]

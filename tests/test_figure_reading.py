@@ -263,3 +263,30 @@ def test_no_text_overlaps_in_the_overlay_figure(sweep, n_others):
                                     "psoas tension 300 N"][:len(reps)])
     pairs = overlapping_texts(fig)
     assert not pairs, _describe(pairs)
+
+
+# ------------------------------------------------------------------------------------------
+# Side by side (issue 15: "does this stretch stretch the psoas?")
+# ------------------------------------------------------------------------------------------
+def test_side_by_side_bars_are_the_reports_values(sweep):
+    reports = [sweep[1][0], sweep[1][-1]]
+    fig = figures.side_by_side_figure(reports, ["relaxed", "loaded"])
+    axes = fig.axes
+    assert len(axes) == len(figures.SIDE_BY_SIDE) and fig._suptitle.get_text()
+    for ax, (key, _label) in zip(axes, figures.SIDE_BY_SIDE):
+        heights = [b.get_height() for b in ax.patches]
+        if key == "psoas_length":
+            want = [float(np.mean(r.length_change_percent[r.result.problem.model.group_lines("psoas")]))
+                    for r in reports]
+            dots = [ln.get_ydata() for ln in ax.lines if ln.get_marker() == "o"]   # per fascicle
+            assert len(dots) == len(reports)
+            for r, d in zip(reports, dots):
+                np.testing.assert_allclose(
+                    d, r.length_change_percent[r.result.problem.model.group_lines("psoas")])
+        else:
+            want = [r.metrics[key] for r in reports]
+        np.testing.assert_allclose(heights, want, rtol=0, atol=1e-12)
+    pairs = overlapping_texts(fig)
+    assert not pairs, _describe(pairs)
+    with pytest.raises(ValueError):
+        figures.side_by_side_figure(reports, ["one label"])

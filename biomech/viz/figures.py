@@ -735,6 +735,76 @@ def overlay_figure(reports, labels, *, title: str | None = None) -> Figure:
     return fig
 
 
+#: The panels of `side_by_side_figure`: (key, y label); "psoas_length" is the psoas lines'
+#: length change from relaxed standing, the others metrics of conventions §3.
+SIDE_BY_SIDE = (("psoas_length", "psoas length vs relaxed standing (%)"),
+                ("lumbar_lordosis_deg", "lumbar lordosis L1-S1 (°)"),
+                ("pelvic_tilt_deg", "pelvic tilt (°, + = posterior)"),
+                ("hip_flexion_deg", "hip flexion (°)"))
+
+
+def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
+    """Postures side by side as bars (one colour per posture, as in `overlay_figure`): the
+    psoas's length change from relaxed standing (the bar: the mean of its lines; a dot per
+    fascicle), the lumbar lordosis, the pelvic tilt and the hip flexion. A posture that is not an answer is hatched and its label red: its
+    values are the solver's last iterate. ``title``: default "Side by side: <labels>".
+
+    The question it answers at a glance: does this posture (stretch, exercise) lengthen the
+    psoas, and what do the lumbar curve and the pelvis do?"""
+    reports = list(reports)
+    labels = [str(x) for x in labels]
+    if len(reports) != len(labels) or not reports:
+        raise ValueError("side_by_side_figure needs one label per report and at least one report")
+    n = len(reports)
+    fig = _figure((max(8.0, 1.6 + 0.5 * n * len(SIDE_BY_SIDE)), 4.8))
+    axes = fig.subplots(1, len(SIDE_BY_SIDE))
+    x = np.arange(n)
+    failed = [status_note(r.result) is not None for r in reports]
+    for ax, (key, ylabel) in zip(axes, SIDE_BY_SIDE):
+        if key == "psoas_length":
+            lines = [r.result.problem.model.group_lines("psoas") for r in reports]
+            each = [r.length_change_percent[ln] for r, ln in zip(reports, lines)]
+            values = np.array([float(np.mean(v)) if len(v) else np.nan for v in each])
+        else:
+            values = np.array([float(r.metrics[key]) for r in reports])
+        bars = ax.bar(x, values, 0.7, color=[_posture_colour(k) for k in range(n)], zorder=2,
+                      edgecolor=["white" if f else "none" for f in failed],
+                      hatch=None)
+        for bar, f in zip(bars, failed):
+            if f:
+                bar.set_hatch("///")
+        texts = [signed(v) if key == "psoas_length" else f"{v:.1f}" for v in values]
+        if key == "psoas_length":
+            for k, v in enumerate(each):
+                ax.plot(np.full(len(v), x[k] + 0.45), v, "o", ms=2.5, color="black", alpha=0.6,
+                        zorder=3)                   # beside the bar, clear of its value
+            texts = [f"{t} %" for t in texts]
+        ax.bar_label(bars, labels=texts, padding=2, fontsize=STYLE["small"], color="0.15")
+        ax.axhline(0.0, color="black", lw=0.8, zorder=3)
+        lo, hi = float(np.nanmin(np.append(values, 0.0))), float(np.nanmax(np.append(values, 0.0)))
+        if key == "psoas_length":
+            lo = min(lo, min((float(np.min(v)) for v in each if len(v)), default=0.0))
+            hi = max(hi, max((float(np.max(v)) for v in each if len(v)), default=0.0))
+        span = max(hi - lo, 1.0)
+        ax.set_ylim(lo - (0.3 * span if lo < 0 else 0.05 * span), hi + 0.3 * span)
+        ax.set_xticks(x, labels, fontsize=STYLE["small"], rotation=35, ha="right",
+                      rotation_mode="anchor")
+        for tick, f in zip(ax.get_xticklabels(), failed):
+            if f:
+                tick.set_color(STYLE["fail"])
+        ax.set_title(ylabel, fontsize=STYLE["font"])
+        ax.grid(True, axis="y", color="#eeeeee", lw=0.6, zorder=0)
+        style_axes(ax)
+    fig.suptitle(title if title is not None else wrap_text("Side by side: " + ", ".join(labels), 110),
+                 fontsize=STYLE["title"] + 1, fontweight="bold")
+    note = "hatched, red: not an answer (status in result.json); " if any(failed) else ""
+    fig.text(0.01, 0.005, note + "psoas: bar = mean of its lines, dots = each fascicle; relaxed "
+             "standing = the model's standing reference posture", fontsize=STYLE["small"],
+             color="0.35", ha="left", va="bottom")
+    fig.subplots_adjust(left=0.06, right=0.99, top=0.84, bottom=0.27, wspace=0.3)
+    return fig
+
+
 def sweep_figure(values, reports, *, parameter: str, statuses=None) -> Figure:
     """A four-panel figure of a parameter sweep (see `plot_sweep`)."""
     fig = _figure((8.5, 11.5))
