@@ -764,7 +764,7 @@ def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
         if key == "psoas_length":
             lines = [r.result.problem.model.group_lines("psoas") for r in reports]
             each = [r.length_change_percent[ln] for r, ln in zip(reports, lines)]
-            values = np.array([float(np.mean(v)) if len(v) else np.nan for v in each])
+            values = np.array([_psoas_length_percent(r) for r in reports])
         else:
             values = np.array([float(r.metrics[key]) for r in reports])
         bars = ax.bar(x, values, 0.7, color=[_posture_colour(k) for k in range(n)], zorder=2,
