@@ -28,8 +28,9 @@ def endplates(problem, geo):
     return mid, t, ang
 
 
-def clinical_metrics(problem, geo) -> dict:
-    """All conventions §3 metrics, in degrees (SVA in mm), plus segmental lordosis per level."""
+def clinical_metrics(problem, geo, root=None) -> dict:
+    """All conventions §3 metrics, in degrees (SVA in mm), plus segmental lordosis per level.
+    ``root``: the support's `balance.reaction` at ``geo``, if already computed."""
     mid, t, ang = endplates(problem, geo)
     s_mid, s_t = mid[0], t[0]
     hip, asis, psis, c7, t12 = landmarks(problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre"))
@@ -55,7 +56,8 @@ def clinical_metrics(problem, geo) -> dict:
     com_mm = cop_mm = math.nan
     if problem.support.kind != "lying" and balance_checked(problem):
         com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
-        cop_mm = (reaction(problem, geo).centre_of_pressure[0] - ankle[0]) * 1000.0
+        r = root if root is not None else reaction(problem, geo)
+        cop_mm = (r.centre_of_pressure[0] - ankle[0]) * 1000.0
     return {
         "pelvic_incidence_deg": pi * DEG_PER_RAD,
         "sacral_slope_deg": ss * DEG_PER_RAD,

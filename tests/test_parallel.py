@@ -10,7 +10,7 @@ import biomech as bm
 from biomech import cli
 from biomech.errors import BiomechError
 from biomech.parallel import map_tasks
-from biomech.runner import CONTINUATION_BLOCK, run_document, run_scenarios
+from biomech.runner import CONTINUATION_BLOCK, document_bytes, dumps, run_document, run_scenarios
 from biomech.scenario import load_scenario, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,13 @@ def _assert_identical(runs_a, runs_b):
             assert np.array_equal(pa.result.q, pb.result.q)
             assert pa.result.code == pb.result.code and pa.result.message == pb.result.message
         assert run_document(a) == run_document(b)
+
+
+def test_result_files_are_the_document_encoded_point_by_point(serial):
+    # result.json is built and encoded one posture at a time (runner.document_bytes): the bytes
+    # of encoding the whole document at once, for sweeps and single postures of every mode
+    for run in serial:
+        assert document_bytes(run) == dumps(run_document(run)), run.scenario.name
 
 
 def test_map_tasks_keeps_order_on_any_number_of_workers():
