@@ -112,12 +112,13 @@ def posture_report(result) -> PostureReport:
         g = generalized_forces(p, q, known if known is not None and np.array_equal(known.q, q) else None)
     geo = g["geometry"]
     forces = g["muscle_forces"]
-    # forces on every body, joint reactions excluded
+    # forces on every body, joint reactions excluded. A segment's two end forces, +f at its first
+    # point a and −f at b, f = T u along the segment, give each body seg_inc @ f; their moments
+    # about the origin seg_inc @ (a × f), since (b − a) × f = 0
     nb = p.model.n_bodies
-    pf = muscle_point_forces(p, geo, forces)
-    body = p.paths.body
-    bf = p.weight + _sum_by(body, pf, nb)
-    bm = _cross(geo.com, p.weight) + _sum_by(body, _cross(geo.points, pf), nb)
+    seg_f = forces[p.paths.seg_line][:, None] * geo.segment_dir
+    bf = p.weight + p.seg_inc @ seg_f
+    bm = _cross(geo.com, p.weight) + p.seg_inc @ _cross(geo.points[p.paths.seg_a], seg_f)
     lp, lf = load_forces(p, geo)
     if len(lf):
         bf += _sum_by(p.load_body, lf, nb)
@@ -129,13 +130,14 @@ def posture_report(result) -> PostureReport:
     # the reaction at joint j (inferior on superior) balances the forces on the bodies on the
     # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
     reaction = -(p.S.T @ bf)
-    compression, shear = joint_loads(p, geo, reaction)
+    plates = endplates(p, geo)
+    compression, shear = joint_loads(p, geo, reaction, plates)
     root = root_reaction(p, geo, loads=(lp, lf), contact=(cb, cp, cf))
     # a held (locked) joint carries the generalized force nothing else balances there
     free = p.B.any(1)
     held = np.where(free, 0.0, -sum(g[k] for k in ("gravity", "external", "contact", "passive", "muscle")))
     return PostureReport(
-        result=result, geometry=geo, metrics=clinical_metrics(p, geo, root),
+        result=result, geometry=geo, metrics=clinical_metrics(p, geo, root, plates),
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
@@ -144,14 +146,15 @@ def posture_report(result) -> PostureReport:
                     "fiber_strain_percent"), length_changes(p, geo.length))))
 
 
-def joint_loads(problem, geo, reaction: np.ndarray):
+def joint_loads(problem, geo, reaction: np.ndarray, plates=None):
     """Compression and shear (n_joints,) of the load the superior body transmits to the inferior
     one (−reaction), resolved on the inferior body's frame (conventions §5): its superior
     endplate where it has one (the sacral plate for L5_S1), the femoral axis (knee to hip) at the
     hip, and otherwise the inferior body's own frame (x anterior). Compression is positive when
-    pressing, shear positive when the superior body pushes anteriorly."""
+    pressing, shear positive when the superior body pushes anteriorly. ``plates``: the
+    `metrics.endplates` at ``geo``, if already computed."""
     m = problem.model
-    _, t, _ = endplates(problem, geo)
+    _, t, _ = plates if plates is not None else endplates(problem, geo)
     inferior = problem.inferior
     ang = geo.angles[inferior]
     tangent = np.stack([np.cos(ang), np.sin(ang)], -1)     # the inferior body's own frame
