@@ -214,7 +214,7 @@ def _short(path) -> str:
 
 
 def cmd_run(args) -> int:
-    from .runner import dumps, run_document, run_scenarios, summary_table, write_all
+    from .runner import document_bytes, run_scenarios, summary_table, write_all
     scenarios, problems = _load_all(args.paths)   # validate every file before solving anything
     if problems:
         raise ScenarioError(*problems)
@@ -241,12 +241,12 @@ def cmd_run(args) -> int:
         if not run.success:
             code = EXIT_UNSOLVED
         if args.json:
-            docs.append(run_document(run))
+            docs.append(document_bytes(run))
         else:
             print(summary_table(run))
             print(f"  -> {Path(args.out) / sc.name}/\n")
     if args.json:
-        sys.stdout.write(dumps(docs[0] if len(docs) == 1 else docs).decode() + "\n")
+        sys.stdout.write((docs[0] if len(docs) == 1 else b"[" + b",".join(docs) + b"]").decode() + "\n")
     return code
 
 

@@ -28,11 +28,14 @@ def endplates(problem, geo):
     return mid, t, ang
 
 
-def clinical_metrics(problem, geo) -> dict:
-    """All conventions §3 metrics, in degrees (SVA in mm), plus segmental lordosis per level."""
-    mid, t, ang = endplates(problem, geo)
+def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
+    """All conventions §3 metrics, in degrees (SVA in mm), plus segmental lordosis per level.
+    ``root``, ``plates``: the support's `balance.reaction` and the `endplates` at ``geo``, if
+    already computed."""
+    mid, t, ang = plates if plates is not None else endplates(problem, geo)
     s_mid, s_t = mid[0], t[0]
-    hip, asis, psis, c7, t12 = landmarks(problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre"))
+    hip, asis, psis, c7, t12, t1, knee, ankle = landmarks(
+        problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre", "T1_centre", "knee", "ankle"))
     v = hip - s_mid
     pt = math.atan2(v[0], -v[1])                   # + when H is anterior of S
     ss = -math.atan2(s_t[1], s_t[0])               # + when the anterior end of the plate is lower
@@ -47,7 +50,6 @@ def clinical_metrics(problem, geo) -> dict:
     corner = s_mid - 0.5 * problem.model.endplate_depth[0] * s_t   # posterior-superior corner of S1
     m = problem.model
     plate = {k: geo.angles[b] + a for k, (b, a) in m.plates.items()}
-    t1, knee, ankle = landmarks(problem, geo, ("T1_centre", "knee", "ankle"))
     a_t1 = math.atan2(t1[0] - hip[0], t1[1] - hip[1])             # + when T1 is anterior of the hips
     a_s1 = math.atan2(s_mid[0] - hip[0], s_mid[1] - hip[1])
     thigh = knee - hip
@@ -55,7 +57,8 @@ def clinical_metrics(problem, geo) -> dict:
     com_mm = cop_mm = math.nan
     if problem.support.kind != "lying" and balance_checked(problem):
         com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
-        cop_mm = (reaction(problem, geo).centre_of_pressure[0] - ankle[0]) * 1000.0
+        r = root if root is not None else reaction(problem, geo)
+        cop_mm = (r.centre_of_pressure[0] - ankle[0]) * 1000.0
     return {
         "pelvic_incidence_deg": pi * DEG_PER_RAD,
         "sacral_slope_deg": ss * DEG_PER_RAD,

@@ -132,6 +132,21 @@ class Model:
             out.setdefault(g, []).append(i)
         return {g: np.array(v, int) for g, v in out.items()}
 
+    def group_index(self, groups: tuple) -> np.ndarray:
+        """Index (M,) of each line's group in ``groups`` (len(groups) for a group not in it),
+        for sums and means by group in one `np.bincount` (read-only, computed once)."""
+        hit = self._group_index.get(groups)
+        if hit is None:
+            pos = {g: k for k, g in enumerate(groups)}
+            hit = np.array([pos.get(g, len(groups)) for g in self.muscle_group], int)
+            hit.flags.writeable = False
+            self._group_index[groups] = hit
+        return hit
+
+    @functools.cached_property
+    def _group_index(self) -> dict:
+        return {}
+
     @property
     def intervertebral(self) -> MappingProxyType:
         """{joint name: law} of the joints with an intervertebral law (read-only)."""

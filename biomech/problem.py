@@ -74,6 +74,7 @@ class Problem:
     seg_inc_b: np.ndarray       # (n_bodies, Sg) [body of b = b]
     line_joints: tuple          # (M,) the joints each line crosses (its points lie on both sides)
     line_joint_index: tuple     # (lines, joints) int arrays: every (line, crossed joint) pair, line by line
+    line_joint_names: tuple     # (M,) the names of the joints each line crosses (for the reports)
     # passive joint laws
     iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
     iv_coeffs: np.ndarray       # (n_iv, 5)
@@ -304,6 +305,7 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=crossed,
         line_joint_index=(np.repeat(np.arange(len(crossed)), [len(c) for c in crossed]),
                           np.array([j for c in crossed for j in c], int)),
+        line_joint_names=tuple(tuple(map(m.joints.__getitem__, c)) for c in crossed),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
         leg_joints=legs, leg_partner_rad=partner,
         rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m, partner),
@@ -324,4 +326,7 @@ def _crossed_joints(S: np.ndarray, paths: Paths) -> tuple:
     far = S[paths.body] != 0.0                                    # (P, n_joints)
     starts = paths.line_ptr[:-1]
     crosses = np.logical_or.reduceat(far, starts, axis=0) & ~np.logical_and.reduceat(far, starts, axis=0)
-    return tuple(tuple(int(j) for j in np.flatnonzero(row)) for row in crosses)
+    lines, joints = np.nonzero(crosses)                           # row by row, in order
+    ends = np.searchsorted(lines, np.arange(len(crosses) + 1)).tolist()
+    joints = joints.tolist()
+    return tuple(tuple(joints[a:b]) for a, b in zip(ends[:-1], ends[1:]))

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from .balance import reaction as root_reaction
 from .errors import ModelError
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
 from .problem import prepare
 from .statics import contact_forces, generalized_forces, geometry, landmark, load_forces
-from .supports import Support
+from .supports import Support, contact_specs
 from .units import DEG_PER_RAD
 
 
@@ -41,6 +42,7 @@ class PostureReport:
     contact_points: np.ndarray
     contact_forces: np.ndarray
     contact_bodies: np.ndarray
+    root_reaction: object          # balance.Reaction: the support's reaction on the root
     load_points: np.ndarray
     load_forces: np.ndarray
     length_change: np.ndarray      # (M,) m, musculotendon length minus that in relaxed standing
@@ -104,16 +106,19 @@ def posture_report(result) -> PostureReport:
     """Compute all reported quantities of a solved posture."""
     p = result.problem
     q = result.q
-    known = getattr(result, "geometry", None)            # the solver's, at q
-    g = generalized_forces(p, q, known if known is not None and np.array_equal(known.q, q) else None)
+    g = getattr(result, "sources", None)                 # the solver's, if at q
+    if g is None or not np.array_equal(g["geometry"].q, q):
+        known = getattr(result, "geometry", None)
+        g = generalized_forces(p, q, known if known is not None and np.array_equal(known.q, q) else None)
     geo = g["geometry"]
     forces = g["muscle_forces"]
-    # forces on every body, joint reactions excluded
+    # forces on every body, joint reactions excluded. A segment's two end forces, +f at its first
+    # point a and −f at b, f = T u along the segment, give each body seg_inc @ f; their moments
+    # about the origin seg_inc @ (a × f), since (b − a) × f = 0
     nb = p.model.n_bodies
-    pf = muscle_point_forces(p, geo, forces)
-    body = p.paths.body
-    bf = p.weight + _sum_by(body, pf, nb)
-    bm = _cross(geo.com, p.weight) + _sum_by(body, _cross(geo.points, pf), nb)
+    seg_f = forces[p.paths.seg_line][:, None] * geo.segment_dir
+    bf = p.weight + p.seg_inc @ seg_f
+    bm = _cross(geo.com, p.weight) + p.seg_inc @ _cross(geo.points[p.paths.seg_a], seg_f)
     lp, lf = load_forces(p, geo)
     if len(lf):
         bf += _sum_by(p.load_body, lf, nb)
@@ -125,41 +130,43 @@ def posture_report(result) -> PostureReport:
     # the reaction at joint j (inferior on superior) balances the forces on the bodies on the
     # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
     reaction = -(p.S.T @ bf)
-    compression, shear = joint_loads(p, geo, reaction)
+    plates = endplates(p, geo)
+    compression, shear = joint_loads(p, geo, reaction, plates)
+    root = root_reaction(p, geo, loads=(lp, lf), contact=(cb, cp, cf))
     # a held (locked) joint carries the generalized force nothing else balances there
     free = p.B.any(1)
     held = np.where(free, 0.0, -sum(g[k] for k in ("gravity", "external", "contact", "passive", "muscle")))
     return PostureReport(
-        result=result, geometry=geo, metrics=clinical_metrics(p, geo),
+        result=result, geometry=geo, metrics=clinical_metrics(p, geo, root, plates),
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
-        contact_points=cp, contact_forces=cf, contact_bodies=cb, load_points=lp, load_forces=lf,
+        contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp, load_forces=lf,
         **dict(zip(("length_change", "length_change_percent", "fiber_length_norm",
                     "fiber_strain_percent"), length_changes(p, geo.length))))
 
 
-def joint_loads(problem, geo, reaction: np.ndarray):
+def joint_loads(problem, geo, reaction: np.ndarray, plates=None):
     """Compression and shear (n_joints,) of the load the superior body transmits to the inferior
     one (−reaction), resolved on the inferior body's frame (conventions §5): its superior
     endplate where it has one (the sacral plate for L5_S1), the femoral axis (knee to hip) at the
     hip, and otherwise the inferior body's own frame (x anterior). Compression is positive when
-    pressing, shear positive when the superior body pushes anteriorly."""
+    pressing, shear positive when the superior body pushes anteriorly. ``plates``: the
+    `metrics.endplates` at ``geo``, if already computed."""
     m = problem.model
-    mid, t, _ = endplates(problem, geo)
-    ep_of = {int(b): k for k, b in enumerate(m.endplate_body)}
-    femur = m.body_index("femur")
-    tangent = np.empty((m.n_joints, 2))
-    for j in range(m.n_joints):
-        inf = int(problem.inferior[j])
-        if inf in ep_of:
-            tangent[j] = t[ep_of[inf]]
-        elif inf == femur:
-            axis = geo.centres[problem.origin_joint] - landmark(problem, geo, "knee")
-            axis /= np.linalg.norm(axis)                   # femoral axis, knee to hip
-            tangent[j] = [axis[1], -axis[0]]               # its anterior perpendicular
-        else:
-            tangent[j] = [np.cos(geo.angles[inf]), np.sin(geo.angles[inf])]
+    _, t, _ = plates if plates is not None else endplates(problem, geo)
+    inferior = problem.inferior
+    ang = geo.angles[inferior]
+    tangent = np.stack([np.cos(ang), np.sin(ang)], -1)     # the inferior body's own frame
+    plate = np.full(m.n_bodies, -1)
+    plate[np.asarray(m.endplate_body, int)] = np.arange(len(m.endplate_body))
+    k = plate[inferior]
+    tangent[k >= 0] = t[k[k >= 0]]                          # its superior endplate
+    femur = inferior == m.body_index("femur")
+    if femur.any():
+        axis = geo.centres[problem.origin_joint] - landmark(problem, geo, "knee")
+        axis /= np.linalg.norm(axis)                        # femoral axis, knee to hip
+        tangent[femur] = [axis[1], -axis[0]]                # its anterior perpendicular
     normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
     return np.einsum("ij,ij->i", reaction, normal), -np.einsum("ij,ij->i", reaction, tangent)
 
@@ -244,32 +251,24 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     ptr = paths.line_ptr.tolist()
     point_docs = [{"body": bodies[b], "point_m": xy, "lateral_m": z}
                   for b, xy, z in zip(paths.body.tolist(), geo.points.tolist(), paths.z.tolist())]
-    lopt, lts = p.lines.lopt.tolist(), p.lines.lts.tolist()      # as the problem used them
-    pennation = np.degrees(np.asarray(m.pennation, float)).tolist()
-    crossed = p.line_joints
     li, ji = p.line_joint_index
-    arm_values = rep.moment_arm[li, ji].tolist()                  # flat, line by line
-    force, length = rep.muscle_force.tolist(), geo.length.tolist()
-    d_mm, d_pct = (rep.length_change * 1000.0).tolist(), rep.length_change_percent.tolist()
-    fib_norm, fib_strain = rep.fiber_length_norm.tolist(), rep.fiber_strain_percent.tolist()
-    fmax = np.asarray(m.max_isometric_force).tolist()
+    arms = rep.moment_arm[li, ji].tolist()                        # flat, line by line
+    arm_ptr = np.cumsum([0] + [len(c) for c in p.line_joint_names]).tolist()
     act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation).tolist()
-    muscles = {}
-    k = 0
-    for i, name in enumerate(m.muscle_names):
-        n_crossed = len(crossed[i])
-        muscles[name] = {
-            "group": m.muscle_group[i], "force_N": force[i],
-            "activation": None if act[i] != act[i] else act[i],
-            "length_m": length[i], "length_change_mm": d_mm[i],
-            "length_change_percent": d_pct[i], "fiber_length_normalized": fib_norm[i],
-            "fiber_strain_percent": fib_strain[i], "max_isometric_force_N": fmax[i],
-            "optimal_fiber_length_m": lopt[i], "tendon_slack_length_m": lts[i],
-            "pennation_deg": pennation[i],
-            "path": point_docs[ptr[i]:ptr[i + 1]],
-            "moment_arms_m": dict(zip([joints[j] for j in crossed[i]], arm_values[k:k + n_crossed])),
-        }
-        k += n_crossed
+    columns = zip(m.muscle_names, m.muscle_group, rep.muscle_force.tolist(), act, geo.length.tolist(),
+                  (rep.length_change * 1000.0).tolist(), rep.length_change_percent.tolist(),
+                  rep.fiber_length_norm.tolist(), rep.fiber_strain_percent.tolist(),
+                  np.asarray(m.max_isometric_force).tolist(), p.lines.lopt.tolist(),   # as the problem used them
+                  p.lines.lts.tolist(), np.degrees(np.asarray(m.pennation, float)).tolist(),
+                  ptr[:-1], ptr[1:], p.line_joint_names, arm_ptr[:-1], arm_ptr[1:])
+    muscles = {
+        name: {"group": group, "force_N": force, "activation": None if a != a else a, "length_m": length,
+               "length_change_mm": d_mm, "length_change_percent": d_pct, "fiber_length_normalized": fib,
+               "fiber_strain_percent": strain, "max_isometric_force_N": fmax, "optimal_fiber_length_m": lopt,
+               "tendon_slack_length_m": lts, "pennation_deg": pen, "path": point_docs[p0:p1],
+               "moment_arms_m": dict(zip(crossed, arms[a0:a1]))}
+        for (name, group, force, a, length, d_mm, d_pct, fib, strain, fmax, lopt, lts, pen, p0, p1, crossed,
+             a0, a1) in columns}
     doc = {
         "scenario": header,
         "status": {"code": result.code.value, "converged": bool(result.converged), "stable": result.stable,
@@ -319,9 +318,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     joint reactions, every body and every sub-chain balances (tests/test_json_balance.py reads
     only the JSON).
     """
-    from .balance import reaction as root_reaction
-    from .supports import contact_specs
-    p, geo = problem, rep.geometry
+    p = problem
     bodies = p.model.bodies
     out = []
 
@@ -330,8 +327,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
                     "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
     for spec, b, pt, f in zip(contact_specs(p.support), rep.contact_bodies, rep.contact_points, rep.contact_forces):
         entry(SURFACE_NAMES[spec.surface], b, pt, f)
-    r = root_reaction(p, geo, loads=(rep.load_points, rep.load_forces),
-                      contact=(rep.contact_bodies, rep.contact_points, rep.contact_forces))
+    r = rep.root_reaction
     t = np.array([r.normal[1], -r.normal[0]])
     total = r.normal_N
     share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)

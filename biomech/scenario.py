@@ -29,6 +29,7 @@ import os
 import re
 import stat
 import tomllib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,25 @@ def sweep_points(scenario: Scenario) -> list[Scenario]:
     """
     if scenario.sweep is None:
         return [scenario]
+    hit = _POINTS.get(id(scenario))
+    if hit is not None and hit[0]() is scenario:    # built when the file was validated
+        return list(hit[1])
     context = _Context({(): scenario.path}, _muscle_names())
     base = {k: v for k, v in scenario.document.items() if k != "sweep"}
     return [_build(_with_values(base, scenario.sweep.parameters, values), scenario.path, context)
             for values in scenario.sweep.values]
+
+
+#: The points of each loaded sweep, as `_validate` built them, by scenario (`sweep_points`);
+#: dropped with the scenario. A scenario made otherwise (e.g. `dataclasses.replace`) is another
+#: object, and its points are built anew.
+_POINTS: dict = {}
+
+
+def _keep_points(scenario: Scenario, points: list[Scenario]) -> None:
+    key = id(scenario)
+    _POINTS[key] = (weakref.ref(scenario), tuple(points))
+    weakref.finalize(scenario, _POINTS.pop, key, None)
 
 
 def find_scenarios(paths: Sequence[str | Path]) -> list[Path]:
@@ -855,9 +871,12 @@ def _validate(document: dict, file: Path, context: _Context) -> tuple[Scenario |
     mode "inverse", the posture it asks for); the scenario, or the problems found."""
     try:
         scenario = _build(document, file, context)
-        _check_models(scenario, _checked_points(scenario, context), context)
+        points = _checked_points(scenario, context)
+        _check_models(scenario, points, context)
     except ScenarioError as exc:
         return None, exc
+    if scenario.sweep is not None:
+        _keep_points(scenario, points)
     return scenario, None
 
 

@@ -333,7 +333,8 @@ def reduced_jacobian_fd(problem: Problem, u: np.ndarray, h: float = 1e-6) -> np.
 
 def _reduced_state(p: Problem, u: np.ndarray):
     """Bᵀ R at u (n_free,), a function that returns ∂(Bᵀ R)/∂u at u from the same evaluation of
-    the geometry (the solver needs the Jacobian only at accepted steps), and the geometry."""
+    the geometry (the solver needs the Jacobian only at accepted steps), and the generalized
+    forces by source with the tensions and the geometry (as `generalized_forces` gives them)."""
     q = joint_angles(p, u)
     geo, seg = geometry_with_segments(p, q)
     taus, tension, dtension, k_p, loads, contact = force_sources(p, q, geo, True)
@@ -341,7 +342,7 @@ def _reduced_state(p: Problem, u: np.ndarray):
 
     def reduced_jac():
         return p.B.T @ point_and_muscle_jacobian(p, geo, seg, tension, dtension, k_p, loads, contact) @ p.B
-    return p.B.T @ R, reduced_jac, geo
+    return p.B.T @ R, reduced_jac, dict(zip(SOURCES, taus)) | {"muscle_forces": tension, "geometry": geo}
 
 
 # -------------------------------------------------------------------------------------------
@@ -358,6 +359,7 @@ class EquilibriumResult:
     iterations: int
     stiffness_eigenvalues: np.ndarray = field(repr=False)
     geometry: Geometry | None = field(default=None, repr=False, compare=False)  # at q, if known
+    sources: dict | None = field(default=None, repr=False, compare=False)   # `generalized_forces` at q, if known
 
     @property
     def converged(self) -> bool:
@@ -433,7 +435,7 @@ class _Descent(NamedTuple):
     converged: bool
     collapse: str | None        # message if the iteration left the physiological range
     jacobian: Callable[[], np.ndarray]   # () -> ∂(Bᵀ R)/∂u at u
-    geometry: Geometry          # at u
+    sources: dict               # `generalized_forces` at u
 
 
 def _descend(problem: Problem, u: np.ndarray) -> _Descent:
@@ -450,12 +452,12 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     only at the accepted points.
     """
     tol = problem.tolerance_Nm
-    R, jac, geo = _reduced_state(problem, u)
+    R, jac, at = _reduced_state(problem, u)
     norm = float(np.abs(R).max())
     eye = np.eye(len(u))
     for it in range(problem.max_iterations + 1):
         if norm < tol:
-            return _Descent(u, R, norm, it, True, None, jac, geo)
+            return _Descent(u, R, norm, it, True, None, jac, at)
         if it == problem.max_iterations:
             break
         K = -jac()
@@ -469,7 +471,7 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
             step = float(np.abs(du).max())
             if step > 0.1:                                  # at most ~6° per iteration
                 du *= 0.1 / step
-            R_new, jac_new, geo_new = _reduced_state(problem, u + du)
+            R_new, jac_new, at_new = _reduced_state(problem, u + du)
             work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
             n_new = float(np.abs(R_new).max())
             if work > 0.0 or n_new < min(norm, 10 * tol):
@@ -478,11 +480,11 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
             mu = 2.0 * mu + 1e-2 * scale
         if not accepted:
             break
-        u, R, norm, jac, geo = u + du, R_new, n_new, jac_new, geo_new
+        u, R, norm, jac, at = u + du, R_new, n_new, jac_new, at_new
         q = joint_angles(problem, u)
         if np.any(q < problem.q_low - 0.35) or np.any(q > problem.q_high + 0.35):
-            return _Descent(u, R, norm, it + 1, False, range_violation(problem, q), jac, geo)
-    return _Descent(u, R, norm, it, norm < tol, None, jac, geo)
+            return _Descent(u, R, norm, it + 1, False, range_violation(problem, q), jac, at)
+    return _Descent(u, R, norm, it, norm < tol, None, jac, at)
 
 
 @one_blas_thread
@@ -512,7 +514,7 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
         raise ModelError(f"q0 must be {nj} finite joint angles (rad), got {q0!r}")
     u = free_coordinates(problem, q_start)
     d = _descend(problem, u)
-    u, norm, it, converged, collapse, geo = d.u, d.norm, d.iterations, d.converged, d.collapse, d.geometry
+    u, norm, it, converged, collapse, at = d.u, d.norm, d.iterations, d.converged, d.collapse, d.sources
     K = None                                  # stiffness matrix at u, once converged
     if converged and collapse is None:
         # an equilibrium that is not a minimum (e.g. the start was a saddle): step off along the
@@ -527,7 +529,7 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
                 alt = _descend(problem, u + sign * SADDLE_STEP_RAD * v[:, 0])
                 it += alt.iterations
                 if not alt.converged or alt.collapse is not None or \
-                        _implausible(problem, joint_angles(problem, alt.u), alt.geometry) is not None:
+                        _implausible(problem, joint_angles(problem, alt.u), alt.sources["geometry"]) is not None:
                     continue
                 K2 = -alt.jacobian()
                 distance = float(np.linalg.norm(alt.u - u))
@@ -535,7 +537,7 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
                     best = (distance, alt, K2)
             if best is not None:
                 _, alt, K = best
-                u, norm, geo = alt.u, alt.norm, alt.geometry
+                u, norm, at = alt.u, alt.norm, alt.sources
     q = joint_angles(problem, u)
     eig = np.full(problem.n_free, np.nan)
     stable = None
@@ -547,7 +549,7 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             Status.NOT_CONVERGED, f"did not converge in {problem.max_iterations} iterations "
                                   f"(largest residual {norm:.3g} N·m)")
     else:
-        code, message = _implausible(problem, q, geo) or (None, "")
+        code, message = _implausible(problem, q, at["geometry"]) or (None, "")
     if code is None:
         w, v = np.linalg.eigh(0.5 * (K + K.T))
         eig = w
@@ -562,4 +564,4 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
                        f"eigenvalue ({w[0]:.3g} N·m/rad), mode dominated by {', '.join(dominant)}")
     return EquilibriumResult(problem=problem, q=q, code=code, stable=stable, message=message,
                              max_residual_Nm=norm, iterations=it, stiffness_eigenvalues=eig,
-                             geometry=geo)
+                             geometry=at["geometry"], sources=at)

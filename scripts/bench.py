@@ -30,9 +30,13 @@ and the interquartile range (IQR) over repeated runs:
 * ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
   (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure);
 * ``cli_sweep_point``: the marginal cost of one forward sweep point from the command line, results
-  written: ``biomech run`` (subprocess, ``--workers 1 --no-plots``) of a 101-point and of a
-  1-point psoas sweep of neutral standing, (t101 − t1) / 100; its ratio to the library's own
-  cost per point (``sweep_psoas_101`` / 101, measured in the same run) is printed;
+  written: ``biomech run`` (subprocess, ``--workers 1 --no-plots``) of a 401-point and of a
+  1-point psoas sweep of neutral standing, (t401 − t1) / 400; its ratio to the library's own
+  cost per point is the target: the ``sweep_psoas_101`` sweep / 101 with the runner's
+  continuation (the secant start, `runner.solve_block`), so that the ratio measures what the
+  command line adds, timed in the same round, the median of at least 5 rounds' ratios (the
+  machine's speed drifts between rounds); the ratio to the plain loop (each point from the
+  previous one) is printed too;
 * ``viewer_update``: one update of the live viewer (`biomech view`) of
   scenarios/neutral_standing.toml, headless (Agg, blitted): the psoas slider moved, the posture
   re-solved and redrawn.
@@ -76,6 +80,9 @@ TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.
            "run_with_figure": 2.5, "viewer_update": 0.1}
 #: a command-line sweep point costs at most this many times the library's point (issue 12)
 CLI_POINT_RATIO = 2.0
+#: Points of the long command-line sweep: its time less that of a 1-point sweep is 400 points'
+#: cost, well above the ±0.1 s by which one run's start-up varies here.
+CLI_POINTS = 401
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
 SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "solve_upright_psoas300",
         "solve_default_standing",
@@ -137,10 +144,15 @@ def _time_run(repeat: int) -> dict:
     return _stats(samples)
 
 
-def _time_cli_sweep_point(repeat: int) -> dict:
-    """(t101 − t1) / 100 of `biomech run` on psoas sweeps of 101 and 1 points (module docstring)."""
+def _time_cli_sweep_point(repeat: int, library_sweep, plain) -> dict:
+    """(t401 − t1) / 400 of `biomech run` on psoas sweeps of 401 and 1 points, and its ratio to
+    the library's cost per point, ``library_sweep()`` / 101 (the middle of three runs in a warm
+    process), timed in the same round: this machine's speed drifts by tens of per cent over a
+    minute, so each round gives one ratio and the median of the rounds is reported (module
+    docstring)."""
     env = _subprocess_env()
-    times: dict = {1: [], 101: []}
+    times: dict = {1: [], CLI_POINTS: []}
+    library, ratios, plain_ratios = [], [], []
     with tempfile.TemporaryDirectory(prefix="biomech-bench-") as tmp:
         files = {}
         for n in times:
@@ -151,18 +163,33 @@ def _time_cli_sweep_point(repeat: int) -> dict:
                          f'"muscles.psoas.tension_N" = {{ start = 30, stop = 400, num = {n} }}\n')   # from the tone: 0 N falls
             files[n] = f
         for k in range(repeat + 1):                    # the first round is the warm-up
+            lib, lib_plain = [], []                    # warm: the middle of three runs
+            for _ in range(3):
+                for fn, into in ((library_sweep, lib), (plain, lib_plain)):
+                    t0 = time.perf_counter()
+                    fn()
+                    into.append((time.perf_counter() - t0) / 101)
+            lib, lib_plain = statistics.median(lib), statistics.median(lib_plain)
+            run = {}
             for n, f in files.items():
                 t0 = time.perf_counter()
                 proc = subprocess.run([sys.executable, "-m", "biomech", "run", str(f), "--out",
                                        str(Path(tmp) / "out"), "--workers", "1", "--no-plots"],
                                       capture_output=True, text=True, env=env)
-                dt = time.perf_counter() - t0
+                run[n] = time.perf_counter() - t0
                 if proc.returncode != 0:
                     raise RuntimeError(f"biomech run failed (exit {proc.returncode}): {proc.stderr.strip()}")
-                if k:
-                    times[n].append(dt)
-    st = _stats([(a - b) / 100.0 for a, b in zip(times[101], times[1])])
-    st["median_s"] = (statistics.median(times[101]) - statistics.median(times[1])) / 100.0
+            if k:
+                for n in times:
+                    times[n].append(run[n])
+                library.append(lib)
+                marginal = (run[CLI_POINTS] - run[1]) / (CLI_POINTS - 1)
+                ratios.append(marginal / lib)
+                plain_ratios.append(marginal / lib_plain)
+    st = _stats([(a - b) / (CLI_POINTS - 1) for a, b in zip(times[CLI_POINTS], times[1])])
+    st["median_s"] = (statistics.median(times[CLI_POINTS]) - statistics.median(times[1])) / (CLI_POINTS - 1)
+    st.update(library_point_s=statistics.median(library), ratio=statistics.median(ratios),
+              ratio_to_plain_continuation=statistics.median(plain_ratios))
     return st
 
 
@@ -205,15 +232,19 @@ def measure(repeat: int, skip=()) -> dict:
 
     tensions = np.linspace(0.0, 800.0, 101)
 
-    def sweep():
-        q_prev, n_ok = None, 0
+    def sweep(secant=False):
+        """The api.md §1.6 loop: each point from the previous posture; with ``secant``, as
+        `runner.solve_block` does, from 2 q_(k−1) − q_(k−2) once two points have solved."""
+        chain, n_ok = [], 0
         for t in tensions:
             p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
-            r = bm.solve_equilibrium(problem=p, q0=q_prev)
-            if q_prev is not None and not r.success:
-                r = bm.solve_equilibrium(problem=p)     # continuation failed: from the reference
-            if r.success:
-                q_prev, n_ok = r.q, n_ok + 1
+            starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
+            for q0 in starts + chain[-1:] + [None]:
+                r = bm.solve_equilibrium(problem=p, q0=q0)
+                if r.success:
+                    break
+            chain = (chain + [r.q])[-2:] if r.success else []
+            n_ok += r.success
         return n_ok
 
     if want("sweep_psoas_101"):
@@ -243,18 +274,17 @@ def measure(repeat: int, skip=()) -> dict:
     if want("run_with_figure"):
         out["run_with_figure"] = _time_run(slow)
     if want("cli_sweep_point"):
-        out["cli_sweep_point"] = _time_cli_sweep_point(slow)
-        if "sweep_psoas_101" in out:
-            library = out["sweep_psoas_101"]["median_s"] / 101
-            out["cli_sweep_point"].update(library_point_s=library,
-                                          ratio=out["cli_sweep_point"]["median_s"] / library)
-            TARGETS["cli_sweep_point"] = CLI_POINT_RATIO * library
+        out["cli_sweep_point"] = c = _time_cli_sweep_point(max(slow, 5), lambda: sweep(secant=True),
+                                                           plain=sweep)
+        TARGETS["cli_sweep_point"] = CLI_POINT_RATIO * c["library_point_s"]
     if want("viewer_update"):
         out["viewer_update"] = _time_viewer(max(5, repeat // 2))
     for name, st in out.items():
         if name in TARGETS:
             st["target_s"] = TARGETS[name]
             st["meets_target"] = bool(st["median_s"] <= TARGETS[name])
+    if "cli_sweep_point" in out:                       # judged by the ratio of each round
+        out["cli_sweep_point"]["meets_target"] = bool(out["cli_sweep_point"]["ratio"] <= CLI_POINT_RATIO)
     out["_solver"] = {"iterations_psoas300": ours.iterations, "converged": ours.converged,
                       "max_residual_Nm": ours.max_residual_Nm}
     return out
@@ -365,8 +395,9 @@ def table(results: dict) -> str:
             lines.append(f"{name}: {results[name]['solved']}/101 points solved")
     c = results.get("cli_sweep_point")
     if c and "ratio" in c:
-        lines.append(f"cli_sweep_point: {c['ratio']:.2f}× the library's cost per point "
-                     f"({_fmt(c['library_point_s']).strip()}; target <= {CLI_POINT_RATIO:g}×)")
+        lines.append(f"cli_sweep_point: {c['ratio']:.2f}× the library's cost per point with the same "
+                     f"continuation ({_fmt(c['library_point_s']).strip()}; target <= {CLI_POINT_RATIO:g}×); "
+                     f"{c['ratio_to_plain_continuation']:.2f}× that of the plain loop of api.md §1.6")
     return "\n".join(lines)
 
 

@@ -304,6 +304,17 @@ def test_replacement_laws_replace_the_lumbar_laws_only():
     np.testing.assert_array_equal(m.joint_range, base.joint_range)
 
 
+def test_building_models_leaves_the_shared_data_as_parsed():
+    # build_model reads the data files parsed once (anatomy._parsed): building models of
+    # different subjects must not change them, else one build would leak into the next
+    from biomech import anatomy
+    for subject in (bm.Subject(), bm.Subject(body_mass_kg=95, height_m=1.62, pelvic_incidence_deg=68)):
+        bm.build_model(subject, hip_stiffness_scale=1.4)
+    anatomy.muscle_line_names()
+    for name in ("lumbopelvic.json", "legs_trunk.json"):
+        assert anatomy._parsed(name) == json.loads(anatomy._data(name)), name
+
+
 def test_model_is_immutable(model):
     arrays = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
               if isinstance(getattr(model, f.name), np.ndarray)}

@@ -10,7 +10,8 @@ import biomech as bm
 from biomech import cli
 from biomech.errors import BiomechError
 from biomech.parallel import map_tasks
-from biomech.runner import CONTINUATION_BLOCK, run_document, run_scenarios
+from biomech.runner import (CONTINUATION_BLOCK, _equal_steps, _values, document_bytes, dumps, run_document,
+                            run_scenarios, solve_block)
 from biomech.scenario import load_scenario, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,31 @@ def _assert_identical(runs_a, runs_b):
             assert np.array_equal(pa.result.q, pb.result.q)
             assert pa.result.code == pb.result.code and pa.result.message == pb.result.message
         assert run_document(a) == run_document(b)
+
+
+def test_result_files_are_the_document_encoded_point_by_point(serial):
+    # result.json is built and encoded one posture at a time (runner.document_bytes): the bytes
+    # of encoding the whole document at once, for sweeps and single postures of every mode
+    for run in serial:
+        assert document_bytes(run) == dumps(run_document(run)), run.scenario.name
+
+
+def test_the_secant_start_saves_newton_steps_and_finds_the_same_postures(scenarios):
+    # a block of an evenly stepped psoas sweep: from the secant prediction through the two
+    # previous postures, fewer iterations than from the previous posture alone, and the same
+    # equilibria (each solved to the 1e-6 N·m residual of the file)
+    sweep = scenarios[0]
+    points = sweep_points(sweep)[1:1 + CONTINUATION_BLOCK]        # 50, 100, ... 500 N
+    values = [_values(sweep, pt) for pt in points]
+    secant = solve_block(points, values)
+    plain = solve_block(points)
+    assert all(r.success for r, _ in secant + plain)
+    assert sum(r.iterations for r, _ in secant) < sum(r.iterations for r, _ in plain)
+    for (a, _), (b, _) in zip(secant, plain):
+        np.testing.assert_allclose(a.q, b.q, rtol=0, atol=1e-6)
+    # a grid's jump to its next row is not an even step: no prediction there
+    assert _equal_steps((0.0, 40.0), (0.0, 60.0), (0.0, 80.0))
+    assert not _equal_steps((0.0, 40.0), (0.0, 60.0), (0.5, 40.0))
 
 
 def test_map_tasks_keeps_order_on_any_number_of_workers():

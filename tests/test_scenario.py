@@ -623,6 +623,15 @@ def test_sweep_zip():
     assert s.muscles == ()                                      # the scenario itself is unchanged
 
 
+def test_sweep_points_are_those_validated_at_load_and_a_changed_sweep_gets_its_own():
+    s = load_scenario(VALID / "sweep_zip.toml")
+    kept = sweep_points(s)                                   # built once, when the file was loaded
+    scenario_module._POINTS.pop(id(s))
+    assert sweep_points(s) == kept and [p.document for p in sweep_points(s)] == [p.document for p in kept]
+    other = dataclasses.replace(s, sweep=Sweep(("muscles.psoas.tension_N",), ((50.0,),), False))
+    assert [p.muscles for p in sweep_points(other)] == [(("psoas", MuscleSetting(tension_N=50.0)),)]
+
+
 def test_sweep_grid():
     s = load_scenario(VALID / "sweep_grid.toml")
     assert s.sweep.grid

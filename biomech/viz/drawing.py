@@ -789,7 +789,10 @@ def _patch(ax, xy, st: dict, z: float) -> Polygon:
         fc = to_rgba(fc, st["face_alpha"])
     patch = Polygon(xy, closed=True, facecolor=fc, edgecolor=st["edge"], linewidth=st["lw"],
                     zorder=z, alpha=st["alpha"], linestyle=st.get("ls", "-"), joinstyle="round")
-    ax.add_patch(patch)
+    # add_artist, not add_patch: a posture's axes take their limits from the drawn points
+    # (`set_limits`, `zoom`), so the bones need not update the data limits, which took a sixth
+    # of a posture figure's time (issue 17)
+    ax.add_artist(patch)
     return patch
 
 
