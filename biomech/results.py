@@ -14,10 +14,11 @@ import numpy as np
 from . import __version__
 from .balance import reaction as root_reaction
 from .errors import ModelError
+from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
 from .problem import prepare
-from .statics import contact_forces, generalized_forces, geometry, landmark, load_forces
+from .statics import generalized_forces, geometry, landmark
 from .supports import Support, contact_specs
 from .units import DEG_PER_RAD
 
