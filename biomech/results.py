@@ -142,7 +142,8 @@ def posture_report(result) -> PostureReport:
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
-        contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp, load_forces=lf,
+        contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp,
+        load_forces=lf,
         **dict(zip(("length_change", "length_change_percent", "fiber_length_norm",
                     "fiber_strain_percent"), length_changes(p, geo.length))))
 
