@@ -28,6 +28,7 @@ from .results import PostureReport, posture_report, to_dict
 from .scenario import Scenario, sweep_points
 from .statics import EquilibriumResult, geometry, solve_equilibrium
 from .supports import Support
+from .threads import one_blas_thread
 from .tone import calibrated_model
 from .upright import solve_upright
 
@@ -85,6 +86,7 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
 CONTINUATION_BLOCK = 10
 
 
+@one_blas_thread
 def solve_block(points: Sequence[Scenario], values: Sequence[tuple] | None = None
                 ) -> list[tuple[EquilibriumResult, PostureReport]]:
     """Solve consecutive concrete points with continuation; each point's result and its report.
