@@ -18,7 +18,7 @@ or (sitting) the feet lift off the floor, or (lying) the back lifts off the tabl
 For a constant force F at point p of body b, ∂p/∂q_j = S[b, j] ẑ × (p − c_j) and
 ∂(p × F)_z/∂q_j = −S[b, j] (p − c_j) · F, which gives the gradients the upright mode's balance
 constraint uses (`reaction_gradient`); the contact forces change with the penetration as well
-(`statics.contact_law`).
+(`supports.contact_law`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kinematics as kin
+from .external import contact_forces, contact_state, load_forces
+from .supports import contact_law
 
 #: A normal force above −this fraction of the body weight is zero (rounding), not a lift-off.
 BALANCE_TOLERANCE = 1e-9
@@ -98,7 +100,6 @@ def _ends(problem, geo):
 
 def _constant_forces(problem, geo, loads=None):
     """Bodies, world points and forces of the weights and the loads."""
-    from .statics import load_forces
     nb = len(problem.mass)
     body, pts, force = [np.arange(nb)], [geo.com], [problem.weight]
     if len(problem.load_body):
@@ -109,7 +110,6 @@ def _constant_forces(problem, geo, loads=None):
 
 def reaction(problem, geo, loads=None, contact=None) -> Reaction:
     """The support's reaction on the root at a geometry (`statics.geometry`)."""
-    from .statics import contact_forces
     a, b = _ends(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     _, pts, force = _constant_forces(problem, geo, loads)
@@ -127,15 +127,13 @@ def reaction(problem, geo, loads=None, contact=None) -> Reaction:
 
 def reaction_gradient(problem, geo, contact=None) -> np.ndarray:
     """∂(N_a, N_b)/∂q (2, n_joints) at a geometry (the root, and so its patch, is fixed)."""
-    from .statics import _contact_state
-    from .supports import contact_law
     a, b = _ends(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     L = float((b - a)[0] * n[1] - (b - a)[1] * n[0])
     cen, S = geo.centres, problem.S
     body, pts, force = _constant_forces(problem, geo)
     if len(problem.contact_body):
-        cb, cp, cf, pen = contact if contact is not None else _contact_state(problem, geo)
+        cb, cp, cf, pen = contact if contact is not None else contact_state(problem, geo)
         body, pts, force = np.concatenate([body, cb]), np.concatenate([pts, cp]), np.concatenate([force, cf])
 
     def dot_r(points, f, bodies):         # Σ S[b, j] (p − c_j) · F, (n_joints,)

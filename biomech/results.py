@@ -14,10 +14,11 @@ import numpy as np
 from . import __version__
 from .balance import reaction as root_reaction
 from .errors import ModelError
+from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
 from .problem import prepare
-from .statics import contact_forces, generalized_forces, geometry, landmark, load_forces
+from .statics import generalized_forces, geometry, landmark
 from .supports import Support, contact_specs
 from .units import DEG_PER_RAD
 
@@ -141,7 +142,8 @@ def posture_report(result) -> PostureReport:
         tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
-        contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp, load_forces=lf,
+        contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp,
+        load_forces=lf,
         **dict(zip(("length_change", "length_change_percent", "fiber_length_norm",
                     "fiber_strain_percent"), length_changes(p, geo.length))))
 

@@ -22,6 +22,7 @@ import numpy as np
 from . import kinematics as kin
 from .balance import reaction, unbalanced
 from .errors import ConvergenceError, ModelError
+from .external import contact_forces, contact_state as _contact_state, load_forces
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
 from .passive import intervertebral_moment, leg_passive_moment
 from .problem import Problem, prepare
@@ -133,27 +134,6 @@ def point_moments(problem: Problem, geo: Geometry, body: np.ndarray, point: np.n
     r = point[:, None, :] - geo.centres[None, :, :]
     mom = r[..., 0] * force[:, None, 1] - r[..., 1] * force[:, None, 0]
     return np.einsum("nj,nj->j", problem.S[body], mom)
-
-
-def contact_forces(problem: Problem, geo: Geometry):
-    """Bodies (n,), world points (n, 2) and forces (n, 2) of the support contacts."""
-    return _contact_state(problem, geo)[:3]
-
-
-def _contact_state(p: Problem, geo: Geometry):
-    """Bodies, world points, forces and penetrations (m) of the support contacts."""
-    if not len(p.contact_body):
-        return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
-    pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
-    pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
-    force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
-    return p.contact_body, pts, force, pen
-
-
-def load_forces(problem: Problem, geo: Geometry):
-    """World points (nL, 2) and forces (nL, 2) of the external loads."""
-    pts = kin.points_world(geo.angles, geo.origins, problem.load_body, problem.load_local)
-    return pts, problem.load_force
 
 
 def passive_moments(problem: Problem, q: np.ndarray):

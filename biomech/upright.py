@@ -26,10 +26,11 @@ import numpy as np
 
 from .balance import balance_checked, balance_margins, reaction, reaction_gradient
 from .errors import ModelError
+from .external import contact_state
 from .inverse import recruited_result
 from .metrics import endplates
 from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
-from .statics import _contact_state, free_coordinates, geometry, landmark, passive_moments
+from .statics import free_coordinates, geometry, landmark, passive_moments
 from .status import Status
 from .threads import one_blas_thread
 from .tissues import tissue_cost
@@ -194,7 +195,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                         dfl=POSTURE_UNIT * (dfl @ B), aim=np.array(aims),
                         aim_grad=np.array(aim_grads).reshape(-1, n),
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
-            contact = _contact_state(problem, geo) if len(problem.contact_body) else None
+            contact = contact_state(problem, geo) if len(problem.contact_body) else None
             fr = reaction(problem, geo, contact=contact)
             grad = reaction_gradient(problem, geo, contact)
             if problem.support.kind == "lying":

@@ -315,6 +315,7 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     """The upright and inverse measurements (see the module docstring)."""
     import biomech as bm
     from biomech.inverse import PostureTarget, solve_inverse
+    from biomech.recruitment import Criterion
     from biomech.threads import one_blas_thread
     from biomech.upright import solve_upright
 

@@ -166,3 +166,33 @@ def test_dask_local_cluster_run_is_identical_to_serial(scenarios, serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         _assert_identical(serial, run_scenarios(scenarios, dask=cluster.scheduler_address))
+
+
+def test_solvers_run_with_one_blas_thread_and_nested_calls_keep_the_limit():
+    # biomech/threads.py: a decorated function runs with every BLAS at one thread; one called
+    # inside another (the solves of a sweep block) runs under the same limit without setting
+    # it again, and the caller's own threads come back afterwards
+    import scipy.linalg  # noqa: F401  (its BLAS loaded before the count, as the decorator loads it)
+    from threadpoolctl import threadpool_info
+
+    from biomech import threads
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    seen = []
+
+    @threads.one_blas_thread
+    def inner():
+        seen.append(("inner", blas_threads(), threads._inside.active))
+
+    @threads.one_blas_thread
+    def outer():
+        seen.append(("outer", blas_threads(), threads._inside.active))
+        inner()
+
+    before = blas_threads()
+    outer()
+    assert [s[0] for s in seen] == ["outer", "inner"]
+    assert all(set(s[1]) <= {1} and s[2] for s in seen)
+    assert blas_threads() == before and not threads._inside.active

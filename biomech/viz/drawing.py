@@ -56,7 +56,8 @@ from .. import kinematics as kin
 from ..anatomy import DISC_HEIGHT_M, REFERENCE_HEIGHT_M
 from ..balance import balance_checked, centre_of_mass, reaction as root_reaction
 from ..metrics import endplates
-from ..statics import contact_forces, landmark, load_forces
+from ..external import contact_forces, load_forces
+from ..statics import landmark
 from ..supports import contact_specs
 from ..units import DEG_PER_RAD
 
