@@ -308,7 +308,7 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         line_joint_names=tuple(tuple(map(m.joints.__getitem__, c)) for c in crossed),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
         leg_joints=legs, leg_partner_rad=partner,
-        rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m, partner),
+        rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m),
         q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
         contact_stiffness=np.full(len(c_body), float(support.contact_stiffness_N_per_m)),

@@ -1,10 +1,10 @@
 """What the passive joint tissues carry, as a cost: the tissue term of the effort criterion.
 
 A posture is chosen with least *effort* (docs/model.md §12), and the effort counts the passive
-tissues as well as the muscles. Each muscle line costs ½ a², its force as a fraction of what it
-can do; each joint's passive tissues (discs, ligaments, capsules, the passive muscles a
-Riener & Edrich law contains) cost ½ (M_j / M_ref,j)², the moment they carry as a fraction of
-the moment they carry at the end of their range of motion in that direction:
+tissues of the spine as well as the muscles. Each muscle line costs ½ a², its force as a
+fraction of what it can do; each spinal joint's passive tissues (disc, ligaments, facet
+capsules) cost ½ (M_j / M_ref,j)², the moment they carry as a fraction of the moment they carry
+at the end of their range of motion in that direction:
 
     E(q, a) = ½ Σ_i a_i² + w · ½ Σ_j (M_j(q) / M_ref,j)²,
 
@@ -19,41 +19,33 @@ published calibration of w against observed postures was found (docs/validation.
 how the answers change with w = 0, 0.5, 1, 2).
 
 M_ref,j: an intervertebral law's test moment, at which its range of motion is defined
-(`passive.IntervertebralLaw.test_moment_Nm`); for the hip, knee and ankle, the Riener & Edrich
-moment at the end of the normal active range of motion (`NORMAL_ROM_DEG`), the neighbouring
-joints at the reference posture.
+(`passive.IntervertebralLaw.test_moment_Nm`). The term counts the spinal joints' tissues (discs,
+ligaments, facet capsules: every joint with an intervertebral law). The hip, knee and ankle
+laws (Riener & Edrich 1999) are left out: they are mostly the passive stretch of the muscles and
+tendons crossing those joints (the paper's point is the coupling through the biarticular
+muscles), which a person standing at ease leans on (Loram ID, Lakie M (2002) J Physiol
+545:1041-1053, R: the ankle's intrinsic stiffness ≈ 90 % of the gravitational toppling
+stiffness). Counted as a cost, they made least effort hold the ankles with the tibialis anterior
+and the knees with the vasti, the weight 16 mm ahead of the ankles; people stand with the soleus
+weakly active, the tibialis anterior silent (Okada M, Fujiwara K (1984) J Hum Ergol 13:97-106,
+V, abstract) and the centre of pressure ≈ 5 cm ahead of the ankles (docs/validation.md §4, §7).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .passive import IntervertebralLaw, LegLaw, leg_passive_moment
-from .units import RAD_PER_DEG
-
-#: End of the normal active range of motion (deg): (the end with q smallest, the end with q
-#: largest) of each leg coordinate: hip q = −flexion (flexion 120°, extension 20°; Roach KE,
-#: Miles TP (1991) Phys Ther 71:656-665, R: 121° and 19° in adults 25-39 y), knee flexion
-#: (hyperextension 5°, flexion 140°; Roach & Miles 1991, R: 141° flexion; the 5° of passive
-#: hyperextension an ASSUMPTION), ankle plantarflexion (dorsiflexion 15°, plantarflexion 55°;
-#: Soucie JM et al. (2011) Haemophilia 17:500-507, R: 13-23° and 54-62° in adults).
-NORMAL_ROM_DEG = {"hip": (-120.0, 20.0), "knee": (-5.0, 140.0), "ankle": (-15.0, 55.0)}
+from .passive import IntervertebralLaw
 
 
-def reference_moments(model, leg_partner_rad) -> np.ndarray:
-    """(2, n_joints) M_ref of every joint's passive tissues (N·m, > 0): row 0 for a moment
-    M > 0 on the superior body, row 1 for M < 0; NaN for a joint without a passive law."""
+def reference_moments(model) -> np.ndarray:
+    """(2, n_joints) M_ref of every joint's passive tissues in the effort (N·m, > 0): row 0 for a
+    moment M > 0 on the superior body, row 1 for M < 0; NaN for a joint the term leaves out (no
+    intervertebral law: the hip, knee and ankle, module docstring)."""
     out = np.full((2, model.n_joints), np.nan)
     for j, law in enumerate(model.passive):
         if isinstance(law, IntervertebralLaw):
             out[:, j] = law.test_moment_Nm
-        elif isinstance(law, LegLaw):
-            low, high = (v * RAD_PER_DEG for v in NORMAL_ROM_DEG[law.joint])
-            m_low = float(leg_passive_moment(law.joint, low, *leg_partner_rad, law.scale)[0])
-            m_high = float(leg_passive_moment(law.joint, high, *leg_partner_rad, law.scale)[0])
-            # a passive law is restoring: M > 0 at the low end, M < 0 at the high end
-            out[0, j] = abs(m_low) if law.scale > 0 else np.inf
-            out[1, j] = abs(m_high) if law.scale > 0 else np.inf
     return out
 
 

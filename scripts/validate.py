@@ -140,6 +140,9 @@ SOURCES = {
                    "asymptomatic adults. Eur Spine J 25:3666-3674.",
     "clinics2018": "Normal values for sagittal spinal alignment: a study of Brazilian subjects. "
                    "Clinics (São Paulo) 73 (2018), n = 130 (authors not seen).",
+    "okada1984": "Okada M, Fujiwara K (1984) Relation between sagittal distribution of the foot "
+                 "pressure in upright stance and relative EMG magnitude in some leg and foot "
+                 "muscles. J Hum Ergol 13:97-106 (abstract seen).",
     "kirtley2006": "Kirtley C (2006) Clinical gait analysis: theory and practice, chapter on the "
                    "biomechanics of standing (R: the book's identity inferred from the chapter).",
     "levine1996": "Levine D, Whittle MW (1996) The effects of pelvic movement on lumbar lordosis "
@@ -488,6 +491,23 @@ def emg(study: Study, model, relaxed) -> None:
             "default mode (% max)", EMG_SOURCE[g], "R", f"≈ 0-{upper:g} % MVC", (0.0, upper),
             "published range (upper end)", mean, unit="%",
             note=f"Recruited by least effort in the default mode (max line {top:.0f} %)."))
+    # the legs: who holds the ankles in quiet standing (added when the tissue term was restricted
+    # to the spine, docs/model.md §12)
+    soleus = _group_activation(model, recruited, "soleus")[0]
+    tibialis = _group_activation(model, recruited, "tibialis_anterior")[0]
+    study.records.append(Comparison(
+        4, "emg_default_soleus", "soleus activation, relaxed standing, default mode (% max)",
+        "okada1984", "V", "weak activity below 5 % max within the natural balance area (10 men)",
+        (0.0, 5.0), "published range (upper end)", soleus, unit="%",
+        note="Recruited by least effort in the default mode: the plantarflexor that holds the "
+             "weight ahead of the ankles, with their passive moment."))
+    study.records.append(Comparison(
+        4, "emg_default_tibialis_vs_soleus", "tibialis anterior minus soleus activation, relaxed "
+        "standing, default mode (% max)", "okada1984", "V", "the soleus weakly active within the "
+        "natural balance area; the tibialis anterior active toward the backward limit of balance "
+        "(34.7 ± 9.3 % max there)", (-math.inf, 0.0), "sign: soleus-dominant (< 0)",
+        tibialis - soleus, unit="%",
+        note=f"Tibialis anterior {tibialis:.1f} %, soleus {soleus:.1f} % (F_max-weighted means)."))
     study.data["emg"] = act
 
 
@@ -716,8 +736,9 @@ def posture(study: Study, model) -> None:
                    "(mm)", "kirtley2006", "R", "≈ 50 mm (textbook statement; no spread)", None,
                    "no spread seen: no verdict", st["centre_of_pressure_mm"], unit="mm",
                    published_value=50.0,
-                   note="Least effort places the body's weight where the ankles' passive moment "
-                        "balances it with little soleus activity."))
+                   note="The ankles' passive moment and the soleus (5 % of maximum) hold the "
+                        "weight ahead of the ankles; the tissue term counts the spine only "
+                        "(docs/model.md §12)."))
     add(Comparison(7, "bend_pelvis", "pelvic tilt change, trunk inclination 0 → 60° (deg; − = "
                    "anterior rotation)", "esola1996", "V", "the pelvis rotates anteriorly about the "
                    "hips as the trunk bends (Esola 1996; Tafazzol 2014; Hasebe 2014)",
@@ -1164,13 +1185,15 @@ ITEM_TEXT = {
         "(Bogduk 1992, Santaguida & McGill 1995) could not be confirmed, so the model's values "
         "are reported without a verdict.", ""],
     7: ["The questions of issue 13, in the default mode (gaze level and balance kept, least "
-        "effort with the tissues counted, w = 1). Forward bending: the pelvis rotates "
+        "effort with the spine's tissues counted, w = 1). Standing at ease the weight is 6 cm "
+        "ahead of the ankles, held by their passive moment and the soleus. Forward bending: the "
+        "pelvis rotates "
         "anteriorly, the hips flex and move back over the feet, and the lumbar spine does most "
         "of the first degrees, as in people; but the model leaves the early bend to the lumbar "
-        "and thoracic spine for longer than people do (lumbar-to-pelvis ratio ≈ 6 against 1.9–2.5 "
+        "and thoracic spine for longer than people do (lumbar-to-pelvis ratio ≈ 4.4 against 1.9–2.5 "
         "over the first 30°) and then hands it to the hips. Sitting on a flat seat the pelvis "
         "rolls back and the lordosis flattens, in the published direction; the lordosis change is "
-        "within the published range, the pelvic retroversion ≈ 30 % beyond its upper end (OTSR "
+        "within the published range, the pelvic retroversion ≈ 17 % beyond its upper end (OTSR "
         "2018): with the ischia 2 cm and the thighs 7 cm of assumed soft tissue above the seat, "
         "the pelvis rolls until the sacrum rests on the seat (sacral sitting). Lying supine the "
         "lordosis stays within the published changes. With a load in front of the abdomen the "

@@ -34,7 +34,7 @@ EXPECTED_MET = [
     "emg_psoas", "emg_gluteus_maximus", "emg_hamstrings", "emg_lumbar_erector_spinae",
     "emg_default_erector_spinae", "emg_default_multifidus", "emg_default_external_oblique",
     "emg_default_internal_oblique", "emg_default_rectus_abdominis", "emg_default_psoas",
-    "emg_default_gluteus_maximus", "emg_default_hamstrings",
+    "emg_default_gluteus_maximus", "emg_default_hamstrings", "emg_default_tibialis_vs_soleus",
     "psoas_moment_L1_L2", "psoas_moment_L2_L3", "psoas_moment_L4_L5", "psoas_moment_L5_S1",
     "default_PT", "default_LL", "default_TK", "default_SVA",
     "bend_pelvis", "bend_hips_flex", "bend_hips_back", "bend_lumbar_first",
@@ -58,6 +58,7 @@ EXPECTED_NOT_MET = {
     "bend_ratio_0_30": "the pelvis starts to rotate late in the bend",
     "sit_pelvic_tilt": "the pelvis rolls onto the sacrum on the flat seat",
     "sit_sacral_slope": "the pelvis rolls onto the sacrum on the flat seat",
+    "emg_default_soleus": "5.2 % against below 5 %: the soleus alone holds the weight ahead of the ankles",
 }
 
 

@@ -1064,30 +1064,39 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
 LABEL_GAP_M = 0.012
 
 
-def label_muscles(ax, sk: dict, model, lines, forces, s: float, length_percent=None) -> list:
+def label_muscles(ax, sk: dict, model, lines, forces, s: float, length_percent=None,
+                  avoid=()) -> list:
     """Name the highlighted muscles on the drawing: one label per group (the total force of its
     highlighted lines and, given ``length_percent`` (M,), their mean length change from relaxed
     standing) at the right-hand edge of the axes, in the group's colour, with a leader to the
-    middle of its strongest line."""
+    middle of its strongest line, or the point of it nearest the middle whose height is
+    `LABEL_GAP_M` clear of ``avoid`` (heights (m) of other labels on the drawing: the angles'),
+    so that neither the label nor its leader crosses them."""
     forces = np.asarray(forces, float)
     out = []
     by_group: dict = {}
     for i in lines:
         if len(sk["muscles"][i]) >= 2 and sk["muscle_length"][i] > 0:
             by_group.setdefault(model.muscle_group[i], []).append(int(i))
+    gap = LABEL_GAP_M * s
+
+    def along(pts, fraction):                  # the point at a fraction of the path's length
+        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+        at = np.interp(fraction * seg.sum(), np.concatenate([[0.0], np.cumsum(seg)]), np.arange(len(pts)))
+        k = min(int(at), len(pts) - 2)
+        return pts[k] + (at - k) * (pts[k + 1] - pts[k])
+
     anchors = []
     for g, idx in by_group.items():
-        i = max(idx, key=lambda k: forces[k])
-        pts = sk["muscles"][i]
-        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-        at = np.interp(0.5 * seg.sum(), np.concatenate([[0.0], np.cumsum(seg)]), np.arange(len(pts)))
-        k = min(int(at), len(pts) - 2)
-        anchors.append((g, pts[k] + (at - k) * (pts[k + 1] - pts[k])))
+        pts = sk["muscles"][max(idx, key=lambda k: forces[k])]
+        points = [along(pts, f) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)]
+        clear = [xy for xy in points if all(abs(xy[1] - a) >= gap for a in avoid)]
+        anchors.append((g, (clear or points)[0]))
     # the labels stacked from the top, at least LABEL_GAP apart
     anchors.sort(key=lambda a: -a[1][1])
     ys = []
     for _g, xy in anchors:
-        ys.append(min(float(xy[1]), ys[-1] - LABEL_GAP_M * s) if ys else float(xy[1]))
+        ys.append(min(float(xy[1]), ys[-1] - gap) if ys else float(xy[1]))
     for (g, xy), y in zip(anchors, ys):
         total = float(forces[by_group[g]].sum())         # the highlighted lines of the group
         text = f"{g.replace('_', ' ')} {total:.0f} N"

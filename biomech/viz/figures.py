@@ -93,17 +93,19 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
         nrm = muscle_norm(tension, norm)
         lines = drawing.highlighted_lines(model, highlight)
         out["muscles"].append(draw_muscles(ax, sk, model.muscle_group, tension, nrm, lines))
-        out["highlight"].extend(drawing.label_muscles(ax, sk, model, lines, tension, s,
-                                                      report.length_change_percent))
         if legend:
             shown = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
             totals = {g: float(tension[model.group_lines(g)].sum())
                       for g in dict.fromkeys(model.muscle_group) if g in shown}
             out["legend"].append(drawing.muscle_legend(
                 ax, totals, nrm, highlight_groups={model.muscle_group[i] for i in lines}))
+    if angles and not ghost and not rotated:
+        out.update(draw_angles(ax, sk, report.metrics, s))
+    if muscles and not ghost:              # after the angles: their labels are kept clear
+        out["highlight"].extend(drawing.label_muscles(
+            ax, sk, model, lines, tension, s, report.length_change_percent,
+            avoid=[t.get_position()[1] for t in out["angle_texts"]]))
     if angles and not ghost:
-        if not rotated:
-            out.update(draw_angles(ax, sk, report.metrics, s))
         out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report)),
                                      transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
