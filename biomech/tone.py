@@ -57,8 +57,8 @@ def fit_tone(model: Model) -> Model:
                          f"at the {model.joints[j]} (moment shortfall {residual:.3g} N·m); check "
                          "the subject parameters")
     rest = np.array(model.rest_angle, float)
-    for k in np.flatnonzero(p):
-        rest[joints[k]] -= angle_for_moment(model.passive[joints[k]], p[k])
+    shared = np.flatnonzero(p)
+    rest[joints[shared]] -= angles_for_moments([model.passive[joints[k]] for k in shared], p[shared])
     return replace(model, baseline_activation=tone_floor(model) + x, rest_angle=rest)
 
 
@@ -93,15 +93,20 @@ def tone_programme(model: Model):
             np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack, m_ref)
 
 
-def angle_for_moment(law, moment: float) -> float:
-    """The angle θ (rad) from the stress-free angle at which an intervertebral law exerts
-    ``moment`` (N·m) on the superior body (Newton's method on the monotonic law)."""
-    coeffs = np.array([law.coefficients()])
-    theta = 0.0
+def angles_for_moments(laws, moments) -> np.ndarray:
+    """The angles θ (rad, (n,)) from the stress-free angle at which intervertebral laws (n,)
+    exert ``moments`` (n,) N·m on the superior body (Newton's method on the monotonic laws, all
+    at once)."""
+    moments = np.asarray(moments, float)
+    if not len(moments):
+        return np.zeros(0)
+    coeffs = np.array([law.coefficients() for law in laws])
+    theta = np.zeros(len(moments))
     for _ in range(100):
-        m, dm = intervertebral_moment(coeffs, np.array([theta]))
-        step = (m[0] - moment) / dm[0]
+        m, dm = intervertebral_moment(coeffs, theta)
+        step = (m - moments) / dm
         theta -= step
-        if abs(step) < 1e-14:
+        if np.max(np.abs(step)) < 1e-14:
             return theta
-    raise ModelError(f"no intervertebral angle gives a passive moment of {moment:.3g} N·m")
+    k = int(np.argmax(np.abs(step)))
+    raise ModelError(f"no intervertebral angle gives a passive moment of {moments[k]:.3g} N·m")
