@@ -28,6 +28,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import kinematics as kin
+from .abdomen import with_abdomen
 from .errors import ModelError
 from .model import Model, Subject, check_tree, readonly, replace
 from .names import BODIES, JOINTS, LUMBAR_LEVELS, MUSCLE_GROUPS
@@ -474,7 +475,7 @@ def build_model(subject: Subject | None = None, *,
         pt_condition=readonly(np.array(pcond, float)), pt_sacral=readonly(np.array(psac)),
         sources=MappingProxyType(data["sources"] | {"legs_trunk": more["sources"]}))
     check_tree(model)
-    model = _with_wall_landmarks(_sized_thoracic_extensors(model))
+    model = with_abdomen(_with_wall_landmarks(_sized_thoracic_extensors(model)), lopt_src, lts_src, s)
     return _with_muscle_parameters(model, lopt_src, lts_src, s)
 
 

@@ -16,8 +16,9 @@ docs/api.md §4. In short:
   the problem used, lateral offsets included;
 * the passive joint laws as `ExpressionBasedCoordinateForce`s with the exact expressions of
   `biomech.passive`;
-* the support's compliant contacts (seat, backrest, table) and the external loads
-  as `PrescribedForce`s frozen at their solved values.
+* the support's compliant contacts (seat, backrest, table), the external loads and the
+  abdominal pressure's push on the pelvis and the lower thorax as `PrescribedForce`s frozen
+  at their solved values.
 
 The XML is written with the standard library: OpenSim is needed only to use the file
 (`pip install 'biomech[opensim]'` for the tests that load it).
@@ -280,6 +281,11 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
     for k, ld in enumerate(doc["external_loads"]):
         prescribed_force(forces, f"load_{k}_{ld['body']}", ld["body"], local(ld["body"], ld["point_m"]),
                          ld["force_N"], 0.0)
+    if doc["abdomen"] is not None:                 # the cavity pressure's push on its floor and roof
+        for end in ("floor", "roof"):
+            e = doc["abdomen"][end]
+            prescribed_force(forces, f"abdominal_pressure_{end}", e["body"], local(e["body"], e["point_m"]),
+                             e["force_N"], 0.0)
 
     ET.indent(osim, space="\t")
     return '<?xml version="1.0" encoding="UTF-8" ?>\n' + ET.tostring(osim, encoding="unicode") + "\n"

@@ -53,6 +53,10 @@ DEFAULT_TONE = {
     "rectus_abdominis": 0.01,
     "external_oblique": 0.01,
     "internal_oblique": 0.02,
+    # transversus abdominis: tonically active in standing (Hodges PW, Gandevia SC (2000) J Appl
+    # Physiol 89:967-976, V, qualitative); no % MVC of relaxed standing found: the internal
+    # oblique's floor (ASSUMPTION)
+    "transversus_abdominis": 0.02,
     "erector_spinae": 0.03,
     "multifidus": 0.03,
     "quadratus_lumborum": 0.02,

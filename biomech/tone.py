@@ -85,7 +85,7 @@ def tone_programme(model: Model):
     q = problem.q_ref
     geo = geometry(problem, q)
     g = generalized_forces(problem, q, geo)
-    r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
+    r0 = g["gravity"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]  # with the floor activations
     joints = np.flatnonzero(problem.B.any(1))
     slack = np.isin(joints, problem.iv_joints)
     m_ref = np.where(slack, np.nan_to_num(problem.tissue_ref[0, joints], nan=1.0), 1.0)

@@ -333,7 +333,7 @@ def test_opensim_inverse_dynamics_balances(exported, export_case):
         assert without[j] - with_muscles[j] == pytest.approx(tau["muscle"][j], abs=1e-6), j
     # and without the muscles, gravity, the loads, the contacts and the passive laws are ours too
     for j in res.problem.model.joints:
-        rest = sum(tau[k][j] for k in ("gravity", "external", "contact", "passive"))
+        rest = sum(tau[k][j] for k in ("gravity", "external", "contact", "passive", "abdominal_pressure"))
         assert without[j] == pytest.approx(-rest, abs=1e-6), j
 
 

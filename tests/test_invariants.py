@@ -45,7 +45,7 @@ def _cross(r, f):
 def _residual(problem, q):
     # R(q) from the generalized forces by source, and its reduced form Bᵀ R
     g = bm.generalized_forces(problem, q)
-    R = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+    R = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]
     return problem.B.T @ R, R
 
 

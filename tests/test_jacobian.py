@@ -132,7 +132,7 @@ def test_jacobian_paths_agree(problems, postures):
             for k in (*statics.SOURCES, "muscle_forces"):     # what the result carries to its report
                 np.testing.assert_array_equal(at[k], g[k])
             np.testing.assert_array_equal(
-                bm.residual(p, q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"])
+                bm.residual(p, q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"])
             np.testing.assert_array_equal(bm.stiffness(p, q), -J)
 
 
