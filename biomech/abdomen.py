@@ -38,8 +38,9 @@ HOOP_RADIUS_M = 0.200
 #: parameters read from the files, V). No measured human PCSA of the transversus was found
 #: (Brown SHM et al. (2011) Spine 36:355-362 is the architectural source to check, R).
 TRANSVERSUS_MAX_FORCE_N_PER_SIDE = 2.6 * 90.0
-#: The group whose tension is hoop tension (docs/model.md §6a).
+#: The group whose tension is hoop tension (docs/model.md §6a), and its one line.
 HOOP_GROUP = "transversus_abdominis"
+HOOP_LINE = "transversus_abdominis_hoop"
 #: Density of the abdominal contents (kg/m³), for their hydrostatic pressure at the pelvic floor:
 #: that of water (ASSUMPTION; soft tissues and fluids are 1000-1060 kg/m³).
 CONTENTS_DENSITY_KG_M3 = 1000.0
@@ -86,22 +87,21 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
     inlet = 0.5 * (world(*lm["S1_midpoint"]) + world(*lm["pubic_symphysis"]))
     floor = c + axis * float((inlet - c) @ axis)
     roof = c + axis * float((cen[m.joint_index("T12_L1")] - c) @ axis)
-    cavity = Cavity(floor_body=pelvis, floor_point=tuple(local(pelvis, floor)), roof_body=thorax,
-                    roof_point=tuple(local(thorax, roof)), area_m2=CAVITY_AREA_M2 * s * s,
+    cavity = Cavity(floor_body=pelvis, floor_point=tuple(map(float, local(pelvis, floor))), roof_body=thorax,
+                    roof_point=tuple(map(float, local(thorax, roof))), area_m2=CAVITY_AREA_M2 * s * s,
                     hoop_radius_m=HOOP_RADIUS_M * s, wall_height_m=float(np.linalg.norm(roof - floor)),
                     pressure_groups=(HOOP_GROUP,))
     # the hoop, one side: from the L3 transverse process (the psoas' L3 TP origin: the
     # thoracolumbar fascia's attachment) through the flank to the linea alba at C's level (the
     # rectus abdominis line), a half ellipse of area A/2 in the transverse plane at C
-    tp_line = m.muscle_names.index("psoas_L3_TP")
-    tp = m.line_ptr[tp_line]
-    back = world(l3, m.pt_local[tp])
-    a = 0.5 * float((wall - back) @ np.array([math.cos(ang[l3]), math.sin(ang[l3])]))
+    # (in L3's frame, along its x axis: the hoop does not depend on the posture it is built in)
+    tp = m.line_ptr[m.muscle_names.index("psoas_L3_TP")]
+    back = np.asarray(m.pt_local[tp], float)
+    front = np.mean([m.pt_local[p] for p in on_l3], axis=0)
+    a = 0.5 * float(front[0] - back[0])
     b = cavity.area_m2 / (math.pi * a)
-    centre = 0.5 * (back + wall)
     t = np.linspace(math.pi, 0.0, 7)
-    dx = np.array([math.cos(ang[l3]), math.sin(ang[l3])])
-    pts = [local(l3, centre + a * math.cos(v) * dx) for v in t]
+    pts = 0.5 * (back + front) + np.outer(a * np.cos(t), [1.0, 0.0])
     z = b * np.sin(t)
     z[0] = float(m.pt_z[tp])
     n = len(m.pt_body)
@@ -110,7 +110,7 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
     fmax = TRANSVERSUS_MAX_FORCE_N_PER_SIDE * 2.0 * (m.subject.body_mass_kg / 75.0) ** (2.0 / 3.0) \
         * m.subject.muscle_strength_scale
     return replace(
-        m, cavity=cavity, muscle_names=m.muscle_names + ("transversus_abdominis_hoop",),
+        m, cavity=cavity, muscle_names=m.muscle_names + (HOOP_LINE,),
         muscle_group=m.muscle_group + (HOOP_GROUP,),
         max_isometric_force=np.append(m.max_isometric_force, fmax),
         optimal_fiber_length=np.append(m.optimal_fiber_length, 0.0),

@@ -71,7 +71,8 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
                       tolerance_Nm=scenario.tolerance_Nm, max_iterations=scenario.max_iterations,
-                      locked_joints=() if scenario.mode == "upright" else None)
+                      locked_joints=() if scenario.mode == "upright" else None,
+                      abdominal_pressure_kPa=scenario.abdominal_pressure_kPa)
     if scenario.mode == "upright":
         return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)
     if scenario.mode == "inverse":

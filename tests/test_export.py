@@ -199,7 +199,9 @@ def test_names_and_structure(exported, export_case):
     assert len(compliant) == len(contacts) - 2
     for c in compliant:
         assert f'PrescribedForce name="{c["name"]}_{c["body"]}"' in text
-    assert text.count("<PrescribedForce ") == len(compliant) + len(doc["external_loads"])
+    # and the abdominal pressure's push on the pelvis and on the lower thorax
+    assert 'PrescribedForce name="abdominal_pressure_floor"' in text and 'name="abdominal_pressure_roof"' in text
+    assert text.count("<PrescribedForce ") == len(compliant) + len(doc["external_loads"]) + 2
     for gone in ("table_legs", "table_weight", *patch):
         assert f'name="{gone}' not in text, gone
     assert text.count("<locked>true</locked>") == len(p.locked)

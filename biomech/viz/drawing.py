@@ -76,6 +76,7 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 GROUP_COLOURS = {
     "psoas": "#D62728", "iliacus": "#FF7F0E", "rectus_femoris": "#E377C2",
     "rectus_abdominis": "#1F3A93", "external_oblique": "#1F77B4", "internal_oblique": "#6BAED6",
+    "transversus_abdominis": "#08306B",
     "erector_spinae": "#2CA02C", "multifidus": "#006D2C", "quadratus_lumborum": "#98DF8A",
     "hamstrings": "#9467BD", "gluteus_maximus": "#54278F",
     "vasti": "#8C564B", "gastrocnemius": "#BCBD22", "soleus": "#7F7F00",
@@ -1033,10 +1034,11 @@ def draw_muscles(ax, sk: dict, groups, forces: np.ndarray, norm: Normalize,
 
 
 def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc="lower left",
-                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None):
+                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None, compact: bool = False):
     """A legend of the muscle groups drawn, ``totals`` {group: total force (N), or None to name
     the group only} in their colours (a scenario's own groups first, "set by the scenario"),
-    and of the line width and opacity of three forces on ``norm``."""
+    and of the line width and opacity of three forces on ``norm``; ``compact``: shorter handles
+    and narrower gaps between columns (a legend of many columns in a narrow panel)."""
     first = [g for g in totals if g in highlight_groups]
     lw0, lw1 = STYLE["muscle_lw"]
     handles, labels = [], []
@@ -1054,8 +1056,8 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
     size = fontsize or STYLE["small"]
     leg = ax.legend(handles, labels, loc=loc, bbox_to_anchor=bbox, fontsize=size,
                     frameon=True, framealpha=0.9, title=title, ncol=ncol,
-                    title_fontsize=size, borderaxespad=0.0, handlelength=2.2,
-                    columnspacing=1.0)
+                    title_fontsize=size, borderaxespad=0.0, handlelength=1.3 if compact else 2.2,
+                    columnspacing=0.5 if compact else 1.0, handletextpad=0.4 if compact else 0.8)
     leg.set_zorder(LAYERS["text"])
     return leg
 
