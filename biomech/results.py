@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from .abdomen import floor_pressure
 from .balance import reaction as root_reaction
 from .errors import ModelError
 from .external import contact_forces, load_forces
@@ -375,6 +376,7 @@ def _abdomen(problem, rep: PostureReport) -> dict | None:
                                       rep.cavity_forces.tolist())}
     return {"intra_abdominal_pressure_kPa": rep.abdominal_pressure_Pa / 1e3,
             "intra_abdominal_pressure_mmHg": rep.abdominal_pressure_Pa / PA_PER_MMHG,
+            "pelvic_floor_pressure_kPa": floor_pressure(problem, geo, rep.abdominal_pressure_Pa) / 1e3,
             "area_m2": problem.cavity_area, **ends,
             "moment_arms_m": {problem.model.joints[j]: float(arm[j]) for j in crossed}}
 
