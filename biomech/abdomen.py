@@ -7,8 +7,8 @@ thorax and the pelvis in front of the lumbar spine, whose generalized force is P
 (ℓ = |D − F|). The wall holds the pressure by its hoop tension in the transverse plane
 (Laplace's law for a thin-walled cylinder, N = P r per unit height), so a hoop line of lumped
 tension T (both sides) covering the height h of the wall makes P = T / (2 r h). The
-transversus abdominis is that hoop: its path lies in one transverse plane on one body (L3),
-so its tension has no sagittal moment arm and acts on the spine only through the pressure.
+transversus abdominis is that hoop (five fascicles, one on each lumbar vertebra): each path lies
+in one transverse plane on one body, so its tension has no sagittal moment arm and acts on the spine only through the pressure.
 
 `with_abdomen(model)` adds both to a compiled model, from the model's own geometry in its
 relaxed reference posture and the cited constants below.
@@ -32,15 +32,16 @@ CAVITY_AREA_M2 = 0.0465
 #: J Biomech 44:600-606, MRI of the abdominal wall; V for the number, R for the author list): r of
 #: the hoop law P = T / (2 r h). ∝ height.
 HOOP_RADIUS_M = 0.200
-#: Maximum isometric force of the transversus abdominis, one side: 5 fascicles of 0.52 cm² (2.6 cm²)
+#: Maximum isometric force of the transversus abdominis, one side (all five fascicles): 5 × 0.52 cm² (2.6 cm²)
 #: at 90 N/cm² = 234 N, the AnyBody Managed Model Repository's trunk (AnyBody/ammr,
 #: Body/AAUHuman/Trunk/MuscleParametersSpineSimpleRight.any and HumanModel.any; model
 #: parameters read from the files, V). No measured human PCSA of the transversus was found
 #: (Brown SHM et al. (2011) Spine 36:355-362 is the architectural source to check, R).
 TRANSVERSUS_MAX_FORCE_N_PER_SIDE = 2.6 * 90.0
-#: The group whose tension is hoop tension (docs/model.md §6a), and its one line.
+#: The group whose tension is hoop tension (docs/model.md §6a), and its lines: one fascicle on
+#: each lumbar vertebra, as the five per side of the AnyBody trunk.
 HOOP_GROUP = "transversus_abdominis"
-HOOP_LINE = "transversus_abdominis_hoop"
+HOOP_LINES = tuple(f"transversus_abdominis_L{k}" for k in range(1, 6))
 #: Density of the abdominal contents (kg/m³), for their hydrostatic pressure at the pelvic floor:
 #: that of water (ASSUMPTION; soft tissues and fluids are 1000-1060 kg/m³).
 CONTENTS_DENSITY_KG_M3 = 1000.0
@@ -91,36 +92,41 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
                     roof_point=tuple(map(float, local(thorax, roof))), area_m2=CAVITY_AREA_M2 * s * s,
                     hoop_radius_m=HOOP_RADIUS_M * s, wall_height_m=float(np.linalg.norm(roof - floor)),
                     pressure_groups=(HOOP_GROUP,))
-    # the hoop, one side: from the L3 transverse process (the psoas' L3 TP origin: the
-    # thoracolumbar fascia's attachment) through the flank to the linea alba at C's level (the
-    # rectus abdominis line), a half ellipse of area A/2 in the transverse plane at C
-    # (in L3's frame, along its x axis: the hoop does not depend on the posture it is built in)
-    tp = m.line_ptr[m.muscle_names.index("psoas_L3_TP")]
-    back = np.asarray(m.pt_local[tp], float)
-    front = np.mean([m.pt_local[p] for p in on_l3], axis=0)
-    a = 0.5 * float(front[0] - back[0])
+    # the hoop, one side, in five fascicles, one on each lumbar vertebra (the AnyBody trunk's
+    # L1-L5 fascicles): from the vertebra's transverse process (the psoas' TP origin there: the
+    # thoracolumbar fascia's attachment) through the flank to the linea alba, a half ellipse in
+    # the transverse plane of area A/2, as deep as the cavity at L3 (from L3's transverse process
+    # to the rectus abdominis line; ASSUMPTION for the other levels). In each vertebra's frame,
+    # along its x axis: the hoop does not depend on the posture it is built in.
+    tp3 = np.asarray(m.pt_local[m.line_ptr[m.muscle_names.index("psoas_L3_TP")]], float)
+    depth = float(np.mean([m.pt_local[p][0] for p in on_l3]) - tp3[0])
+    a = 0.5 * depth
     b = cavity.area_m2 / (math.pi * a)
     t = np.linspace(math.pi, 0.0, 7)
-    pts = 0.5 * (back + front) + np.outer(a * np.cos(t), [1.0, 0.0])
-    z = b * np.sin(t)
-    z[0] = float(m.pt_z[tp])
-    n = len(m.pt_body)
-    lopt_src.append(None)
-    lts_src.append(None)
     fmax = TRANSVERSUS_MAX_FORCE_N_PER_SIDE * 2.0 * (m.subject.body_mass_kg / 75.0) ** (2.0 / 3.0) \
-        * m.subject.muscle_strength_scale
+        * m.subject.muscle_strength_scale / len(HOOP_LINES)
+    names, bodies, pts, z = [], [], [], []
+    for line, vertebra in zip(HOOP_LINES, ("L1", "L2", "L3", "L4", "L5")):
+        back = np.asarray(m.pt_local[m.line_ptr[m.muscle_names.index(f"psoas_{vertebra}_TP")]], float)
+        pts.append(back + np.outer(a + a * np.cos(t), [1.0, 0.0]))
+        z.append(b * np.sin(t))
+        z[-1][0] = float(m.pt_z[m.line_ptr[m.muscle_names.index(f"psoas_{vertebra}_TP")]])
+        bodies += [m.body_index(vertebra)] * len(t)
+    k = len(HOOP_LINES)
+    ptr = len(m.pt_body) + len(t) * np.arange(1, k + 1)
+    lopt_src.extend([None] * k)
+    lts_src.extend([None] * k)
     return replace(
-        m, cavity=cavity, muscle_names=m.muscle_names + (HOOP_LINE,),
-        muscle_group=m.muscle_group + (HOOP_GROUP,),
-        max_isometric_force=np.append(m.max_isometric_force, fmax),
-        optimal_fiber_length=np.append(m.optimal_fiber_length, 0.0),
-        tendon_slack_length=np.append(m.tendon_slack_length, 0.0), pennation=np.append(m.pennation, 0.0),
-        excess_passive=np.append(m.excess_passive, False),
-        parameter_source=m.parameter_source + ("AnyBody AMMR trunk (F_max); hoop path: biomech (D)",),
-        line_ptr=np.append(m.line_ptr, n + len(pts)), pt_body=np.append(m.pt_body, [l3] * len(pts)),
-        pt_local=np.vstack([m.pt_local, pts]), pt_z=np.append(m.pt_z, z),
-        pt_condition=np.vstack([m.pt_condition, np.zeros((len(pts), 3))]),
-        pt_sacral=np.append(m.pt_sacral, [False] * len(pts)))
+        m, cavity=cavity, muscle_names=m.muscle_names + HOOP_LINES, muscle_group=m.muscle_group + (HOOP_GROUP,) * k,
+        max_isometric_force=np.append(m.max_isometric_force, [fmax] * k),
+        optimal_fiber_length=np.append(m.optimal_fiber_length, np.zeros(k)),
+        tendon_slack_length=np.append(m.tendon_slack_length, np.zeros(k)), pennation=np.append(m.pennation, np.zeros(k)),
+        excess_passive=np.append(m.excess_passive, np.zeros(k, bool)),
+        parameter_source=m.parameter_source + ("AnyBody AMMR trunk (F_max); hoop path: biomech (D)",) * k,
+        line_ptr=np.append(m.line_ptr, ptr), pt_body=np.append(m.pt_body, bodies),
+        pt_local=np.vstack([m.pt_local, *pts]), pt_z=np.append(m.pt_z, np.concatenate(z)),
+        pt_condition=np.vstack([m.pt_condition, np.zeros((k * len(t), 3))]),
+        pt_sacral=np.append(m.pt_sacral, np.zeros(k * len(t), bool)))
 
 
 def floor_pressure(problem, geo, pressure_Pa: float) -> float:

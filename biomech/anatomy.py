@@ -28,7 +28,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import kinematics as kin
-from .abdomen import HOOP_LINE, with_abdomen
+from .abdomen import HOOP_LINES, with_abdomen
 from .errors import ModelError
 from .model import Model, Subject, check_tree, readonly, replace
 from .names import BODIES, JOINTS, LUMBAR_LEVELS, MUSCLE_GROUPS
@@ -136,7 +136,7 @@ def muscle_line_names() -> tuple[str, ...]:
     """Names of all muscle lines of the default model, without building it."""
     more, muscles = _parsed("legs_trunk.json"), _parsed("lumbopelvic.json")["muscles"]
     extensors = thoracic_extensor_lines(muscles)
-    return tuple(m["name"] for m in muscles + extensors + more["shank_muscles"] + more["neck_muscles"]) + (HOOP_LINE,)
+    return tuple(m["name"] for m in muscles + extensors + more["shank_muscles"] + more["neck_muscles"]) + HOOP_LINES
 
 
 def _pelvic_incidence(s_pt, normal_angle, hip) -> float:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError, ScenarioError
-from .abdomen import HOOP_GROUP, HOOP_LINE
+from .abdomen import HOOP_GROUP, HOOP_LINES
 from .anatomy import muscle_line_names
 from .inverse import PostureTarget, TargetError, target_posture
 from .limits import LIMITS, Limit, fmt as _fmt
@@ -970,7 +970,7 @@ def _build(document: dict, path: Path, context: _Context) -> Scenario:
     support = found.run(_support, document, context)
     muscles = found.run(_muscles, document, context)
     if "pressure_kPa" in abdomen and muscles:
-        hoop = [n for n, _ in muscles if n in (HOOP_GROUP, HOOP_LINE)]
+        hoop = [n for n, _ in muscles if n == HOOP_GROUP or n in HOOP_LINES]
         if hoop:
             found.errors.append(context.error(
                 ("muscles", hoop[0]), "set together with abdomen.pressure_kPa",

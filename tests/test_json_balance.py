@@ -197,7 +197,7 @@ def test_moment_arms_and_lengths_follow_from_the_paths(documents, file):
         side = sides(doc)
         for name, m in doc["muscles"].items():
             assert abs(path_length(m["path"], set(), (0, 0), 0.0) - m["length_m"]) < 1e-12, name
-            # every line crosses a joint but the transversus abdominis hoop, which lies on one body
+            # every line crosses a joint but the transversus abdominis' hoop fascicles, each on one body
             assert bool(m["moment_arms_m"]) == (len({p["body"] for p in m["path"]}) > 1), name
             for joint, arm in m["moment_arms_m"].items():
                 c = doc["joints"][joint]["center_m"]
