@@ -1253,9 +1253,10 @@ def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
 _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 
 
-def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None) -> str:
-    """The box of values: `METRIC_ROWS` of ``metrics``, and the psoas's mean length change
-    from relaxed standing (%) when given. Lying (``sk`` given): without SVA and trunk
+def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None,
+                iap_mmHg: float | None = None) -> str:
+    """The box of values: `METRIC_ROWS` of ``metrics``, the psoas's mean length change from
+    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk`` given): without SVA and trunk
     inclination, with the legs' angle above the table (and the file's reference angle when the
     legs are lifted: the equilibrium may leave them elsewhere)."""
     lying = sk is not None and sk["support"][0] == "lying"
@@ -1265,6 +1266,8 @@ def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: flo
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
     if psoas_length_percent is not None and np.isfinite(psoas_length_percent):
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
+    if iap_mmHg is not None:
+        rows.append(f"{'IAP':<4}{iap_mmHg:>7.1f}  intra-abdominal pressure (mmHg)")
     if lying:
         _kind, legs, reference = sk["support"]
         row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"

@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from . import drawing
 from ..files import atomic_write
+from ..results import PA_PER_MMHG
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
 from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_gravity,
@@ -106,7 +107,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
             ax, sk, model, lines, tension, s, report.length_change_percent,
             avoid=[t.get_position()[1] for t in out["angle_texts"]]))
     if angles and not ghost:
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report)),
+        iap = report.abdominal_pressure_Pa / PA_PER_MMHG if len(report.cavity_forces) else None
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report), iap),
                                      transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
