@@ -175,8 +175,9 @@ def balance_margins(problem, r: Reaction) -> np.ndarray:
 def balance_checked(problem) -> bool:
     """Whether the support's reaction must push: always, but sitting with the knees held (the
     equilibrium mode's experiment), where the seat holds the legs and the feet's reaction is
-    part of that hold."""
-    return not (problem.support.kind == "sitting" and "knee" in problem.locked)
+    part of that hold, and lying on the side, where nothing pushes in the plane (the reaction
+    is zero: no sagittal external force)."""
+    return not (problem.support.kind == "sitting" and "knee" in problem.locked) and not problem.support.side_lying
 
 
 def unbalanced(problem, r: Reaction) -> str | None:

@@ -215,7 +215,10 @@ def model_notes(problem, result=None) -> list[str]:
                              "given), the feet flat on the floor, which pushes on heels and forefeet only.",
                   "lying": "Lying: the middle of the back is held on a flat table, which pushes only; "
                            "head, back, buttocks and (supported) legs rest on it through compliant contacts."}
-                 [problem.support.kind])
+                 [problem.support.kind] if not problem.support.side_lying else
+                 "Lying on the side: gravity and the table's push act across the sagittal plane, so "
+                 "no sagittal external force loads the body (friction neglected); muscles and passive "
+                 "tissues alone hold the posture, the middle thorax held in place.")
     return notes
 
 
@@ -386,6 +389,7 @@ def _support(problem, rep: PostureReport) -> dict:
     doc = {"kind": s.kind, "thigh_inclination_deg": s.thigh_deg, "knee_flexion_deg": s.knee_deg}
     if s.kind == "lying":
         doc["legs"] = s.legs
+        doc["lying_on"] = s.lying_on
     if s.backrest_inclination_deg is not None:
         doc["backrest_inclination_deg"] = float(s.backrest_inclination_deg)
     doc["held_joints"] = list(problem.locked)

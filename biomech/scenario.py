@@ -562,6 +562,7 @@ _SUBJECT = _numbers("subject", ("body_mass_kg", "height_m", "pelvic_incidence_de
 _SUPPORT = {"kind": _Choice(SUPPORTS),
             **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg")),
             "legs": _Choice(("supported", "lifted")),
+            "lying_on": _Choice(("back", "side")),
             **_numbers("support", ("contact_stiffness_N_per_m",))}
 _SETTING = _numbers("muscles", ("tension_N", "activation", "resting_length_scale"))
 _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(LIMITS["loads.point_m"]),
@@ -1025,8 +1026,8 @@ def _subject(document: dict, context: _Context) -> Subject:
 
 
 def _support(document: dict, context: _Context) -> Support:
-    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, backrest, contact
-    stiffness."""
+    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, lying on the back or
+    the side, backrest, contact stiffness."""
     values = _leaves(_table(document, "support", context), _SUPPORT, ("support",), context)
     kind = values.get("kind", "standing")
     if values.get("legs") == "lifted" and kind != "lying":
@@ -1035,6 +1036,12 @@ def _support(document: dict, context: _Context) -> Support:
                             + (context.where(("support", "kind"), ("support", "legs"))
                                if "kind" in values else " (the default)"),
                             'allowed: kind = "lying" with legs = "lifted", or no legs key')
+    if values.get("lying_on") == "side" and (kind != "lying" or values.get("legs") == "lifted"):
+        raise context.error(("support", "lying_on"),
+                            f'lying_on = "side" applies to lying with the legs supported, but kind is "{kind}"'
+                            + (f' and legs "{values["legs"]}"' if "legs" in values else ""),
+                            'allowed: kind = "lying" with lying_on = "side" (and no legs = "lifted"), '
+                            'or no lying_on key')
     if "backrest_inclination_deg" in values and kind != "sitting":
         raise context.error(("support", "backrest_inclination_deg"),
                             f'backrest_inclination_deg applies to sitting only, but kind is "{kind}"'

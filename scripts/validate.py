@@ -391,7 +391,8 @@ def disc_loads(study: Study, model, neutral) -> None:
           "load20": _upright(model, loads=(bm.Load("thorax_upper", point_m=LOAD20_POINT_M,
                                                     mass_kg=20.0),)),
           "sitting": _upright(model, support=bm.Support("sitting")),
-          "lying": _upright(model, support=bm.Support("lying"))}
+          "lying": _upright(model, support=bm.Support("lying")),
+          "side": _upright(model, support=bm.Support("lying", lying_on="side"))}
     u45 = {k: v.compression[_j("L4_L5")] for k, v in up.items()}
     study.data["disc"] = {"eq_L4_L5": c45, "eq_L5_S1": c51, "upright_L4_L5": u45}
     add = study.records.append
@@ -431,6 +432,16 @@ def disc_loads(study: Study, model, neutral) -> None:
         "load20": "Default mode, 20 kg at 25 cm anterior of the hip carried by the upper thorax "
                   "(the arms), gaze level; Wilke's 1.1 MPa is a dynamic lift, not a static hold.",
     }
+    # lying on the side: Wilke's one subject only (0.12 MPa lying laterally; R: recalled from the
+    # abstract, not re-read), no second source: no verdict
+    add(Comparison(3, "ratio_side_default", "L4_L5 load lying on the side, default mode / standing",
+                   "wilke1999", "R", "Wilke 1999 (n = 1): 0.12/0.50 MPa = 0.24", None,
+                   "one subject, no spread: no verdict", u45["side"] / u45["standing"], unit="ratio",
+                   published_value=0.24,
+                   note="default mode. Lying on the side no sagittal force of gravity or of the table "
+                        "loads the model (docs/model.md §7): what compression is left comes from the "
+                        "muscles' and the passive tissues' tone; the disc's own swelling pressure, "
+                        "which an unloaded disc keeps in vivo, is not modelled."))
     for posture, label, model_ratio, mode in rows:
         base = posture.split("_")[0]
         w = WILKE_MPA[base] / WILKE_MPA["standing"]

@@ -605,6 +605,9 @@ def _support(p, geo, s) -> dict:
     one force at its centre of pressure (the broad table takes a moment, so one end of the T8-T5
     patch may carry a negative share, `balance.balance_margins`; the centre of pressure shows
     where the table pushes)."""
+    if p.support.side_lying:         # the table and gravity act across the drawing's plane
+        return {"surfaces": [], "supports": [], "cop": None, "com": centre_of_mass(p, geo),
+                "body_weight": 0.0}
     specs = contact_specs(p.support)
     cb, cp, cf = contact_forces(p, geo)
     r = root_reaction(p, geo, contact=(cb, cp, cf))
@@ -678,7 +681,10 @@ def skeleton(report) -> dict:
     sk.update(_support(p, geo, s))
     lp, lf = load_forces(p, geo)
     sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
-    sk["gravity"] = np.asarray(p.gravity, float)
+    # the direction drawn as down: gravity's, or lying on the side (no gravity in the plane) that
+    # of lying on the back, the body seen from above the table; "plane_gravity" is gravity's own
+    sk["plane_gravity"] = np.asarray(p.gravity, float)
+    sk["gravity"] = sk["plane_gravity"] if np.any(sk["plane_gravity"]) else np.array([-1.0, 0.0])
     sk["support"] = (p.support.kind, p.support.legs, p.support.thigh_deg)
     return sk
 
@@ -1268,7 +1274,7 @@ def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: flo
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
     if iap_mmHg is not None:
         rows.append(f"{'IAP':<4}{iap_mmHg:>7.1f}  intra-abdominal pressure (mmHg)")
-    if lying:
+    if lying and np.any(sk["plane_gravity"]):       # (on the side there is no table in the plane)
         _kind, legs, reference = sk["support"]
         row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
         if legs == "lifted":

@@ -121,7 +121,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
-        out["labels"].extend(draw_gravity(ax, sk["gravity"]))
+        out["labels"].extend(draw_gravity(ax, sk["plane_gravity"]))
         note = status_note(result)
         if note:
             out["status"].append(ax.text(0.02, 0.98, wrap_text(note, 48), transform=ax.transAxes,

@@ -162,7 +162,7 @@ class PostureView:
         self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
-        self.gravity = drawing.draw_gravity(ax, sk["gravity"])
+        self.gravity = drawing.draw_gravity(ax, sk["plane_gravity"])
         self.lines: dict = {}
         self.texts: dict = {}
         if angles and self.rotation is None:
