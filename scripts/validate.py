@@ -1191,7 +1191,7 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
 
     # 8 abdomen
     d = study.data["iap"]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.5), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [1.1, 1]})
     m = np.linspace(14.0, 80.0, 2)
     a1.plot(m, MAIRIAUX[0] * m + MAIRIAUX[1], color=BLUE, ls="--", label="Mairiaux 1984 (n = 14)")
     a1.plot([MARRAS_NM], [MARRAS_KPA], color=GREEN, marker="D", ls="none",
@@ -1200,9 +1200,12 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
     a1.set_xlabel("L4_L5 moment of gravity and the load (N·m)")
     a1.set_ylabel("intra-abdominal pressure (kPa)")
     a1.set_title("Holding a load in the hands")
-    a1.legend(fontsize=7, loc="upper left")
+    a1.legend(fontsize=6.5, loc="upper left")
+    a1.set_ylim(0, 6.5)
     _forest(a2, [study.get(k) for k in ("iap_standing", "iap_sitting", "iap_supine")], "mmHg")
-    a2.set_title("Resting IAP at the pelvic floor")
+    a2.set_yticklabels(["lying supine", "sitting", "standing"])
+    a2.set_title("Resting IAP at the pelvic floor, default mode\n(bladder: Cobb 2005; supine: Sanchez 2001, Chionh 2006)")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     _legend(fig, 0.16)
     save(fig, "abdomen.png")
     return paths
