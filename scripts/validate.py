@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:            # run from a checkout without installin
 import numpy as np  # noqa: E402
 
 import biomech as bm  # noqa: E402
-from biomech.muscles import DEFAULT_TONE  # noqa: E402
+from biomech.muscles import DEFAULT_TONE, RELAXED_TONE_MAX  # noqa: E402
 from biomech.recruitment import DEFAULT_TISSUE_WEIGHT, Criterion  # noqa: E402
 from biomech.upright import UprightTarget, solve_upright  # noqa: E402
 
@@ -226,11 +226,13 @@ def _standing(model, **kw):
 
 
 def _default(model, target: UprightTarget | None = None, *, weight: float = DEFAULT_TISSUE_WEIGHT,
-             strict: bool = True, **kw):
+             strict: bool = True, q0=None, **kw):
     """A posture in the default (upright) mode: every joint free, least effort with the tissue
-    weight ``weight``; the report, or None if it failed and not ``strict``."""
+    weight ``weight`` (from the posture ``q0`` if given, as a sweep's next point starts); the
+    report, or None if it failed and not ``strict``."""
     problem = bm.prepare(model, locked_joints=(), **kw)
-    res = _quiet(solve_upright, problem, target or UprightTarget(), criterion=Criterion(tissue_weight=weight))
+    res = _quiet(solve_upright, problem, target or UprightTarget(), criterion=Criterion(tissue_weight=weight),
+                 q0=q0)
     if not res.success:
         if strict:
             raise RuntimeError(f"default-mode solve failed: {res.message}")
@@ -461,9 +463,9 @@ def disc_loads(study: Study, model, neutral) -> None:
 # 2002; Snijders et al. 1998; Juker et al. 1998): lumbar extensors ≈ 1-5 % MVC, obliques
 # ≈ 1-8 % (internal oblique the most active), rectus abdominis, psoas, gluteus maximus and
 # hamstrings a few % or less (taken as ≤ 5 %).
-EMG_UPPER_PCT = {"erector_spinae": 5.0, "multifidus": 5.0, "external_oblique": 8.0,
-                 "internal_oblique": 8.0, "rectus_abdominis": 5.0, "psoas": 5.0,
-                 "gluteus_maximus": 5.0, "hamstrings": 5.0}
+EMG_UPPER_PCT = {g: 100.0 * RELAXED_TONE_MAX.get(g, 0.05) for g in
+                 ("erector_spinae", "multifidus", "external_oblique", "internal_oblique",
+                  "rectus_abdominis", "psoas", "gluteus_maximus", "hamstrings")}
 EMG_SOURCE = {"erector_spinae": "osullivan2002", "multifidus": "osullivan2002",
               "external_oblique": "snijders1998", "internal_oblique": "osullivan2002",
               "rectus_abdominis": "snijders1998", "psoas": "andersson1995",
@@ -494,16 +496,21 @@ def emg(study: Study, model, relaxed) -> None:
         act[g] = _group_activation(model, a, g)
         floor = 100.0 * DEFAULT_TONE[g]
         at_floor = act[g][1] <= floor + 1e-6
+        at_ceiling = g in RELAXED_TONE_MAX and act[g][1] >= upper - 1e-6
+        status = "input" if at_floor else "calibrated" if at_ceiling else "independent"
         study.records.append(Comparison(
             4, f"emg_{g}", f"{g.replace('_', ' ')} activation, relaxed standing, baseline tone "
             "(% max)", EMG_SOURCE[g], "R", f"≈ 0-{upper:g} % MVC (range quoted in "
             "biomech/muscles.py; not re-checked)", (0.0, upper), "published range (upper end)",
-            act[g][0], "input" if at_floor else "independent", unit="%",
+            act[g][0], status, unit="%",
             note=(f"Model: F_max-weighted mean of the group's baseline activation (max line "
                   f"{act[g][1]:.0f} %). ")
-            + ("Every line sits at the group's EMG floor, which was set from these reports: "
-               "agreement by construction." if at_floor else
-               "The least-effort tone with the tissues counted (docs/calibration.md §2).")))
+            + {"input": "Every line sits at the group's EMG floor, which was set from these reports: "
+                        "agreement by construction.",
+               "calibrated": "Lines of the group reach the ceiling the tone fit takes from this "
+                             "range (muscles.RELAXED_TONE_MAX, issue 14): agreement by construction.",
+               "independent": "The least-effort tone with the tissues counted, below the "
+                              "group's ceiling (docs/calibration.md §2)."}[status]))
     lumbar = _lumbar_fascicles(model)
     f = np.asarray(model.max_isometric_force)[lumbar]
     mean = 100.0 * float((a[lumbar] * f).sum() / f.sum())
@@ -907,7 +914,9 @@ def abdomen(study: Study, model) -> None:
                         "wall's pressure, which the model makes only by the transversus' tone; the "
                         "resting pressure of the passive wall and the diaphragm is not modelled."))
     # holding loads in the hands: the wall's pressure against the L4_L5 moment of gravity and load
-    runs = [held(kg) for kg in HELD_KG]
+    runs = []
+    for kg in HELD_KG:                       # each load from the last one's posture, as a sweep
+        runs.append(held(kg, q0=runs[-1].result.q if runs else None))
     moment = np.array([-(r.tau["gravity"] + r.tau["external"])[l45] for r in runs])
     kpa = np.array([r.abdominal_pressure_Pa / 1e3 for r in runs])
     comp = np.array([r.compression[l45] for r in runs])

@@ -1139,7 +1139,9 @@ def test_tone_fit_reproduces_the_reference_posture(get_model, subject_key, rng):
     if lam <= 0:
         K = _fd_stiffness(p, _u_of(p, r.q))
         assert np.linalg.eigvalsh(0.5 * (K + K.T))[0] > 0
-        assert np.max(np.abs(r.q - p.q_ref)) < math.radians(1.0)
+        # next to it: within 2° (1.03° at the hip since the relaxed tone keeps within EMG and
+        # so co-contracts less, issue 14; 0.9° before)
+        assert np.max(np.abs(r.q - p.q_ref)) < math.radians(2.0)
         return
     np.testing.assert_allclose(r.q, p.q_ref, rtol=0, atol=2 * TOL_NM / lam)
     for _ in range(3):
