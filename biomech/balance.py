@@ -47,6 +47,8 @@ class RootPatch:
 
 def root_patch(support) -> RootPatch:
     """The resting patch of a support's root (`supports.reference_posture`)."""
+    if support.kind == "lying" and support.lying_on == "front":
+        return RootPatch("thorax_middle_front_inferior", "thorax_middle_front_superior", (-1.0, 0.0))
     if support.kind == "lying":
         return RootPatch("thorax_middle_back_inferior", "thorax_middle_back_superior", (1.0, 0.0))
     return RootPatch("heel", "forefoot", (0.0, 1.0))
@@ -189,11 +191,13 @@ def unbalanced(problem, r: Reaction) -> str | None:
     a, b = r.a_N, r.b_N
     lying = problem.support.kind == "lying"
     if a < -tol and b < -tol:
-        what = "the back lifts off the table" if lying else "the feet lift off the floor"
+        part = "front" if problem.support.lying_on == "front" else "back"
+        what = f"the {part} lifts off the table" if lying else "the feet lift off the floor"
         return f"{what} (the support would have to pull with {-(a + b):.3g} N)"
     if lying:
-        side = f"pivots on the {'upper' if a < -tol else 'lower'} end of the middle back"
+        middle = "chest" if problem.support.lying_on == "front" else "middle back"
+        side = f"pivots on the {'upper' if a < -tol else 'lower'} end of the {middle}"
     else:
         side = "tips forward over the toes" if a < -tol else "tips backward over the heels"
     return (f"no balance on the support: the body {side} (the centre of pressure is outside the "
-            f"{'back' if lying else 'foot'}; the support would have to pull with {-min(a, b):.3g} N)")
+            f"{'trunk' if lying else 'foot'}; the support would have to pull with {-min(a, b):.3g} N)")

@@ -39,7 +39,7 @@ from .kinematics import rotation
 from .muscles import THELEN_E0, THELEN_GAMMA, THELEN_KPE
 from .passive import (RIENER_EDRICH_1999, RIENER_EDRICH_1999_ANKLE, RIENER_EDRICH_1999_KNEE, IntervertebralLaw,
                       LegLaw)
-from .results import PATCH_NAMES, to_dict
+from .results import patch_names, to_dict
 from .statics import geometry
 from .units import RAD_PER_DEG
 
@@ -268,7 +268,7 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         el = _sub(forces, "ExpressionBasedCoordinateForce", name=f"{j}_passive")
         _sub(el, "coordinate", j)
         _sub(el, "expression", expr)
-    patch = PATCH_NAMES[problem.support.kind]
+    patch = patch_names(problem.support)
     used: dict[str, int] = {}
     for c in contacts:
         if c["name"] in patch:                     # the floor's or table's reaction on the root: the weld

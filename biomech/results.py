@@ -215,7 +215,10 @@ def model_notes(problem, result=None) -> list[str]:
                              "given), the feet flat on the floor, which pushes on heels and forefeet only.",
                   "lying": "Lying: the middle of the back is held on a flat table, which pushes only; "
                            "head, back, buttocks and (supported) legs rest on it through compliant contacts."}
-                 [problem.support.kind] if not problem.support.side_lying else
+                 [problem.support.kind] if problem.support.lying_on == "back" else
+                 "Lying prone: the chest is held on a flat table, which pushes only; the forehead, the "
+                 "lower ribs, the belly, the pelvis (ASIS) and the legs rest on it through compliant "
+                 "contacts." if problem.support.lying_on == "front" else
                  "Lying on the side: gravity and the table's push act across the sagittal plane, so "
                  "no sagittal external force loads the body (friction neglected); muscles and passive "
                  "tissues alone hold the posture, the middle thorax held in place.")
@@ -327,7 +330,12 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
 
 #: Names of the two ends of the root's resting patch in `support.contacts` (conventions §5).
 PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
-               "lying": ("back_T8", "back_T5")}
+               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5")}
+
+
+def patch_names(support) -> tuple[str, str]:
+    """The names of the two ends of the root's resting patch of a support (`PATCH_NAMES`)."""
+    return PATCH_NAMES["prone" if support.kind == "lying" and support.lying_on == "front" else support.kind]
 #: Names of the other support contacts, by surface (`supports.contact_specs`).
 SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
@@ -356,7 +364,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     t = np.array([r.normal[1], -r.normal[0]])
     total = r.normal_N
     share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
-    for name, point, n_force, k in zip(PATCH_NAMES[p.support.kind], (r.a, r.b), (r.a_N, r.b_N), share):
+    for name, point, n_force, k in zip(patch_names(p.support), (r.a, r.b), (r.a_N, r.b_N), share):
         entry(name, p.root, point, n_force * r.normal + k * r.friction_N * t)
     return out
 

@@ -562,7 +562,7 @@ _SUBJECT = _numbers("subject", ("body_mass_kg", "height_m", "pelvic_incidence_de
 _SUPPORT = {"kind": _Choice(SUPPORTS),
             **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg")),
             "legs": _Choice(("supported", "lifted")),
-            "lying_on": _Choice(("back", "side")),
+            "lying_on": _Choice(("back", "front", "side")),
             **_numbers("support", ("contact_stiffness_N_per_m",))}
 _SETTING = _numbers("muscles", ("tension_N", "activation", "resting_length_scale"))
 _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(LIMITS["loads.point_m"]),
@@ -1036,11 +1036,12 @@ def _support(document: dict, context: _Context) -> Support:
                             + (context.where(("support", "kind"), ("support", "legs"))
                                if "kind" in values else " (the default)"),
                             'allowed: kind = "lying" with legs = "lifted", or no legs key')
-    if values.get("lying_on") == "side" and (kind != "lying" or values.get("legs") == "lifted"):
+    lying_on = values.get("lying_on", "back")
+    if lying_on != "back" and (kind != "lying" or values.get("legs") == "lifted"):
         raise context.error(("support", "lying_on"),
-                            f'lying_on = "side" applies to lying with the legs supported, but kind is "{kind}"'
+                            f'lying_on = "{lying_on}" applies to lying with the legs supported, but kind is "{kind}"'
                             + (f' and legs "{values["legs"]}"' if "legs" in values else ""),
-                            'allowed: kind = "lying" with lying_on = "side" (and no legs = "lifted"), '
+                            f'allowed: kind = "lying" with lying_on = "{lying_on}" (and no legs = "lifted"), '
                             'or no lying_on key')
     if "backrest_inclination_deg" in values and kind != "sitting":
         raise context.error(("support", "backrest_inclination_deg"),

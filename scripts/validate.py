@@ -394,7 +394,8 @@ def disc_loads(study: Study, model, neutral) -> None:
                                                     mass_kg=20.0),)),
           "sitting": _upright(model, support=bm.Support("sitting")),
           "lying": _upright(model, support=bm.Support("lying")),
-          "side": _upright(model, support=bm.Support("lying", lying_on="side"))}
+          "side": _upright(model, support=bm.Support("lying", lying_on="side")),
+          "prone": _upright(model, support=bm.Support("lying", lying_on="front"))}
     u45 = {k: v.compression[_j("L4_L5")] for k, v in up.items()}
     study.data["disc"] = {"eq_L4_L5": c45, "eq_L5_S1": c51, "upright_L4_L5": u45}
     add = study.records.append
@@ -444,6 +445,12 @@ def disc_loads(study: Study, model, neutral) -> None:
                         "loads the model (docs/model.md §7): what compression is left comes from the "
                         "muscles' and the passive tissues' tone; the disc's own swelling pressure, "
                         "which an unloaded disc keeps in vivo, is not modelled."))
+    add(Comparison(3, "ratio_prone_default", "L4_L5 load lying prone, default mode / standing",
+                   "wilke1999", "V", "Wilke 1999 (n = 1): 0.10/0.50 MPa = 0.20", None,
+                   "one subject, no spread: no verdict", u45["prone"] / u45["standing"], unit="ratio",
+                   published_value=0.20,
+                   note="default mode. Face down on a flat table, the legs straight; the belly is not "
+                        "a contact (docs/model.md §7)."))
     for posture, label, model_ratio, mode in rows:
         base = posture.split("_")[0]
         w = WILKE_MPA[base] / WILKE_MPA["standing"]

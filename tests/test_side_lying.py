@@ -1,7 +1,8 @@
-# Lying on the side (docs/model.md §7): gravity and the table's push act across the sagittal
-# plane, so no sagittal external force loads the model. Checked: no gravity and no contacts in
-# the plane, a zero reaction on the root, equilibrium of the joints, the whole model moving
-# rigidly changes nothing, and bad combinations are errors (API and scenario file).
+# Lying on the side and prone (docs/model.md §7). On the side gravity and the table's push act
+# across the sagittal plane, so no sagittal external force loads the model: no gravity and no
+# contacts in the plane, a zero reaction on the root, equilibrium of the joints, little disc load
+# in the default mode. Prone the table in front carries the body, pushing only, and every joint
+# balances. Bad combinations are errors (API and scenario file).
 
 import numpy as np
 import pytest
@@ -52,3 +53,22 @@ def test_bad_combinations_are_errors(tmp_path):
     f.write_text('[scenario]\nname = "bad"\ndescription = "x"\n[support]\nkind = "sitting"\nlying_on = "side"\n')
     with pytest.raises(ScenarioError, match=r"support\.lying_on.*applies to lying"):
         load_scenario(f)
+
+
+def test_prone_lying_rests_on_the_front(model):
+    # face down: gravity along +x into the table in front, the table pushes on the chest's patch
+    # and the front contacts only, and every joint balances
+    support = bm.Support("lying", lying_on="front")
+    p = bm.prepare(model, support=support, locked_joints=())
+    assert p.gravity[0] > 0 and np.all(p.contact_normal == [-1.0, 0.0])
+    r = solve_upright(p, UprightTarget())
+    assert r.success, r.message
+    doc = bm.to_dict(r, mode="upright")
+    names = [c["name"] for c in doc["support"]["contacts"]]
+    assert names[-2:] == ["front_T8", "front_T5"] and set(names[:-2]) == {"table"}
+    assert all(c["force_N"][0] <= 1e-9 for c in doc["support"]["contacts"])        # pushes only
+    total = np.sum([c["force_N"] for c in doc["support"]["contacts"]], axis=0)
+    np.testing.assert_allclose(total, [-9.81 * p.mass.sum(), 0.0], atol=1e-6)        # carries the body
+    tau = doc["diagnostics"]["generalized_forces_Nm"]          # at the recruited activations
+    for joint in doc["joints"]:
+        assert abs(sum(tau[k][joint] for k in tau)) < 1e-6, joint

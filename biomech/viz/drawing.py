@@ -615,7 +615,8 @@ def _support(p, geo, s) -> dict:
     forces = [(spec.landmark, pt, f) for spec, pt, f in zip(specs, cp, cf)]
     if p.support.kind == "lying":
         cop = r.centre_of_pressure
-        forces.append(("back", cop if np.all(np.isfinite(cop)) else 0.5 * (r.a + r.b), r.force))
+        forces.append(("chest" if p.support.lying_on == "front" else "back",
+                       cop if np.all(np.isfinite(cop)) else 0.5 * (r.a + r.b), r.force))
     else:
         total = r.normal_N
         share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
