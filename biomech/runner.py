@@ -316,8 +316,10 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
             figures.append((f"posture.{fmt}", viz.overlay_figure(
                 [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
                 title=f"{title}: last point of the sweep vs the first (reference)")))
+            sweep = run.scenario.sweep
             figures.append((f"sweep.{fmt}", viz.sweep_figure(
-                [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
+                [pt.values[0] for pt in run.points], reports, parameter=sweep.parameters[0],
+                also=sweep.parameters[1:], grid=sweep.grid)))
         else:
             figures.append((f"posture.{fmt}", viz.posture_figure(
                 reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles])))

@@ -142,3 +142,32 @@ def test_the_transversus_raises_the_pressure_in_proportion(model):
     cav = model.cavity
     np.testing.assert_allclose(np.diff(pressures), 0.25 * fmax / (2 * cav.hoop_radius_m * cav.wall_height_m),
                                rtol=1e-9)
+
+
+def test_the_sweep_figure_draws_the_pressure_where_it_changes(model):
+    # panel (d) gains the intra-abdominal pressure on a right axis (mmHg) when the sweep moves it
+    # by at least `IAP_SHOWN_MMHG`, and the figure's title names every swept key
+    import matplotlib
+    matplotlib.use("Agg")
+    from biomech import viz
+    from biomech.viz import figures
+
+    def reports(key, values):
+        return [bm.posture_report(bm.solve_equilibrium(model, settings={key: bm.MuscleSetting(activation=a)}))
+                for a in values]
+    values = (0.0, 0.04, 0.08)                # (the frozen body tips over from ≈ 0.1)
+    braced = reports("transversus_abdominis", values)
+    assert all(r.result.success for r in braced)
+    fig = viz.sweep_figure(values, braced, parameter="muscles.transversus_abdominis.activation",
+                           also=("muscles.rectus_abdominis.activation",))
+    twin = [a for a in fig.axes if a.get_ylabel().startswith("intra-abdominal pressure")]
+    assert len(twin) == 1
+    (line,) = twin[0].get_lines()
+    expected = [r.abdominal_pressure_Pa / 133.322387415 for r in braced]
+    np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+    assert np.ptp(expected) >= figures.IAP_SHOWN_MMHG
+    assert "with rectus abdominis activation" in fig._suptitle.get_text()
+    # a sweep that leaves the pressure alone draws no pressure axis
+    calm = reports("psoas", values)
+    fig = viz.sweep_figure(values, calm, parameter="muscles.psoas.activation")
+    assert not [a for a in fig.axes if a.get_ylabel().startswith("intra-abdominal pressure")]

@@ -115,6 +115,7 @@ STYLE = {
     "reaction": "#D55E00",       # joint loads
     "support": "#b06f00",        # forces of the floor, seat, backrest, table
     "load": "#6a3d9a",           # external loads
+    "iap": "#08306B",            # intra-abdominal pressure (the transversus abdominis' colour)
     "surface": "#555555",        # floor, seat, backrest, table
     "fail": "#d00000",           # status notes and failed sweep points
     "box_face": "white",
