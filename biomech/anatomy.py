@@ -28,6 +28,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import kinematics as kin
+from .abdomen import HOOP_LINES, with_abdomen
 from .errors import ModelError
 from .model import Model, Subject, check_tree, readonly, replace
 from .names import BODIES, JOINTS, LUMBAR_LEVELS, MUSCLE_GROUPS
@@ -135,7 +136,7 @@ def muscle_line_names() -> tuple[str, ...]:
     """Names of all muscle lines of the default model, without building it."""
     more, muscles = _parsed("legs_trunk.json"), _parsed("lumbopelvic.json")["muscles"]
     extensors = thoracic_extensor_lines(muscles)
-    return tuple(m["name"] for m in muscles + extensors + more["shank_muscles"] + more["neck_muscles"])
+    return tuple(m["name"] for m in muscles + extensors + more["shank_muscles"] + more["neck_muscles"]) + HOOP_LINES
 
 
 def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
@@ -298,7 +299,7 @@ def build_model(subject: Subject | None = None, *,
     # origin moved 2 cm posteriorly, the ischial tuberosity 2 cm inferiorly, for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
     # ASSUMPTIONS, docs/model.md §7), mid-thigh and mid-calf 7 and 5 cm behind their bones'
     # axes (ASSUMPTIONS), and the back of the calcaneus (gait2392 bone mesh, D)
-    back = _posterior_thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin)
+    back = _thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin)
     for b, pt in back.items():
         lm[f"{b}_back"] = (b, pt + np.array([-0.02, 0.0]))
     lm["ischial_seat"] = ("pelvis", ischium + np.array([0.0, -0.02]))
@@ -307,6 +308,19 @@ def build_model(subject: Subject | None = None, *,
     lm["thigh_back"] = ("femur", 0.5 * knee_in_femur + np.array([-0.07, 0.0]))
     lm["calf_back"] = ("shank", 0.4 * ankle_in_shank + np.array([-0.05, 0.0]))
     lm["heel_back"] = ("foot", np.array(legs["heel_m"], float) + np.array([-0.0098, 0.0225]))
+    # the front, where a prone body meets a table (ASSUMPTIONS of soft-tissue depth, as the back):
+    # the anterior-most muscle attachment of each thoracic segment (the ribs and the sternum) and
+    # the anterior superior iliac spine 2 cm forward, the forehead 1 cm in front of and 3 cm above
+    # the glabella, mid-thigh 7 cm, the patella 5 cm and mid-shin 3 cm in front of their bones'
+    # axes. The belly is no contact: its soft front gives way (docs/model.md §7)
+    chest = _thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin, front=True)
+    for b, pt in chest.items():
+        lm[f"{b}_front"] = (b, pt + np.array([0.02, 0.0]))
+    lm["ASIS_front"] = ("pelvis", asis + np.array([0.02, 0.0]))
+    lm["forehead"] = ("head", np.array(head["glabella_m"], float) + np.array([0.01, 0.03]))
+    lm["thigh_front"] = ("femur", 0.5 * knee_in_femur + np.array([0.07, 0.0]))
+    lm["knee_front"] = ("femur", knee_in_femur + np.array([0.05, 0.0]))
+    lm["shin_front"] = ("shank", 0.4 * ankle_in_shank + np.array([0.03, 0.0]))
     landmarks = {k: (idx[b], np.asarray(v, float) * s) for k, (b, v) in lm.items()}
     # directions fixed in a body (rad in its frame): the T12 inferior and T4 superior endplates
     # (thoracic kyphosis) and the Frankfort plane of the head (skull +x: the Vasavada et al.
@@ -474,13 +488,16 @@ def build_model(subject: Subject | None = None, *,
         pt_condition=readonly(np.array(pcond, float)), pt_sacral=readonly(np.array(psac)),
         sources=MappingProxyType(data["sources"] | {"legs_trunk": more["sources"]}))
     check_tree(model)
-    model = _with_wall_landmarks(_sized_thoracic_extensors(model))
+    model = with_abdomen(_with_wall_landmarks(_sized_thoracic_extensors(model)), lopt_src, lts_src, s)
     return _with_muscle_parameters(model, lopt_src, lts_src, s)
 
 
 #: The landmarks of the back that touch a flat wall behind a person standing in the relaxed
 #: reference posture, with the buttocks (`_with_wall_landmarks`).
 WALL_LANDMARKS = ("occiput", "thorax_upper_back", "thorax_middle_back", "thorax_lower_back", "sacrum_back")
+#: The landmarks of the front of which the outermost touches a flat wall in front of a person
+#: standing in the relaxed reference posture: the table under a prone body (`supports`).
+FRONT_WALL_LANDMARKS = ("forehead", "thorax_middle_front", "thorax_lower_front", "ASIS_front")
 
 
 def _with_wall_landmarks(model: Model) -> Model:
@@ -500,18 +517,21 @@ def _with_wall_landmarks(model: Model) -> Model:
                                  model.reference_pelvis_angle)
     org, cen = kin.as_real(org), kin.as_real(cen)
     lm = dict(model.landmarks)
-    x = kin.points_world(ang, org, np.array([lm[n][0] for n in WALL_LANDMARKS]),
-                         np.array([lm[n][1] for n in WALL_LANDMARKS]))[:, 0]
-    wall = float(x.min())
 
-    def on_wall(body, world_y_point):      # the point of `body` on the wall at a world height
+    def wall_x(names, pick):               # the wall through the outermost of some landmarks
+        return float(pick(kin.points_world(ang, org, np.array([lm[n][0] for n in names]),
+                                           np.array([lm[n][1] for n in names]))[:, 0]))
+
+    def on_wall(body, world_y_point, wall):   # the point of `body` on a wall at a world height
         b = model.body_index(body)
         p = np.array([wall, world_y_point[1]])
         return b, readonly(kin.rotation(-ang[b]) @ (p - org[b]))
+    back, front = wall_x(WALL_LANDMARKS, np.min), wall_x(FRONT_WALL_LANDMARKS, np.max)
     sacrum = kin.points_world(ang, org, np.array([pelvis]), np.array([lm["sacrum_back"][1]]))[0]
-    lm["buttock"] = on_wall("pelvis", sacrum)
-    lm["thorax_middle_back_inferior"] = on_wall("thorax_middle", cen[model.joint_index("T8_T9")])
-    lm["thorax_middle_back_superior"] = on_wall("thorax_middle", cen[model.joint_index("T4_T5")])
+    lm["buttock"] = on_wall("pelvis", sacrum, back)
+    for side, wall in (("back", back), ("front", front)):
+        lm[f"thorax_middle_{side}_inferior"] = on_wall("thorax_middle", cen[model.joint_index("T8_T9")], wall)
+        lm[f"thorax_middle_{side}_superior"] = on_wall("thorax_middle", cen[model.joint_index("T4_T5")], wall)
     return replace(model, landmarks=MappingProxyType(lm))
 
 
@@ -557,16 +577,18 @@ def _behind(point: dict) -> dict:
     return dict(point, xy_m=[point["xy_m"][0] - THORACIC_EXTENSOR_DEPTH_M, point["xy_m"][1]])
 
 
-def _posterior_thorax_points(muscles, torso, bounds, origin) -> dict:
-    """The posterior-most muscle point of each thoracic segment, in the segment's frame."""
+def _thorax_points(muscles, torso, bounds, origin, front: bool = False) -> dict:
+    """The posterior-most (or, ``front``, the anterior-most) muscle point of each thoracic
+    segment, in the segment's frame."""
     out: dict = {}
+    sign = -1.0 if front else 1.0
     for m in muscles:
         for p in m["points"]:
             if p["body"] != "thorax":
                 continue
             xy = np.array(p["xy_m"], float)
             body = THORAX_BODIES[int(np.searchsorted(bounds, xy[1]))]
-            if body not in out or xy[0] < out[body][0]:
+            if body not in out or sign * xy[0] < sign * out[body][0]:
                 out[body] = xy
     return {b: xy + torso - origin[b] for b, xy in out.items()}
 

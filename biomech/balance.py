@@ -47,6 +47,8 @@ class RootPatch:
 
 def root_patch(support) -> RootPatch:
     """The resting patch of a support's root (`supports.reference_posture`)."""
+    if support.kind == "lying" and support.lying_on == "front":
+        return RootPatch("thorax_middle_front_inferior", "thorax_middle_front_superior", (-1.0, 0.0))
     if support.kind == "lying":
         return RootPatch("thorax_middle_back_inferior", "thorax_middle_back_superior", (1.0, 0.0))
     return RootPatch("heel", "forefoot", (0.0, 1.0))
@@ -175,8 +177,9 @@ def balance_margins(problem, r: Reaction) -> np.ndarray:
 def balance_checked(problem) -> bool:
     """Whether the support's reaction must push: always, but sitting with the knees held (the
     equilibrium mode's experiment), where the seat holds the legs and the feet's reaction is
-    part of that hold."""
-    return not (problem.support.kind == "sitting" and "knee" in problem.locked)
+    part of that hold, and lying on the side, where nothing pushes in the plane (the reaction
+    is zero: no sagittal external force)."""
+    return not (problem.support.kind == "sitting" and "knee" in problem.locked) and not problem.support.side_lying
 
 
 def unbalanced(problem, r: Reaction) -> str | None:
@@ -188,11 +191,13 @@ def unbalanced(problem, r: Reaction) -> str | None:
     a, b = r.a_N, r.b_N
     lying = problem.support.kind == "lying"
     if a < -tol and b < -tol:
-        what = "the back lifts off the table" if lying else "the feet lift off the floor"
+        part = "front" if problem.support.lying_on == "front" else "back"
+        what = f"the {part} lifts off the table" if lying else "the feet lift off the floor"
         return f"{what} (the support would have to pull with {-(a + b):.3g} N)"
     if lying:
-        side = f"pivots on the {'upper' if a < -tol else 'lower'} end of the middle back"
+        middle = "chest" if problem.support.lying_on == "front" else "middle back"
+        side = f"pivots on the {'upper' if a < -tol else 'lower'} end of the {middle}"
     else:
         side = "tips forward over the toes" if a < -tol else "tips backward over the heels"
     return (f"no balance on the support: the body {side} (the centre of pressure is outside the "
-            f"{'back' if lying else 'foot'}; the support would have to pull with {-min(a, b):.3g} N)")
+            f"{'trunk' if lying else 'foot'}; the support would have to pull with {-min(a, b):.3g} N)")

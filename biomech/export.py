@@ -16,8 +16,9 @@ docs/api.md §4. In short:
   the problem used, lateral offsets included;
 * the passive joint laws as `ExpressionBasedCoordinateForce`s with the exact expressions of
   `biomech.passive`;
-* the support's compliant contacts (seat, backrest, table) and the external loads
-  as `PrescribedForce`s frozen at their solved values.
+* the support's compliant contacts (seat, backrest, table), the external loads and the
+  abdominal pressure's push on the pelvis and the lower thorax as `PrescribedForce`s frozen
+  at their solved values.
 
 The XML is written with the standard library: OpenSim is needed only to use the file
 (`pip install 'biomech[opensim]'` for the tests that load it).
@@ -38,7 +39,7 @@ from .kinematics import rotation
 from .muscles import THELEN_E0, THELEN_GAMMA, THELEN_KPE
 from .passive import (RIENER_EDRICH_1999, RIENER_EDRICH_1999_ANKLE, RIENER_EDRICH_1999_KNEE, IntervertebralLaw,
                       LegLaw)
-from .results import PATCH_NAMES, to_dict
+from .results import patch_names, to_dict
 from .statics import geometry
 from .units import RAD_PER_DEG
 
@@ -267,7 +268,7 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
         el = _sub(forces, "ExpressionBasedCoordinateForce", name=f"{j}_passive")
         _sub(el, "coordinate", j)
         _sub(el, "expression", expr)
-    patch = PATCH_NAMES[problem.support.kind]
+    patch = patch_names(problem.support)
     used: dict[str, int] = {}
     for c in contacts:
         if c["name"] in patch:                     # the floor's or table's reaction on the root: the weld
@@ -280,6 +281,11 @@ def to_osim(result, *, scenario: dict | None = None, mode: str | None = None,
     for k, ld in enumerate(doc["external_loads"]):
         prescribed_force(forces, f"load_{k}_{ld['body']}", ld["body"], local(ld["body"], ld["point_m"]),
                          ld["force_N"], 0.0)
+    if doc["abdomen"] is not None:                 # the cavity pressure's push on its floor and roof
+        for end in ("floor", "roof"):
+            e = doc["abdomen"][end]
+            prescribed_force(forces, f"abdominal_pressure_{end}", e["body"], local(e["body"], e["point_m"]),
+                             e["force_N"], 0.0)
 
     ET.indent(osim, space="\t")
     return '<?xml version="1.0" encoding="UTF-8" ?>\n' + ET.tostring(osim, encoding="unicode") + "\n"

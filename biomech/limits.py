@@ -106,6 +106,7 @@ LIMITS: dict[str, Limit] = {
     "loads.mass_kg": Limit(0, 500),
     "loads.force_N": Limit(-1e4, 1e4, pair=True),
     # scenario-only keys (the API's functions take them as arguments)
+    "abdomen.pressure_kPa": Limit(0, 30),
     "passive.disc_stiffness_scale": Limit(0.1, 10),
     "passive.hip_stiffness_scale": Limit(0, 10),
     "solver.tolerance_Nm": Limit(1e-10, 1e-2),

@@ -53,6 +53,29 @@ class Subject:
             limits.check("Subject", f"subject.{name}", getattr(self, name))
 
 
+@dataclass(frozen=True)
+class Cavity:
+    """The abdominal cavity as a pressure vessel (docs/model.md §6a): a cylinder of cross-section
+    ``area_m2`` whose axis runs from the centroid of its floor (the pelvic inlet, on the pelvis)
+    to the centroid of its roof (the diaphragm, on the lower thorax). The pressure P pushes the
+    two apart with the force P·A along that axis; the wall's hoop holds it in the transverse
+    plane, P = Σ_i T_i / (2 r h) over the lines that wrap the cavity (``pressure_groups``)."""
+
+    floor_body: int                  # body index of the pelvic floor (the pelvis)
+    floor_point: tuple               # (x, y) centroid of the pelvic inlet in that body's frame (m)
+    roof_body: int                   # body index of the diaphragm (the lower thorax)
+    roof_point: tuple                # (x, y) centroid of the diaphragm in that body's frame (m)
+    area_m2: float                   # cross-section A of the cavity (m²)
+    hoop_radius_m: float             # radius r of the wall in the transverse plane (m)
+    wall_height_m: float             # height h of the wall the hoop lines cover (m)
+    pressure_groups: tuple = ("transversus_abdominis",)  # the muscle groups whose tension is hoop tension
+
+    @property
+    def pressure_per_tension(self) -> float:
+        """dP/dT (Pa per N of the lumped both-sides tension): 1 / (2 r h)."""
+        return 1.0 / (2.0 * self.hoop_radius_m * self.wall_height_m)
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """An immutable musculoskeletal model. Arrays are read-only; positions in body frames (m).
@@ -98,6 +121,7 @@ class Model:
     pt_condition: FloatArray         # (P, 3): kind (0 none, 1 hip flexion, 2 knee angle), lo, hi (rad)
     pt_sacral: FloatArray            # (P,) bool: attached to the sacral part (moves with PI)
     sources: MappingProxyType = field(repr=False)
+    cavity: Cavity | None = field(default=None, repr=False)   # the abdominal pressure vessel, if any
     baseline_activation: FloatArray | None = field(default=None, repr=False)  # (M,) fitted tone
 
     @property
@@ -147,6 +171,17 @@ class Model:
     def _group_index(self) -> dict:
         return {}
 
+    @functools.cached_property
+    def pressure_gain(self) -> np.ndarray:
+        """dP/dT_i (M,) Pa/N: the cavity pressure each line's tension adds (0 without a cavity,
+        and for lines that do not wrap it; read-only)."""
+        gain = np.zeros(self.n_muscles)
+        if self.cavity is not None:
+            for g in self.cavity.pressure_groups:
+                gain[self.group_lines(g)] = self.cavity.pressure_per_tension
+        gain.flags.writeable = False
+        return gain
+
     @property
     def intervertebral(self) -> MappingProxyType:
         """{joint name: law} of the joints with an intervertebral law (read-only)."""
@@ -163,7 +198,7 @@ class Model:
     # mappings travel as dicts and come back read-only, arrays come back read-only
     def __getstate__(self) -> dict:
         return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.__dict__.items()
-                if k != "_group_lines"}
+                if k not in ("_group_lines", "_group_index", "pressure_gain")}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

@@ -53,6 +53,10 @@ DEFAULT_TONE = {
     "rectus_abdominis": 0.01,
     "external_oblique": 0.01,
     "internal_oblique": 0.02,
+    # transversus abdominis: tonically active in standing (Hodges PW, Gandevia SC (2000) J Appl
+    # Physiol 89:967-976, V, qualitative); no % MVC of relaxed standing found: the internal
+    # oblique's floor (ASSUMPTION)
+    "transversus_abdominis": 0.02,
     "erector_spinae": 0.03,
     "multifidus": 0.03,
     "quadratus_lumborum": 0.02,
@@ -73,6 +77,16 @@ DEFAULT_TONE = {
     "neck_extensors": 0.02,
     "neck_flexors": 0.01,
 }
+
+#: Ceiling of the relaxed-standing tone of the trunk muscles (`tone.fit_tone`): the upper ends
+#: of the relaxed-standing EMG ranges quoted with `DEFAULT_TONE` (R: ≈ 0-5 % MVC for the back
+#: extensors and rectus abdominis, ≈ 0-8 % for the obliques; O'Sullivan et al. 2002, Snijders
+#: et al. 1998). No line of these groups is given more in the relaxed tone: where they would
+#: need more, the spine's passive tissues carry the rest (docs/calibration.md §2). The hip
+#: muscles have none (the hip's tissues take no share in the fit: its published law is fixed,
+#: so its muscles must hold what it needs), nor have the groups without a published range.
+RELAXED_TONE_MAX = {"erector_spinae": 0.05, "multifidus": 0.05, "external_oblique": 0.08,
+                    "internal_oblique": 0.08, "rectus_abdominis": 0.05}
 
 
 def force_length_active(lt: np.ndarray):

@@ -22,7 +22,7 @@ LUMBAR_LEVELS = ("L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1")
 THORACIC_JOINTS = ("T8_T9", "T4_T5")
 
 MUSCLE_GROUPS = ("psoas", "iliacus", "rectus_abdominis", "external_oblique", "internal_oblique",
-                 "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings",
+                 "transversus_abdominis", "erector_spinae", "multifidus", "quadratus_lumborum", "hamstrings",
                  "gluteus_maximus", "rectus_femoris", "vasti", "gastrocnemius", "soleus",
                  "tibialis_anterior", "neck_extensors", "neck_flexors")
 

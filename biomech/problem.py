@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kinematics as kin
+from . import limits
 from .balance import RootPatch, root_patch
 from .errors import ModelError
 from .model import Model
@@ -64,8 +65,12 @@ class Problem:
     weight: np.ndarray          # (n_bodies, 2) N: the weight of each body
     # muscle paths, and index arrays of the hot path derived from them and S
     paths: Paths
-    all_body: np.ndarray        # (P + n_bodies,) bodies of the path points, then of the COMs
-    all_local: np.ndarray       # (P + n_bodies,) complex local positions
+    all_body: np.ndarray        # (P + n_bodies + nK,) bodies of the path points, the COMs, the cavity's ends
+    all_local: np.ndarray       # (P + n_bodies + nK,) complex local positions
+    # the abdominal cavity (`model.Cavity`, docs/model.md §6a); nK = 2 with one, 0 without
+    cavity_body: np.ndarray     # (nK,) int: the bodies of its floor and roof
+    cavity_area: float          # A (m²), 0 without a cavity
+    pressure_gain: np.ndarray   # (M,) Pa per N of tension: the pressure each line adds
     seg_Sa: np.ndarray          # (n_joints, Sg) S of the body of each segment's first point
     seg_Sb: np.ndarray          # (n_joints, Sg) S of the body of its second point
     seg_dS: np.ndarray          # (n_joints, Sg) seg_Sb − seg_Sa
@@ -140,7 +145,8 @@ def tone_floor(model: Model) -> np.ndarray:
 def prepare(model: Model, *, support: Support | None = None, settings: dict | None = None,
             loads: tuple = (), short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS,
             baseline_activation: np.ndarray | None = None, locked_joints: tuple | None = None,
-            tolerance_Nm: float = 1e-6, max_iterations: int = 100) -> Problem:
+            abdominal_pressure_kPa: float | None = None, tolerance_Nm: float = 1e-6,
+            max_iterations: int = 100) -> Problem:
     """Fix a model, a support, muscle settings and loads into a `Problem` (validates all).
 
     Parameters
@@ -157,6 +163,9 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
         default `supports.held_joints` (the ankles and knees: the equilibrium and inverse
         modes); ``()`` frees every joint (the upright mode: the person stands, sits or lies on
         the supports alone).
+    abdominal_pressure_kPa : a prescribed intra-abdominal pressure (kPa, 0-30), held by the
+        hoop of the cavity's wall (the transversus abdominis): its lines get the fixed tension
+        2 r h P (docs/model.md §6a). Default: the pressure follows from their tension.
     tolerance_Nm : the solver's convergence tolerance on the largest residual (N·m).
     max_iterations : the solver's iteration limit.
     """
@@ -185,6 +194,7 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     locked = held_joints(support) if locked_joints is None else tuple(locked_joints)
     for j in locked:
         model.joint_index(j)                         # ModelError with a suggestion if unknown
+    settings = _with_pressure(model, settings, abdominal_pressure_kPa)
     base = _support_arrays(model, support, tuple(loads), tuple(sorted(set(locked), key=model.joints.index)))
     m = model
 
@@ -220,6 +230,28 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
                    max_iterations=int(max_iterations), **fields)
 
 
+def _with_pressure(model: Model, settings: dict, pressure_kPa) -> dict:
+    """The settings with a prescribed cavity pressure turned into the fixed hoop tension of the
+    lines that wrap the cavity, T = P / (dP/dT) shared by F_max (docs/model.md §6a)."""
+    if pressure_kPa is None:
+        return settings
+    cav = model.cavity
+    if cav is None:
+        raise ModelError("abdominal_pressure_kPa: this model has no abdominal cavity")
+    limits.check("prepare", "abdomen.pressure_kPa", pressure_kPa)
+    for g in cav.pressure_groups:
+        clash = [n for n in settings if n == g or n in {model.muscle_names[i] for i in model.group_lines(g)}]
+        if clash:
+            raise ModelError(f"abdominal_pressure_kPa sets the tension of {g}; do not also set "
+                             f"{clash[0]!r} (set one or the other)")
+    tension = float(pressure_kPa) * 1e3 / cav.pressure_per_tension
+    groups = [g for g in cav.pressure_groups if len(model.group_lines(g))]
+    fmax = np.asarray(model.max_isometric_force)
+    total = sum(fmax[model.group_lines(g)].sum() for g in groups)
+    return settings | {g: MuscleSetting(tension_N=tension * fmax[model.group_lines(g)].sum() / total)
+                       for g in groups}
+
+
 @functools.lru_cache(maxsize=32)
 def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple) -> dict:
     """The arrays of a problem that depend on the model, the support, the loads and the locked
@@ -242,6 +274,9 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
     mass = np.array(m.mass, float)
     com_local = np.array(m.com, float)
     weight = mass[:, None] * gravity[None, :]
+    cav = m.cavity
+    cavity_body = np.array([cav.floor_body, cav.roof_body] if cav else [], int)
+    cavity_local = np.array([cav.floor_point, cav.roof_point] if cav else [], float).reshape(-1, 2)
 
     # coordinates: the locked joints stay at their reference angles, q = q_c + B u
     free = [j for j in range(nj) if m.joints[j] not in locked]
@@ -299,8 +334,10 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         root=root, root_angle=float(root_angle), patch=patch, S=S, S_inferior=S[inferior], inferior=inferior,
         superior=superior, joint_a=joint_a, joint_c=joint_c, joint_offset=offset, origin_joint=hip,
         gravity=gravity, mass=mass, com_local=com_local, weight=weight,
-        paths=paths, all_body=np.concatenate((pb, np.arange(nb))),
-        all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local))),
+        paths=paths, all_body=np.concatenate((pb, np.arange(nb), cavity_body)),
+        all_local=kin.as_complex(np.concatenate((paths.local.reshape(-1, 2), com_local, cavity_local))),
+        cavity_body=cavity_body, cavity_area=float(cav.area_m2) if cav else 0.0,
+        pressure_gain=np.asarray(m.pressure_gain),
         seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
         seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=crossed,
         line_joint_index=(np.repeat(np.arange(len(crossed)), [len(c) for c in crossed]),

@@ -27,7 +27,7 @@ from .errors import ModelError
 from .least_effort import least_effort_activation
 from .muscles import MuscleSetting, fiber_curves, make_lines, tension as hill_tension
 from .problem import prepare, resolve_settings
-from .statics import force_sources, geometry, geometry_with_segments, point_and_muscle_jacobian
+from .statics import force_sources, geometry, geometry_with_segments, point_and_muscle_jacobian, unit_tension_forces
 
 CRITERIA = ("activation_squared", "stress_power")
 #: Weight of a shortfall in the objective the upright optimizer sees ((N·m)⁻²): equilibrium first.
@@ -113,9 +113,10 @@ def _line_terms(problem, geo, free):
     force r0 (n_joints,) of everything else (gravity, loads, contacts, passive joints, fixed
     lines at their set tension or activation, passive force of the free lines)."""
     tension, _, (fl, *_) = unrecruited(problem, geo, free)
-    (tau_g, tau_e, tau_c, tau_p, _), *_ = force_sources(problem, geo.q, geo, False)
-    r0 = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
-    A = -(problem.lines.fmax_cos * fl)[None, free] * geo.dLdq[free].T
+    (tau_g, tau_e, tau_c, tau_p, *_), *_ = force_sources(problem, geo.q, geo, False)
+    W = unit_tension_forces(problem, geo)
+    r0 = tau_g + tau_e + tau_c + tau_p + W @ tension
+    A = (problem.lines.fmax_cos * fl)[None, free] * W[:, free]
     return A, r0, fl[free]
 
 
@@ -126,15 +127,16 @@ def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
     muscles), A = ∂R/∂a (n_joints, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q
     (F, n_joints), and the geometry. One evaluation of the geometry."""
     geo, seg = geometry_with_segments(problem, q)
-    (tau_g, tau_e, tau_c, tau_p, _), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
+    (tau_g, tau_e, tau_c, tau_p, *_), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
     tension, dtension, (fl, dfl, _, _) = unrecruited(problem, geo, free)
     fmax = problem.lines.fmax_cos
     hill = fmax[free] * (fl[free] * a)
     tension[free] += hill                              # the recruited active force
     dtension[free] += fmax[free] * dfl[free] * a
-    R = tau_g + tau_e + tau_c + tau_p - tension @ geo.dLdq
+    W = unit_tension_forces(problem, geo)
+    R = tau_g + tau_e + tau_c + tau_p + W @ tension
     J = point_and_muscle_jacobian(problem, geo, seg, tension, dtension, k_p, loads, contact)
-    A = -(fmax * fl)[None, free] * geo.dLdq[free].T
+    A = (fmax * fl)[None, free] * W[:, free]
     return R, J, A, fl[free], dfl[free, None] * geo.dLdq[free], geo
 
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from .abdomen import floor_pressure
 from .balance import reaction as root_reaction
 from .errors import ModelError
 from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
 from .problem import prepare
-from .statics import generalized_forces, geometry, landmark
+from .statics import SOURCES, generalized_forces, geometry, landmark
 from .supports import Support, contact_specs
 from .units import DEG_PER_RAD
 
@@ -46,6 +47,8 @@ class PostureReport:
     root_reaction: object          # balance.Reaction: the support's reaction on the root
     load_points: np.ndarray
     load_forces: np.ndarray
+    abdominal_pressure_Pa: float   # the cavity pressure (0 without a cavity)
+    cavity_forces: np.ndarray      # (nK, 2) N: the pressure's push on the floor (pelvis) and the roof (thorax)
     length_change: np.ndarray      # (M,) m, musculotendon length minus that in relaxed standing
     length_change_percent: np.ndarray   # (M,) % of the relaxed-standing musculotendon length
     fiber_length_norm: np.ndarray  # (M,) fibre length / optimal fibre length (rigid tendon)
@@ -92,6 +95,17 @@ def muscle_point_forces(problem, geo, forces):
     return _sum_by(paths.seg_a, seg_f, paths.n_points) - _sum_by(paths.seg_b, seg_f, paths.n_points)
 
 
+def cavity_forces(problem, geo, pressure_Pa: float) -> np.ndarray:
+    """The forces (nK, 2) N of the cavity pressure on its floor and its roof, −P A e and +P A e
+    with e the unit axis from the floor to the roof (docs/model.md §6a); (0, 2) without a cavity.
+    They sum to zero and have no net moment: the cavity is a closed system."""
+    if not len(geo.cavity):
+        return np.zeros((0, 2))
+    f, d = geo.cavity
+    push = problem.cavity_area * pressure_Pa * (d - f) / np.linalg.norm(d - f)
+    return np.stack([-push, push])
+
+
 def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Σ of the rows of ``values`` (k,) or (k, 2) by ``index`` (k,) into n rows."""
     if values.ndim == 1:
@@ -128,6 +142,11 @@ def posture_report(result) -> PostureReport:
     if len(cf):
         bf += _sum_by(cb, cf, nb)
         bm += _sum_by(cb, _cross(cp, cf), nb)
+    pressure = g["pressure_Pa"]
+    cavity_force = cavity_forces(p, geo, pressure)
+    if len(cavity_force):
+        bf += _sum_by(p.cavity_body, cavity_force, nb)
+        bm += _sum_by(p.cavity_body, _cross(geo.cavity, cavity_force), nb)
     # the reaction at joint j (inferior on superior) balances the forces on the bodies on the
     # far side of j from the root: −Σ_b S[b, j] F_b (S = +1: the superior side, −1: inferior)
     reaction = -(p.S.T @ bf)
@@ -136,14 +155,14 @@ def posture_report(result) -> PostureReport:
     root = root_reaction(p, geo, loads=(lp, lf), contact=(cb, cp, cf))
     # a held (locked) joint carries the generalized force nothing else balances there
     free = p.B.any(1)
-    held = np.where(free, 0.0, -sum(g[k] for k in ("gravity", "external", "contact", "passive", "muscle")))
+    held = np.where(free, 0.0, -sum(g[k] for k in SOURCES))
     return PostureReport(
         result=result, geometry=geo, metrics=clinical_metrics(p, geo, root, plates),
-        tau={k: g[k] for k in ("gravity", "external", "contact", "passive", "muscle")},
+        tau={k: g[k] for k in SOURCES},
         muscle_force=forces, moment_arm=-geo.dLdq, passive_moment=g["passive"], held_moment=held,
         reaction=reaction, compression=compression, shear=shear, body_forces=bf, body_moments=bm,
         contact_points=cp, contact_forces=cf, contact_bodies=cb, root_reaction=root, load_points=lp,
-        load_forces=lf,
+        load_forces=lf, abdominal_pressure_Pa=pressure, cavity_forces=cavity_force,
         **dict(zip(("length_change", "length_change_percent", "fiber_length_norm",
                     "fiber_strain_percent"), length_changes(p, geo.length))))
 
@@ -196,7 +215,13 @@ def model_notes(problem, result=None) -> list[str]:
                              "given), the feet flat on the floor, which pushes on heels and forefeet only.",
                   "lying": "Lying: the middle of the back is held on a flat table, which pushes only; "
                            "head, back, buttocks and (supported) legs rest on it through compliant contacts."}
-                 [problem.support.kind])
+                 [problem.support.kind] if problem.support.lying_on == "back" else
+                 "Lying prone: the chest is held on a flat table, which pushes only; the forehead, the "
+                 "lower ribs, the belly, the pelvis (ASIS) and the legs rest on it through compliant "
+                 "contacts." if problem.support.lying_on == "front" else
+                 "Lying on the side: gravity and the table's push act across the sagittal plane, so "
+                 "no sagittal external force loads the body (friction neglected); muscles and passive "
+                 "tissues alone hold the posture, the middle thorax held in place.")
     return notes
 
 
@@ -283,6 +308,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         "external_loads": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
                            zip(p.load_body.tolist(), rep.load_points.tolist(), rep.load_forces.tolist())],
         "gravity_m_s2": p.gravity.tolist(),
+        "abdomen": _abdomen(p, rep),
         "support": _support(p, rep),
         "diagnostics": {"stiffness_eigenvalues_Nm_per_rad": [float(v) if np.isfinite(v) else None
                                                              for v in result.stiffness_eigenvalues],
@@ -304,7 +330,12 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
 
 #: Names of the two ends of the root's resting patch in `support.contacts` (conventions §5).
 PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
-               "lying": ("back_T8", "back_T5")}
+               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5")}
+
+
+def patch_names(support) -> tuple[str, str]:
+    """The names of the two ends of the root's resting patch of a support (`PATCH_NAMES`)."""
+    return PATCH_NAMES["prone" if support.kind == "lying" and support.lying_on == "front" else support.kind]
 #: Names of the other support contacts, by surface (`supports.contact_specs`).
 SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
@@ -333,9 +364,32 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     t = np.array([r.normal[1], -r.normal[0]])
     total = r.normal_N
     share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
-    for name, point, n_force, k in zip(PATCH_NAMES[p.support.kind], (r.a, r.b), (r.a_N, r.b_N), share):
+    for name, point, n_force, k in zip(patch_names(p.support), (r.a, r.b), (r.a_N, r.b_N), share):
         entry(name, p.root, point, n_force * r.normal + k * r.friction_N * t)
     return out
+
+
+#: Pascals per millimetre of mercury (the unit of clinical intra-abdominal pressure).
+PA_PER_MMHG = 133.322387415
+
+
+def _abdomen(problem, rep: PostureReport) -> dict | None:
+    """The ``abdomen`` block of conventions §5: the cavity pressure and its push on the floor
+    (pelvis) and the roof (lower thorax); None for a model without a cavity."""
+    if not len(rep.cavity_forces):
+        return None
+    bodies = problem.model.bodies
+    geo = rep.geometry
+    arm = geo.pressure_arm / problem.cavity_area                  # m: ∂ℓ/∂q of the axis
+    crossed = np.flatnonzero(np.abs(problem.S[problem.cavity_body[0]] - problem.S[problem.cavity_body[1]]) > 0)
+    ends = {name: {"body": bodies[int(b)], "point_m": pt, "force_N": f}
+            for name, b, pt, f in zip(("floor", "roof"), problem.cavity_body, geo.cavity.tolist(),
+                                      rep.cavity_forces.tolist())}
+    return {"intra_abdominal_pressure_kPa": rep.abdominal_pressure_Pa / 1e3,
+            "intra_abdominal_pressure_mmHg": rep.abdominal_pressure_Pa / PA_PER_MMHG,
+            "pelvic_floor_pressure_kPa": floor_pressure(problem, geo, rep.abdominal_pressure_Pa) / 1e3,
+            "area_m2": problem.cavity_area, **ends,
+            "moment_arms_m": {problem.model.joints[j]: float(arm[j]) for j in crossed}}
 
 
 def _support(problem, rep: PostureReport) -> dict:
@@ -343,6 +397,7 @@ def _support(problem, rep: PostureReport) -> dict:
     doc = {"kind": s.kind, "thigh_inclination_deg": s.thigh_deg, "knee_flexion_deg": s.knee_deg}
     if s.kind == "lying":
         doc["legs"] = s.legs
+        doc["lying_on"] = s.lying_on
     if s.backrest_inclination_deg is not None:
         doc["backrest_inclination_deg"] = float(s.backrest_inclination_deg)
     doc["held_joints"] = list(problem.locked)

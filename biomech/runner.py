@@ -24,7 +24,7 @@ from .model import Model
 from .names import LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .parallel import map_tasks
 from .problem import prepare
-from .results import PostureReport, posture_report, to_dict
+from .results import PA_PER_MMHG, PostureReport, posture_report, to_dict
 from .scenario import Scenario, sweep_points
 from .statics import EquilibriumResult, geometry, solve_equilibrium
 from .supports import Support
@@ -71,7 +71,8 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
     problem = prepare(model, support=scenario.support, settings=dict(scenario.muscles),
                       loads=scenario.loads, short_range_stiffness=scenario.short_range_stiffness,
                       tolerance_Nm=scenario.tolerance_Nm, max_iterations=scenario.max_iterations,
-                      locked_joints=() if scenario.mode == "upright" else None)
+                      locked_joints=() if scenario.mode == "upright" else None,
+                      abdominal_pressure_kPa=scenario.abdominal_pressure_kPa)
     if scenario.mode == "upright":
         return solve_upright(problem, scenario.upright, criterion=scenario.criterion, q0=q0)
     if scenario.mode == "inverse":
@@ -280,6 +281,7 @@ def metrics_row(report) -> dict:
         k = m.joint_index(j)
         row[f"{j}_compression_N"] = float(report.compression[k])
         row[f"{j}_shear_N"] = float(report.shear[k])
+    row["intra_abdominal_pressure_kPa"] = report.abdominal_pressure_Pa / 1e3
     return row
 
 
@@ -314,8 +316,10 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
             figures.append((f"posture.{fmt}", viz.overlay_figure(
                 [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
                 title=f"{title}: last point of the sweep vs the first (reference)")))
+            sweep = run.scenario.sweep
             figures.append((f"sweep.{fmt}", viz.sweep_figure(
-                [pt.values[0] for pt in run.points], reports, parameter=run.scenario.sweep.parameters[0])))
+                [pt.values[0] for pt in run.points], reports, parameter=sweep.parameters[0],
+                also=sweep.parameters[1:], grid=sweep.grid)))
         else:
             figures.append((f"posture.{fmt}", viz.posture_figure(
                 reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles])))
@@ -360,7 +364,7 @@ def _short_key(dotted: str) -> str:
 def summary_table(run: ScenarioRun) -> str:
     """A short human-readable table of a run."""
     lines = [f"== {run.scenario.name}: {run.scenario.description}"]
-    head = ["SS", "PT", "LL", "APT", "hip", "trunk", "SVA", "L4L5 C", "L5S1 C", "status"]
+    head = ["SS", "PT", "LL", "APT", "hip", "trunk", "SVA", "L4L5 C", "L5S1 C", "IAP", "status"]
     params = [_short_key(p) for p in (run.scenario.sweep.parameters if run.is_sweep else ())]
     lines.append("  ".join([f"{p:>22}" for p in params] + [f"{h:>7}" for h in head]))
     pts = run.points
@@ -375,13 +379,14 @@ def summary_table(run: ScenarioRun) -> str:
                     mt["anterior_pelvic_tilt_deg"], mt["hip_flexion_deg"], mt["trunk_inclination_deg"],
                     mt["sagittal_vertical_axis_mm"], rep.compression[res.problem.model.joint_index("L4_L5")],
                     rep.compression[res.problem.model.joint_index("L5_S1")]]
-            cells = [f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
+            cells = ([f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
+                     + [f"{rep.abdominal_pressure_Pa / PA_PER_MMHG:7.1f}"])
         else:
-            cells = [f"{'-':>7}"] * 9
+            cells = [f"{'-':>7}"] * 10
         status = ("ok" if res.stable is not False else "ok†") if res.success else \
             res.code.value.upper()                  # FALLEN, NOT_CONVERGED, SHORTFALL, ...
         lines.append("  ".join([f"{v:22.6g}" for v in pt.values] + cells + [f"{status:>7}"]))
-    lines.append("  (degrees; SVA mm; compression N)")
+    lines.append("  (degrees; SVA mm; compression N; IAP: intra-abdominal pressure, mmHg)")
     if any(pt.result.success and pt.result.stable is False for pt in pts):
         lines.append("  † statically unstable with the recruited activations: the posture is held by "
                      "active control (upright/inverse modes)")

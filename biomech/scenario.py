@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError, ScenarioError
+from .abdomen import HOOP_GROUP, HOOP_LINES
 from .anatomy import muscle_line_names
 from .inverse import PostureTarget, TargetError, target_posture
 from .limits import LIMITS, Limit, fmt as _fmt
@@ -117,6 +118,8 @@ class Scenario:
     tolerance_Nm : convergence tolerance on the largest generalized-force residual (N·m).
     max_iterations : Newton iterations allowed.
     short_range_stiffness : muscle stiffness gain q (-).
+    abdominal_pressure_kPa : a prescribed intra-abdominal pressure (kPa), or None: the pressure
+        follows from the transversus abdominis (docs/model.md §6a).
     upright : the postural target of mode "upright" (None in the other modes).
     inverse : the posture of mode "inverse" (None in the other modes).
     criterion : the effort criterion of the upright and inverse modes.
@@ -137,6 +140,7 @@ class Scenario:
     tolerance_Nm: float = 1e-6
     max_iterations: int = 100
     short_range_stiffness: float = DEFAULT_SHORT_RANGE_STIFFNESS
+    abdominal_pressure_kPa: float | None = None
     upright: UprightTarget | None = None
     inverse: PostureTarget | None = None
     criterion: Criterion = Criterion()
@@ -558,12 +562,14 @@ _SUBJECT = _numbers("subject", ("body_mass_kg", "height_m", "pelvic_incidence_de
 _SUPPORT = {"kind": _Choice(SUPPORTS),
             **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg")),
             "legs": _Choice(("supported", "lifted")),
+            "lying_on": _Choice(("back", "front", "side")),
             **_numbers("support", ("contact_stiffness_N_per_m",))}
 _SETTING = _numbers("muscles", ("tension_N", "activation", "resting_length_scale"))
 _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(LIMITS["loads.point_m"]),
          "mass_kg": _number("loads.mass_kg"), "force_N": _Pair(LIMITS["loads.force_N"])}
 _PASSIVE = _numbers("passive", ("disc_stiffness_scale", "hip_stiffness_scale"))
 _SOLVER = _numbers("solver", ("tolerance_Nm", "max_iterations", "short_range_stiffness"))
+_ABDOMEN = _numbers("abdomen", ("pressure_kPa",))
 _UPRIGHT = {**_numbers("upright", UPRIGHT_TARGETS),
             "criterion": _Choice(CRITERIA), **_numbers("upright", ("stress_exponent", "tissue_weight"))}
 _INVERSE = {**_numbers("inverse", ("pelvic_tilt_deg", "sacral_slope_deg", "lumbar_lordosis_deg",
@@ -572,8 +578,8 @@ _INVERSE = {**_numbers("inverse", ("pelvic_tilt_deg", "sacral_slope_deg", "lumba
             "criterion": _Choice(CRITERIA), **_numbers("inverse", ("stress_exponent",))}
 _CRITERION_KEYS = ("criterion", "stress_exponent", "tissue_weight")
 _JOINT_ANGLE = _number("inverse.joint_angles_deg")
-_TOP = ("extends", "scenario", "subject", "support", "muscles", "loads", "passive", "solver",
-        "upright", "inverse", "sweep")
+_TOP = ("extends", "scenario", "subject", "support", "muscles", "loads", "abdomen", "passive",
+        "solver", "upright", "inverse", "sweep")
 _NOT_INHERITED = ("extends", "sweep")
 _SCENARIO_NOT_INHERITED = ("name",)
 _MODE_TABLES = ("upright", "inverse")
@@ -591,6 +597,7 @@ _SWEEPABLE = {
     **{f"support.{k}": _SUPPORT[k] for k in ("thigh_inclination_deg", "knee_flexion_deg",
                                              "backrest_inclination_deg", "contact_stiffness_N_per_m")},
     **{f"passive.{k}": r for k, r in _PASSIVE.items()},
+    "abdomen.pressure_kPa": _ABDOMEN["pressure_kPa"],
     **{f"solver.{k}": _SOLVER[k] for k in ("tolerance_Nm", "short_range_stiffness")},
     **{f"upright.{k}": r for k, r in _UPRIGHT.items() if isinstance(r, _Number)},
     **{f"inverse.{k}": r for k, r in _INVERSE.items() if isinstance(r, _Number)},
@@ -959,17 +966,25 @@ def _build(document: dict, path: Path, context: _Context) -> Scenario:
     upright, inverse, criterion = found.run(_mode_tables, document, mode, context,
                                             default=(None, None, Criterion())) \
         if mode is not None else (None, None, Criterion())
+    abdomen = _leaves(_table(document, "abdomen", context, found), _ABDOMEN, ("abdomen",), context, found)
     subject = found.run(_subject, document, context)
     support = found.run(_support, document, context)
     muscles = found.run(_muscles, document, context)
+    if "pressure_kPa" in abdomen and muscles:
+        hoop = [n for n, _ in muscles if n == HOOP_GROUP or n in HOOP_LINES]
+        if hoop:
+            found.errors.append(context.error(
+                ("muscles", hoop[0]), "set together with abdomen.pressure_kPa",
+                "allowed: one or the other: a prescribed abdominal pressure is held by the "
+                "transversus abdominis hoop, whose tension it sets (docs/model.md §6a)"))
     loads = found.run(_loads, document, context)
     sweep = found.run(_sweep, document, context) if "sweep" in document else None
     found.raise_any()
     return Scenario(
         path=path, name=head["name"], description=head["description"], mode=mode,
         subject=subject, support=support, muscles=muscles, loads=loads,
-        **passive, **solver, upright=upright, inverse=inverse, criterion=criterion,
-        sweep=sweep, document=document)
+        **passive, **solver, abdominal_pressure_kPa=abdomen.get("pressure_kPa"), upright=upright,
+        inverse=inverse, criterion=criterion, sweep=sweep, document=document)
 
 
 def _construct(cls, kwargs: dict, path: Key, context: _Context):
@@ -1011,8 +1026,8 @@ def _subject(document: dict, context: _Context) -> Subject:
 
 
 def _support(document: dict, context: _Context) -> Support:
-    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, backrest, contact
-    stiffness."""
+    """`[support]`: kind, thigh inclination and knee flexion (deg), legs, lying on the back or
+    the side, backrest, contact stiffness."""
     values = _leaves(_table(document, "support", context), _SUPPORT, ("support",), context)
     kind = values.get("kind", "standing")
     if values.get("legs") == "lifted" and kind != "lying":
@@ -1021,6 +1036,13 @@ def _support(document: dict, context: _Context) -> Support:
                             + (context.where(("support", "kind"), ("support", "legs"))
                                if "kind" in values else " (the default)"),
                             'allowed: kind = "lying" with legs = "lifted", or no legs key')
+    lying_on = values.get("lying_on", "back")
+    if lying_on != "back" and (kind != "lying" or values.get("legs") == "lifted"):
+        raise context.error(("support", "lying_on"),
+                            f'lying_on = "{lying_on}" applies to lying with the legs supported, but kind is "{kind}"'
+                            + (f' and legs "{values["legs"]}"' if "legs" in values else ""),
+                            f'allowed: kind = "lying" with lying_on = "{lying_on}" (and no legs = "lifted"), '
+                            'or no lying_on key')
     if "backrest_inclination_deg" in values and kind != "sitting":
         raise context.error(("support", "backrest_inclination_deg"),
                             f'backrest_inclination_deg applies to sitting only, but kind is "{kind}"'
@@ -1264,7 +1286,8 @@ def _sweep_rule(key: str, spec: Any, document: dict, context: _Context, path: Ke
 def _all_keys() -> set[str]:
     """Every dotted key of a plain table of the schema (for 'cannot be swept' messages)."""
     tables = {"scenario": _SCENARIO, "subject": _SUBJECT, "support": _SUPPORT,
-              "passive": _PASSIVE, "solver": _SOLVER, "upright": _UPRIGHT, "inverse": _INVERSE}
+              "passive": _PASSIVE, "solver": _SOLVER, "upright": _UPRIGHT, "inverse": _INVERSE,
+              "abdomen": _ABDOMEN}
     return {f"{t}.{k}" for t, schema in tables.items() for k in schema}
 
 

@@ -51,6 +51,8 @@ class Geometry:
     dLdq: np.ndarray            # (M, n_joints) ∂L/∂q (moment arm = −dLdq)
     com: np.ndarray             # (n_bodies, 2) body centres of mass
     shift: np.ndarray           # (2,) support frame -> world translation (hip to the origin)
+    cavity: np.ndarray          # (nK, 2) the abdominal cavity's floor and roof centroids (nK = 0 without one)
+    pressure_arm: np.ndarray    # (n_joints,) m³: A ∂ℓ/∂q of the cavity's axis, the generalized force per Pa
 
 
 def geometry(problem: Problem, q: np.ndarray) -> Geometry:
@@ -69,7 +71,8 @@ def geometry_with_segments(p: Problem, q: np.ndarray):
     body = p.all_body
     both = kin.as_real(org_c.take(body) + rot.take(body) * p.all_local)
     n_pt = p.paths.n_points
-    pts, com = both[:n_pt], both[n_pt:]
+    n_c = n_pt + len(p.mass)
+    pts, com, cav = both[:n_pt], both[n_pt:n_c], both[n_c:]
     pa, pb = pts.take(p.paths.seg_a, 0), pts.take(p.paths.seg_b, 0)
     d = pb - pa
     dxy2 = np.einsum("ij,ij->i", d, d)
@@ -80,8 +83,22 @@ def geometry_with_segments(p: Problem, q: np.ndarray):
     dLdq = np.add.reduceat(dseg, p.paths.seg_first, axis=1).T
     geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
                    segment_dir=u, length=length, dLdq=dLdq, com=com,
-                   shift=np.array([shift.real, shift.imag]))
+                   shift=np.array([shift.real, shift.imag]), cavity=cav,
+                   pressure_arm=_pressure_arm(p, cav, cen))
     return geo, (pa, pb, d, dxy2, dseg)
+
+
+def _pressure_arm(p: Problem, cav: np.ndarray, cen: np.ndarray) -> np.ndarray:
+    """A ∂ℓ/∂q (n_joints,) of the cavity axis from the floor F to the roof D (docs/model.md §6a):
+    ∂ℓ/∂q_j = S[b_D, j] (D − c_j) × e − S[b_F, j] (F − c_j) × e, e = (D − F)/ℓ. Zeros without a
+    cavity."""
+    if not len(cav):
+        return np.zeros(len(cen))
+    (bf, bd), (f, d) = p.cavity_body, cav
+    e = (d - f) / math.hypot(*(d - f))
+    arm = p.S[bd] * ((d[0] - cen[:, 0]) * e[1] - (d[1] - cen[:, 1]) * e[0])
+    arm -= p.S[bf] * ((f[0] - cen[:, 0]) * e[1] - (f[1] - cen[:, 1]) * e[0])
+    return p.cavity_area * arm
 
 
 def _segments(p: Problem, geo: Geometry):
@@ -118,9 +135,16 @@ def _tension(p: Problem, length: np.ndarray, slope: bool):
 
 def unit_activation_forces(problem: Problem, geo: Geometry) -> np.ndarray:
     """Generalized forces (n_joints, M) of each line at activation 1: its active Hill force
-    F_max cos α f_L(l̃) alone (no passive force, no stretch response)."""
+    F_max cos α f_L(l̃) alone (no passive force, no stretch response), pulling along its path
+    and, for a line that wraps the abdominal cavity, through the pressure it makes."""
     fl = fiber_curves(problem.lines, geo.length)[0]
-    return -(problem.lines.fmax_cos * fl)[None, :] * geo.dLdq.T
+    return (problem.lines.fmax_cos * fl)[None, :] * unit_tension_forces(problem, geo)
+
+
+def unit_tension_forces(problem: Problem, geo: Geometry) -> np.ndarray:
+    """Generalized forces (n_joints, M) of a unit tension of each line: −∂L/∂q along its path
+    plus (dP/dT) A ∂ℓ/∂q through the cavity pressure (docs/model.md §6a)."""
+    return np.outer(geo.pressure_arm, problem.pressure_gain) - geo.dLdq.T
 
 
 def effective_activation(problem: Problem, length: np.ndarray) -> np.ndarray:
@@ -168,19 +192,33 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
     tau_p, k_p = passive_moments(p, q)
     tension, dtension = _tension(p, geo.length, slope)
     tau_m = -tension @ geo.dLdq
-    return (tau_g, tau_e, tau_c, tau_p, tau_m), tension, dtension, k_p, loads, contact
+    tau_a = abdominal_pressure(p, tension) * geo.pressure_arm
+    return (tau_g, tau_e, tau_c, tau_p, tau_m, tau_a), tension, dtension, k_p, loads, contact
 
 
-SOURCES = ("gravity", "external", "contact", "passive", "muscle")
+def abdominal_pressure(problem: Problem, tension: np.ndarray) -> float:
+    """The cavity pressure (Pa) that line tensions (M,) make: Σ_i (dP/dT_i) T_i (docs/model.md §6a)."""
+    return float(problem.pressure_gain @ tension)
+
+
+SOURCES = ("gravity", "external", "contact", "passive", "muscle", "abdominal_pressure")
 """The sources of the generalized forces, in the order `generalized_forces` reports them."""
 
 
 def generalized_forces(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> dict:
     """Generalized forces (n_joints,) by source at q: gravity, external, contact, passive,
-    muscle; with the muscle tensions (M,) and the geometry."""
+    muscle, abdominal_pressure; with the muscle tensions (M,), the cavity pressure (Pa) and the
+    geometry."""
     geo = geo if geo is not None else geometry(problem, q)
     taus, forces, *_ = force_sources(problem, q, geo, False)
-    return dict(zip(SOURCES, taus)) | {"muscle_forces": forces, "geometry": geo}
+    return _by_source(problem, taus, forces, geo)
+
+
+def _by_source(p: Problem, taus: tuple, tension: np.ndarray, geo: Geometry) -> dict:
+    """The `generalized_forces` dictionary of the generalized forces by source (in `SOURCES`
+    order), the tensions and the geometry."""
+    return dict(zip(SOURCES, taus)) | {"muscle_forces": tension, "geometry": geo,
+                                       "pressure_Pa": abdominal_pressure(p, tension)}
 
 
 def residual(problem: Problem, q: np.ndarray) -> np.ndarray:
@@ -256,9 +294,31 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
                      - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
         J -= (v.T * contact_law(pen, k)[1]) @ v
+    if len(geo.cavity):
+        J += _cavity_stiffness(p, geo, tension, dtension, Fb, Mb)
     J += _point_force_stiffness(S, p.S_inferior, cen, Fb, Mb)
     J[np.diag_indices(len(k_p))] += k_p
     return J
+
+
+def _cavity_stiffness(p: Problem, geo, tension, dtension, Fb, Mb) -> np.ndarray:
+    """The cavity's part of ∂R/∂q (n_joints, n_joints), τ = P A ∂ℓ/∂q (docs/model.md §6a): its
+    axis turning, (P A / ℓ) h hᵀ with h_j = S[b_D, j] e·(D − c_j) − S[b_F, j] e·(F − c_j), and
+    the pressure changing with the wall's tension, A ∂ℓ/∂q (∂P/∂q)ᵀ (zero for a hoop whose length
+    does not change with the posture). Adds its end forces, +P A e at the roof D and −P A e at
+    the floor F, to the per-body sums Fb, Mb of the constant-force term (in place)."""
+    (bf, bd), (f, d) = p.cavity_body, geo.cavity
+    cen = geo.centres
+    push = p.cavity_area * abdominal_pressure(p, tension)
+    ell = math.hypot(*(d - f))
+    e = (d - f) / ell
+    h = p.S[bd] * ((d - cen) @ e) - p.S[bf] * ((f - cen) @ e)
+    Fb[bd] += push * e
+    Fb[bf] -= push * e
+    Mb[bd] += push * float(d @ e)
+    Mb[bf] -= push * float(f @ e)
+    dP = (p.pressure_gain * dtension) @ geo.dLdq
+    return (push / ell) * np.outer(h, h) + np.outer(geo.pressure_arm, dP)
 
 
 def _point_force_stiffness(S: np.ndarray, S_inferior: np.ndarray, cen: np.ndarray, Fb: np.ndarray,
@@ -322,7 +382,7 @@ def _reduced_state(p: Problem, u: np.ndarray):
 
     def reduced_jac():
         return p.B.T @ point_and_muscle_jacobian(p, geo, seg, tension, dtension, k_p, loads, contact) @ p.B
-    return p.B.T @ R, reduced_jac, dict(zip(SOURCES, taus)) | {"muscle_forces": tension, "geometry": geo}
+    return p.B.T @ R, reduced_jac, _by_source(p, taus, tension, geo)
 
 
 # -------------------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from .units import RAD_PER_DEG, STANDARD_GRAVITY
 DEFAULT_CONTACT_STIFFNESS_N_PER_M = 1.0e5
 
 LEGS = ("supported", "lifted")
+#: How a lying body rests on the table: on its back (supine), on its front (prone) or on its
+#: side (gravity then acts across the sagittal plane), docs/model.md §7.
+LYING_ON = ("back", "front", "side")
 
 #: Penetration (m) over which a contact's force rises smoothly from zero to the linear law
 #: (`contact_law`): a regularisation of the one-sided contact, small against the ≈ 7 mm a
@@ -78,8 +81,13 @@ class Support:
         forward (anterior), in the reference posture. Defaults: standing 0, sitting 90, lying 0.
         Where the knees and ankles are held (equilibrium mode), the thigh keeps it.
     knee_flexion_deg : 0-150, in the reference posture; defaults: standing 0, sitting 90, lying 0.
-    legs : lying only: "supported" (the legs rest on the table) or "lifted" (no table under them:
-        their weight hangs on the hip muscles).
+    legs : lying on the back only: "supported" (the legs rest on the table) or "lifted" (no
+        table under them: their weight hangs on the hip muscles).
+    lying_on : lying only: "back" (supine, the default), "front" (prone: the table in front,
+        under the chest, the pelvis and the legs, gravity along +x) or "side": gravity is then
+        perpendicular to the sagittal plane and the table's push on the side is too, so no
+        sagittal force of gravity or of the table acts (friction neglected); the body keeps the
+        standing reference shape, the legs straight.
     backrest_inclination_deg : sitting only: a backrest behind the thorax, inclined this far back
         from the vertical (0-45°), touching the back of the middle thorax in the reference posture;
         None (default): no backrest.
@@ -90,6 +98,7 @@ class Support:
     thigh_inclination_deg: float | None = None
     knee_flexion_deg: float | None = None
     legs: str = "supported"
+    lying_on: str = "back"
     backrest_inclination_deg: float | None = None
     contact_stiffness_N_per_m: float = DEFAULT_CONTACT_STIFFNESS_N_PER_M
 
@@ -101,6 +110,13 @@ class Support:
             raise ModelError(f"Support.legs must be 'supported' or 'lifted', got {self.legs!r}")
         if self.legs == "lifted" and self.kind != "lying":
             raise ModelError("Support.legs = 'lifted' applies to lying only")
+        if self.lying_on not in LYING_ON:
+            raise ModelError(f"Support.lying_on must be 'back', 'front' or 'side', got {self.lying_on!r}"
+                             + suggest(self.lying_on, LYING_ON))
+        if self.lying_on != "back" and self.kind != "lying":
+            raise ModelError(f"Support.lying_on = {self.lying_on!r} applies to lying only")
+        if self.lying_on != "back" and self.legs == "lifted":
+            raise ModelError("Support.legs = 'lifted' applies to lying on the back only")
         if self.backrest_inclination_deg is not None and self.kind != "sitting":
             raise ModelError("Support.backrest_inclination_deg applies to sitting only")
         for name in ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg"):
@@ -121,9 +137,18 @@ class Support:
         return {"standing": 0.0, "sitting": 90.0, "lying": 0.0}[self.kind]
 
     @property
+    def side_lying(self) -> bool:
+        """Lying on the side: no sagittal gravity and no sagittal table force."""
+        return self.kind == "lying" and self.lying_on == "side"
+
+    @property
     def gravity(self) -> np.ndarray:
-        """(2,) m/s² in the world frame: down the y axis, or along −x lying (the table is the
-        world y axis)."""
+        """(2,) m/s² in the world frame: down the y axis, or lying (the table is the world y axis)
+        along −x on the back, along +x on the front; zero in the plane lying on the side."""
+        if self.side_lying:
+            return np.zeros(2)
+        if self.kind == "lying" and self.lying_on == "front":
+            return np.array([STANDARD_GRAVITY, 0.0])
         if self.kind == "lying":
             return np.array([-STANDARD_GRAVITY, 0.0])
         return np.array([0.0, -STANDARD_GRAVITY])
@@ -165,7 +190,8 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
     angles (docs/calibration.md). The root, the body the support holds: standing and sitting,
     the foot, flat on the floor (`balance`: the floor pushes on its heel and forefoot only);
     lying, the middle thorax, on the table (the world y axis along it), the body in its standing
-    shape with the legs laid down on the table at the hip.
+    shape, lying on the back with the legs laid down on the table at the hip, on the front (prone)
+    and on the side with the legs as in standing.
     """
     knee_pt = model.landmarks["knee"][1]
     beta0 = math.atan2(knee_pt[0], -knee_pt[1])          # hip->knee line in the femur frame
@@ -183,7 +209,7 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
         # (the world frame turns with the table, gravity along −x)
         root = model.body_index("thorax_middle")
         angle = _standing_angle(model, root, q_ref)
-        if support.legs == "supported":
+        if support.legs == "supported" and not support.side_lying:
             q_ref[hip] += _legs_to_table(model, root, angle, q_ref, contact_specs(support))
         return root, angle, q_ref
     return model.body_index("foot"), 0.0, q_ref
@@ -270,7 +296,8 @@ def _legs_to_table(model, root: int, root_angle: float, q: np.ndarray, specs) ->
                                    qq + np.asarray(model.joint_offset), root_angle)
         lm = model.landmarks
         body = np.array([lm[sp.landmark][0] for sp in specs])
-        x = kin.points_world(ang, kin.as_real(org), body, np.array([lm[sp.landmark][1] for sp in specs]))[:, 0]
+        pts = kin.points_world(ang, kin.as_real(org), body, np.array([lm[sp.landmark][1] for sp in specs]))
+        x = np.einsum("ij,ij->i", pts, np.array([sp.normal for sp in specs]))   # along the table's normal
         on_legs = np.isin(body, list(legs))
         return x[on_legs].min() - x[~on_legs].min()
 
@@ -312,6 +339,12 @@ def contact_specs(support: Support) -> tuple[ContactSpec, ...]:
             out += [ContactSpec("thorax_middle_back", n, "backrest"),
                     ContactSpec("thorax_lower_back", n, "backrest")]
         return tuple(out)
+    if support.side_lying:
+        return ()                                                 # the table pushes across the plane
+    if support.kind == "lying" and support.lying_on == "front":
+        table = (-1.0, 0.0)                                       # the table, in front of the body
+        names = ["forehead", "thorax_lower_front", "ASIS_front", "thigh_front", "knee_front", "shin_front"]
+        return tuple(ContactSpec(n, table, "root") for n in names)
     if support.kind == "lying":
         table = (1.0, 0.0)                                        # the table, behind the body
         names = ["occiput", "thorax_upper_back", "thorax_lower_back", "buttock"]

@@ -6,10 +6,11 @@ relaxed standing reference posture, with the passive tissues counted as in the u
 effort (`tissues`),
 
     min ½ Σ (a_i − a_floor,i)² + ½ w Σ_j (p_j / M_ref,j)²   subject to equilibrium at every
-                                                           free joint, a_floor,i ≤ a_i ≤ 1,
+                                                           free joint, a_floor,i ≤ a_i ≤ a_max,i,
 
 over all lines i and the joints j with an intervertebral law, where a_floor is the group's
-relaxed-standing EMG floor (`muscles.DEFAULT_TONE`), p_j a moment the passive tissues of joint j
+relaxed-standing EMG floor (`muscles.DEFAULT_TONE`), a_max its EMG ceiling
+(`muscles.RELAXED_TONE_MAX`, 1 for a group without a published range), p_j a moment the passive tissues of joint j
 carry, M_ref,j their test moment and w the default tissue weight
 (`recruitment.DEFAULT_TISSUE_WEIGHT`). The model's stress-free angles are offset so that the
 tissues carry p. It sits above the statics: it prepares a standing problem with the floor
@@ -25,6 +26,7 @@ import numpy as np
 from .anatomy import build_model
 from .errors import ModelError
 from .least_effort import least_effort_activation
+from .muscles import RELAXED_TONE_MAX
 from .model import Model, Subject, replace
 from .passive import default_intervertebral_laws, intervertebral_moment
 from .problem import prepare, tone_floor
@@ -33,7 +35,8 @@ from .statics import generalized_forces, geometry, unit_activation_forces
 from .supports import Support
 from .threads import one_blas_thread
 
-#: Upper bound of a baseline activation.
+#: Upper bound of a baseline activation of a group without a published relaxed-standing range
+#: (`muscles.RELAXED_TONE_MAX` bounds the others).
 MAX_BASELINE_ACTIVATION = 1.0
 
 
@@ -76,7 +79,8 @@ def tone_programme(model: Model):
     """The baseline-tone programme of a compiled model, over the joints the standing reference
     problem leaves free (the knees and ankles are held): their indices (n,), A (n, M)
     generalized forces per unit of extra activation, b (n,) what they must supply at the
-    reference posture with the floor activations, the upper bounds (M,) of the extra activation,
+    reference posture with the floor activations, the upper bounds (M,) of the extra activation
+    (each group's relaxed-standing EMG ceiling `muscles.RELAXED_TONE_MAX` above its floor),
     which joints' passive tissues may carry a share (n,) bool (those with an intervertebral law;
     the hip has a published passive law of its own) and their M_ref (n,) N·m (1 elsewhere)."""
     floor = tone_floor(model)
@@ -85,12 +89,13 @@ def tone_programme(model: Model):
     q = problem.q_ref
     geo = geometry(problem, q)
     g = generalized_forces(problem, q, geo)
-    r0 = g["gravity"] + g["passive"] + g["muscle"]       # with the floor activations
+    r0 = g["gravity"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]  # with the floor activations
     joints = np.flatnonzero(problem.B.any(1))
     slack = np.isin(joints, problem.iv_joints)
     m_ref = np.where(slack, np.nan_to_num(problem.tissue_ref[0, joints], nan=1.0), 1.0)
+    ceiling = np.array([RELAXED_TONE_MAX.get(g, MAX_BASELINE_ACTIVATION) for g in model.muscle_group])
     return (joints, unit_activation_forces(problem, geo)[joints], -r0[joints],
-            np.maximum(MAX_BASELINE_ACTIVATION - floor, 0.0), slack, m_ref)
+            np.maximum(ceiling - floor, 0.0), slack, m_ref)
 
 
 def angles_for_moments(laws, moments) -> np.ndarray:

@@ -174,7 +174,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     kept = target.kept(problem.support)
     w_tissue = criterion.tissue_weight
     tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
-    weight = float(np.abs(problem.weight).sum())            # N, to scale the balance constraint
+    weight = max(float(np.abs(problem.weight).sum()), 1.0)  # N, to scale the balance constraint
     last: dict = {}
 
     def state(z):

@@ -199,7 +199,9 @@ def test_names_and_structure(exported, export_case):
     assert len(compliant) == len(contacts) - 2
     for c in compliant:
         assert f'PrescribedForce name="{c["name"]}_{c["body"]}"' in text
-    assert text.count("<PrescribedForce ") == len(compliant) + len(doc["external_loads"])
+    # and the abdominal pressure's push on the pelvis and on the lower thorax
+    assert 'PrescribedForce name="abdominal_pressure_floor"' in text and 'name="abdominal_pressure_roof"' in text
+    assert text.count("<PrescribedForce ") == len(compliant) + len(doc["external_loads"]) + 2
     for gone in ("table_legs", "table_weight", *patch):
         assert f'name="{gone}' not in text, gone
     assert text.count("<locked>true</locked>") == len(p.locked)
@@ -333,7 +335,7 @@ def test_opensim_inverse_dynamics_balances(exported, export_case):
         assert without[j] - with_muscles[j] == pytest.approx(tau["muscle"][j], abs=1e-6), j
     # and without the muscles, gravity, the loads, the contacts and the passive laws are ours too
     for j in res.problem.model.joints:
-        rest = sum(tau[k][j] for k in ("gravity", "external", "contact", "passive"))
+        rest = sum(tau[k][j] for k in ("gravity", "external", "contact", "passive", "abdominal_pressure"))
         assert without[j] == pytest.approx(-rest, abs=1e-6), j
 
 

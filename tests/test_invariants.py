@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import biomech as bm
-from biomech import kinematics as kin
+from biomech import kinematics as kin, statics
 from biomech.balance import NO_LOAD_N, RootPatch, balance_checked, balance_margins, reaction
 from biomech.metrics import clinical_metrics
 from biomech.names import LUMBAR_LEVELS, MUSCLE_GROUPS, SPINAL_JOINTS
@@ -45,7 +45,7 @@ def _cross(r, f):
 def _residual(problem, q):
     # R(q) from the generalized forces by source, and its reduced form Bᵀ R
     g = bm.generalized_forces(problem, q)
-    R = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+    R = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]
     return problem.B.T @ R, R
 
 
@@ -727,9 +727,12 @@ def test_tree_poses(model, root, rng):
         np.testing.assert_allclose(d, S[:, j], rtol=0, atol=1e-8)
 
 
-def _translated(geo, t):
-    return dataclasses.replace(geo, origins=geo.origins + t, centres=geo.centres + t,
-                               points=geo.points + t, com=geo.com + t, shift=geo.shift + t)
+def _translated(p, geo, t):
+    # every world point moved by t; the cavity's moment arms recomputed from the moved points
+    cavity, centres = geo.cavity + t, geo.centres + t
+    return dataclasses.replace(geo, origins=geo.origins + t, centres=centres, points=geo.points + t,
+                               com=geo.com + t, shift=geo.shift + t, cavity=cavity,
+                               pressure_arm=statics._pressure_arm(p, cavity, centres))
 
 
 def test_translated_geometry_changes_nothing(case, prepare_case, rng):
@@ -737,10 +740,11 @@ def test_translated_geometry_changes_nothing(case, prepare_case, rng):
     q = _random_posture(p, rng)
     geo = bm.geometry(p, q)
     t = rng.uniform(-1.0, 1.0, 2)
-    moved = _translated(geo, t)
+    moved = _translated(p, geo, t)
     g0 = bm.generalized_forces(p, q, geo)
     g1 = bm.generalized_forces(p, q, moved)
-    for k in ("gravity", "external", "contact", "passive", "muscle"):
+    assert len(geo.cavity) == 2 and np.abs(g0["abdominal_pressure"]).max() > 0.1
+    for k in statics.SOURCES:
         np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=ROUND_NM, err_msg=k)
     np.testing.assert_allclose(g1["muscle_forces"], g0["muscle_forces"], rtol=0, atol=ROUND_N)
     m0, m1 = clinical_metrics(p, geo), clinical_metrics(p, moved)
@@ -1135,7 +1139,9 @@ def test_tone_fit_reproduces_the_reference_posture(get_model, subject_key, rng):
     if lam <= 0:
         K = _fd_stiffness(p, _u_of(p, r.q))
         assert np.linalg.eigvalsh(0.5 * (K + K.T))[0] > 0
-        assert np.max(np.abs(r.q - p.q_ref)) < math.radians(1.0)
+        # next to it: within 2° (1.03° at the hip since the relaxed tone keeps within EMG and
+        # so co-contracts less, issue 14; 0.9° before)
+        assert np.max(np.abs(r.q - p.q_ref)) < math.radians(2.0)
         return
     np.testing.assert_allclose(r.q, p.q_ref, rtol=0, atol=2 * TOL_NM / lam)
     for _ in range(3):

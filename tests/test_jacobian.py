@@ -39,6 +39,8 @@ PROBLEMS = {
     "psoas_activation_0.3": dict(support=_S("standing"), settings={"psoas": _M(activation=0.3)}),
     "psoas_resting_length_0.85": dict(support=_S("standing"),
                                       settings={"psoas": _M(resting_length_scale=0.85)}),
+    "abdominal_pressure_8kPa": dict(support=_S("standing"), abdominal_pressure_kPa=8.0),
+    "lying_pressure_8kPa": dict(support=_S("lying"), abdominal_pressure_kPa=8.0),
     "standing_free": dict(support=_S("standing"), locked_joints=()),
     "sitting_free": dict(support=_S("sitting"), locked_joints=()),
     "lying_free": dict(support=_S("lying"), locked_joints=()),
@@ -132,7 +134,7 @@ def test_jacobian_paths_agree(problems, postures):
             for k in (*statics.SOURCES, "muscle_forces"):     # what the result carries to its report
                 np.testing.assert_array_equal(at[k], g[k])
             np.testing.assert_array_equal(
-                bm.residual(p, q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"])
+                bm.residual(p, q), g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"])
             np.testing.assert_array_equal(bm.stiffness(p, q), -J)
 
 

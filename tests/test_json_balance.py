@@ -132,6 +132,9 @@ def body_loads(doc):
             loads[q["body"]].append((q["point_m"], (-f[0], -f[1]), 0.0))
     for ld in doc["external_loads"]:
         loads[ld["body"]].append((ld["point_m"], ld["force_N"], 0.0))
+    for end in ("floor", "roof"):                     # the abdominal pressure's push
+        e = doc["abdomen"][end]
+        loads[e["body"]].append((e["point_m"], e["force_N"], 0.0))
     for c in doc["support"]["contacts"]:
         loads[c["body"]].append((c["point_m"], c["force_N"], c["moment_Nm"]))
     for j in doc["joints"].values():
@@ -194,7 +197,8 @@ def test_moment_arms_and_lengths_follow_from_the_paths(documents, file):
         side = sides(doc)
         for name, m in doc["muscles"].items():
             assert abs(path_length(m["path"], set(), (0, 0), 0.0) - m["length_m"]) < 1e-12, name
-            assert m["moment_arms_m"], name
+            # every line crosses a joint but the transversus abdominis' hoop fascicles, each on one body
+            assert bool(m["moment_arms_m"]) == (len({p["body"] for p in m["path"]}) > 1), name
             for joint, arm in m["moment_arms_m"].items():
                 c = doc["joints"][joint]["center_m"]
                 up = side[joint][0]
@@ -205,6 +209,34 @@ def test_moment_arms_and_lengths_follow_from_the_paths(documents, file):
                 c = doc["joints"][joint]["center_m"]
                 d = path_length(m["path"], side[joint][0], c, H_RAD) - path_length(m["path"], set(), c, 0.0)
                 assert abs(d) < 1e-12, (file, name, joint)
+
+
+@pytest.mark.parametrize("file", ALL)
+def test_abdominal_pressure_pushes_along_the_cavity_axis(documents, file):
+    """The cavity (docs/model.md §6a): its floor on the pelvis and its roof on the lower thorax
+    pushed apart by P·A along the line between them (a closed system: the two forces cancel);
+    its moment arms are the derivatives of that line's length, rebuilt from the two points."""
+    for doc in postures(documents[file]):
+        ab = doc["abdomen"]
+        f, r = ab["floor"], ab["roof"]
+        assert (f["body"], r["body"]) == ("pelvis", "thorax_lower")
+        axis = [r["point_m"][k] - f["point_m"][k] for k in (0, 1)]
+        ell = math.hypot(*axis)
+        push = ab["intra_abdominal_pressure_kPa"] * 1e3 * ab["area_m2"]
+        assert push > 0.0, file                        # the relaxed tone of the transversus
+        for k in (0, 1):
+            assert abs(r["force_N"][k] - push * axis[k] / ell) <= 1e-9 * push
+            assert abs(f["force_N"][k] + r["force_N"][k]) <= 1e-12 * push
+        assert abs(ab["intra_abdominal_pressure_mmHg"] * 0.133322387415 - ab["intra_abdominal_pressure_kPa"]) < 1e-12
+        side = sides(doc)
+        strut = [{"body": e["body"], "point_m": e["point_m"], "lateral_m": 0.0} for e in (f, r)]
+        assert set(ab["moment_arms_m"]) == {"L5_S1", "L4_L5", "L3_L4", "L2_L3", "L1_L2", "T12_L1"}
+        for joint, arm in ab["moment_arms_m"].items():
+            c = doc["joints"][joint]["center_m"]
+            up = side[joint][0]
+            fd = (path_length(strut, up, c, H_RAD) - path_length(strut, up, c, -H_RAD)) / (2 * H_RAD)
+            assert abs(fd - arm) <= ARM_TOL_M, (file, joint, fd, arm)
+            assert arm > 0.03, (file, joint, arm)          # in front of the spine: it extends
 
 
 @pytest.mark.parametrize("file", ALL)

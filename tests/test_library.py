@@ -208,7 +208,10 @@ def test_json_document_has_every_key_of_the_contract(library_docs):
     for name, m in single["muscles"].items():
         assert MUSCLE <= set(m), name
         assert all(set(pt) == {"body", "point_m", "lateral_m"} for pt in m["path"])
-        assert m["moment_arms_m"], name
+        # every line crosses a joint but the transversus abdominis' hoop fascicles, each on one vertebra
+        assert bool(m["moment_arms_m"]) == (m["group"] != "transversus_abdominis"), name
+    assert single["abdomen"]["floor"]["body"] == "pelvis" and single["abdomen"]["roof"]["body"] == "thorax_lower"
+    assert single["abdomen"]["intra_abdominal_pressure_kPa"] > 0.0
     assert single["external_loads"][0]["body"] == "L3" and len(single["external_loads"][0]["force_N"]) == 2
     assert single["gravity_m_s2"] == [0.0, -9.81]
     for c in single["support"]["contacts"]:

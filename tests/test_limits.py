@@ -130,7 +130,8 @@ def test_every_number_of_the_schema_has_its_range_in_the_table():
     schema = {"subject": scenario_module._SUBJECT, "support": scenario_module._SUPPORT,
               "muscles": scenario_module._SETTING, "loads": scenario_module._LOAD,
               "passive": scenario_module._PASSIVE, "solver": scenario_module._SOLVER,
-              "upright": scenario_module._UPRIGHT, "inverse": scenario_module._INVERSE}
+              "upright": scenario_module._UPRIGHT, "inverse": scenario_module._INVERSE,
+              "abdomen": scenario_module._ABDOMEN}
     numeric = set()
     for table, rules in schema.items():
         for name, rule in rules.items():

@@ -499,7 +499,7 @@ def test_json_document(name, solve_case):
     assert list(doc["joints"]) == list(m.joints) == list(JOINTS)
     rep = bm.posture_report(r)
     tau = doc["diagnostics"]["generalized_forces_Nm"]
-    assert set(tau) == {"gravity", "external", "contact", "passive", "muscle"}
+    assert set(tau) == {"gravity", "external", "contact", "passive", "muscle", "abdominal_pressure"}
     for j, name_j in enumerate(m.joints):
         jt = doc["joints"][name_j]
         assert set(jt) >= {"inferior", "superior", "center_m", "angle_deg", "passive_moment_Nm",
@@ -539,7 +539,8 @@ def test_json_document(name, solve_case):
         xy = np.array([pt["point_m"] for pt in mu["path"]])
         assert np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)) <= mu["length_m"] + 1e-12
         arms = mu["moment_arms_m"]
-        assert isinstance(arms, dict) and arms and set(arms) <= set(JOINTS)
+        assert isinstance(arms, dict) and set(arms) <= set(JOINTS)
+        assert bool(arms) == (mu["group"] != "transversus_abdominis"), line   # the hoop: on L3 alone
         for jn, v in arms.items():
             assert _is_float(v)
             np.testing.assert_allclose(v, rep.moment_arm[i, JOINTS.index(jn)], rtol=0, atol=1e-15)
@@ -644,8 +645,10 @@ def test_baseline_tone_with_passive_slack_is_found_quickly():
     from biomech.least_effort import least_effort_activation
     from biomech.recruitment import DEFAULT_TISSUE_WEIGHT
     laws = {j: law.scaled(1.5948) for j, law in bm.default_intervertebral_laws().items()}
+    # (strength 0.8439 in the population study; halved since the transversus abdominis' pressure
+    # helps to hold the relaxed posture, docs/model.md §6a, which made that subject feasible)
     subject = bm.Subject(body_mass_kg=77.93, height_m=1.597, pelvic_incidence_deg=52.86,
-                         muscle_strength_scale=0.8439)
+                         muscle_strength_scale=0.5)
     compiled = bm.build_model(subject, intervertebral=laws)
     joints, A, b, upper, slack, m_ref = tone.tone_programme(compiled)
     # the programme is over the joints the standing problem frees: all but the ankles and knees

@@ -102,7 +102,7 @@ def test_upright_solution_is_an_equilibrium_that_keeps_the_target(upright_result
     p = r.problem
     assert p.locked == ()                                    # every joint free
     g = bm.generalized_forces(p, r.q)
-    total = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+    total = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]
     assert np.max(np.abs(p.B.T @ total)) < 1e-6
     # the default target: the gaze level
     assert abs(target_value(p, r.q, "head_angle_deg")) < 1e-5
@@ -181,7 +181,7 @@ def test_upright_keeps_any_combination_of_targets(combination_results, k):
     for kind, value in TARGET_COMBINATIONS[k].items():
         assert target_value(p, r.q, kind) == pytest.approx(value, abs=TARGET_TOL.get(kind, 1e-5)), kind
     g = bm.generalized_forces(p, r.q)
-    total = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"]
+    total = g["gravity"] + g["external"] + g["contact"] + g["passive"] + g["muscle"] + g["abdominal_pressure"]
     assert np.max(np.abs(p.B.T @ total)) < 1e-6
     assert margins(p, r.q).min() >= -1e-6
     assert np.all((r.q >= p.q_low - 1e-9) & (r.q <= p.q_high + 1e-9))

@@ -352,6 +352,7 @@ def test_full_file_sets_every_key():
                          ("psoas_L1_TP", MuscleSetting(resting_length_scale=0.9)))
     assert s.loads == (Load(body="thorax_middle", point_m=(0.25, 0.45), mass_kg=5.0),)
     assert (s.disc_stiffness_scale, s.hip_stiffness_scale) == (0.5, 2.0)
+    assert s.abdominal_pressure_kPa == 2.5
     assert (s.tolerance_Nm, s.max_iterations, s.short_range_stiffness) == (1e-8, 200, 20.0)
     assert isinstance(s.max_iterations, int)
     assert s.document["subject"]["body_mass_kg"] == 82

@@ -76,6 +76,7 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 GROUP_COLOURS = {
     "psoas": "#D62728", "iliacus": "#FF7F0E", "rectus_femoris": "#E377C2",
     "rectus_abdominis": "#1F3A93", "external_oblique": "#1F77B4", "internal_oblique": "#6BAED6",
+    "transversus_abdominis": "#08306B",
     "erector_spinae": "#2CA02C", "multifidus": "#006D2C", "quadratus_lumborum": "#98DF8A",
     "hamstrings": "#9467BD", "gluteus_maximus": "#54278F",
     "vasti": "#8C564B", "gastrocnemius": "#BCBD22", "soleus": "#7F7F00",
@@ -114,6 +115,7 @@ STYLE = {
     "reaction": "#D55E00",       # joint loads
     "support": "#b06f00",        # forces of the floor, seat, backrest, table
     "load": "#6a3d9a",           # external loads
+    "iap": "#08306B",            # intra-abdominal pressure (the transversus abdominis' colour)
     "surface": "#555555",        # floor, seat, backrest, table
     "fail": "#d00000",           # status notes and failed sweep points
     "box_face": "white",
@@ -604,6 +606,9 @@ def _support(p, geo, s) -> dict:
     one force at its centre of pressure (the broad table takes a moment, so one end of the T8-T5
     patch may carry a negative share, `balance.balance_margins`; the centre of pressure shows
     where the table pushes)."""
+    if p.support.side_lying:         # the table and gravity act across the drawing's plane
+        return {"surfaces": [], "supports": [], "cop": None, "com": centre_of_mass(p, geo),
+                "body_weight": 0.0}
     specs = contact_specs(p.support)
     cb, cp, cf = contact_forces(p, geo)
     r = root_reaction(p, geo, contact=(cb, cp, cf))
@@ -611,7 +616,8 @@ def _support(p, geo, s) -> dict:
     forces = [(spec.landmark, pt, f) for spec, pt, f in zip(specs, cp, cf)]
     if p.support.kind == "lying":
         cop = r.centre_of_pressure
-        forces.append(("back", cop if np.all(np.isfinite(cop)) else 0.5 * (r.a + r.b), r.force))
+        forces.append(("chest" if p.support.lying_on == "front" else "back",
+                       cop if np.all(np.isfinite(cop)) else 0.5 * (r.a + r.b), r.force))
     else:
         total = r.normal_N
         share = (0.5, 0.5) if total == 0.0 else (r.a_N / total, r.b_N / total)
@@ -677,7 +683,10 @@ def skeleton(report) -> dict:
     sk.update(_support(p, geo, s))
     lp, lf = load_forces(p, geo)
     sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
-    sk["gravity"] = np.asarray(p.gravity, float)
+    # the direction drawn as down: gravity's, or lying on the side (no gravity in the plane) that
+    # of lying on the back, the body seen from above the table; "plane_gravity" is gravity's own
+    sk["plane_gravity"] = np.asarray(p.gravity, float)
+    sk["gravity"] = sk["plane_gravity"] if np.any(sk["plane_gravity"]) else np.array([-1.0, 0.0])
     sk["support"] = (p.support.kind, p.support.legs, p.support.thigh_deg)
     return sk
 
@@ -1033,10 +1042,11 @@ def draw_muscles(ax, sk: dict, groups, forces: np.ndarray, norm: Normalize,
 
 
 def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc="lower left",
-                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None):
+                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None, compact: bool = False):
     """A legend of the muscle groups drawn, ``totals`` {group: total force (N), or None to name
     the group only} in their colours (a scenario's own groups first, "set by the scenario"),
-    and of the line width and opacity of three forces on ``norm``."""
+    and of the line width and opacity of three forces on ``norm``; ``compact``: shorter handles
+    and narrower gaps between columns (a legend of many columns in a narrow panel)."""
     first = [g for g in totals if g in highlight_groups]
     lw0, lw1 = STYLE["muscle_lw"]
     handles, labels = [], []
@@ -1054,8 +1064,8 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
     size = fontsize or STYLE["small"]
     leg = ax.legend(handles, labels, loc=loc, bbox_to_anchor=bbox, fontsize=size,
                     frameon=True, framealpha=0.9, title=title, ncol=ncol,
-                    title_fontsize=size, borderaxespad=0.0, handlelength=2.2,
-                    columnspacing=1.0)
+                    title_fontsize=size, borderaxespad=0.0, handlelength=1.3 if compact else 2.2,
+                    columnspacing=0.5 if compact else 1.0, handletextpad=0.4 if compact else 0.8)
     leg.set_zorder(LAYERS["text"])
     return leg
 
@@ -1251,9 +1261,10 @@ def draw_angles(ax, sk: dict, metrics: dict, s: float) -> dict:
 _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 
 
-def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None) -> str:
-    """The box of values: `METRIC_ROWS` of ``metrics``, and the psoas's mean length change
-    from relaxed standing (%) when given. Lying (``sk`` given): without SVA and trunk
+def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None,
+                iap_mmHg: float | None = None) -> str:
+    """The box of values: `METRIC_ROWS` of ``metrics``, the psoas's mean length change from
+    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk`` given): without SVA and trunk
     inclination, with the legs' angle above the table (and the file's reference angle when the
     legs are lifted: the equilibrium may leave them elsewhere)."""
     lying = sk is not None and sk["support"][0] == "lying"
@@ -1263,7 +1274,9 @@ def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: flo
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
     if psoas_length_percent is not None and np.isfinite(psoas_length_percent):
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
-    if lying:
+    if iap_mmHg is not None:
+        rows.append(f"{'IAP':<4}{iap_mmHg:>7.1f}  intra-abdominal pressure (mmHg)")
+    if lying and np.any(sk["plane_gravity"]):       # (on the side there is no table in the plane)
         _kind, legs, reference = sk["support"]
         row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
         if legs == "lifted":

@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from . import drawing
 from ..files import atomic_write
+from ..results import PA_PER_MMHG
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
 from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, draw_angles, draw_bones, draw_gravity,
@@ -106,7 +107,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
             ax, sk, model, lines, tension, s, report.length_change_percent,
             avoid=[t.get_position()[1] for t in out["angle_texts"]]))
     if angles and not ghost:
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report)),
+        iap = report.abdominal_pressure_Pa / PA_PER_MMHG if len(report.cavity_forces) else None
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report), iap),
                                      transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
@@ -119,7 +121,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     if reactions and not ghost:
         out["reactions"].extend(_draw_reactions(ax, sk, report, s))
     if not ghost:
-        out["labels"].extend(draw_gravity(ax, sk["gravity"]))
+        out["labels"].extend(draw_gravity(ax, sk["plane_gravity"]))
         note = status_note(result)
         if note:
             out["status"].append(ax.text(0.02, 0.98, wrap_text(note, 48), transform=ax.transAxes,
@@ -349,6 +351,9 @@ def _status_of(report, given) -> str:
 SMALL_GROUP_N, SMALL_GROUP_SHARE = 5.0, 0.02
 #: Length of the legend lines of a sweep's panel (d) (font sizes): the dashes of the shear show.
 SWEEP_HANDLE_LENGTH = 3.5
+#: The sweep figure draws the intra-abdominal pressure (panel d, right axis) when it changes by
+#: at least this much along the sweep (mmHg): about the resolution of a catheter reading.
+IAP_SHOWN_MMHG = 1.0
 
 
 def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
@@ -461,23 +466,40 @@ def plot_sweep(fig, values, reports, *, parameter: str, statuses=None) -> dict:
         draw(ax, series(lambda r, j=j: float(r.shear[j])), f"{name} anterior shear",
              OKABE_ITO[k], ls="--", marker="^", ms=4.5)
     ax.set_ylabel("joint load (N)")
+    # and the intra-abdominal pressure on its own axis (mmHg), where the sweep changes it
+    iap = series(lambda r: r.abdominal_pressure_Pa / PA_PER_MMHG if len(r.cavity_forces) else np.nan)
+    out["iap"] = None
+    if np.isfinite(iap).any() and np.nanmax(iap) - np.nanmin(iap) >= IAP_SHOWN_MMHG:
+        twin = ax.twinx()
+        ln = twin.plot(x, iap, color=STYLE["iap"], ls=":", lw=1.6, marker="s", ms=3.5,
+                       label="IAP (right axis)")[0]
+        twin.set_ylabel("intra-abdominal pressure (mmHg)", color=STYLE["iap"], fontsize=STYLE["font"])
+        twin.tick_params(axis="y", colors=STYLE["iap"], labelsize=STYLE["small"])
+        twin.set_ylim(bottom=0.0)
+        out["lines"].append(ln)
+        out["iap"] = twin
     axes[-1].set_xlabel(parameter_label(parameter))
 
     titles = ("lumbar lordosis L1-S1 and segmental lordosis per level",
               "sacral slope, pelvic tilt, ASIS-PSIS tilt",
               "total force of each muscle group",
-              "joint loads on the lower endplate (compression, anterior shear)")
+              "joint loads on the lower endplate (compression, anterior shear)"
+              + (" and abdominal pressure" if out["iap"] is not None else ""))
     for k, ax in enumerate(axes):
         ax.axhline(0.0, color="#bbbbbb", lw=0.6, zorder=0)
         ax.grid(True, color="#eeeeee", lw=0.6)
         ax.text(0.005, 1.02, f"({'abcd'[k]}) {titles[k]}", transform=ax.transAxes,
                 fontsize=STYLE["font"], fontweight="bold", va="bottom")
         handles, names = ax.get_legend_handles_labels()
+        if k == 3 and out["iap"] is not None:
+            more = out["iap"].get_legend_handles_labels()
+            handles, names = handles + more[0], names + more[1]
         if k == 2 and omitted:           # the groups left out, under the others (never over them)
             handles.append(Line2D([], [], ls="none"))
             names.append(omitted)
         # (d) a legend line long enough to show the dashes of the shear
-        leg = ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+        leg = ax.legend(handles, names, loc="upper left",
+                        bbox_to_anchor=(1.09 if k == 3 and out["iap"] is not None else 1.01, 1.0),
                         fontsize=STYLE["small"], frameon=False, borderaxespad=0.0,
                         handlelength=SWEEP_HANDLE_LENGTH if k == 3 else None)
         if k == 2 and omitted:
@@ -809,11 +831,17 @@ def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
     return fig
 
 
-def sweep_figure(values, reports, *, parameter: str, statuses=None) -> Figure:
-    """A four-panel figure of a parameter sweep (see `plot_sweep`)."""
+def sweep_figure(values, reports, *, parameter: str, statuses=None, also=(), grid: bool = False) -> Figure:
+    """A four-panel figure of a parameter sweep (see `plot_sweep`) against its first swept key
+    ``parameter``; ``also``: the other swept keys, stepped with it (zipped) or, ``grid``, over a
+    grid, named in the title."""
     fig = _figure((8.5, 11.5))
     plot_sweep(fig, values, reports, parameter=parameter, statuses=statuses)
-    fig.subplots_adjust(left=0.1, right=0.74, top=0.94, bottom=0.08, hspace=0.3)
-    fig.suptitle(f"sweep of {parameter_label(parameter)}", fontsize=STYLE["title"] + 1,
-                 fontweight="bold")
+    title = f"sweep of {parameter_label(parameter)}"
+    if also:
+        title += (" over a grid with " if grid else ", with ") + ", ".join(map(parameter_label, also)) \
+            + ("" if grid else " alongside")
+    title = wrap_text(title, 90)
+    fig.subplots_adjust(left=0.1, right=0.74, top=0.94 - 0.017 * title.count("\n"), bottom=0.08, hspace=0.3)
+    fig.suptitle(title, fontsize=STYLE["title"] + 1, fontweight="bold")
     return fig

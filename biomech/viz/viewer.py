@@ -162,7 +162,7 @@ class PostureView:
         self.forces = [drawing.force_artists(ax, st[0]) for st in drawing.force_states(sk, self.s)]
         S = drawing.STYLE
         self.c7_dot = ax.plot([0], [0], "o", ms=4, color="black", zorder=drawing.LAYERS["text"])[0]
-        self.gravity = drawing.draw_gravity(ax, sk["gravity"])
+        self.gravity = drawing.draw_gravity(ax, sk["plane_gravity"])
         self.lines: dict = {}
         self.texts: dict = {}
         if angles and self.rotation is None:
@@ -446,7 +446,7 @@ class LiveViewer:
                                fontsize=drawing.STYLE["title"])
         _fixed_limits(self.ax_whole, [rep0], pad=0.12, gravity_down=turned)
         drawing.zoom(self.ax_zoom, rep0)
-        group_legend(self.ax_panel, rep0, self.norm, bottom=0.105, ncol=4)  # above the footer
+        group_legend(self.ax_panel, rep0, self.norm, bottom=0.095, ncol=4)  # above the footer
         self.panel = MetricsPanel(self.ax_panel, "the posture shown (coloured)")
         sc = self.scenario
         title = f"{sc.name} ({sc.mode} mode)" + (": base point of the sweep" if self.is_sweep else "")
@@ -640,7 +640,8 @@ def group_legend(ax_panel, report, norm, *, bottom: float = 0.05, ncol: int = 3)
     footer)."""
     groups = dict.fromkeys(report.result.problem.model.muscle_group)
     return drawing.muscle_legend(ax_panel, {g: None for g in groups}, norm, loc="lower left",
-                                 bbox=(0.0, bottom), ncol=ncol, fontsize=drawing.STYLE["small"] - 1.0)
+                                 bbox=(0.0, bottom), ncol=ncol, fontsize=drawing.STYLE["small"] - 1.2,
+                                 compact=True)
 
 
 def posture_axes(fig, report, *, left: float, right: float, top: float, bottom: float,
