@@ -7,8 +7,9 @@ thorax and the pelvis in front of the lumbar spine, whose generalized force is P
 (ℓ = |D − F|). The wall holds the pressure by its hoop tension in the transverse plane
 (Laplace's law for a thin-walled cylinder, N = P r per unit height), so a hoop line of lumped
 tension T (both sides) covering the height h of the wall makes P = T / (2 r h). The
-transversus abdominis is that hoop (five fascicles, one on each lumbar vertebra): each path lies
-in one transverse plane on one body, so its tension has no sagittal moment arm and acts on the spine only through the pressure.
+transversus abdominis is that hoop (five fascicles, one on each lumbar vertebra): each path
+lies in one transverse plane on one body, so its tension has no sagittal moment arm and acts on
+the spine only through the pressure.
 
 `with_abdomen(model)` adds both to a compiled model, from the model's own geometry in its
 relaxed reference posture and the cited constants below.
@@ -21,7 +22,7 @@ import math
 import numpy as np
 
 from . import kinematics as kin
-from .model import Cavity, Model, readonly, replace
+from .model import Cavity, Model, replace
 
 #: Cross-section of the abdominal cavity: the area on which the pressure pushes the diaphragm up
 #: and the pelvic floor down, 465 cm² (Morris JM, Lucas DB, Bresler B (1961) J Bone Joint Surg Am
@@ -32,8 +33,8 @@ CAVITY_AREA_M2 = 0.0465
 #: J Biomech 44:600-606, MRI of the abdominal wall; V for the number, R for the author list): r of
 #: the hoop law P = T / (2 r h). ∝ height.
 HOOP_RADIUS_M = 0.200
-#: Maximum isometric force of the transversus abdominis, one side (all five fascicles): 5 × 0.52 cm² (2.6 cm²)
-#: at 90 N/cm² = 234 N, the AnyBody Managed Model Repository's trunk (AnyBody/ammr,
+#: Maximum isometric force of the transversus abdominis, one side (all five fascicles):
+#: 5 × 0.52 cm² (2.6 cm²) at 90 N/cm² = 234 N, the AnyBody Managed Model Repository's trunk (AnyBody/ammr,
 #: Body/AAUHuman/Trunk/MuscleParametersSpineSimpleRight.any and HumanModel.any; model
 #: parameters read from the files, V). No measured human PCSA of the transversus was found
 #: (Brown SHM et al. (2011) Spine 36:355-362 is the architectural source to check, R).
@@ -48,8 +49,8 @@ CONTENTS_DENSITY_KG_M3 = 1000.0
 
 
 def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model:
-    """The model with its abdominal cavity and the transversus abdominis hoop line appended
-    (``lopt_src``, ``lts_src`` get a None each: the line's l_opt and l_ts follow the
+    """The model with its abdominal cavity and the transversus abdominis' five hoop lines
+    appended (``lopt_src``, ``lts_src`` get a None for each: their l_opt and l_ts follow the
     neutral-length rule, `anatomy._with_muscle_parameters`). ``s``: the subject's length scale.
 
     The cavity's axis is built in the relaxed reference posture (the pelvis as in
@@ -105,12 +106,12 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
     t = np.linspace(math.pi, 0.0, 7)
     fmax = TRANSVERSUS_MAX_FORCE_N_PER_SIDE * 2.0 * (m.subject.body_mass_kg / 75.0) ** (2.0 / 3.0) \
         * m.subject.muscle_strength_scale / len(HOOP_LINES)
-    names, bodies, pts, z = [], [], [], []
-    for line, vertebra in zip(HOOP_LINES, ("L1", "L2", "L3", "L4", "L5")):
-        back = np.asarray(m.pt_local[m.line_ptr[m.muscle_names.index(f"psoas_{vertebra}_TP")]], float)
-        pts.append(back + np.outer(a + a * np.cos(t), [1.0, 0.0]))
+    bodies, pts, z = [], [], []
+    for vertebra in ("L1", "L2", "L3", "L4", "L5"):                  # HOOP_LINES, in order
+        tp = m.line_ptr[m.muscle_names.index(f"psoas_{vertebra}_TP")]
+        pts.append(np.asarray(m.pt_local[tp], float) + np.outer(a + a * np.cos(t), [1.0, 0.0]))
         z.append(b * np.sin(t))
-        z[-1][0] = float(m.pt_z[m.line_ptr[m.muscle_names.index(f"psoas_{vertebra}_TP")]])
+        z[-1][0] = float(m.pt_z[tp])                                  # the transverse process
         bodies += [m.body_index(vertebra)] * len(t)
     k = len(HOOP_LINES)
     ptr = len(m.pt_body) + len(t) * np.arange(1, k + 1)

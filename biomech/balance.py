@@ -200,4 +200,5 @@ def unbalanced(problem, r: Reaction) -> str | None:
     else:
         side = "tips forward over the toes" if a < -tol else "tips backward over the heels"
     return (f"no balance on the support: the body {side} (the centre of pressure is outside the "
-            f"{'trunk' if lying else 'foot'}; the support would have to pull with {-min(a, b):.3g} N)")
+            f"{('chest' if problem.support.lying_on == 'front' else 'back') if lying else 'foot'}; "
+            f"the support would have to pull with {-min(a, b):.3g} N)")

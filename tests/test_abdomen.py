@@ -171,3 +171,25 @@ def test_the_sweep_figure_draws_the_pressure_where_it_changes(model):
     calm = reports("psoas", values)
     fig = viz.sweep_figure(values, calm, parameter="muscles.psoas.activation")
     assert not [a for a in fig.axes if a.get_ylabel().startswith("intra-abdominal pressure")]
+
+
+def test_the_posture_figure_shades_the_cavity_by_its_pressure(model):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from biomech import viz
+
+    alphas = []
+    for kpa in (0.0, 2.0, 4.0):
+        p = bm.prepare(model, abdominal_pressure_kPa=kpa)
+        r = statics.EquilibriumResult(p, p.q_ref, bm.Status.SOLVED, True, "", 0.0, 0, np.zeros(1))
+        fig, ax = plt.subplots()
+        out = viz.plot_posture(ax, bm.posture_report(r))
+        (patch,) = out["cavity"]
+        # the capsule runs along the cavity's axis: its floor and roof lie inside it
+        f, d = bm.posture_report(r).geometry.cavity
+        assert patch.get_path().contains_point(0.9 * d + 0.1 * f)           # (data coordinates)
+        assert not patch.get_path().contains_point(d + 2.0 * (d - f))
+        alphas.append(patch.get_alpha())
+        plt.close(fig)
+    assert alphas[0] < alphas[1] < alphas[2]

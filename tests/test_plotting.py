@@ -114,6 +114,10 @@ def test_plot_posture_group_legend_and_axis_units(psoas300):
     labels = [t.get_text() for t in leg.get_texts()]
     model = psoas300.result.problem.model
     drawn = {model.muscle_group[i] for i in out["muscles"][0].muscle_index}
+    # the last entry: the shaded abdominal cavity, as drawn (its opacity grows with the pressure)
+    assert labels[-1] == "abdominal cavity (darker: higher pressure)" and len(out["cavity"]) == 1
+    assert leg.legend_handles[-1].get_alpha() == out["cavity"][0].get_alpha()
+    labels = labels[:-1]
     named = [lab for lab in labels if not lab.startswith("one line at")]
     assert len(named) == len(drawn)                 # every group drawn, once, with its total
     for g in drawn:

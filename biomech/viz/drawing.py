@@ -683,6 +683,8 @@ def skeleton(report) -> dict:
     sk.update(_support(p, geo, s))
     lp, lf = load_forces(p, geo)
     sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
+    sk["cavity"] = np.asarray(geo.cavity, float)          # (2, 2) floor and roof, or (0, 2)
+    sk["iap_Pa"] = float(report.abdominal_pressure_Pa)
     # the direction drawn as down: gravity's, or lying on the side (no gravity in the plane) that
     # of lying on the back, the body seen from above the table; "plane_gravity" is gravity's own
     sk["plane_gravity"] = np.asarray(p.gravity, float)
@@ -969,6 +971,41 @@ def draw_balance(ax, sk: dict, s: float) -> list:
     return out
 
 
+#: The abdominal cavity is drawn as a capsule this wide on either side of its axis (m at 1.70 m;
+#: drawing only: about half the cavity's depth in front of the lumbar spine), shaded by its
+#: pressure from `CAVITY_ALPHA[0]` at 0 to `CAVITY_ALPHA[1]` at `CAVITY_FULL_SHADE_PA` and above.
+CAVITY_HALF_WIDTH_M = 0.045
+CAVITY_ALPHA = (0.04, 0.35)
+CAVITY_FULL_SHADE_PA = 5000.0
+
+
+def draw_cavity(ax, sk: dict, s: float) -> list:
+    """The abdominal cavity (docs/model.md §6a) as a capsule around its axis from the floor (on
+    the pelvis) to the roof (on the lower thorax), shaded by the pressure, under the bones and
+    muscles. Returns the artists drawn (none without a cavity)."""
+    if len(sk["cavity"]) != 2:
+        return []
+    f, d = sk["cavity"]
+    e = (d - f) / np.linalg.norm(d - f)
+    n = _perp(e) * CAVITY_HALF_WIDTH_M * s
+    t = np.linspace(0.0, math.pi, 12)
+    cap = np.cos(t)[:, None] * n + np.sin(t)[:, None] * e[None, :] * CAVITY_HALF_WIDTH_M * s
+    outline = np.vstack([d + cap, f - cap])              # around the roof, then the floor
+    share = min(max(sk["iap_Pa"], 0.0) / CAVITY_FULL_SHADE_PA, 1.0)
+    a0, a1 = CAVITY_ALPHA
+    patch = Polygon(outline, closed=True, facecolor=STYLE["iap"], alpha=a0 + (a1 - a0) * share,
+                    edgecolor="none", zorder=LAYERS["thorax"] - 0.1)
+    ax.add_patch(patch)
+    return [patch]
+
+
+def cavity_legend_entry(patch) -> tuple:
+    """(handle, label) of the shaded cavity for `muscle_legend`."""
+    from matplotlib.patches import Patch
+    return (Patch(facecolor=STYLE["iap"], alpha=patch.get_alpha(), edgecolor="none"),
+            "abdominal cavity (darker: higher pressure)")
+
+
 def draw_gravity(ax, gravity) -> list:
     """An arrow "gravity" in the corner of the axes when gravity is not down the page (lying)."""
     g = np.asarray(gravity, float)
@@ -1042,11 +1079,13 @@ def draw_muscles(ax, sk: dict, groups, forces: np.ndarray, norm: Normalize,
 
 
 def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc="lower left",
-                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None, compact: bool = False):
+                  bbox=(1.02, 0.0), ncol: int = 1, fontsize: float | None = None, compact: bool = False,
+                  extra=()):
     """A legend of the muscle groups drawn, ``totals`` {group: total force (N), or None to name
     the group only} in their colours (a scenario's own groups first, "set by the scenario"),
     and of the line width and opacity of three forces on ``norm``; ``compact``: shorter handles
-    and narrower gaps between columns (a legend of many columns in a narrow panel)."""
+    and narrower gaps between columns (a legend of many columns in a narrow panel); ``extra``:
+    (handle, label) pairs added at the end (the shaded cavity)."""
     first = [g for g in totals if g in highlight_groups]
     lw0, lw1 = STYLE["muscle_lw"]
     handles, labels = [], []
@@ -1060,6 +1099,9 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
         handles.append(Line2D([], [], color="#555555", lw=lw0 + (lw1 - lw0) * frac,
                               alpha=a0 + (a1 - a0) * frac))
         labels.append(f"one line at {f:.0f} N")
+    for handle, label in extra:
+        handles.append(handle)
+        labels.append(label)
     title = "muscle group (total force)" if any(v is not None for v in totals.values()) else "muscle group"
     size = fontsize or STYLE["small"]
     leg = ax.legend(handles, labels, loc=loc, bbox_to_anchor=bbox, fontsize=size,

@@ -70,7 +70,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     muscle line of nonzero length), highlight (the labels of the highlighted muscles), angles,
     angle_texts, values (the box of values), legend, reactions, forces (arrows and their
     labels), balance (the centres of mass and of pressure), status (the red note of a posture
-    that is not an answer).
+    that is not an answer), cavity (the abdominal cavity, shaded by its pressure).
     """
     result = report.result
     s = result.problem.model.subject.height_m / REFERENCE_HEIGHT_M
@@ -81,7 +81,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
         sk = transform(sk, R)
     out = draw_bones(ax, sk, ghost=ghost)
     out.update({"muscles": [], "highlight": [], "angles": [], "angle_texts": [], "values": [],
-                "legend": [], "reactions": [], "forces": [], "balance": [], "status": []})
+                "legend": [], "reactions": [], "forces": [], "balance": [], "status": [],
+                "cavity": [] if ghost else drawing.draw_cavity(ax, sk, s)})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
@@ -99,7 +100,8 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
             totals = {g: float(tension[model.group_lines(g)].sum())
                       for g in dict.fromkeys(model.muscle_group) if g in shown}
             out["legend"].append(drawing.muscle_legend(
-                ax, totals, nrm, highlight_groups={model.muscle_group[i] for i in lines}))
+                ax, totals, nrm, highlight_groups={model.muscle_group[i] for i in lines},
+                extra=[drawing.cavity_legend_entry(c) for c in out["cavity"]]))
     if angles and not ghost and not rotated:
         out.update(draw_angles(ax, sk, report.metrics, s))
     if muscles and not ghost:              # after the angles: their labels are kept clear
