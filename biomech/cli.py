@@ -356,6 +356,13 @@ def cmd_model(args) -> int:
     for n, v in desc["muscles"].items():
         print(f"  {n:<42} {v['group']:<19} {v['max_isometric_force_N']:8.1f} "
               f"{v['optimal_fiber_length_m']:.4f} {v['tendon_slack_length_m']:.4f} {v['baseline_activation']:.3f}")
+    cav = desc["abdomen"]
+    if cav is not None:
+        print(f"\nabdominal cavity (docs/model.md §6a): floor on the {cav['floor']['body']} "
+              f"{cav['floor']['point_m_reference_posture']}, roof on the {cav['roof']['body']} "
+              f"{cav['roof']['point_m_reference_posture']} m; A {cav['area_m2'] * 1e4:.0f} cm², "
+              f"hoop radius {cav['hoop_radius_m']:.3f} m, wall height {cav['wall_height_m']:.3f} m: "
+              f"{cav['pressure_per_tension_Pa_per_N']:.2f} Pa per N of {', '.join(cav['pressure_groups'])}")
     print("\nsources:")
     for k, v in desc["sources"].items():
         print(f"  {k}: {v.get('repo', '')} {v.get('path', '')} {v.get('commit', '')}".rstrip())

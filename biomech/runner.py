@@ -423,10 +423,26 @@ def model_description(model: Model | None = None) -> dict:
                         "baseline_activation": round(float(model.baseline_activation[i]), 4),
                         "parameter_source": model.parameter_source[i]}
                     for i, n in enumerate(model.muscle_names)},
+        "abdomen": _cavity_description(model, p, geo),
         "sources": {k: dict(v) for k, v in model.sources.items()},
         "parameters": "every parameter with its value, unit and source: docs/model.md and "
                       "docs/calibration.md",
     }
+
+
+def _cavity_description(model: Model, problem, geo) -> dict | None:
+    """The abdominal cavity of `model_description` (docs/model.md §6a), or None."""
+    cav = model.cavity
+    if cav is None:
+        return None
+    return {"floor": {"body": model.bodies[cav.floor_body], "point_m_reference_posture": geo.cavity[0].round(5).tolist()},
+            "roof": {"body": model.bodies[cav.roof_body], "point_m_reference_posture": geo.cavity[1].round(5).tolist()},
+            "area_m2": cav.area_m2, "hoop_radius_m": cav.hoop_radius_m, "wall_height_m": cav.wall_height_m,
+            "pressure_groups": list(cav.pressure_groups),
+            "pressure_per_tension_Pa_per_N": cav.pressure_per_tension,
+            "sources": "area: Morris et al. 1961 (R); hoop radius: Förstemann et al. 2011 (V); "
+                       "transversus F_max: AnyBody AMMR trunk (V); axis and wall height: derived from "
+                       "the model's geometry (biomech/abdomen.py)"}
 
 
 def model_for_subject(subject=None) -> Model:

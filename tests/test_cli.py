@@ -204,8 +204,12 @@ def test_model_description_lists_everything_with_sources():
     assert {m["group"] for m in desc["muscles"].values()} == set(MUSCLE_GROUPS)
     assert all(m["parameter_source"] for m in desc["muscles"].values())
     assert {"christophy_skeleton", "myotorso", "gait2392"} <= set(desc["sources"])
+    cav = desc["abdomen"]                         # the cavity's parameters (docs/model.md §6a)
+    assert (cav["floor"]["body"], cav["roof"]["body"]) == ("pelvis", "thorax_lower") and cav["sources"]
+    assert cav["pressure_per_tension_Pa_per_N"] == pytest.approx(
+        1.0 / (2 * cav["hoop_radius_m"] * cav["wall_height_m"]), rel=1e-12)
     text = biomech("model")
-    assert text.returncode == 0 and "psoas_L1_VB" in text.stdout
+    assert text.returncode == 0 and "psoas_L1_VB" in text.stdout and "abdominal cavity" in text.stdout
 
 
 def test_a_target_combination_file_runs_and_reaches_its_targets(tmp_path):
