@@ -451,8 +451,8 @@ def disc_loads(study: Study, model, neutral) -> None:
     # a lift as scenarios/lifting.toml puts it, with 20 kg: against Nachemson's "more than +100 %"
     # for weight lifting (a lower bound, V) and Wilke's 2.3 MPa lifting 20 kg with a round, flexed
     # back (R: recalled from the abstract, not re-read)
-    add(Comparison(3, "ratio_lift20_default", "L4_L5 load lifting 20 kg in the hands, trunk flexed 30°, "
-                   "default mode / standing", "nachemson1981", "V", "Nachemson 1981: weight lifting "
+    add(Comparison(3, "ratio_lift20_default", "L4_L5 load lifting 20 kg, trunk 30°, default mode / "
+                   "standing", "nachemson1981", "V", "Nachemson 1981: weight lifting "
                    "\"more than\" +100 % (≥ 2.0); Wilke 1999 (n = 1, R): 2.3/0.50 MPa = 4.6 lifting "
                    "20 kg with a round, flexed back", (2.0, math.inf), "lower bound of the in vivo source",
                    u45["lift20"] / u45["standing"], unit="ratio", published_value=4.6,
@@ -1110,14 +1110,15 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
     save(fig, "moment_arms.png")
 
     # 3 disc loads
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.4), gridspec_kw={"width_ratios": [1.5, 1]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.0, 4.2), gridspec_kw={"width_ratios": [2.2, 1]})
     _forest(a1, [r for r in study.records if r.key.startswith("ratio_")], "L4_L5 load / standing")
     a1.axvline(1.0, color="black", lw=0.5, ls=":")
     a1.set_title("Posture changes, L4_L5 (Wilke 1999, Nachemson 1981)")
     _forest(a2, [study.get("C45_standing"), study.get("C45_standing_upright")], "compression (N)")
     a2.set_yticklabels(["upright mode", "equilibrium mode"])
     a2.set_title("L4_L5 compression, standing")
-    _legend(fig, 0.14)
+    _legend(fig, 0.12)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     save(fig, "disc_loads.png")
 
     # 4 EMG
