@@ -29,7 +29,7 @@ validate = _load_script()
 EXPECTED_MET = [
     "PI", "SS", "PT", "LL_vialle", "LL_asj", "L4S1_share",
     "RA_L4_L5", "RA_L5_S1",
-    "C45_standing", "ratio_lying_default", "ratio_flexed",
+    "C45_standing", "ratio_lying_default", "ratio_flexed", "ratio_lift20_default",
     "emg_erector_spinae", "emg_multifidus", "emg_external_oblique", "emg_internal_oblique", "emg_rectus_abdominis",
     "emg_psoas", "emg_gluteus_maximus", "emg_hamstrings", "emg_lumbar_erector_spinae",
     "emg_default_erector_spinae", "emg_default_multifidus", "emg_default_external_oblique",
