@@ -68,7 +68,7 @@ class Cavity:
     area_m2: float                   # cross-section A of the cavity (m²)
     hoop_radius_m: float             # radius r of the wall in the transverse plane (m)
     wall_height_m: float             # height h of the wall the hoop lines cover (m)
-    pressure_groups: tuple = ("transversus_abdominis",)  # the muscle groups whose tension is hoop tension
+    pressure_groups: tuple           # the muscle groups whose tension is hoop tension
 
     @property
     def pressure_per_tension(self) -> float:

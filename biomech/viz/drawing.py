@@ -50,7 +50,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.colors import Normalize, to_rgba
-from matplotlib.patches import Arc, FancyArrowPatch, Polygon
+from matplotlib.patches import Arc, FancyArrowPatch, Patch, Polygon
 
 from .. import kinematics as kin
 from ..anatomy import DISC_HEIGHT_M, REFERENCE_HEIGHT_M
@@ -1001,7 +1001,6 @@ def draw_cavity(ax, sk: dict, s: float) -> list:
 
 def cavity_legend_entry(patch) -> tuple:
     """(handle, label) of the shaded cavity for `muscle_legend`."""
-    from matplotlib.patches import Patch
     return (Patch(facecolor=STYLE["iap"], alpha=patch.get_alpha(), edgecolor="none"),
             "abdominal cavity (darker: higher pressure)")
 
@@ -1306,9 +1305,10 @@ _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None,
                 iap_mmHg: float | None = None) -> str:
     """The box of values: `METRIC_ROWS` of ``metrics``, the psoas's mean length change from
-    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk`` given): without SVA and trunk
-    inclination, with the legs' angle above the table (and the file's reference angle when the
-    legs are lifted: the equilibrium may leave them elsewhere)."""
+    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk``
+    given): without SVA and trunk inclination, with the legs' angle above the table (and the
+    file's reference angle when the legs are lifted: the equilibrium may leave them elsewhere);
+    on the side, without the legs' angle (no table in the plane)."""
     lying = sk is not None and sk["support"][0] == "lying"
     rows = []
     for key, abbr, name, unit in METRIC_ROWS:
