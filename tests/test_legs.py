@@ -330,3 +330,28 @@ def test_the_figure_draws_both_legs_and_the_hands(two):
     np.testing.assert_allclose(knee, sk["landmarks"]["knee_front_left"])
     text = drawing.values_text(bm.posture_report(r).metrics, sk)
     assert "R/L" in text and "nan" not in text
+
+
+def test_the_exercise_comparison_shows_each_side(model, two):
+    """biomech compare's side-by-side bars: with two legs, the psoas length and the hip flexion
+    get a bar for each side (the Thomas test stretches one psoas and shortens the other), the
+    overlay's table and bar chart the leg angles of each side; no NaN anywhere."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from biomech.viz import figures
+    lying = bm.posture_report(bm.solve_equilibrium(model, support=bm.Support("lying")))
+    thomas = bm.posture_report(bm.solve_equilibrium(two, support=bm.Support(
+        "lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))))
+    fig = figures.side_by_side_figure([lying, thomas], ["lying", "thomas"])
+    psoas_ax, _, _, hip_ax = fig.axes
+    assert len(psoas_ax.patches) == len(hip_ax.patches) == 3
+    right, left = (figures._psoas_length_percent(thomas, s) for s in ("_right", "_left"))
+    heights = sorted(p.get_height() for p in psoas_ax.patches)
+    assert heights == pytest.approx(sorted([figures._psoas_length_percent(lying), right, left]))
+    assert right > 0.0 > left                  # the hanging leg's psoas lengthens, the held one's shortens
+    assert {t.get_text() for t in psoas_ax.texts} >= {"R", "L"}
+    table = figures._difference_table([lying, thomas], ["lying", "thomas"])
+    assert "HFR" in table and "HFL" in table and "LpsR" in table and "nan" not in table
+    keys = figures._difference_keys([lying, thomas])
+    assert np.all(np.isfinite(figures._difference_values(thomas, keys)))
+    assert np.all(np.isfinite(figures._difference_values(lying, keys)))

@@ -1325,7 +1325,8 @@ _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None,
                 iap_mmHg: float | None = None) -> str:
     """The box of values: `METRIC_ROWS` of ``metrics``, the psoas's mean length change from
-    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk``
+    relaxed standing (%; with two legs a (right, left) pair) and the intra-abdominal pressure
+    (mmHg) when given. Lying (``sk``
     given): without SVA and trunk inclination, with the legs' angle above the table (and the
     file's reference angle when the legs are lifted: the equilibrium may leave them elsewhere);
     on the side, without the legs' angle (no table in the plane)."""
@@ -1337,7 +1338,10 @@ def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: flo
                         f"  {name} R/L")
         elif key in metrics and not (lying and key in _STANDING_ONLY):
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
-    if psoas_length_percent is not None and np.isfinite(psoas_length_percent):
+    if isinstance(psoas_length_percent, tuple):          # two legs: right, left
+        right, left = psoas_length_percent
+        rows.append(f"{'Lps':<4}{right:>+5.1f}/{left:+.1f}%  psoas length R/L vs relaxed standing")
+    elif psoas_length_percent is not None and np.isfinite(psoas_length_percent):
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
     if iap_mmHg is not None:
         rows.append(f"{'IAP':<4}{iap_mmHg:>7.1f}  intra-abdominal pressure (mmHg)")
