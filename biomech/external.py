@@ -17,13 +17,17 @@ from .supports import contact_law
 
 def contact_state(problem, geo):
     """Bodies (n,), world points (n, 2), forces (n, 2) N and penetrations (n,) m of the
-    support contacts."""
+    support contacts: the push along the normal (`contact_law`) and, where a point grips, the
+    friction along the surface, −k_grip (p·t − anchor) t."""
     p = problem
     if not len(p.contact_body):
         return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
     pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
     force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
+    # a gripping point (static friction) is held along the surface by a stiff spring
+    slide = np.einsum("ij,ij->i", pts - geo.shift, p.contact_tangent) - p.contact_anchor
+    force = force - (p.contact_grip * slide)[:, None] * p.contact_tangent
     return p.contact_body, pts, force, pen
 
 

@@ -103,6 +103,10 @@ class Problem:
     contact_normal: np.ndarray  # (nC, 2) outward normal of the support surface
     contact_offset: np.ndarray  # (nC,) the surface's position along the normal (support frame)
     contact_stiffness: np.ndarray  # (nC,) N/m
+    contact_tangent: np.ndarray    # (nC, 2) the surface's direction: n turned by +90°
+    contact_grip: np.ndarray       # (nC,) N/m: stiffness along the surface of a point that does not
+                                   # slide (`ContactSpec.grip`: static friction), 0 where it slides freely
+    contact_anchor: np.ndarray     # (nC,) where a gripping point is held along the surface (support frame)
     contacts: tuple             # (nC,) the `supports.ContactSpec` of each contact
     # the hands holding a knee drawn to the chest (two legs, `supports.Leg` "held"): a stiff spring
     # from the front of the knee (on the femur) to the shoulders (on the upper thorax)
@@ -379,6 +383,9 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
         contact_stiffness=float(support.contact_stiffness_N_per_m) * np.array([c.share for c in specs], float),
+        contact_tangent=np.stack([-c_normal[:, 1], c_normal[:, 0]], -1),
+        contact_grip=float(support.contact_stiffness_N_per_m) * np.array([c.share * c.grip for c in specs], float),
+        contact_anchor=np.array([support_point(c.landmark) @ (-n[1], n[0]) for c, n in zip(specs, c_normal)]),
         contacts=specs, **_hand_arrays(m, support, ang, org),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),
         load_force=np.array(lf, float).reshape(-1, 2), L_ref=L_ref)

@@ -243,7 +243,8 @@ def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np
       ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[i(j), k] (c_j − c_k)),
       summed per body (`_point_force_stiffness`);
     * contact forces change with the penetration: −F′ v vᵀ, v_j = S[b, j] ((p − c_j) × n)_z,
-      F′ the slope of `contact_law`;
+      F′ the slope of `contact_law`; a gripping point's friction with its slide along the
+      surface: −k_grip w wᵀ, w_j = S[b, j] ((p − c_j) × t)_z;
     * passive joint moments: their slopes on the diagonal;
     * muscles, τ = −Σ T_i ∂L_i/∂q: −Σ (dT_i/dL_i) ∂L_i/∂q ∂L_i/∂qᵀ − Σ T_i ∂²L_i/∂q²; for a
       segment of in-plane vector d and 3D length ℓ, u = d/ℓ,
@@ -304,6 +305,11 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
                      - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
         J -= (v.T * contact_law(pen, k)[1]) @ v
+        if p.contact_grip.any():                        # friction of gripping points, along t
+            t = p.contact_tangent
+            w = S[cb] * ((cp[:, 0] * t[:, 1] - cp[:, 1] * t[:, 0])[:, None]
+                         - (np.outer(t[:, 1], cen[:, 0]) - np.outer(t[:, 0], cen[:, 1])))
+            J -= (w.T * p.contact_grip) @ w
     if len(geo.cavity):
         J += _cavity_stiffness(p, geo, tension, dtension, Fb, Mb)
     J += _point_force_stiffness(S, p.S_inferior, cen, Fb, Mb)

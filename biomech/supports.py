@@ -72,13 +72,8 @@ def held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[str, ...]:
 
 def support_held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[str, ...]:
     """The joints a support holds in every mode: the knee of a leg drawn to the chest (`Leg`
-    "held": the hands keep it bent) and of a leg bent with its foot on the table ("bent": the
-    friction under the foot would keep it; SIMPLIFICATION: the contacts are frictionless, so the
-    knee is held at its angle instead)."""
-    if suffixes == ("",):
-        return ()
-    return tuple("knee" + sfx for sfx, side in zip(suffixes, ("right", "left"))
-                 if support.leg(side).position in ("held", "bent"))
+    "held": the hands keep it bent)."""
+    return tuple("knee" + sfx for sfx, _ in held_legs(support, suffixes))
 
 
 #: Where one leg of a two-legged model lies, on the back (docs/model.md §7).
@@ -453,12 +448,15 @@ class ContactSpec:
     touches there, the others hover above it until the body settles. The surface ``"root"`` is
     the one the root body rests on (`balance.root_patch`): its plane passes through the patch.
     ``share``: the part of the support's contact stiffness it has (½ under one of two legs: the
-    support's stiffness is that of both sides together)."""
+    support's stiffness is that of both sides together). ``grip``: the point does not slide along
+    the surface either (static friction, as a stiff spring along it about the reference posture's
+    point: `problem.Problem.contact_grip`)."""
 
     landmark: str
     normal: tuple[float, float]
     surface: str
     share: float = 1.0
+    grip: bool = False
 
 
 #: The landmarks of a leg that rest on the table, by the leg's position (`Leg`).
@@ -495,8 +493,9 @@ def contact_specs(support: Support, suffixes: tuple = ("",)) -> tuple[ContactSpe
         out = [ContactSpec(n, table, "root") for n in ("occiput", "thorax_upper_back", "thorax_lower_back", "buttock")]
         if suffixes != ("",):
             for sfx, side in zip(suffixes, ("right", "left")):
-                out += [ContactSpec(n + sfx, table, "root", 1.0 / len(suffixes))
-                        for n in LEG_CONTACTS.get(support.leg(side).position, ())]
+                position = support.leg(side).position             # a foot on the table does not slide
+                out += [ContactSpec(n + sfx, table, "root", 1.0 / len(suffixes), grip=position == "bent")
+                        for n in LEG_CONTACTS.get(position, ())]
         elif support.legs == "supported":
             out += [ContactSpec(n, table, "root") for n in LEG_CONTACTS["table"]]
         return tuple(out)

@@ -137,9 +137,10 @@ def test_each_leg_lies_as_its_position_says(two):
     # each with half the support's stiffness
     legs = {c.landmark: c.share for c in p.contacts if c.landmark.endswith(("_right", "_left"))}
     assert legs == {"heel_right": 0.5, "forefoot_right": 0.5}
-    # the knees the support holds in every mode: the bent one (no friction under the foot) and
-    # the held one (the hands)
-    assert set(bm.prepare(two, support=s, locked_joints=()).locked) == {"knee_right", "knee_left"}
+    # the knee the support holds in every mode: the held one (the hands); the bent leg's foot
+    # grips the table instead (friction)
+    assert bm.prepare(two, support=s, locked_joints=()).locked == ("knee_left",)
+    assert [c.landmark for c in p.contacts if c.grip] == ["heel_right", "forefoot_right"]
     # two legs on the table: as the lumped legs (the same hip rotation lays each down)
     lumped = bm.prepare(bm.make_model(), support=bm.Support("lying"))
     table = bm.prepare(two, support=bm.Support("lying", right_leg=bm.Leg("table")))
@@ -187,25 +188,42 @@ def test_a_short_hip_flexor_lifts_the_hanging_thigh(two):
 
 
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def asymmetric(two):
-    s = bm.Support("lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))
+ASYMMETRIC = {
+    # the Thomas test (the hands' spring), and a straight-leg raise beside a bent leg whose foot
+    # grips the table (the friction's spring)
+    "held_hanging": dict(left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging")),
+    "bent_lifted": dict(left_leg=bm.Leg("bent"), right_leg=bm.Leg("lifted", hip_flexion_deg=30)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(ASYMMETRIC))
+def asymmetric(request, two):
+    s = bm.Support("lying", **ASYMMETRIC[request.param])
     settings = {"psoas_right": bm.MuscleSetting(tension_N=150.0), "iliacus": bm.MuscleSetting(activation=0.05)}
     p = bm.prepare(two, support=s, settings=settings)
     return p, bm.solve_equilibrium(problem=p)
 
 
 def test_identities_on_the_asymmetric_model(asymmetric):
+    from biomech.balance import reaction, reaction_gradient
     p, r = asymmetric
     assert r.success, r.message
     n = p.model.n_joints
     assert np.max(np.abs(p.B.T @ bm.residual(p, r.q))) < 1e-6
-    # the hands' spring pulls (or pushes) the knee and the shoulder equally and oppositely
     rep = bm.posture_report(r)
     names = [c["name"] for c in bm.results.support_contacts(p, rep)]
-    assert names[-4:-2] == ["hands_left_knee", "hands_left_shoulder"]
-    np.testing.assert_allclose(rep.contact_forces[-2], -rep.contact_forces[-1], atol=1e-12)
-    # the exact Jacobian (the hands' spring included) is the derivative of the residual
+    if len(p.hand_body):
+        # the hands' spring pulls (or pushes) the knee and the shoulder equally and oppositely
+        assert names[-4:-2] == ["hands_left_knee", "hands_left_shoulder"]
+        np.testing.assert_allclose(rep.contact_forces[-2], -rep.contact_forces[-1], atol=1e-12)
+    else:
+        # the bent foot grips the table: its contacts carry friction along the table (world y)
+        grip = np.flatnonzero(p.contact_grip)
+        assert [p.contacts[k].landmark for k in grip] == ["heel_left", "forefoot_left"]
+        assert np.abs(rep.contact_forces[grip, 1]).max() > 1.0
+        assert not np.any(rep.contact_forces[p.contact_grip == 0.0, 1])
+    # the exact Jacobian (the hands' and the friction's springs included) is the derivative of
+    # the residual, and the balance gradient that of the reaction
     rng = np.random.default_rng(7)
     for q in (r.q, r.q + rng.uniform(-0.03, 0.03, n)):
         J = bm.jacobian(p, q)
@@ -214,8 +232,15 @@ def test_identities_on_the_asymmetric_model(asymmetric):
             e = np.zeros(n)
             e[j] = h
             fd = (bm.residual(p, q + e) - bm.residual(p, q - e)) / (2 * h)
-            np.testing.assert_allclose(J[:, j], fd, rtol=1e-5, atol=1e-4 * max(1.0, np.abs(J).max()) * 1e-3)
+            np.testing.assert_allclose(J[:, j], fd, rtol=1e-5, atol=1e-7 * max(1.0, np.abs(J).max()))
         np.testing.assert_allclose(J, J.T, atol=1e-8 * np.abs(J).max())
+        grad = reaction_gradient(p, geometry(p, q))
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = h
+            ra, rb = reaction(p, geometry(p, q + e)), reaction(p, geometry(p, q - e))
+            fd = np.array([ra.a_N - rb.a_N, ra.b_N - rb.b_N]) / (2 * h)
+            np.testing.assert_allclose(grad[:, j], fd, rtol=1e-5, atol=1e-3)
     # moment arms are −dL/dq at every joint of both legs
     geo = geometry(p, r.q)
     for j in range(n):
@@ -381,4 +406,4 @@ def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
         assert (tmp_path / doc["scenario"]["name"] / "posture.png").stat().st_size > 10_000
         held = set(doc["support"]["held_joints"])           # only the knees a leg's position holds
         legs = {side: doc["support"][f"{side}_leg"]["position"] for side in ("right", "left")}
-        assert held == {f"knee_{s}" for s, pos in legs.items() if pos in ("held", "bent")}
+        assert held == {f"knee_{s}" for s, pos in legs.items() if pos == "held"}
