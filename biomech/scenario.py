@@ -959,6 +959,11 @@ def _check_sides(scenario: Scenario, point: Scenario, context: _Context, at: str
     """A muscle of one side (``psoas_left``) needs two legs, and two legs the modes that solve
     them (equilibrium, upright)."""
     if point.support.two_legs:
+        for key in ("thigh_inclination_deg", "knee_flexion_deg"):
+            if point.upright is not None and getattr(point.upright, key) is not None:
+                raise context.error(("upright", key), at + "a leg's target with two legs (it would not say "
+                                    "which leg)", "allowed: a leg's own hip_flexion_deg in [support.<side>_leg] "
+                                    "(a lifted leg is kept there), or no leg target")
         if scenario.mode == "inverse":
             raise context.error(("scenario", "mode"), at + 'mode "inverse" with a leg of its own '
                                 "([support.right_leg] or [support.left_leg])",

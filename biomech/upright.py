@@ -39,7 +39,6 @@ from .units import DEG_PER_RAD
 #: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
 #: iterations, 1 rad 20 % more
 POSTURE_UNIT = 10.0
-MAXITER = 300
 TARGETS = ("head_angle_deg", "trunk_inclination_deg", "sagittal_vertical_axis_mm", "thorax_angle_deg",
            "thigh_inclination_deg", "knee_flexion_deg", "pelvic_tilt_deg")
 #: mm of SVA per degree of the other targets in the constraint scaling
@@ -277,7 +276,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
 
     def solve(z0, upper):
         return minimize(effort, z0, jac=True, method="SLSQP", bounds=bounds + [(0.0, upper)] * int(free.sum()),
-                        constraints=constraints, options={"maxiter": MAXITER, "ftol": 1e-10})
+                        constraints=constraints, options={"maxiter": 300, "ftol": 1e-10})
 
     res = solve(np.concatenate([u0 / POSTURE_UNIT, a0]), None)
     iterations = int(res.nit)

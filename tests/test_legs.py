@@ -334,6 +334,11 @@ def test_bad_leg_input_is_refused(model, two, tmp_path):
     # a side's muscle with two legs is fine, and so is a load on a leg of its own
     ok = load_scenario(scenario('[support.left_leg]\nposition = "held"\n[muscles.psoas_left]\nactivation = 0.1\n'))
     assert ok.support.left_leg == bm.Leg("held") and dict(ok.muscles)["psoas_left"].activation == 0.1
+    with pytest.raises(ScenarioError, match="upright.thigh_inclination_deg: a leg's target with two legs"):
+        load_scenario(scenario('[support.left_leg]\nposition = "held"\n[upright]\nthigh_inclination_deg = 10.0\n'))
+    with pytest.raises(bm.ModelError, match="with two legs, name the leg"):
+        solve_upright(bm.prepare(two, support=bm.Support("lying"), locked_joints=()),
+                      bm.upright.UprightTarget(knee_flexion_deg=10.0))
     with pytest.raises(ScenarioError, match='mode "inverse" with a leg of its own'):
         load_scenario(scenario('mode = "inverse"\n[inverse]\npelvic_tilt_deg = 12.0\n'
                                '[support.left_leg]\nposition = "held"\n'))
@@ -407,3 +412,21 @@ def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
         held = set(doc["support"]["held_joints"])           # only the knees a leg's position holds
         legs = {side: doc["support"][f"{side}_leg"]["position"] for side in ("right", "left")}
         assert held == {f"knee_{s}" for s, pos in legs.items() if pos == "held"}
+
+
+def test_the_viewer_shows_two_legs():
+    """`biomech view` of an exercise: it solves and redraws as the sliders move; the thigh
+    inclination slider is left out (each leg has its own position)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from biomech.viz.viewer import LiveViewer
+    fig = Figure(figsize=(13, 8.5), dpi=100)
+    FigureCanvasAgg(fig)
+    v = LiveViewer(fig, load_scenario(EXERCISES / "thomas_test.toml"))
+    fig.canvas.draw()
+    assert "thigh_inclination_deg" not in {c.key for c in v.controls}
+    pt0 = v.last_report.metrics["pelvic_tilt_deg"]
+    v.update({"psoas": 400.0})
+    assert v.last_result.success and v.last_report.metrics["pelvic_tilt_deg"] != pt0
