@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 from .anatomy import build_model  # noqa: E402
 from .errors import BiomechError, ConvergenceError, ModelError, ScenarioError  # noqa: E402
+from .legs import two_legs  # noqa: E402
 from .model import Model, Subject, attach_body  # noqa: E402
 from .muscles import MuscleSetting  # noqa: E402
 from .names import BODIES, JOINTS, METRICS, MUSCLE_GROUPS  # noqa: E402
@@ -26,7 +27,7 @@ from .results import PostureReport, posture_report, to_dict  # noqa: E402
 from .statics import (EquilibriumResult, generalized_forces, geometry, jacobian, residual,  # noqa: E402
                       solve_equilibrium, stiffness)
 from .status import Status  # noqa: E402
-from .supports import Load, Support  # noqa: E402
+from .supports import Leg, Load, Support  # noqa: E402
 from .tone import fit_tone  # noqa: E402
 
 
@@ -38,9 +39,9 @@ def make_model(subject: Subject | None = None, **kwargs) -> Model:
 
 __all__ = [
     "BODIES", "JOINTS", "METRICS", "MUSCLE_GROUPS", "BiomechError", "ConvergenceError",
-    "EquilibriumResult", "IntervertebralLaw", "LegLaw", "Load", "Model", "ModelError",
+    "EquilibriumResult", "IntervertebralLaw", "Leg", "LegLaw", "Load", "Model", "ModelError",
     "MuscleSetting", "PostureReport", "Problem", "ScenarioError", "Status", "Subject", "Support",
     "attach_body", "build_model", "default_intervertebral_laws", "fit_tone", "generalized_forces",
     "geometry", "jacobian", "make_model", "posture_report", "prepare", "residual",
-    "solve_equilibrium", "stiffness", "to_dict",
+    "solve_equilibrium", "stiffness", "to_dict", "two_legs",
 ]

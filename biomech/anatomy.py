@@ -139,6 +139,18 @@ def muscle_line_names() -> tuple[str, ...]:
     return tuple(m["name"] for m in muscles + extensors + more["shank_muscles"] + more["neck_muscles"]) + HOOP_LINES
 
 
+#: The bodies of the reference data's muscle points that lie on a leg (`leg_line_names`).
+LEG_DATA_BODIES = ("femur", "tibia", "shank", "foot")
+
+
+def leg_line_names() -> tuple[str, ...]:
+    """Names of the lines of the default model with a point on a leg: with two legs
+    (`legs.two_legs`) each is split into ``<line>_right`` and ``<line>_left``."""
+    more, muscles = _parsed("legs_trunk.json"), _parsed("lumbopelvic.json")["muscles"]
+    return tuple(m["name"] for m in muscles + more["shank_muscles"] + more["neck_muscles"]
+                 if any(p["body"] in LEG_DATA_BODIES for p in m["points"]))
+
+
 def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
     v = hip - s_pt
     return math.atan2(v[0], -v[1]) - normal_angle  # PT + SS with SS = -normal_angle
@@ -321,6 +333,10 @@ def build_model(subject: Subject | None = None, *,
     lm["thigh_front"] = ("femur", 0.5 * knee_in_femur + np.array([0.07, 0.0]))
     lm["knee_front"] = ("femur", knee_in_femur + np.array([0.05, 0.0]))
     lm["shin_front"] = ("shank", 0.4 * ankle_in_shank + np.array([0.03, 0.0]))
+    # the glenohumeral centre (Bruno et al. 2015, legs_trunk.json "arms"): where the hands' pull
+    # on a knee drawn to the chest acts on the trunk (supports.Leg "held")
+    lm["shoulder"] = ("thorax_upper", origin["head"] - origin["thorax_upper"]
+                      + np.array(more["arms"]["shoulder_rel_C7T1_m"], float))
     landmarks = {k: (idx[b], np.asarray(v, float) * s) for k, (b, v) in lm.items()}
     # directions fixed in a body (rad in its frame): the T12 inferior and T4 superior endplates
     # (thoracic kyphosis) and the Frankfort plane of the head (skull +x: the Vasavada et al.
@@ -623,7 +639,7 @@ def neutral_standing_lengths(model: Model, q: np.ndarray | None = None) -> tuple
     """Musculotendon lengths (M,) in the neutral configuration (every q = 0, the femur vertical,
     the knee extended; or joint angles ``q`` from it), and the length of each line's first
     segment (M,) (origin to the first via point: for the psoas, vertebra to the pelvic brim)."""
-    paths = resolve_paths(model, knee_rad=0.0, hip_flexion_rad=0.0)
+    paths = resolve_paths(model, np.zeros(model.n_joints))
     S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, model.body_index("pelvis"))
     rel = np.asarray(model.joint_offset, float) + (0.0 if q is None else q)
     ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,

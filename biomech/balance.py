@@ -152,6 +152,11 @@ def reaction_gradient(problem, geo, contact=None) -> np.ndarray:
         cross = ((cp[:, None, 0] - cen[None, :, 0]) * m[:, None, 1]
                  - (cp[:, None, 1] - cen[None, :, 1]) * m[:, None, 0])            # (nC, n_joints)
         dF = (-k[:, None] * S[cb] * cross)[:, :, None] * m[:, None, :]           # (nC, n_joints, 2)
+        if problem.contact_grip.any():       # a gripping point's friction, F = −k_g (p·t − a) t
+            t = problem.contact_tangent
+            cross_t = ((cp[:, None, 0] - cen[None, :, 0]) * t[:, None, 1]
+                       - (cp[:, None, 1] - cen[None, :, 1]) * t[:, None, 0])
+            dF = dF + (-problem.contact_grip[:, None] * S[cb] * cross_t)[:, :, None] * t[:, None, :]
         r = cp - a
         dM -= np.einsum("nj->j", r[:, None, 0] * dF[..., 1] - r[:, None, 1] * dF[..., 0])
         dR = -dF.sum(0)

@@ -39,6 +39,7 @@ from .kinematics import rotation
 from .muscles import THELEN_E0, THELEN_GAMMA, THELEN_KPE
 from .passive import (RIENER_EDRICH_1999, RIENER_EDRICH_1999_ANKLE, RIENER_EDRICH_1999_KNEE, IntervertebralLaw,
                       LegLaw)
+from .problem import leg_partners
 from .results import patch_names, to_dict
 from .statics import geometry
 from .units import RAD_PER_DEG
@@ -134,7 +135,7 @@ def passive_expressions(result, doc: dict) -> dict[str, str]:
     out = {}
     for k, (j, law) in enumerate(zip(model.joints, model.passive)):
         if isinstance(law, LegLaw):
-            out[j] = leg_expression(law.joint, result.problem.leg_partner_rad, law.scale)
+            out[j] = leg_expression(law.joint, leg_partners(model, result.problem.q_ref, j), law.factor)
         elif isinstance(law, IntervertebralLaw):
             out[j] = intervertebral_expression(law.coefficients(), float(model.rest_angle[k]))
         else:

@@ -1,5 +1,6 @@
-"""The forces of the surroundings on the bodies at one posture: the external loads and the
-compliant support contacts (seat, backrest, table; docs/model.md §7).
+"""The forces of the surroundings on the bodies at one posture: the external loads, the
+compliant support contacts (seat, backrest, table; docs/model.md §7) and the hands that draw a
+knee to the chest.
 
 Functions of a prepared problem (`problem.Problem`) and a geometry (`statics.Geometry`): both
 the statics, which sums them into generalized forces, and `balance`, which finds the support's
@@ -16,22 +17,52 @@ from .supports import contact_law
 
 def contact_state(problem, geo):
     """Bodies (n,), world points (n, 2), forces (n, 2) N and penetrations (n,) m of the
-    support contacts."""
+    support contacts: the push along the normal (`contact_law`) and, where a point grips, the
+    friction along the surface, −k_grip (p·t − anchor) t."""
     p = problem
     if not len(p.contact_body):
         return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
     pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
     force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
+    # a gripping point (static friction) is held along the surface by a stiff spring
+    slide = np.einsum("ij,ij->i", pts - geo.shift, p.contact_tangent) - p.contact_anchor
+    force = force - (p.contact_grip * slide)[:, None] * p.contact_tangent
     return p.contact_body, pts, force, pen
 
 
 def contact_forces(problem, geo):
-    """Bodies (n,), world points (n, 2) and forces (n, 2) N of the support contacts."""
-    return contact_state(problem, geo)[:3]
+    """Bodies (n,), world points (n, 2) and forces (n, 2) N of every support force: the support
+    contacts (`contact_state`), then the two ends of each of the hands' ropes (`hand_state`)."""
+    cb, cp, cf, _ = contact_state(problem, geo)
+    if not len(problem.hand_body):
+        return cb, cp, cf
+    hb, hp, hf = hand_state(problem, geo)[:3]
+    return np.concatenate([cb, hb]), np.concatenate([cp, hp]), np.concatenate([cf, hf])
 
 
 def load_forces(problem, geo):
     """World points (nL, 2) and forces (nL, 2) N of the external loads."""
     pts = kin.points_world(geo.angles, geo.origins, problem.load_body, problem.load_local)
     return pts, problem.load_force
+
+
+def hand_state(problem, geo):
+    """The hands' ropes (`problem.Problem.hand_body`): bodies (2 nH,) and world points (2 nH, 2)
+    of their ends (knee, shoulder, knee, ...), the forces there (2 nH, 2) N (+T e on the knee,
+    −T e on the shoulder, e the unit vector from the knee to the shoulder), and per rope its
+    tension T (nH,) N, its slope dT/dℓ (nH,) N/m, its length ℓ (nH,) m and e (nH, 2). The arms
+    hold the knee at their length in the reference posture, as a stiff spring: T = k (ℓ − ℓ_rest),
+    a pull (T > 0) or a push (T < 0)."""
+    p = problem
+    body = p.hand_body.ravel()
+    pts = kin.points_world(geo.angles, geo.origins, body, p.hand_local.reshape(-1, 2))
+    d = pts[1::2] - pts[0::2]
+    ell = np.sqrt(np.einsum("ij,ij->i", d, d))
+    e = d / ell[:, None]
+    slope = p.hand_stiffness
+    tension = slope * (ell - p.hand_rest)
+    force = np.empty_like(pts)
+    force[0::2] = tension[:, None] * e
+    force[1::2] = -tension[:, None] * e
+    return body, pts, force, tension, slope, ell, e

@@ -97,6 +97,9 @@ LIMITS: dict[str, Limit] = {
     "support.knee_flexion_deg": Limit(0, 150),
     "support.backrest_inclination_deg": Limit(0, 45),
     "support.contact_stiffness_N_per_m": Limit(1e2, 1e8),
+    # Leg (supports.py): [support.left_leg] and [support.right_leg]
+    "leg.hip_flexion_deg": Limit(-30, 140),
+    "leg.knee_flexion_deg": Limit(0, 150),
     # MuscleSetting (muscles.py)
     "muscles.tension_N": Limit(0, 1e4),
     "muscles.activation": Limit(0, 1),

@@ -34,8 +34,8 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
     already computed."""
     mid, t, ang = plates if plates is not None else endplates(problem, geo)
     s_mid, s_t = mid[0], t[0]
-    hip, asis, psis, c7, t12, t1, knee, ankle = landmarks(
-        problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre", "T1_centre", "knee", "ankle"))
+    hip, asis, psis, c7, t12, t1 = landmarks(
+        problem, geo, ("hip_centre", "ASIS", "PSIS", "C7", "T12_L1_centre", "T1_centre"))
     v = hip - s_mid
     pt = math.atan2(v[0], -v[1])                   # + when H is anterior of S
     ss = -math.atan2(s_t[1], s_t[0])               # + when the anterior end of the plate is lower
@@ -52,8 +52,9 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
     plate = {k: geo.angles[b] + a for k, (b, a) in m.plates.items()}
     a_t1 = math.atan2(t1[0] - hip[0], t1[1] - hip[1])             # + when T1 is anterior of the hips
     a_s1 = math.atan2(s_mid[0] - hip[0], s_mid[1] - hip[1])
-    thigh = knee - hip
     q = geo.q
+    legs = {sfx: leg_metrics(problem, geo, sfx) for sfx in m.leg_suffixes}
+    ankle = landmarks(problem, geo, ("ankle" + m.leg_suffixes[0],))[0]
     com_mm = cop_mm = math.nan
     if problem.support.kind != "lying" and balance_checked(problem):
         com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
@@ -65,19 +66,35 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
         "pelvic_tilt_deg": pt * DEG_PER_RAD,
         "lumbar_lordosis_deg": ll,
         "anterior_pelvic_tilt_deg": -math.atan2(d[1], d[0]) * DEG_PER_RAD,
-        "hip_flexion_deg": -q[m.joint_index("hip")] * DEG_PER_RAD,
+        "hip_flexion_deg": legs.get("", {}).get("hip_flexion_deg", math.nan),
         "trunk_inclination_deg": math.degrees(math.atan2(w[0], w[1])),
         "sagittal_vertical_axis_mm": (c7[0] - corner[0]) * 1000.0,
         "thoracic_kyphosis_deg": _wrap(plate["T12_inferior"] - plate["T4_superior"]) * DEG_PER_RAD,
         "t1_pelvic_angle_deg": _wrap(a_t1 - a_s1) * DEG_PER_RAD,
         "head_angle_deg": _wrap(plate["Frankfort"]) * DEG_PER_RAD,
-        "knee_flexion_deg": q[m.joint_index("knee")] * DEG_PER_RAD,
-        "ankle_dorsiflexion_deg": -q[m.joint_index("ankle")] * DEG_PER_RAD,
-        "thigh_inclination_deg": math.degrees(math.atan2(thigh[0], -thigh[1])),
+        **{k: legs.get("", {}).get(k, math.nan) for k in LEG_METRICS[1:]},
         "centre_of_mass_mm": com_mm,
         "centre_of_pressure_mm": cop_mm,
         "segmental_lordosis_deg": {lv: seg[lv] for lv in LUMBAR_LEVELS},
+        # with two legs the leg metrics above are undefined (NaN) and each leg's are given here
+        **{f"{k}{sfx}": v for sfx, leg in legs.items() if sfx for k, v in leg.items()},
     }
+
+
+#: The metrics of one leg (conventions §3): with two legs, each leg's as ``<key>_right``,
+#: ``<key>_left``.
+LEG_METRICS = ("hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg", "thigh_inclination_deg")
+
+
+def leg_metrics(problem, geo, sfx: str = "") -> dict:
+    """The `LEG_METRICS` (deg) of the leg with name suffix ``sfx`` (`Model.leg_suffixes`)."""
+    m, q = problem.model, geo.q
+    hip, knee = landmarks(problem, geo, ("hip_centre", "knee" + sfx))
+    thigh = knee - hip
+    return {"hip_flexion_deg": -q[m.joint_index("hip" + sfx)] * DEG_PER_RAD,
+            "knee_flexion_deg": q[m.joint_index("knee" + sfx)] * DEG_PER_RAD,
+            "ankle_dorsiflexion_deg": -q[m.joint_index("ankle" + sfx)] * DEG_PER_RAD,
+            "thigh_inclination_deg": math.degrees(math.atan2(thigh[0], -thigh[1]))}
 
 
 def _wrap(a: float) -> float:

@@ -122,6 +122,8 @@ class Model:
     pt_sacral: FloatArray            # (P,) bool: attached to the sacral part (moves with PI)
     sources: MappingProxyType = field(repr=False)
     cavity: Cavity | None = field(default=None, repr=False)   # the abdominal pressure vessel, if any
+    sides: tuple = ()                # () with the legs lumped; ("right", "left") with two legs
+    muscle_side: tuple = ()          # (M,) "right", "left" or "" (a trunk line), with two legs
     baseline_activation: FloatArray | None = field(default=None, repr=False)  # (M,) fitted tone
 
     @property
@@ -144,8 +146,16 @@ class Model:
         """Index of a joint by name (`ModelError` with a suggestion if there is none)."""
         return _index(self.joints, name, "joint")
 
+    @property
+    def leg_suffixes(self) -> tuple[str, ...]:
+        """The suffix of each leg's body, joint and landmark names: ``("",)`` with the legs
+        lumped (``femur``, ``hip``, ``knee``), ``("_right", "_left")`` with two legs
+        (``femur_right``, ``hip_left``; conventions §2)."""
+        return tuple(f"_{s}" for s in self.sides) or ("",)
+
     def group_lines(self, group: str) -> np.ndarray:
-        """Indices of the lines of a muscle group (empty if the model has none)."""
+        """Indices of the lines of a muscle group (empty if the model has none); with two legs,
+        ``"psoas_left"`` names the group's lines of one side."""
         lines = self._group_lines.get(group)
         return lines.copy() if lines is not None else np.zeros(0, int)
 
@@ -154,6 +164,8 @@ class Model:
         out: dict = {}
         for i, g in enumerate(self.muscle_group):
             out.setdefault(g, []).append(i)
+            if self.muscle_side and self.muscle_side[i]:
+                out.setdefault(f"{g}_{self.muscle_side[i]}", []).append(i)
         return {g: np.array(v, int) for g, v in out.items()}
 
     def group_index(self, groups: tuple) -> np.ndarray:
@@ -170,6 +182,16 @@ class Model:
     @functools.cached_property
     def _group_index(self) -> dict:
         return {}
+
+    @functools.cached_property
+    def pair_share(self) -> np.ndarray:
+        """(M,) the share of a bilateral pair of muscles that each line is, by which the effort
+        criteria count it (docs/model.md §1b): 1 for a lumped line (left and right in one), ½ for
+        one side's line of a two-legged model, so that the two halves count as the lumped line
+        (read-only)."""
+        share = np.where(np.array(self.muscle_side or [""] * self.n_muscles) != "", 0.5, 1.0)
+        share.flags.writeable = False
+        return share
 
     @functools.cached_property
     def pressure_gain(self) -> np.ndarray:
@@ -198,7 +220,7 @@ class Model:
     # mappings travel as dicts and come back read-only, arrays come back read-only
     def __getstate__(self) -> dict:
         return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.__dict__.items()
-                if k not in ("_group_lines", "_group_index", "pressure_gain")}
+                if k not in ("_group_lines", "_group_index", "pressure_gain", "pair_share")}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

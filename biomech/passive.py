@@ -222,17 +222,27 @@ LEG_JOINTS = ("hip", "knee", "ankle")
 
 @dataclass(frozen=True)
 class LegLaw(PassiveLaw):
-    """The passive moment of both legs at the hip, the knee or the ankle, Riener & Edrich (1999),
-    times ``scale`` (0-10: a subject's stiffness, e.g. a scenario's `hip_stiffness_scale`)."""
+    """The passive moment of the legs at the hip, the knee or the ankle, Riener & Edrich (1999),
+    times ``scale`` (0-10: a subject's stiffness, e.g. a scenario's `hip_stiffness_scale`), for
+    ``legs`` legs: 2 at a joint of the lumped legs (the default model), 1 at one leg's joint of a
+    two-legged model (`legs.two_legs`)."""
 
     joint: str = "hip"
     scale: float = 1.0
+    legs: int = 2
 
     def __post_init__(self):
         if self.joint not in LEG_JOINTS:
             raise ModelError(f"LegLaw.joint must be one of {', '.join(LEG_JOINTS)}, got {self.joint!r}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0.0 <= self.scale <= 10.0:
             raise ModelError(f"LegLaw.scale must be a number within 0-10, got {self.scale!r}")
+        if self.legs not in (1, 2) or isinstance(self.legs, bool):
+            raise ModelError(f"LegLaw.legs must be 1 or 2, got {self.legs!r}")
+
+    @property
+    def factor(self) -> float:
+        """The multiplier of the per-leg law of `leg_passive_moment`: scale × legs / 2."""
+        return self.scale * self.legs / 2.0
 
 
 def leg_passive_moment(joint: str, q, hip_flexion_rad: float, knee_flexion_rad: float,

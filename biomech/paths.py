@@ -34,18 +34,25 @@ class Paths:
         return len(self.body)
 
 
-def resolve_paths(model, knee_rad: float, hip_flexion_rad: float) -> Paths:
-    """The paths of ``model`` at a knee flexion (rad, + = flexed) and a hip flexion (rad) that
-    decide the conditional points (gait2392 coordinates: knee angle = −knee flexion)."""
-    knee_gait = -knee_rad
+def resolve_paths(model, q) -> Paths:
+    """The paths of ``model`` at joint angles ``q`` (n_joints,) rad, whose hip flexion (−q of the
+    hip) and knee flexion decide the conditional points (gait2392 coordinates: knee angle =
+    −knee flexion); with two legs each line's own leg decides."""
+    q = np.asarray(q, float)
     kind, lo, hi = np.asarray(model.pt_condition, float).T
-    hip_ok = (lo <= hip_flexion_rad) & (hip_flexion_rad <= hi)
-    knee_ok = (lo <= knee_gait) & (knee_gait <= hi)
-    keep = np.flatnonzero(~(((kind == 1) & ~hip_ok) | ((kind == 2) & ~knee_ok)))
+    n = model.n_muscles
+    pt_line = np.repeat(np.arange(n), np.diff(np.asarray(model.line_ptr)))
+    side = np.asarray(model.muscle_side or [""] * n, object)[pt_line]
+    angle = np.zeros(len(kind))
+    for suffix, s in zip(model.leg_suffixes, model.sides or ("",)):
+        on = (side == s) if model.sides else np.ones(len(kind), bool)
+        angle[on & (kind == 1)] = -q[model.joint_index("hip" + suffix)]       # hip flexion
+        angle[on & (kind == 2)] = -q[model.joint_index("knee" + suffix)]      # gait2392 knee angle
+    ok = (lo <= angle) & (angle <= hi)
+    keep = np.flatnonzero((kind == 0) | ok)
     body = np.array(model.pt_body)[keep]
     local = np.array(model.pt_local, float)[keep]
-    n = model.n_muscles
-    pt_line = np.repeat(np.arange(n), np.diff(np.asarray(model.line_ptr)))[keep]
+    pt_line = pt_line[keep]
     ptr = np.concatenate(([0], np.cumsum(np.bincount(pt_line, minlength=n))))
     if np.any(np.diff(ptr) < 2):
         raise ModelError("every muscle line needs at least two path points")

@@ -25,7 +25,8 @@ from .names import MUSCLE_GROUPS
 from .passive import IntervertebralLaw, LegLaw
 from .paths import Paths, path_lengths, resolve_paths
 from .tissues import reference_moments
-from .supports import CONTACT_SMOOTHING_M, Load, Support, contact_specs, held_joints, reference_posture, suggest
+from .supports import (CONTACT_SMOOTHING_M, Load, Support, contact_specs, support_held_joints, held_joints, held_legs,
+                       reference_posture, suggest)
 
 
 #: How far each support surface lies inside the body's outermost point in the reference posture
@@ -83,9 +84,10 @@ class Problem:
     # passive joint laws
     iv_joints: np.ndarray       # (n_iv,) joints with an intervertebral law
     iv_coeffs: np.ndarray       # (n_iv, 5)
-    leg_joints: tuple           # ((joint index, "hip" | "knee" | "ankle", scale), ...) Riener & Edrich laws
-    leg_partner_rad: tuple      # (hip flexion, knee flexion, ankle plantarflexion) of the reference
-                                # posture: the neighbours' angles the leg laws are evaluated at
+    leg_joints: tuple           # ((joint index, "hip" | "knee" | "ankle", factor, partners), ...) the
+                                # Riener & Edrich laws (`LegLaw.factor`); partners: (hip flexion, knee
+                                # flexion, ankle plantarflexion) rad of the joint's leg in the reference
+                                # posture, the neighbours' angles the law is evaluated at
     rest_angle: np.ndarray      # (n_joints,) stress-free angles
     tissue_ref: np.ndarray      # (2, n_joints) M_ref of the tissue effort for M > 0, M < 0 (`tissues`)
     # coordinates: q = q_c + B u
@@ -101,6 +103,18 @@ class Problem:
     contact_normal: np.ndarray  # (nC, 2) outward normal of the support surface
     contact_offset: np.ndarray  # (nC,) the surface's position along the normal (support frame)
     contact_stiffness: np.ndarray  # (nC,) N/m
+    contact_tangent: np.ndarray    # (nC, 2) the surface's direction: n turned by +90°
+    contact_grip: np.ndarray       # (nC,) N/m: stiffness along the surface of a point that does not
+                                   # slide (`ContactSpec.grip`: static friction), 0 where it slides freely
+    contact_anchor: np.ndarray     # (nC,) where a gripping point is held along the surface (support frame)
+    contacts: tuple             # (nC,) the `supports.ContactSpec` of each contact
+    # the hands holding a knee drawn to the chest (two legs, `supports.Leg` "held"): a stiff spring
+    # from the front of the knee (on the femur) to the shoulders (on the upper thorax)
+    hand_body: np.ndarray       # (nH, 2) int: femur, thorax_upper
+    hand_local: np.ndarray      # (nH, 2, 2) the two ends in their bodies' frames
+    hand_rest: np.ndarray       # (nH,) m: its length in the reference posture
+    hand_stiffness: np.ndarray  # (nH,) N/m
+    hand_names: tuple           # (nH,) "hands_right", "hands_left"
     load_body: np.ndarray       # (nL,) int
     load_local: np.ndarray      # (nL, 2)
     load_force: np.ndarray      # (nL, 2) world N
@@ -115,21 +129,31 @@ class Problem:
         return self.B.shape[1]
 
 
+def side_groups(model: Model) -> tuple[str, ...]:
+    """The names of the muscle groups of one side (``psoas_left``, ...) of a two-legged model:
+    each group with lines on a side ((), with the legs lumped)."""
+    return tuple(f"{g}_{side}" for side in model.sides for g in MUSCLE_GROUPS
+                 if len(model.group_lines(f"{g}_{side}")))
+
+
 def resolve_settings(model: Model, settings: dict) -> dict[int, tuple[str, MuscleSetting]]:
     """Map group/line settings to lines: {line index: (name it was set by, setting)}; a line
-    named explicitly overrides its group."""
+    named explicitly overrides its side's group (two legs: ``psoas_left``), which overrides its
+    group."""
     out: dict[int, tuple[str, MuscleSetting]] = {}
-    names = set(model.muscle_names) | set(MUSCLE_GROUPS)
+    sided = side_groups(model)
+    names = set(model.muscle_names) | set(MUSCLE_GROUPS) | set(sided)
     for name, setting in settings.items():
         if name not in names:
             raise ModelError(f"unknown muscle group or line {name!r}" + suggest(name, names)
-                             + f"; groups: {', '.join(MUSCLE_GROUPS)}")
+                             + f"; groups: {', '.join(MUSCLE_GROUPS + sided)}")
         if not isinstance(setting, MuscleSetting):
             raise ModelError(f"setting of {name!r} must be a MuscleSetting, got {type(setting).__name__}")
-    for name, setting in settings.items():       # groups first
-        if name in MUSCLE_GROUPS:
-            for i in model.group_lines(name):
-                out[int(i)] = (name, setting)
+    for groups in (MUSCLE_GROUPS, sided):        # groups first, then one side's groups
+        for name, setting in settings.items():
+            if name in groups:
+                for i in model.group_lines(name):
+                    out[int(i)] = (name, setting)
     for name, setting in settings.items():       # then lines
         if name in model.muscle_names:
             out[model.muscle_names.index(name)] = (name, setting)
@@ -191,7 +215,17 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     act = np.array(baseline_activation, float)
     if act.shape != (model.n_muscles,) or not np.all((act >= 0) & (act <= 1)):
         raise ModelError(f"baseline_activation must be {model.n_muscles} activations within 0-1")
-    locked = held_joints(support) if locked_joints is None else tuple(locked_joints)
+    if support.two_legs and not model.sides:
+        raise ModelError("support: a leg's own position (right_leg, left_leg) needs a model with two "
+                         "legs (biomech.two_legs(model))")
+    if model.sides and not (support.kind == "lying" and support.lying_on == "back"):
+        raise ModelError(f"support: a model with two legs lies on its back in this version (kind "
+                         f"'lying', lying_on 'back'), got {support.kind!r}"
+                         + (f" on the {support.lying_on}" if support.kind == "lying" else "")
+                         + "; standing, sitting and lying prone on two legs are not built yet: use the "
+                         "model with the legs lumped")
+    locked = held_joints(support, model.leg_suffixes) if locked_joints is None else tuple(locked_joints)
+    locked = tuple(dict.fromkeys(locked + support_held_joints(support, model.leg_suffixes)))
     for j in locked:
         model.joint_index(j)                         # ModelError with a suggestion if unknown
     settings = _with_pressure(model, settings, abdominal_pressure_kPa)
@@ -208,7 +242,7 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     for i, (name, s) in resolve_settings(m, settings).items():
         if s.tension_N is not None:
             fixed[i] = True
-            if name in MUSCLE_GROUPS:
+            if name not in m.muscle_names:               # a group: shared by F_max
                 if name not in group_fmax:
                     group_fmax[name] = fmax[m.group_lines(name)].sum()
                 tension[i] = s.tension_N * fmax[i] / group_fmax[name]
@@ -262,8 +296,8 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
     nb, nj = m.n_bodies, m.n_joints
     root, root_angle, q_ref = reference_posture(m, support)
     gravity = support.gravity
-    hip, knee, ankle = (m.joint_index(j) for j in ("hip", "knee", "ankle"))
-    paths = resolve_paths(m, q_ref[knee], hip_flexion_rad=-q_ref[hip])
+    hip = m.joint_index("hip" + m.leg_suffixes[0])          # the (right) hip: the world origin
+    paths = resolve_paths(m, q_ref)
 
     # kinematics of this root
     inferior = np.asarray(m.joint_inferior, int)
@@ -288,8 +322,9 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
 
     # passive laws, grouped by kind for vectorised evaluation
     iv = [j for j, law in enumerate(m.passive) if isinstance(law, IntervertebralLaw)]
-    legs = tuple((j, law.joint, float(law.scale)) for j, law in enumerate(m.passive) if isinstance(law, LegLaw))
-    unknown = [m.joints[j] for j, law in enumerate(m.passive) if j not in iv and j not in [k for k, _, _ in legs]]
+    legs = tuple((j, law.joint, law.factor, leg_partners(m, q_ref, m.joints[j]))
+                 for j, law in enumerate(m.passive) if isinstance(law, LegLaw))
+    unknown = [m.joints[j] for j, law in enumerate(m.passive) if j not in iv and j not in [k[0] for k in legs]]
     if unknown:
         raise ModelError(f"no passive law that the solver knows for joint(s) {', '.join(unknown)}")
 
@@ -312,7 +347,7 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
     def support_point(name):          # a landmark in the support's frame (before the hip shift)
         b, loc = m.landmarks[name]
         return kin.points_world(ang, org, np.array([b]), np.asarray(loc)[None])[0] - kin.as_real(np.array([shift]))[0]
-    specs = contact_specs(support)
+    specs = contact_specs(support, m.leg_suffixes)
     c_body = np.array([m.landmarks[c.landmark][0] for c in specs], int)
     c_local = np.array([m.landmarks[c.landmark][1] for c in specs], float).reshape(-1, 2)
     c_normal = np.array([c.normal for c in specs], float).reshape(-1, 2)
@@ -328,7 +363,6 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         ll.append(kin.rotation(ang[b]).T @ (np.asarray(ld.point_m, float) - org[b]))
         lf.append(np.asarray(ld.force_N, float) if ld.force_N is not None else ld.mass_kg * gravity)
     L_ref, _ = path_lengths(paths, kin.points_world(ang, org, paths.body, paths.local))
-    partner = (float(-q_ref[hip]), float(q_ref[knee]), float(q_ref[ankle]))
     crossed = _crossed_joints(S, paths)
     out = dict(
         root=root, root_angle=float(root_angle), patch=patch, S=S, S_inferior=S[inferior], inferior=inferior,
@@ -344,17 +378,44 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
                           np.array([j for c in crossed for j in c], int)),
         line_joint_names=tuple(tuple(map(m.joints.__getitem__, c)) for c in crossed),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
-        leg_joints=legs, leg_partner_rad=partner,
+        leg_joints=legs,
         rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m),
         q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
-        contact_stiffness=np.full(len(c_body), float(support.contact_stiffness_N_per_m)),
+        contact_stiffness=float(support.contact_stiffness_N_per_m) * np.array([c.share for c in specs], float),
+        contact_tangent=np.stack([-c_normal[:, 1], c_normal[:, 0]], -1),
+        contact_grip=float(support.contact_stiffness_N_per_m) * np.array([c.share * c.grip for c in specs], float),
+        contact_anchor=np.array([support_point(c.landmark) @ (-n[1], n[0]) for c, n in zip(specs, c_normal)]),
+        contacts=specs, **_hand_arrays(m, support, ang, org),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),
         load_force=np.array(lf, float).reshape(-1, 2), L_ref=L_ref)
     for v in list(out.values()) + list(vars(paths).values()):
         if isinstance(v, np.ndarray):
             v.setflags(write=False)
     return out
+
+
+def _hand_arrays(model: Model, support: Support, ang: np.ndarray, org: np.ndarray) -> dict:
+    """The `Problem` fields of the hands that hold a knee drawn to the chest (`supports.held_legs`),
+    from the reference posture's body angles and origins: each spring's rest length is the knee's
+    distance from the shoulders there; its stiffness the support's contact stiffness."""
+    held = held_legs(support, model.leg_suffixes)
+    ends = [[model.landmarks["knee_front" + sfx], model.landmarks["shoulder"]] for sfx, _ in held]
+    body = np.array([[b for b, _ in e] for e in ends], int).reshape(-1, 2)
+    local = np.array([[pt for _, pt in e] for e in ends], float).reshape(-1, 2, 2)
+    world = kin.points_world(ang, org, body.ravel(), local.reshape(-1, 2)).reshape(-1, 2, 2)
+    rest = np.linalg.norm(world[:, 1] - world[:, 0], axis=1)
+    return dict(hand_body=body, hand_local=local, hand_rest=rest,
+                hand_stiffness=np.full(len(held), float(support.contact_stiffness_N_per_m)),
+                hand_names=tuple(f"hands_{side}" for _, side in held))
+
+
+def leg_partners(model: Model, q: np.ndarray, joint: str) -> tuple[float, float, float]:
+    """(hip flexion, knee flexion, ankle plantarflexion) (rad) at joint angles q of the leg of a
+    leg joint (``hip``, ``knee_left``, ...): the angles its Riener & Edrich law depends on."""
+    suffix = joint[len(joint.split("_")[0]):]
+    hip, knee, ankle = (model.joint_index(j + suffix) for j in ("hip", "knee", "ankle"))
+    return float(-q[hip]), float(q[knee]), float(q[ankle])
 
 
 def _crossed_joints(S: np.ndarray, paths: Paths) -> tuple:

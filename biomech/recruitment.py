@@ -152,7 +152,8 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
     B = problem.B
     Ab, bb = B.T @ A, -(B.T @ r0)
     upper = np.ones(int(free.sum()))
-    x, res = _least_effort(Ab, bb, upper, fl, criterion)
+    share = np.asarray(problem.model.pair_share)[free]
+    x, res = _least_effort(Ab, bb, upper, fl, criterion, share)
     p = np.zeros(len(bb))
     if not res <= SHORTFALL_TOL_NM:
         # infeasible: the smallest shortfall the muscles leave (bounded least squares), then
@@ -160,11 +161,11 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
         from scipy.optimize import lsq_linear
         best = lsq_linear(Ab, bb, bounds=(0.0, upper), method="bvls", tol=1e-12)
         p = bb - Ab @ best.x
-        x, res = _least_effort(Ab, bb - p, upper, fl, criterion)
+        x, res = _least_effort(Ab, bb - p, upper, fl, criterion, share)
         if not res <= 1e-6:
             x = np.clip(best.x, 0.0, 1.0)
         p = bb - Ab @ x
-    effort = _effort(x, fl, criterion)
+    effort = _effort(x, fl, criterion, share)
     activation = np.array(problem.lines.activation, float)
     activation[free] = x
     short = B @ p
@@ -174,22 +175,26 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
                        objective=effort + SHORTFALL_WEIGHT * float(short @ short))
 
 
-def _effort(x, fl, criterion: Criterion) -> float:
+def _effort(x, fl, criterion: Criterion, share=1.0) -> float:
+    """The criterion's effort of activations x: Σ c x² or Σ c (x f_L)^p, c the lines'
+    `Model.pair_share`."""
     if criterion.name == "activation_squared":
-        return float(x @ x)
-    return float(np.sum(np.maximum(x * fl, 0.0) ** criterion.exponent))
+        return float(x @ (share * x))
+    return float(np.sum(share * np.maximum(x * fl, 0.0) ** criterion.exponent))
 
 
-def _least_effort(A, b, upper, fl, criterion: Criterion):
+def _least_effort(A, b, upper, fl, criterion: Criterion, share=1.0):
     """Activations minimising the criterion with A x = b, 0 ≤ x ≤ upper; and max|A x − b|.
 
-    Σ (x f_L)^p = Σ w x^p with w = f_L^p (`least_effort.least_effort_activation`). For p > 2 its dual
-    is far from quadratic, so the iteration starts from the multipliers that reproduce the
-    p = 2 answer x₂ through the optimality condition t = w x^(p−1) on the lines it uses."""
+    Σ c (x f_L)^p = Σ w x^p with w = c f_L^p (`least_effort.least_effort_activation`; c the lines'
+    `Model.pair_share`). For p > 2 its dual is far from quadratic, so the iteration starts from
+    the multipliers that reproduce the p = 2 answer x₂ through the optimality condition
+    t = w x^(p−1) on the lines it uses."""
     if criterion.name == "activation_squared":
-        x, _, res = least_effort_activation(A, b, upper, max_iter=300)
+        x, _, res = least_effort_activation(A, b, upper, weight=None if np.all(share == 1.0) else share,
+                                            max_iter=300)
         return x, res
-    p, fl = criterion.exponent, np.maximum(fl, 0.0)
+    p, fl = criterion.exponent, np.maximum(fl, 0.0) * share ** (1.0 / criterion.exponent)
     x2, _, res = least_effort_activation(A, b, upper, weight=fl ** 2, max_iter=300)
     if p == 2.0 or not res <= SHORTFALL_TOL_NM:
         return x2, res

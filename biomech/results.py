@@ -12,15 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from . import kinematics as kin
 from .abdomen import floor_pressure
 from .balance import reaction as root_reaction
 from .errors import ModelError
 from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
-from .problem import prepare
+from .paths import path_lengths, resolve_paths
 from .statics import SOURCES, generalized_forces, geometry, landmark
-from .supports import Support, contact_specs
+from .supports import Support, reference_posture
 from .units import DEG_PER_RAD
 
 
@@ -67,8 +68,13 @@ def relaxed_standing_lengths(model) -> np.ndarray:
     hit = _RELAXED.get(key)
     if hit is not None and hit[0]() is model:
         return hit[1]
-    p = prepare(model, support=Support("standing"))
-    lengths = np.array(geometry(p, p.q_ref).length, float)
+    root, root_angle, q = reference_posture(model, Support("standing"))
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+    ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,
+                               kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior),
+                               q + np.asarray(model.joint_offset), root_angle)
+    paths = resolve_paths(model, q)
+    lengths, _ = path_lengths(paths, kin.points_world(ang, kin.as_real(org), paths.body, paths.local))
     lengths.flags.writeable = False
     _RELAXED[key] = (weakref.ref(model), lengths)
     weakref.finalize(model, _RELAXED.pop, key, None)
@@ -183,11 +189,12 @@ def joint_loads(problem, geo, reaction: np.ndarray, plates=None):
     plate[np.asarray(m.endplate_body, int)] = np.arange(len(m.endplate_body))
     k = plate[inferior]
     tangent[k >= 0] = t[k[k >= 0]]                          # its superior endplate
-    femur = inferior == m.body_index("femur")
-    if femur.any():
-        axis = geo.centres[problem.origin_joint] - landmark(problem, geo, "knee")
-        axis /= np.linalg.norm(axis)                        # femoral axis, knee to hip
-        tangent[femur] = [axis[1], -axis[0]]                # its anterior perpendicular
+    for sfx in m.leg_suffixes:
+        femur = inferior == m.body_index("femur" + sfx)
+        if femur.any():
+            axis = geo.centres[m.joint_index("hip" + sfx)] - landmark(problem, geo, "knee" + sfx)
+            axis /= np.linalg.norm(axis)                    # femoral axis, knee to hip
+            tangent[femur] = [axis[1], -axis[0]]            # its anterior perpendicular
     normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
     return np.einsum("ij,ij->i", reaction, normal), -np.einsum("ij,ij->i", reaction, tangent)
 
@@ -343,8 +350,9 @@ SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 def support_contacts(problem, rep: PostureReport) -> list[dict]:
     """Every force the support puts on a body (conventions §5 `support.contacts`).
 
-    In order: the compliant contacts (seat, backrest or table, at their landmarks),
-    then the root's reaction (`balance.reaction`) as the normal force and its share of the
+    In order: the compliant contacts (seat, backrest or table, at their landmarks), the hands
+    drawing a knee to the chest (``hands_left_knee`` on the femur, ``hands_left_shoulder`` on the
+    upper thorax: equal and opposite), then the root's reaction (`balance.reaction`) as the normal force and its share of the
     friction at each end of the root's resting patch (the heels and forefeet on the floor; the
     back of the middle thorax at T8 and T5 on the table). With these, the weights of all bodies,
     the muscles, the external loads, the passive moments, the held joints' moments and the
@@ -358,8 +366,10 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     def entry(name, body, point, force):
         out.append({"name": name, "body": bodies[int(body)], "point_m": [float(point[0]), float(point[1])],
                     "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
-    for spec, b, pt, f in zip(contact_specs(p.support), rep.contact_bodies, rep.contact_points, rep.contact_forces):
-        entry(SURFACE_NAMES[spec.surface], b, pt, f)
+    names = [SURFACE_NAMES[spec.surface] for spec in p.contacts]
+    names += [n for name in p.hand_names for n in (f"{name}_knee", f"{name}_shoulder")]
+    for name, b, pt, f in zip(names, rep.contact_bodies, rep.contact_points, rep.contact_forces):
+        entry(name, b, pt, f)
     r = rep.root_reaction
     t = np.array([r.normal[1], -r.normal[0]])
     total = r.normal_N
@@ -402,6 +412,10 @@ def _support(problem, rep: PostureReport) -> dict:
         doc["backrest_inclination_deg"] = float(s.backrest_inclination_deg)
     doc["held_joints"] = list(problem.locked)
     doc["contacts"] = support_contacts(problem, rep)
+    for side in problem.model.sides:                 # two legs: each leg's position
+        leg = s.leg(side)
+        doc[f"{side}_leg"] = {"position": leg.position, "hip_flexion_deg": leg.hip_deg,
+                              "knee_flexion_deg": leg.knee_deg}
     return doc
 
 

@@ -21,6 +21,7 @@ from . import __version__
 from .files import atomic_write
 from .inverse import solve_inverse
 from .model import Model
+from .metrics import LEG_METRICS
 from .names import LUMBAR_LEVELS, METRICS, MUSCLE_GROUPS
 from .parallel import map_tasks
 from .problem import prepare
@@ -63,7 +64,8 @@ class ScenarioRun:
 def model_for(scenario: Scenario) -> Model:
     """The calibrated model of a scenario (its subject and passive laws), built once per
     process for each distinct subject (`tone.calibrated_model`)."""
-    return calibrated_model(scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale)
+    return calibrated_model(scenario.subject, scenario.disc_stiffness_scale, scenario.hip_stiffness_scale,
+                            2 if scenario.support.two_legs else 1)
 
 
 def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
@@ -263,6 +265,9 @@ def metrics_row(report) -> dict:
     row = {"converged": res.converged, "stable": res.stable, "max_residual_Nm": res.max_residual_Nm}
     for k in METRICS:
         row[k] = report.metrics[k]
+    for sfx in m.leg_suffixes if m.sides else ():      # two legs: each leg's (metrics.LEG_METRICS)
+        for k in LEG_METRICS:
+            row[k + sfx] = report.metrics[k + sfx]
     for lv in LUMBAR_LEVELS:
         row[f"segmental_lordosis_{lv}_deg"] = report.metrics["segmental_lordosis_deg"][lv]
     ids = m.group_index(MUSCLE_GROUPS)
@@ -381,12 +386,15 @@ def summary_table(run: ScenarioRun) -> str:
                     rep.compression[res.problem.model.joint_index("L5_S1")]]
             cells = ([f"{v:7.1f}" for v in vals[:7]] + [f"{v:7.0f}" for v in vals[7:]]
                      + [f"{rep.abdominal_pressure_Pa / PA_PER_MMHG:7.1f}"])
+            if "hip_flexion_deg_right" in mt:             # two legs: right/left
+                cells[4] = f"{mt['hip_flexion_deg_right']:.0f}/{mt['hip_flexion_deg_left']:.0f}".rjust(7)
         else:
             cells = [f"{'-':>7}"] * 10
         status = ("ok" if res.stable is not False else "ok†") if res.success else \
             res.code.value.upper()                  # FALLEN, NOT_CONVERGED, SHORTFALL, ...
         lines.append("  ".join([f"{v:22.6g}" for v in pt.values] + cells + [f"{status:>7}"]))
-    lines.append("  (degrees; SVA mm; compression N; IAP: intra-abdominal pressure, mmHg)")
+    lines.append("  (degrees; SVA mm; compression N; IAP: intra-abdominal pressure, mmHg"
+                 + ("; hip: right/left" if run.points[0].result.problem.model.sides else "") + ")")
     if any(pt.result.success and pt.result.stable is False for pt in pts):
         lines.append("  † statically unstable with the recruited activations: the posture is held by "
                      "active control (upright/inverse modes)")

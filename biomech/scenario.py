@@ -37,7 +37,8 @@ from typing import Any
 
 from .errors import ModelError, ScenarioError
 from .abdomen import HOOP_GROUP, HOOP_LINES
-from .anatomy import muscle_line_names
+from .anatomy import leg_line_names, muscle_line_names
+from .legs import SIDES
 from .inverse import PostureTarget, TargetError, target_posture
 from .limits import LIMITS, Limit, fmt as _fmt
 from .model import Subject
@@ -45,7 +46,7 @@ from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
 from .recruitment import CRITERIA, DEFAULT_TISSUE_WEIGHT, Criterion
 from .problem import prepare
-from .supports import Load, Support
+from .supports import LEG_POSITIONS, Leg, Load, Support
 from .tone import calibrated_model
 from .upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
@@ -563,7 +564,10 @@ _SUPPORT = {"kind": _Choice(SUPPORTS),
             **_numbers("support", ("thigh_inclination_deg", "knee_flexion_deg", "backrest_inclination_deg")),
             "legs": _Choice(("supported", "lifted")),
             "lying_on": _Choice(("back", "front", "side")),
-            **_numbers("support", ("contact_stiffness_N_per_m",))}
+            **_numbers("support", ("contact_stiffness_N_per_m",)),
+            "right_leg": None, "left_leg": None}
+_LEG = {"position": _Choice(LEG_POSITIONS), "hip_flexion_deg": _number("leg.hip_flexion_deg"),
+        "knee_flexion_deg": _number("leg.knee_flexion_deg")}
 _SETTING = _numbers("muscles", ("tension_N", "activation", "resting_length_scale"))
 _LOAD = {"body": _Choice(BODIES), "point_m": _Pair(LIMITS["loads.point_m"]),
          "mass_kg": _number("loads.mass_kg"), "force_N": _Pair(LIMITS["loads.force_N"])}
@@ -611,8 +615,10 @@ _NUM = _number("sweep.num")
 
 
 def _muscle_names() -> tuple[str, ...]:
-    """Every name a `[muscles.X]` table may use: groups, then single lines."""
-    return tuple(MUSCLE_GROUPS) + tuple(muscle_line_names())
+    """Every name a `[muscles.X]` table may use: groups, then single lines; then, for a model
+    with two legs, the groups and lines of one side (``psoas_left``, ``iliacus_main_right``)."""
+    sided = [f"{n}_{side}" for side in SIDES for n in MUSCLE_GROUPS + leg_line_names()]
+    return tuple(MUSCLE_GROUPS) + tuple(muscle_line_names()) + tuple(sided)
 
 
 # -------------------------------------------------------------------------------------------
@@ -922,7 +928,9 @@ def _check_models(scenario: Scenario, points: list[Scenario], context: _Context)
     models: dict = {}                        # each distinct model once (a grid repeats them)
     for i, point in enumerate(points):
         at = f"at {_point_label(scenario, i)}: " if swept else ""
-        key = (point.subject, point.disc_stiffness_scale, point.hip_stiffness_scale)
+        key = (point.subject, point.disc_stiffness_scale, point.hip_stiffness_scale,
+               2 if point.support.two_legs else 1)
+        _check_sides(scenario, point, context, at)
         try:
             model = models[key] if key in models else models.setdefault(key, calibrated_model(*key))
         except ModelError as exc:
@@ -945,6 +953,30 @@ def _check_models(scenario: Scenario, points: list[Scenario], context: _Context)
             if ".".join(exc.key) in swept:
                 path = ("sweep", ".".join(exc.key))
             raise context.error(path, at + exc.what, exc.allowed) from None
+
+
+def _check_sides(scenario: Scenario, point: Scenario, context: _Context, at: str) -> None:
+    """A muscle of one side (``psoas_left``) needs two legs, and two legs the modes that solve
+    them (equilibrium, upright)."""
+    if point.support.two_legs:
+        for key in ("thigh_inclination_deg", "knee_flexion_deg"):
+            if point.upright is not None and getattr(point.upright, key) is not None:
+                raise context.error(("upright", key), at + "a leg's target with two legs (it would not say "
+                                    "which leg)", "allowed: a leg's own hip_flexion_deg in [support.<side>_leg] "
+                                    "(a lifted leg is kept there), or no leg target")
+        if scenario.mode == "inverse":
+            raise context.error(("scenario", "mode"), at + 'mode "inverse" with a leg of its own '
+                                "([support.right_leg] or [support.left_leg])",
+                                'allowed: mode "upright" or "equilibrium" with two legs (the inverse '
+                                "mode is built for the legs lumped)")
+        return
+    lumped = set(MUSCLE_GROUPS) | set(muscle_line_names())
+    for name, _ in point.muscles:
+        if name not in lumped:
+            raise context.error(("muscles", name), at + "names one side of a muscle, but the legs "
+                                "are lumped (no [support.right_leg] or [support.left_leg])",
+                                f"allowed: {name.rsplit('_', 1)[0]} (both sides), or give a leg its own "
+                                "position in [support] to split the legs")
 
 
 # -------------------------------------------------------------------------------------------
@@ -1028,7 +1060,15 @@ def _subject(document: dict, context: _Context) -> Subject:
 def _support(document: dict, context: _Context) -> Support:
     """`[support]`: kind, thigh inclination and knee flexion (deg), legs, lying on the back or
     the side, backrest, contact stiffness."""
-    values = _leaves(_table(document, "support", context), _SUPPORT, ("support",), context)
+    raw = dict(_table(document, "support", context))
+    legs = {f"{side}_leg": raw.pop(f"{side}_leg") for side in SIDES if f"{side}_leg" in raw}
+    found = _Problems()
+    values = _leaves(raw, {k: r for k, r in _SUPPORT.items() if r is not None}, ("support",), context, found)
+    for key, table in legs.items():
+        leg = found.run(_leg, key, table, context)
+        if leg is not None:
+            values[key] = leg
+    found.raise_any()
     kind = values.get("kind", "standing")
     if values.get("legs") == "lifted" and kind != "lying":
         raise context.error(("support", "legs"),
@@ -1053,6 +1093,16 @@ def _support(document: dict, context: _Context) -> Support:
     return _construct(Support, values, ("support",), context)
 
 
+def _leg(key: str, table: Any, context: _Context) -> Leg:
+    """`[support.right_leg]`, `[support.left_leg]`: where one leg lies (a model with two legs)."""
+    path = ("support", key)
+    if not isinstance(table, dict):
+        raise context.error(path, f"{_describe(table)} is not a table",
+                            f'allowed: a [support.{key}] table with position = "table", "lifted", '
+                            '"bent", "hanging" or "held", and optionally hip_flexion_deg and knee_flexion_deg')
+    return _construct(Leg, _leaves(table, _LEG, path, context), path, context)
+
+
 def _muscles(document: dict, context: _Context) -> tuple[tuple[str, MuscleSetting], ...]:
     """`[muscles.X]` tables: X a group or a line, set in exactly one way."""
     table = _table(document, "muscles", context)
@@ -1062,6 +1112,13 @@ def _muscles(document: dict, context: _Context) -> tuple[tuple[str, MuscleSettin
     return tuple(settings)
 
 
+def _suggestible(name: str, names: Sequence[str]) -> list[str]:
+    """The names to suggest for a misspelt muscle: one side's (``psoas_left``) only for a name
+    that ends with a side, so that ``psoas_major`` suggests ``psoas``."""
+    sided = name.endswith(tuple(f"_{s}" for s in SIDES))
+    return [n for n in names if n.endswith(tuple(f"_{s}" for s in SIDES)) == sided]
+
+
 def _muscle(name: str, entry: Any, context: _Context) -> tuple[str, MuscleSetting]:
     path = ("muscles", name)
     names = context.muscle_names
@@ -1069,7 +1126,7 @@ def _muscle(name: str, entry: Any, context: _Context) -> tuple[str, MuscleSettin
         raise context.error(path, "unknown muscle",
                             "allowed: a group (" + ", ".join(MUSCLE_GROUPS) + ") or a single "
                             "line (biomech.anatomy.muscle_line_names())",
-                            near=name, choices=names)
+                            near=name, choices=_suggestible(name, names))
     if not isinstance(entry, dict):
         raise context.error(path, f"{_describe(entry)} is not a table",
                             f"allowed: a [muscles.{name}] table with {_SETTINGS_ALLOWED}")

@@ -22,7 +22,7 @@ import numpy as np
 from . import kinematics as kin
 from .balance import reaction, unbalanced
 from .errors import ConvergenceError, ModelError
-from .external import contact_forces, contact_state as _contact_state, load_forces
+from .external import contact_forces, contact_state as _contact_state, hand_state, load_forces
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
 from .passive import intervertebral_moment, leg_passive_moment
 from .problem import Problem, prepare
@@ -167,15 +167,16 @@ def passive_moments(problem: Problem, q: np.ndarray):
     dm = np.zeros(len(q))
     if len(p.iv_joints):
         m[p.iv_joints], dm[p.iv_joints] = intervertebral_moment(p.iv_coeffs, q[p.iv_joints] - p.rest_angle[p.iv_joints])
-    for j, kind, scale in p.leg_joints:
-        m[j], dm[j] = leg_passive_moment(kind, q[j], *p.leg_partner_rad, scale)
+    for j, kind, factor, partners in p.leg_joints:
+        m[j], dm[j] = leg_passive_moment(kind, q[j], *partners, factor)
     return m, dm
 
 
 def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
     """Generalized forces by source (gravity, external, contact, passive, muscle: (n_joints,)
     each) and what their derivatives need: tensions, dT/dL (if ``slope``), passive slopes, the
-    loads (points, forces) and the contact state (or None)."""
+    loads (points, forces) and the contacts' state: (that of `external.contact_state` or None, that
+    of `external.hand_state` or None)."""
     nj = len(q)
     tau_g = point_moments(p, geo, np.arange(len(p.mass)), geo.com, p.weight)
     loads = contact = None
@@ -189,6 +190,12 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
         tau_c = point_moments(p, geo, *contact[:3])
     else:
         tau_c = np.zeros(nj)
+    if len(p.hand_body):
+        hands = hand_state(p, geo)
+        tau_c = tau_c + point_moments(p, geo, *hands[:3])
+        contact = (contact, hands)
+    else:
+        contact = (contact, None)
     tau_p, k_p = passive_moments(p, q)
     tension, dtension = _tension(p, geo.length, slope)
     tau_m = -tension @ geo.dLdq
@@ -236,7 +243,8 @@ def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np
       ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[i(j), k] (c_j − c_k)),
       summed per body (`_point_force_stiffness`);
     * contact forces change with the penetration: −F′ v vᵀ, v_j = S[b, j] ((p − c_j) × n)_z,
-      F′ the slope of `contact_law`;
+      F′ the slope of `contact_law`; a gripping point's friction with its slide along the
+      surface: −k_grip w wᵀ, w_j = S[b, j] ((p − c_j) × t)_z;
     * passive joint moments: their slopes on the diagonal;
     * muscles, τ = −Σ T_i ∂L_i/∂q: −Σ (dT_i/dL_i) ∂L_i/∂q ∂L_i/∂qᵀ − Σ T_i ∂²L_i/∂q²; for a
       segment of in-plane vector d and 3D length ℓ, u = d/ℓ,
@@ -286,6 +294,9 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         lp, lf = loads
         Fb += np.stack([np.bincount(p.load_body, lf[:, 0], nb), np.bincount(p.load_body, lf[:, 1], nb)], -1)
         Mb += np.bincount(p.load_body, np.einsum("ij,ij->i", lp, lf), nb)
+    contact, hands = contact
+    if hands is not None:
+        J += _hand_stiffness(p, cen, hands, Fb, Mb)
     if contact is not None:
         cb, cp, cf, pen = contact
         Fb += np.stack([np.bincount(cb, cf[:, 0], nb), np.bincount(cb, cf[:, 1], nb)], -1)
@@ -294,10 +305,36 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
                      - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
         J -= (v.T * contact_law(pen, k)[1]) @ v
+        if p.contact_grip.any():                        # friction of gripping points, along t
+            t = p.contact_tangent
+            w = S[cb] * ((cp[:, 0] * t[:, 1] - cp[:, 1] * t[:, 0])[:, None]
+                         - (np.outer(t[:, 1], cen[:, 0]) - np.outer(t[:, 0], cen[:, 1])))
+            J -= (w.T * p.contact_grip) @ w
     if len(geo.cavity):
         J += _cavity_stiffness(p, geo, tension, dtension, Fb, Mb)
     J += _point_force_stiffness(S, p.S_inferior, cen, Fb, Mb)
     J[np.diag_indices(len(k_p))] += k_p
+    return J
+
+
+def _hand_stiffness(p: Problem, cen, hands, Fb, Mb) -> np.ndarray:
+    """The hands' part of ∂R/∂q (n_joints, n_joints): each rope, τ = −T ∂ℓ/∂q, gives
+    −T′ g gᵀ − (T/ℓ) h hᵀ with g_j = ∂ℓ/∂q_j = S[b2, j] ((p2 − c_j) × e) − S[b1, j] ((p1 − c_j) × e)
+    and h_j = S[b2, j] e·(p2 − c_j) − S[b1, j] e·(p1 − c_j) (knee p1, shoulder p2, e from p1 to p2),
+    as a muscle segment; adds its end forces to the per-body sums Fb, Mb of the constant-force
+    term (in place)."""
+    body, pts, force, tension, slope, ell, e = hands
+    nb = len(p.mass)
+    Fb += np.stack([np.bincount(body, force[:, 0], nb), np.bincount(body, force[:, 1], nb)], -1)
+    Mb += np.bincount(body, np.einsum("ij,ij->i", pts, force), nb)
+    J = np.zeros((len(cen), len(cen)))
+    for k in range(len(ell)):
+        b1, b2 = body[2 * k], body[2 * k + 1]
+        r1, r2 = pts[2 * k] - cen, pts[2 * k + 1] - cen
+        ek = e[k]
+        g = p.S[b2] * (r2[:, 0] * ek[1] - r2[:, 1] * ek[0]) - p.S[b1] * (r1[:, 0] * ek[1] - r1[:, 1] * ek[0])
+        h = p.S[b2] * (r2 @ ek) - p.S[b1] * (r1 @ ek)
+        J -= slope[k] * np.outer(g, g) + (tension[k] / ell[k]) * np.outer(h, h)
     return J
 
 

@@ -58,15 +58,75 @@ def suggest(name, allowed) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def held_joints(support: "Support") -> tuple[str, ...]:
+def held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[str, ...]:
     """The joints the equilibrium mode holds at their reference angles (`prepare`'s default
-    ``locked_joints``): the ankles and knees, so that the thighs keep the support's inclination.
+    ``locked_joints``): the ankles and knees (of each leg: name suffixes ``suffixes``), so that
+    the thighs keep the support's inclination.
     This is the equilibrium mode's experiment, the pull of one muscle with everything else held
     (docs/model.md §7), and the inverse mode's (the measured posture is the spine's and the
     pelvis's); the upright mode frees every joint: the person stands, sits and lies on the
     supports alone. Sitting with the knees held, the seat holds the legs: there is no balance on
     the feet to check (`balance.balance_checked`)."""
-    return ("ankle", "knee")
+    return tuple(j + sfx for sfx in suffixes for j in ("ankle", "knee"))
+
+
+def support_held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[str, ...]:
+    """The joints a support holds in every mode: the knee of a leg drawn to the chest (`Leg`
+    "held": the hands keep it bent)."""
+    return tuple("knee" + sfx for sfx, _ in held_legs(support, suffixes))
+
+
+#: Where one leg of a two-legged model lies, on the back (docs/model.md §7).
+LEG_POSITIONS = ("table", "lifted", "bent", "hanging", "held")
+
+
+@dataclass(frozen=True)
+class Leg:
+    """The position of one leg of a two-legged model lying on its back (docs/model.md §7).
+
+    Parameters
+    ----------
+    position : "table" (the leg lies on the table: thigh, calf and heel on it), "lifted" (no
+        table under it: its weight hangs on the hip), "bent" (the knee bent, the foot flat on the
+        table: heel and forefoot on it), "hanging" (over the end of the table, the Thomas-test
+        leg: no table under the thigh) or "held" (drawn towards the chest by the hands: they pull
+        the front of the knee towards the shoulders and keep the knee at its angle).
+    hip_flexion_deg : the hip flexion of the reference posture (lifted, hanging, held). Default:
+        lifted, the support's thigh inclination (as the lumped legs); hanging 0; held 120. Table and
+        bent: found, the leg laid on the table.
+    knee_flexion_deg : the knee flexion of the reference posture. Defaults: table and lifted 0
+        (lifted: the support's), bent and hanging 90, held 120.
+    """
+
+    position: str = "table"
+    hip_flexion_deg: float | None = None
+    knee_flexion_deg: float | None = None
+
+    def __post_init__(self):
+        if self.position not in LEG_POSITIONS:
+            raise ModelError(f"Leg.position must be one of {', '.join(LEG_POSITIONS)}, got {self.position!r}"
+                             + suggest(self.position, LEG_POSITIONS))
+        if self.hip_flexion_deg is not None:
+            if self.position in ("table", "bent"):
+                raise ModelError(f"Leg.hip_flexion_deg: a leg on the table ({self.position!r}) takes the hip "
+                                 "flexion that lays it there; give it for a lifted, hanging or held leg")
+            limits.check("Leg", "leg.hip_flexion_deg", self.hip_flexion_deg)
+        if self.knee_flexion_deg is not None:
+            limits.check("Leg", "leg.knee_flexion_deg", self.knee_flexion_deg)
+
+    @property
+    def knee_deg(self) -> float | None:
+        """The reference knee flexion (deg), None: the support's."""
+        if self.knee_flexion_deg is not None:
+            return float(self.knee_flexion_deg)
+        return {"bent": 90.0, "hanging": 90.0, "held": 120.0}.get(self.position)
+
+    @property
+    def hip_deg(self) -> float | None:
+        """The reference hip flexion (deg), None: found (table, bent) or the support's (lifted)."""
+        if self.hip_flexion_deg is not None:
+            return float(self.hip_flexion_deg)
+        return {"hanging": 0.0, "held": 120.0}.get(self.position)
 
 
 @dataclass(frozen=True)
@@ -92,6 +152,9 @@ class Support:
         from the vertical (0-45°), touching the back of the middle thorax in the reference posture;
         None (default): no backrest.
     contact_stiffness_N_per_m : seat, backrest or table soft-tissue stiffness.
+    right_leg, left_leg : lying on the back, a model with two legs (`legs.two_legs`): where each
+        leg lies (`Leg`); a leg not given lies as ``legs`` says (on the table or lifted). Either
+        makes the support one for two legs (`two_legs`).
     """
 
     kind: str = "standing"
@@ -101,6 +164,8 @@ class Support:
     lying_on: str = "back"
     backrest_inclination_deg: float | None = None
     contact_stiffness_N_per_m: float = DEFAULT_CONTACT_STIFFNESS_N_PER_M
+    right_leg: Leg | None = None
+    left_leg: Leg | None = None
 
     def __post_init__(self):
         if self.kind not in SUPPORTS:
@@ -123,6 +188,27 @@ class Support:
             if getattr(self, name) is not None:
                 limits.check("Support", f"support.{name}", getattr(self, name))
         limits.check("Support", "support.contact_stiffness_N_per_m", self.contact_stiffness_N_per_m)
+        for side in ("right", "left"):
+            leg = getattr(self, f"{side}_leg")
+            if leg is None:
+                continue
+            if not isinstance(leg, Leg):
+                raise ModelError(f"Support.{side}_leg must be a biomech.Leg, got {type(leg).__name__}")
+            if self.kind != "lying" or self.lying_on != "back":
+                raise ModelError(f"Support.{side}_leg applies to lying on the back only (a leg's own "
+                                 "position on the table)")
+
+    @property
+    def two_legs(self) -> bool:
+        """True when the support places each leg (`right_leg`, `left_leg`): it needs a model with
+        two legs (`legs.two_legs`)."""
+        return self.right_leg is not None or self.left_leg is not None
+
+    def leg(self, side: str) -> Leg:
+        """The position of one leg ("right" or "left") lying on the back: its own, or that of
+        the support's ``legs`` (on the table, or lifted)."""
+        own = getattr(self, f"{side}_leg")
+        return own if own is not None else Leg("table" if self.legs == "supported" else "lifted")
 
     @property
     def thigh_deg(self) -> float:
@@ -191,16 +277,19 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
     the foot, flat on the floor (`balance`: the floor pushes on its heel and forefoot only);
     lying, the middle thorax, on the table (the world y axis along it), the body in its standing
     shape, lying on the back with the legs laid down on the table at the hip, on the front (prone)
-    and on the side with the legs as in standing.
+    and on the side with the legs as in standing. With two legs lying on the back, each leg lies
+    as its `Leg` says (`_place_leg`).
     """
-    knee_pt = model.landmarks["knee"][1]
+    first = model.leg_suffixes[0]
+    knee_pt = model.landmarks["knee" + first][1]
     beta0 = math.atan2(knee_pt[0], -knee_pt[1])          # hip->knee line in the femur frame
     phi_femur = support.thigh_deg * RAD_PER_DEG - beta0
     q_ref = np.array(model.reference_angle, float)
-    knee, ankle, hip = (model.joint_index(j) for j in ("knee", "ankle", "hip"))
-    q_ref[hip] = model.reference_pelvis_angle - phi_femur
-    q_ref[knee] = support.knee_deg * RAD_PER_DEG
-    q_ref[ankle] = phi_femur - q_ref[knee]                # the foot flat: φ_foot = φ_femur − q_knee − q_ankle = 0
+    for sfx in model.leg_suffixes:
+        knee, ankle, hip = (model.joint_index(j + sfx) for j in ("knee", "ankle", "hip"))
+        q_ref[hip] = model.reference_pelvis_angle - phi_femur
+        q_ref[knee] = support.knee_deg * RAD_PER_DEG
+        q_ref[ankle] = phi_femur - q_ref[knee]            # the foot flat: φ_foot = φ_femur − q_knee − q_ankle = 0
     if support.kind == "sitting":
         q_ref = _pelvis_to_seat(model, q_ref)
     if support.kind == "lying":
@@ -209,10 +298,47 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
         # (the world frame turns with the table, gravity along −x)
         root = model.body_index("thorax_middle")
         angle = _standing_angle(model, root, q_ref)
-        if support.legs == "supported" and not support.side_lying:
-            q_ref[hip] += _legs_to_table(model, root, angle, q_ref, contact_specs(support))
+        specs = contact_specs(support, model.leg_suffixes)
+        if model.sides and support.lying_on == "back":
+            for sfx, side in zip(model.leg_suffixes, model.sides):
+                q_ref = _place_leg(model, root, angle, q_ref, specs, sfx, support.leg(side), -beta0)
+        elif support.legs == "supported" and not support.side_lying:
+            q_ref[model.joint_index("hip")] += _legs_to_table(model, root, angle, q_ref, specs)
         return root, angle, q_ref
-    return model.body_index("foot"), 0.0, q_ref
+    return model.body_index("foot" + first), 0.0, q_ref
+
+
+def _place_leg(model, root: int, root_angle: float, q: np.ndarray, specs, sfx: str, leg: Leg,
+               ankle_neutral: float) -> np.ndarray:
+    """The reference angles of one leg (name suffix ``sfx``) of a two-legged model lying on its
+    back: on the table (laid down at the hip, as the lumped legs), lifted (at the support's
+    thigh inclination, or at the leg's hip flexion), bent (the knee at its flexion, the foot flat
+    on the table: the ankle turns the sole onto it, the hip flexes until it touches), hanging or
+    held (at the leg's hip and knee flexion; the foot at its standing angle to the shank,
+    ``ankle_neutral``)."""
+    q = q.copy()
+    hip, knee, ankle = (model.joint_index(j + sfx) for j in ("hip", "knee", "ankle"))
+    if leg.knee_deg is not None:
+        q[knee] = leg.knee_deg * RAD_PER_DEG
+        if leg.position != "bent":
+            q[ankle] = ankle_neutral
+    if leg.position == "table":
+        q[hip] += _legs_to_table(model, root, root_angle, q, specs, sfx)
+    elif leg.position == "bent":
+        S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+        foot = model.body_index("foot" + sfx)
+        offset = np.asarray(model.joint_offset)
+
+        def flat(qq):                    # the sole on the table's plane: the foot at −90° (world)
+            qq = qq.copy()
+            qq[ankle] += (-0.5 * math.pi - root_angle - S[foot] @ (qq + offset)) / S[foot, ankle]
+            return qq
+        q[hip] = 0.0
+        q[hip] += _legs_to_table(model, root, root_angle, q, specs, sfx, adjust=flat, span=(-0.5 * math.pi, 0.0))
+        q = flat(q)
+    elif leg.hip_deg is not None:
+        q[hip] = -leg.hip_deg * RAD_PER_DEG
+    return q
 
 
 def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
@@ -280,33 +406,38 @@ def _standing_angle(model, body: int, q: np.ndarray) -> float:
     return float(model.reference_pelvis_angle + S[body] @ (q + np.asarray(model.joint_offset)))
 
 
-def _legs_to_table(model, root: int, root_angle: float, q: np.ndarray, specs) -> float:
-    """The hip rotation (rad) that lays the legs on the table: the outermost of their contact
-    points level with the outermost of the trunk's (the legs rotate about the hip, the trunk
-    stays where its reference angles put it)."""
+def _legs_to_table(model, root: int, root_angle: float, q: np.ndarray, specs, sfx: str = "",
+                   adjust=None, span: tuple = (-math.pi / 3, math.pi / 3)) -> float:
+    """The hip rotation (rad) that lays a leg (name suffix ``sfx``; the lumped legs: "") on the
+    table: the outermost of its contact points level with the outermost of the trunk's (the leg
+    rotates about the hip, the trunk stays where its reference angles put it; ``adjust`` turns
+    the rotated angles, e.g. the ankle that keeps a foot flat), the rotation within ``span``."""
     S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
     a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
-    legs = {model.body_index(b) for b in ("femur", "shank", "foot")}
-    hip = model.joint_index("hip")
+    legs = [model.body_index(b + s) for s in model.leg_suffixes for b in ("femur", "shank", "foot")]
+    leg = [model.body_index(b + sfx) for b in ("femur", "shank", "foot")]
+    hip = model.joint_index("hip" + sfx)
+    lm = model.landmarks
+    body = np.array([lm[sp.landmark][0] for sp in specs])
+    local = np.array([lm[sp.landmark][1] for sp in specs])
+    normal = np.array([sp.normal for sp in specs])
+    on_leg, on_trunk = np.isin(body, leg), ~np.isin(body, legs)
 
     def gap(delta):
         qq = q.copy()
         qq[hip] += delta
+        if adjust is not None:
+            qq = adjust(qq)
         ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c,
                                    qq + np.asarray(model.joint_offset), root_angle)
-        lm = model.landmarks
-        body = np.array([lm[sp.landmark][0] for sp in specs])
-        pts = kin.points_world(ang, kin.as_real(org), body, np.array([lm[sp.landmark][1] for sp in specs]))
-        x = np.einsum("ij,ij->i", pts, np.array([sp.normal for sp in specs]))   # along the table's normal
-        on_legs = np.isin(body, list(legs))
-        return x[on_legs].min() - x[~on_legs].min()
+        x = np.einsum("ij,ij->i", kin.points_world(ang, kin.as_real(org), body, local), normal)
+        return x[on_leg].min() - x[on_trunk].min()
 
-    # the hip extension that lowers the legs to the table (bisection between ±60°)
-    lo, hi = -math.pi / 3, math.pi / 3
+    # the hip rotation that lowers the leg to the table (bisection over the span)
+    lo, hi = span
     if gap(lo) * gap(hi) > 0.0:
         return 0.0
-    delta = _bisect(gap, lo, hi)
-    return delta
+    return _bisect(gap, lo, hi)
 
 
 @dataclass(frozen=True)
@@ -315,20 +446,32 @@ class ContactSpec:
     normal ``normal`` (world). Contacts with the same ``surface`` share one plane, placed in
     the reference posture through the outermost of them (the one farthest along −normal): it
     touches there, the others hover above it until the body settles. The surface ``"root"`` is
-    the one the root body rests on (`balance.root_patch`): its plane passes through the patch."""
+    the one the root body rests on (`balance.root_patch`): its plane passes through the patch.
+    ``share``: the part of the support's contact stiffness it has (½ under one of two legs: the
+    support's stiffness is that of both sides together). ``grip``: the point does not slide along
+    the surface either (static friction, as a stiff spring along it about the reference posture's
+    point: `problem.Problem.contact_grip`)."""
 
     landmark: str
     normal: tuple[float, float]
     surface: str
+    share: float = 1.0
+    grip: bool = False
 
 
-def contact_specs(support: Support) -> tuple[ContactSpec, ...]:
-    """The one-sided contacts of a support (docs/model.md §7). Sitting: the ischial
+#: The landmarks of a leg that rest on the table, by the leg's position (`Leg`).
+LEG_CONTACTS = {"table": ("thigh_back", "calf_back", "heel_back"), "bent": ("heel", "forefoot")}
+
+
+def contact_specs(support: Support, suffixes: tuple = ("",)) -> tuple[ContactSpec, ...]:
+    """The one-sided contacts of a support (docs/model.md §7), for a model whose legs have the
+    name suffixes ``suffixes`` (`Model.leg_suffixes`). Sitting: the ischial
     tuberosities, the thighs and, rolled far back, the sacrum on one flat seat (through the
     lowest of them in the reference posture: the pelvis rolls until the ischia reach it); a
     backrest if asked, behind the lower and middle thorax.
     Lying: the head, the upper and lower back, the buttocks and (supported) the thighs, calves
-    and heels on the flat table the middle of the back (the root) rests on."""
+    and heels on the flat table the middle of the back (the root) rests on; with two legs, each
+    leg's own (`LEG_CONTACTS`)."""
     up = (0.0, 1.0)
     if support.kind == "sitting":
         out = [ContactSpec("ischial_seat", up, "seat"), ContactSpec("sacrum_back", up, "seat"),
@@ -347,8 +490,21 @@ def contact_specs(support: Support) -> tuple[ContactSpec, ...]:
         return tuple(ContactSpec(n, table, "root") for n in names)
     if support.kind == "lying":
         table = (1.0, 0.0)                                        # the table, behind the body
-        names = ["occiput", "thorax_upper_back", "thorax_lower_back", "buttock"]
-        if support.legs == "supported":
-            names += ["thigh_back", "calf_back", "heel_back"]
-        return tuple(ContactSpec(n, table, "root") for n in names)
+        out = [ContactSpec(n, table, "root") for n in ("occiput", "thorax_upper_back", "thorax_lower_back", "buttock")]
+        if suffixes != ("",):
+            for sfx, side in zip(suffixes, ("right", "left")):
+                position = support.leg(side).position             # a foot on the table does not slide
+                out += [ContactSpec(n + sfx, table, "root", 1.0 / len(suffixes), grip=position == "bent")
+                        for n in LEG_CONTACTS.get(position, ())]
+        elif support.legs == "supported":
+            out += [ContactSpec(n, table, "root") for n in LEG_CONTACTS["table"]]
+        return tuple(out)
     return ()
+
+
+def held_legs(support: Support, suffixes: tuple) -> tuple[tuple[str, str], ...]:
+    """The legs the hands draw towards the chest: (suffix, side) of each `Leg` "held"."""
+    if suffixes == ("",):
+        return ()
+    return tuple((sfx, side) for sfx, side in zip(suffixes, ("right", "left"))
+                 if support.leg(side).position == "held")

@@ -25,6 +25,7 @@ import numpy as np
 
 from .anatomy import build_model
 from .errors import ModelError
+from .legs import two_legs
 from .least_effort import least_effort_activation
 from .muscles import RELAXED_TONE_MAX
 from .model import Model, Subject, replace
@@ -51,6 +52,10 @@ def fit_tone(model: Model) -> Model:
         When nothing can hold the relaxed reference posture (a moment is missing at a joint
         without an intervertebral law, e.g. the hip).
     """
+    if model.sides:
+        raise ModelError("fit_tone: fit the tone on the model with the legs lumped, then split the "
+                         "legs (biomech.two_legs(biomech.fit_tone(model))): the relaxed reference "
+                         "posture is standing, which this version builds for lumped legs")
     joints, A, b, upper, slack, m_ref = tone_programme(model)
     x, p, residual = least_effort_activation(A, b, upper, slack=slack,
                                              slack_weight=DEFAULT_TISSUE_WEIGHT / m_ref ** 2)
@@ -67,10 +72,16 @@ def fit_tone(model: Model) -> Model:
 
 @functools.lru_cache(maxsize=256)
 def calibrated_model(subject: Subject, disc_stiffness_scale: float = 1.0,
-                     hip_stiffness_scale: float = 1.0) -> Model:
+                     hip_stiffness_scale: float = 1.0, legs: int = 1) -> Model:
     """The default model of a subject and passive scales with its baseline tone, built once per
-    process for each distinct argument triple (models are immutable; a scenario library shares
-    a few subjects, and the loader, the runner and the studies all ask for them)."""
+    process for each distinct set of arguments (models are immutable; a scenario library shares
+    a few subjects, and the loader, the runner and the studies all ask for them). ``legs``: 1,
+    the legs lumped; 2, the same model with two legs (`legs.two_legs`, its tone that of the
+    lumped model)."""
+    if legs == 2:
+        return two_legs(calibrated_model(subject, disc_stiffness_scale, hip_stiffness_scale))
+    if legs != 1:
+        raise ModelError(f"calibrated_model: legs must be 1 or 2, got {legs!r}")
     return fit_tone(build_model(subject, intervertebral=default_intervertebral_laws(disc_stiffness_scale),
                                 hip_stiffness_scale=hip_stiffness_scale))
 

@@ -100,6 +100,7 @@ def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
     angle sensitivities S of the bodies: a body angle changes by S[b, j] per unit q_j and a point
     p of body b moves by S[b, j] ẑ × (p − c_j) (docs/model.md §4)."""
     m, S = problem.model, problem.S
+    kind, sfx = leg_target(m, kind)
     if kind == "head_angle_deg":
         b, a = m.plates["Frankfort"]
         return (geo.angles[b] + a) * DEG_PER_RAD, S[b] * DEG_PER_RAD
@@ -114,12 +115,13 @@ def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
         hip, s1 = landmark(problem, geo, "hip_centre"), landmark(problem, geo, "S1_midpoint")
         v = hip - s1
         return math.degrees(math.atan2(v[0], -v[1])), S[b] * DEG_PER_RAD
-    if kind == "knee_flexion_deg":
-        j = m.joint_index("knee")
-        return geo.q[j] * DEG_PER_RAD, np.eye(m.n_joints)[j] * DEG_PER_RAD
+    if kind in ("knee_flexion_deg", "hip_flexion_deg"):
+        j = m.joint_index(kind.split("_")[0] + sfx)
+        sign = 1.0 if kind == "knee_flexion_deg" else -1.0       # hip flexion = −q_hip
+        return sign * geo.q[j] * DEG_PER_RAD, sign * np.eye(m.n_joints)[j] * DEG_PER_RAD
     if kind == "thigh_inclination_deg":
-        b = m.body_index("femur")
-        w = landmark(problem, geo, "knee") - geo.centres[m.joint_index("hip")]
+        b = m.body_index("femur" + sfx)
+        w = landmark(problem, geo, "knee" + sfx) - geo.centres[m.joint_index("hip" + sfx)]
         return math.degrees(math.atan2(w[0], -w[1])), S[b] * DEG_PER_RAD
     c7_body = m.landmarks["C7"][0]
     c7 = landmark(problem, geo, "C7")
@@ -136,6 +138,38 @@ def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
     corner = mid[0] - 0.5 * m.endplate_depth[0] * t[0]
     dcorner = point_jacobian(problem, geo, int(m.endplate_body[0]), corner)
     return (c7[0] - corner[0]) * 1000.0, (dc7[0] - dcorner[0]) * 1000.0
+
+
+#: The targets of one leg: with two legs, each leg's is named with its suffix (``knee_flexion_deg_left``).
+LEG_TARGETS = ("thigh_inclination_deg", "knee_flexion_deg", "hip_flexion_deg")
+
+
+def leg_target(model, kind: str) -> tuple[str, str]:
+    """(target kind, leg name suffix) of a target name: ``"knee_flexion_deg_left"`` ->
+    (``"knee_flexion_deg"``, ``"_left"``); a leg target of a two-legged model must name its leg."""
+    for sfx in model.leg_suffixes:
+        if sfx and kind.endswith(sfx) and kind[:-len(sfx)] in LEG_TARGETS:
+            return kind[:-len(sfx)], sfx
+    if kind in LEG_TARGETS and model.sides:
+        raise ModelError(f"upright target {kind!r}: with two legs, name the leg "
+                         f"({', '.join(kind + s for s in model.leg_suffixes)})")
+    return kind, model.leg_suffixes[0]
+
+
+def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
+    """What the person keeps (`UprightTarget.kept`) and, with two legs, each leg lifted at a
+    hip flexion of its own (`supports.Leg` "lifted" with ``hip_flexion_deg``) kept there, unless
+    a target places that thigh: the person holds the leg up (a lifted leg without one, like the
+    lumped legs lifted, settles where its muscles and tissues put it)."""
+    kept = target.kept(problem.support)
+    m, s = problem.model, problem.support
+    for sfx, side in zip(m.leg_suffixes, m.sides):
+        leg = s.leg(side)
+        if leg.position == "lifted" and leg.hip_deg is not None and f"thigh_inclination_deg{sfx}" not in kept:
+            kept.setdefault(f"hip_flexion_deg{sfx}", leg.hip_deg)
+    for k in kept:
+        leg_target(m, k)                               # a leg target of two legs names its leg
+    return kept
 
 
 @one_blas_thread
@@ -171,7 +205,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
         a0 = np.asarray(problem.model.baseline_activation, float)[free]
     else:                   # along a sweep: what holds the previous posture under these settings
         a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
-    kept = target.kept(problem.support)
+    kept = kept_targets(problem, target)
     w_tissue = criterion.tissue_weight
     tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
     weight = max(float(np.abs(problem.weight).sum()), 1.0)  # N, to scale the balance constraint
@@ -204,13 +238,20 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                         support_grad=POSTURE_UNIT * (grad @ B) / weight)
         return last
 
+    # each line counted by its share of a bilateral pair (`Model.pair_share`: 1 with the legs
+    # lumped, ½ for one side's line of two legs): c a² and (c^(1/p) a f_L)^p
+    share = np.asarray(problem.model.pair_share)[free]
+    scale = share ** (1.0 / criterion.exponent) if criterion.name != "activation_squared" else None
+
     def effort(z):
         a = z[n:]
         st = state(z)
         if criterion.name == "activation_squared":
-            return 0.5 * float(a @ a) + st["tissue"], np.concatenate([st["tissue_grad"], a])
-        value, w = half_squared_p_norm(a * st["fl"], criterion.exponent)    # ½ ‖a f_L(u)‖_p²
-        return value + st["tissue"], np.concatenate([(w * a) @ st["dfl"] + st["tissue_grad"], w * st["fl"]])
+            ca = share * a
+            return 0.5 * float(a @ ca) + st["tissue"], np.concatenate([st["tissue_grad"], ca])
+        value, w = half_squared_p_norm(a * scale * st["fl"], criterion.exponent)    # ½ ‖c a f_L(u)‖_p²
+        return value + st["tissue"], np.concatenate([(w * scale * a) @ st["dfl"] + st["tissue_grad"],
+                                                     w * scale * st["fl"]])
 
     def posture_rows(name):
         def fun(z):

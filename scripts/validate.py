@@ -168,6 +168,18 @@ SOURCES = {
                   "25:859-866; with Aspden RM (1988) Ergonomics 31:817-828.",
     "bogduk1992": "Bogduk N, Pearcy M, Hadfield G (1992) Anatomy and biomechanics of psoas major. "
                   "Clin Biomech 7:109-119.",
+    "harvey1998": "Harvey D (1998) Assessment of the flexibility of elite athletes using the "
+                  "modified Thomas test. Br J Sports Med 32:68-70.",
+    "execp2021": "Exercise-protocol table of the modified Thomas test, BMC Sports Sci Med Rehabil "
+                 "(2021), doi 10.1186/s13102-021-00242-y, Table 4 (authors not re-checked).",
+    "preece2021": "Preece SJ, Tan YF, Alghamdi TDA, Arnall FA (2021) Comparison of pelvic tilt "
+                  "before and after hip flexor stretching in healthy adults. J Manipulative Physiol "
+                  "Ther 44:289-294; with Heino JG, Godges JJ, Carter CL (1990) J Orthop Sports Phys "
+                  "Ther 12:243-247.",
+    "espeland2019": "Espeland A et al. (2019) Supine MRI with hips and knees flexed versus "
+                    "straightened. Br J Radiol 92:20180851 (n = 14; other authors not re-checked).",
+    "iliopsoas2024": "Systematic review of iliopsoas EMG (9 studies, n = 109), 2024, PMC11546833 "
+                     "(authors not re-checked); with Hu H et al. (2011) Eur Spine J 20:759-765.",
     "santaguida1995": "Santaguida PL, McGill SM (1995) The psoas major muscle: a three-dimensional "
                       "geometric study. J Biomech 28:339-345.",
 }
@@ -989,6 +1001,101 @@ def abdomen(study: Study, model) -> None:
                         f"{c[5.0]:.0f} N at 5 kPa, {c[10.0]:.0f} N at 10 kPa."))
 
 
+# ---------------------------------------------------------------------------------------------
+# Item 9: two legs, the hip-flexor test and the exercises (issue 15)
+# ---------------------------------------------------------------------------------------------
+#: Harvey 1998: the modified Thomas test of 117 elite athletes, grand means (no SD in the text
+#: seen): the hanging thigh's angle to the table (deg, + above it) and its knee flexion (deg).
+HARVEY_THIGH_DEG, HARVEY_KNEE_DEG = -11.9, 52.5
+#: Preece et al. 2021: one passive hip-flexor stretch, +2.6° of hip extension and −1.2° of
+#: anterior pelvic tilt in standing (n = 23), 0.46° of posterior tilt per degree; the
+#: cross-sectional studies find none (Heino 1990: r = −0.04): the band spans the two.
+PREECE_RATIO = 1.2 / 2.6
+#: Espeland et al. 2019: supine MRI, hips and knees flexed against straight, the segmental
+#: angles L3-S1 differed by at most 3.8° per level (n = 14).
+ESPELAND_MAX_DEG = 3.8
+#: The 2024 review: iliopsoas EMG in the active straight-leg raise 40-60 % MVIC near 45° of hip
+#: flexion (above 60 % near 60°).
+SLR_ILIOPSOAS_PCT = (40.0, 60.0)
+#: The hip flexors of the tested side shortened for the Thomas test's rows (optimal fibre
+#: lengths × these, as tight_psoas.toml), and lengthened for the stretch ratio.
+THOMAS_SCALES = (0.85, 0.9, 0.95, 1.0)
+
+
+def exercises(study: Study, model) -> None:
+    add = study.records.append
+    two = bm.two_legs(model)
+    thomas = bm.Support("lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))
+
+    def flexors(scale, groups=("psoas_right", "iliacus_right")):
+        return {g: bm.MuscleSetting(resting_length_scale=scale) for g in groups}
+    test = {k: _default(two, support=thomas, settings=flexors(k)).metrics for k in THOMAS_SCALES}
+    normal = test[1.0]
+    add(Comparison(9, "thomas_thigh_normal", "Thomas test: the hanging thigh against the table, normal "
+                   "hip flexors (deg, + above it)", "execp2021", "V", "normal: below the table's level "
+                   "(≤ 0°); short one-joint hip flexors: above it", (-90.0, 0.0), "the test's criterion",
+                   normal["thigh_inclination_deg_right"], unit="deg", published_value=HARVEY_THIGH_DEG,
+                   note="scenarios/exercises/thomas_test.toml: the left knee held to the chest by the "
+                        "hands, the right leg over the table's end, default mode."))
+    add(Comparison(9, "thomas_thigh_harvey", "Thomas test: the hanging thigh against the table (deg)",
+                   "harvey1998", "V", f"{HARVEY_THIGH_DEG}° (grand mean of 117 elite athletes; no SD in "
+                   "the text seen)", None, "no spread seen: no verdict", normal["thigh_inclination_deg_right"],
+                   unit="deg", published_value=HARVEY_THIGH_DEG,
+                   note="The model's thigh hangs lower: the Riener & Edrich hip law (relaxed subjects) "
+                        "and the iliopsoas at its normal length hold it less than athletes' hips do."))
+    add(Comparison(9, "thomas_knee_harvey", "Thomas test: knee flexion of the hanging leg (deg)",
+                   "harvey1998", "V", f"{HARVEY_KNEE_DEG}° (grand mean, 117 elite athletes; the 2021 "
+                   "protocol reads < 67° as a short rectus femoris: the sources disagree)", None,
+                   "no spread seen: no verdict", normal["knee_flexion_deg_right"], unit="deg",
+                   published_value=HARVEY_KNEE_DEG,
+                   note="The knee is free: the shank hangs where gravity, the knee's passive moment and "
+                        "the rectus femoris balance."))
+    add(Comparison(9, "thomas_thigh_short", "Thomas test with the hanging side's iliopsoas 15 % short "
+                   "(deg, + above the table)", "execp2021", "V", "a short one-joint hip flexor: the "
+                   "thigh above the table's level (> 0°)", (0.0, 90.0), "the test's criterion",
+                   test[0.85]["thigh_inclination_deg_right"], unit="deg",
+                   note="Optimal fibre lengths × 0.85 (as tight_psoas.toml); × 0.9 and × 0.95 leave it "
+                        f"at {test[0.9]['thigh_inclination_deg_right']:.1f}° and "
+                        f"{test[0.95]['thigh_inclination_deg_right']:.1f}°, below the table."))
+    # pelvic tilt in standing per degree of hip extension the Thomas test gains, lengthening the
+    # hip flexors of both sides from × 0.95 to × 1 (the stretch), as in Preece et al.
+    standing = {k: _upright(model, settings=flexors(k, ("psoas", "iliacus"))).metrics["pelvic_tilt_deg"]
+                for k in (0.95, 1.0)}
+    gained = test[0.95]["hip_flexion_deg_right"] - test[1.0]["hip_flexion_deg_right"]
+    ratio = (standing[1.0] - standing[0.95]) / gained
+    add(Comparison(9, "stretch_PT_per_hip_extension", "standing pelvic tilt per degree of hip extension "
+                   "gained by longer hip flexors (deg per deg, + posterior)", "preece2021", "V",
+                   f"{PREECE_RATIO:.2f} (+2.6° hip extension, −1.2° anterior tilt, n = 23, group means; "
+                   "no individual correlation); cross-sectional: none (r = −0.04, n = 25)",
+                   (0.0, PREECE_RATIO), "between the cross-sectional 0 and the stretch study's ratio",
+                   ratio, unit="°/°", published_value=PREECE_RATIO,
+                   note=f"Psoas and iliacus optimal fibre lengths × 0.95 → × 1: the Thomas test's hip "
+                        f"extension gains {gained:.1f}°, the relaxed standing pelvis (default mode, "
+                        f"lumped legs) tilts {standing[1.0] - standing[0.95]:+.2f}°."))
+    flat = _default(two, support=bm.Support("lying")).metrics
+    hook = _default(two, support=bm.Support("lying", left_leg=bm.Leg("bent"), right_leg=bm.Leg("bent"))).metrics
+    worst = max((hook["segmental_lordosis_deg"][lv] - flat["segmental_lordosis_deg"][lv]
+                 for lv in ("L3_L4", "L4_L5", "L5_S1")), key=abs)
+    add(Comparison(9, "hook_segmental", "hook lying against legs straight: largest change of a "
+                   "segmental angle L3-S1 (deg)", "espeland2019", "V", f"at most {ESPELAND_MAX_DEG}° per "
+                   "level (supine MRI, n = 14 with sciatica)", (-ESPELAND_MAX_DEG, ESPELAND_MAX_DEG),
+                   "the largest published difference", worst, unit="deg",
+                   note="scenarios/exercises/constructive_rest.toml against lying.toml; the model's "
+                        f"lordosis changes by {hook['lumbar_lordosis_deg'] - flat['lumbar_lordosis_deg']:+.1f}°."))
+    slr = _default(two, support=bm.Support("lying", right_leg=bm.Leg("lifted", hip_flexion_deg=45),
+                                           left_leg=bm.Leg("bent")))
+    act = slr.result.recruitment.activation
+    iliacus = 100.0 * float(act[two.muscle_names.index("iliacus_main_right")])
+    rf = 100.0 * float(act[two.muscle_names.index("rectus_femoris_main_right")])
+    add(Comparison(9, "slr_iliopsoas", "iliacus activation holding a straight leg at 45°, the other "
+                   "knee bent (%)", "iliopsoas2024", "V", "40-60 % MVIC near 45° of hip flexion "
+                   "(iliopsoas, 9 studies)", SLR_ILIOPSOAS_PCT, "the published range", iliacus, unit="%",
+                   note=f"Least effort shares the flexion moment with the rectus femoris ({rf:.0f} %) and "
+                        "the psoas "
+                        f"({100 * float(np.mean(act[two.group_lines('psoas_right')])):.0f} %)."))
+    study.data["exercises"] = None          # the figure solves the exercise library itself
+
+
 def run_study() -> Study:
     """Compute every comparison (deterministic; a minute or so)."""
     study = Study()
@@ -1003,6 +1110,7 @@ def run_study() -> Study:
     psoas_action(study, model, neutral)
     posture(study, model)
     abdomen(study, model)
+    exercises(study, model)
     return study
 
 
@@ -1239,6 +1347,17 @@ def make_figures(study: Study, out_dir: Path, dpi: int = 130) -> list[Path]:
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     _legend(fig, 0.16)
     save(fig, "abdomen.png")
+
+    # 9 the exercise library side by side (psoas length by side, LL, PT, hip flexion)
+    from biomech.runner import run_scenarios
+    from biomech.scenario import load_scenario
+    from biomech.viz.figures import side_by_side_figure
+    files = [ROOT / "scenarios" / "lying.toml"] + sorted((ROOT / "scenarios" / "exercises").glob("*.toml"))
+    scenarios = [load_scenario(f) for f in files]
+    runs = run_scenarios(scenarios)
+    fig = side_by_side_figure([r.points[0].report for r in runs], [s.name for s in scenarios],
+                              title="The exercise library against lying with the legs long (default mode)")
+    save(fig, "exercises.png")
     return paths
 
 
@@ -1254,9 +1373,11 @@ ITEM_TITLES = {
     6: "What the psoas does at each level",
     7: "Posture the way people hold it (default mode)",
     8: "The abdomen: intra-abdominal pressure",
+    9: "Two legs: the Thomas test and the exercises",
 }
 ITEM_FIGURES = {1: "spinopelvic.png", 2: "moment_arms.png", 3: "disc_loads.png", 4: "emg.png",
-                5: "lordosis_pelvis.png", 6: "psoas.png", 7: "posture.png", 8: "abdomen.png"}
+                5: "lordosis_pelvis.png", 6: "psoas.png", 7: "posture.png", 8: "abdomen.png",
+                9: "exercises.png"}
 
 
 def _fmt(x: float) -> str:
@@ -1405,6 +1526,16 @@ ITEM_TEXT = {
         "a prescribed pressure stands for the whole wall). Standing and sitting the pelvic-floor pressure is "
         "mostly the contents' hydrostatic head, which the model computes but carries through "
         "the segment weights.", ""],
+    9: ["The two-legged model (docs/model.md §1b) lying on its back. The Thomas test classifies "
+        "as the clinic does: normal hip flexors leave the hanging thigh below the table, an "
+        "iliopsoas 15 % short lifts it above (10 % short does not). The normal thigh hangs lower "
+        "than in Harvey's athletes and the knee bends as theirs. Lengthening the hip flexors "
+        "tilts the standing pelvis back by a few hundredths of a degree per degree of hip "
+        "extension gained, near the cross-sectional studies' none and below the one stretch "
+        "study's group-mean ratio. Hook lying changes the segmental angles by less than MRI "
+        "does. Holding a straight leg at 45°, least effort loads the rectus femoris more than "
+        "the iliacus, whose activation stays below the published iliopsoas EMG. Not built: "
+        "the kneeling lunge and the bridge (two legs on the ground need a closed chain).", ""],
     7: ["The questions of issue 13, in the default mode (gaze level and balance kept, least "
         "effort with the spine's tissues counted, w = 1). Standing at ease the weight is 6 cm "
         "ahead of the ankles, held by their passive moment and the soleus. Forward bending: the "

@@ -48,13 +48,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = [("neutral_standing.toml", 0), ("sitting.toml", 0), ("lying.toml", 0),
          ("supine_leg_raise_abdominals.toml", 0), ("pregnancy_load.toml", 0), ("tight_psoas_upright.toml", 0),
          ("psoas_tension_upright.toml", 8), ("tight_psoas.toml", 0), ("sitting_backrest.toml", 0),
-         ("inverse_relaxed.toml", 0)]
+         ("inverse_relaxed.toml", 0), ("exercises/thomas_test.toml", 0)]
 GENERATED = {
     "sitting_backrest.toml": ("sitting.toml", '[support]\nbackrest_inclination_deg = 10.0\n'),
     "inverse_relaxed.toml": ("neutral_standing.toml", 'mode = "inverse"\n[inverse]\npelvic_tilt_deg = 12.0\n'
                              'lumbar_lordosis_deg = 62.0\ntrunk_inclination_deg = 0.0\n'),
 }
-IDS = [f.removesuffix(".toml") for f, _ in CASES]
+IDS = [f.removesuffix(".toml") for f, _ in CASES]          # (exercises/thomas_test: two legs, the hands)
 ARM_TOL_M = 1e-8          # required 0.01 mm; both sides are exact geometry (measured ≈ 1e-16 m)
 ID_TOL_NM = 0.01          # required; measured ≤ 1e-8 N·m, our solver's own residual
 
@@ -108,7 +108,8 @@ def our_passive(problem, k, q):
     model = problem.model
     law = model.passive[k]
     if isinstance(law, LegLaw):
-        return float(leg_passive_moment(law.joint, q, *problem.leg_partner_rad, law.scale)[0])
+        partners = dict((j, part) for j, _, _, part in problem.leg_joints)[k]
+        return float(leg_passive_moment(law.joint, q, *partners, law.factor)[0])
     assert isinstance(law, IntervertebralLaw)
     return float(intervertebral_moment(np.array([law.coefficients()]), np.array([q - model.rest_angle[k]]))[0][0])
 
@@ -148,14 +149,15 @@ def test_a_model_leg_scale_is_exported():
     doc = to_dict(res)
     expr = passive_expressions(res, doc)
     p = res.problem
+    partner_rad = p.leg_joints[0][3]                  # one leg: every joint's partners are its leg's
     for joint in ("hip", "knee", "ankle"):
         k = p.model.joint_index(joint)
         assert evaluate_expression(expr[joint], res.q[k]) == pytest.approx(doc["joints"][joint]["passive_moment_Nm"], rel=1e-12)
         for q in (-0.3, 0.1, 0.3):
             assert evaluate_expression(expr[joint], q) == pytest.approx(
-                float(leg_passive_moment(joint, q, *p.leg_partner_rad, 2.0)[0]), rel=1e-12), (joint, q)
+                float(leg_passive_moment(joint, q, *partner_rad, 2.0)[0]), rel=1e-12), (joint, q)
             assert evaluate_expression(expr[joint], q) == pytest.approx(
-                2.0 * float(leg_passive_moment(joint, q, *p.leg_partner_rad, 1.0)[0]), rel=1e-12), (joint, q)
+                2.0 * float(leg_passive_moment(joint, q, *partner_rad, 1.0)[0]), rel=1e-12), (joint, q)
 
 
 def test_passive_expressions_refuse_laws_that_are_not_the_results():

@@ -140,13 +140,13 @@ def test_jacobian_paths_agree(problems, postures):
 
 def test_passive_moments_depend_on_their_own_joint_only(problems, rng):
     # the leg laws are evaluated with the neighbouring joints at the reference posture
-    # (problem.leg_partner_rad), so every passive moment depends on its own joint alone: a
+    # (the partners of problem.leg_joints), so every passive moment depends on its own joint alone: a
     # diagonal passive stiffness, as a potential requires (the full Riener & Edrich laws have
     # unequal cross-derivatives)
     for name in ("standing_free", "sitting_free", "lying_free"):
         p = problems[name]
         hip, knee, ankle = (p.model.joint_index(j) for j in ("hip", "knee", "ankle"))
-        assert p.leg_partner_rad == (-p.q_ref[hip], p.q_ref[knee], p.q_ref[ankle])
+        assert [k[3] for k in p.leg_joints] == [(-p.q_ref[hip], p.q_ref[knee], p.q_ref[ankle])] * 3
         q = p.q_ref + rng.uniform(-0.05, 0.05, p.model.n_joints)
         m0, dm0 = statics.passive_moments(p, q)
         for j in range(p.model.n_joints):

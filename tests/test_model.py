@@ -680,8 +680,8 @@ def test_leg_passive_scale_is_fitted_into_the_tone(scale):
     for j in LEG_JOINTS:
         assert model.passive[model.joint_index(j)] == bm.LegLaw(j, scale)
     p = bm.prepare(model, support=bm.Support("standing"))
-    assert sorted((model.joints[j], kind, s) for j, kind, s in p.leg_joints) == \
-        sorted((j, j, scale) for j in LEG_JOINTS)
+    assert sorted((model.joints[j], kind, f) for j, kind, f, _ in p.leg_joints) == \
+        sorted((j, j, scale) for j in LEG_JOINTS)             # LegLaw.factor of two lumped legs
     assert np.max(np.abs(p.B.T @ bm.residual(p, p.q_ref))) < TOL_NM
     assert bm.solve_equilibrium(model).success
     with pytest.raises(bm.ModelError, match="hip_stiffness_scale: LegLaw.scale must be a number within 0-10"):

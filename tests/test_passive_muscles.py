@@ -303,7 +303,7 @@ def test_leg_laws_are_values():
 
 def test_problem_leg_laws_use_the_support_reference_angles(model):
     # each leg law is evaluated with its neighbours at the support's reference posture
-    # (Problem.leg_partner_rad = hip flexion, knee flexion, ankle plantarflexion there)
+    # (the partners of Problem.leg_joints = hip flexion, knee flexion, ankle plantarflexion there)
     stiff = bm.make_model(hip_stiffness_scale=3.0)
     for support, m, scale in ((bm.Support("standing"), model, 1.0), (bm.Support("sitting"), model, 1.0),
                               (bm.Support("lying"), model, 1.0),
@@ -311,7 +311,8 @@ def test_problem_leg_laws_use_the_support_reference_angles(model):
         p = bm.prepare(m, support=support)
         hip, knee, ankle = (m.joint_index(j) for j in ("hip", "knee", "ankle"))
         partner = (-p.q_ref[hip], p.q_ref[knee], p.q_ref[ankle])
-        np.testing.assert_allclose(p.leg_partner_rad, partner, rtol=0, atol=0)
+        for _, _, _, partners in p.leg_joints:
+            np.testing.assert_allclose(partners, partner, rtol=0, atol=0)
         np.testing.assert_allclose(p.q_ref[knee], support.knee_deg * DEG, rtol=0, atol=1e-15)
         q = np.array(p.q_ref, float)
         q[[hip, knee, ankle]] += (-0.3, 0.2, -0.1)

@@ -12,7 +12,7 @@ from biomech.muscles import MuscleSetting
 from biomech.names import BODIES, JOINTS
 from biomech.recruitment import DEFAULT_TISSUE_WEIGHT, Criterion
 from biomech.scenario import Scenario, Sweep, find_scenarios, load_scenario, sweep_points
-from biomech.supports import Load, Support
+from biomech.supports import Leg, Load, Support
 from biomech.upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
 DATA = Path(__file__).parent / "data"
@@ -362,8 +362,14 @@ def test_full_file_sets_every_key_of_its_tables():
     # a key added to the schema must be added to full.toml too
     s = load_scenario(VALID / "full.toml")
     assert set(s.document["subject"]) == {f.name for f in dataclasses.fields(Subject)}
-    assert set(s.document["support"]) == {f.name for f in dataclasses.fields(Support)}
+    legs = {"right_leg", "left_leg"}                     # lying on the back only: two_legs.toml
+    assert set(s.document["support"]) == {f.name for f in dataclasses.fields(Support)} - legs
     assert set(s.document["loads"][0]) | {"force_N"} == {f.name for f in dataclasses.fields(Load)}
+    two = load_scenario(VALID / "two_legs.toml")
+    assert set(two.document["support"]["left_leg"]) == {f.name for f in dataclasses.fields(Leg)}
+    assert two.support == Support("lying", left_leg=Leg("held", 110.0, 115.0), right_leg=Leg("hanging"))
+    assert dict(two.muscles) == {"psoas_right": MuscleSetting(resting_length_scale=0.9),
+                                 "iliacus_main_left": MuscleSetting(activation=0.05)}
 
 
 def test_loads_and_lying_with_lifted_legs():

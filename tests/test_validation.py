@@ -40,6 +40,7 @@ EXPECTED_MET = [
     "bend_pelvis", "bend_hips_flex", "bend_hips_back", "bend_lumbar_first",
     "sit_lumbar_lordosis", "pregnancy_ES",
     "iap_54Nm",
+    "thomas_thigh_normal", "thomas_thigh_short", "stretch_PT_per_hip_extension", "hook_segmental",
 ]
 EXPECTED_NOT_MET = {
     "RA_L1_L2": "straight rectus line far from the upper lumbar joints",
@@ -62,6 +63,7 @@ EXPECTED_NOT_MET = {
     "emg_default_soleus": "5.2 % against below 5 %: the soleus alone holds the weight ahead of the ankles",
     "iap_supine": "no resting pressure of the passive wall and the diaphragm",
     "iap_bracing": "only the transversus makes pressure: a third of maximal bracing",
+    "slr_iliopsoas": "least effort loads the rectus femoris more than the iliacus",
 }
 
 

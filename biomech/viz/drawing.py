@@ -56,9 +56,8 @@ from .. import kinematics as kin
 from ..anatomy import DISC_HEIGHT_M, REFERENCE_HEIGHT_M
 from ..balance import balance_checked, centre_of_mass, reaction as root_reaction
 from ..metrics import endplates
-from ..external import contact_forces, load_forces
+from ..external import contact_forces, hand_state, load_forces
 from ..statics import landmark
-from ..supports import contact_specs
 from ..units import DEG_PER_RAD
 
 # ------------------------------------------------------------------------------------------
@@ -131,7 +130,7 @@ SUPPORT_ARROW_PER_WEIGHT = 0.12
 SUPPORT_ARROW_MIN, SUPPORT_LABEL_MIN = 0.01, 0.03
 #: How far a support surface line runs beyond its outermost contacts (m at 1.70 m).
 SURFACE_MARGIN_M = 0.12
-#: Names of the support surfaces on the drawing (`supports.contact_specs`; "root": the surface
+#: Names of the support surfaces on the drawing (`problem.Problem.contacts`; "root": the surface
 #: the root body rests on).
 SURFACE_NAMES = {"seat": "seat", "seat_front": "seat", "backrest": "backrest"}
 
@@ -398,12 +397,18 @@ def _bone_along(a, b, profile, s, n: int = 6) -> np.ndarray:
     return _spline(pts, closed=True, n=n)
 
 
-def _legs(m, geo, s, lm) -> dict:
-    """Femur and its head, patella, tibia, fibula and foot."""
-    hip, knee, ankle = lm["hip_centre"], lm["knee"], lm["ankle"]
+#: The outlines of one leg (`_legs`); a model with two legs draws the right leg under these keys
+#: (it faces the viewer: +x anterior, +y up, the right side towards +z) and the left one behind
+#: it under ``<key>_far`` (`bone_parts`, role "limb_far").
+LEG_PARTS = ("fibula", "foot", "tibia", "femur_shaft", "femur_head", "patella")
+
+
+def _legs(m, geo, s, lm, sfx: str = "") -> dict:
+    """Femur and its head, patella, tibia, fibula and foot of the leg with name suffix ``sfx``."""
+    hip, knee, ankle = lm["hip_centre"], lm["knee" + sfx], lm["ankle" + sfx]
     axis = _unit(knee - hip)
     front = _perp(axis)                    # anterior
-    heel, fore = lm["heel"], lm["forefoot"]
+    heel, fore = lm["heel" + sfx], lm["forefoot" + sfx]
     d = float(np.linalg.norm(fore - heel))
     patella = knee - 0.035 * s * axis + 0.042 * s * front
     ell = _circle((0.0, 0.0), 1.0, 24) * np.array([0.024, 0.010]) * s
@@ -609,7 +614,7 @@ def _support(p, geo, s) -> dict:
     if p.support.side_lying:         # the table and gravity act across the drawing's plane
         return {"surfaces": [], "supports": [], "cop": None, "com": centre_of_mass(p, geo),
                 "body_weight": 0.0}
-    specs = contact_specs(p.support)
+    specs = p.contacts
     cb, cp, cf = contact_forces(p, geo)
     r = root_reaction(p, geo, contact=(cb, cp, cf))
     n_root = np.asarray(r.normal, float)
@@ -670,7 +675,10 @@ def skeleton(report) -> dict:
     sk.update(_lumbar(m, geo, s, mid, t, ang))
     sk.update(_sacrum(m, s, lm, mid, t))
     sk.update(_pelvis(m, geo, s, lm))
-    sk.update(_legs(m, geo, s, lm))
+    near, *far = m.leg_suffixes
+    sk.update(_legs(m, geo, s, lm, near))
+    for sfx in far:
+        sk.update({f"{k}_far": v for k, v in _legs(m, geo, s, lm, sfx).items()})
     sk.update(_thorax(m, geo))
     sk.update(_head(m, s, lm))
     # T12/L1 disc: the L1 superior endplate to the T12 inferior endplate
@@ -683,21 +691,25 @@ def skeleton(report) -> dict:
     sk.update(_support(p, geo, s))
     lp, lf = load_forces(p, geo)
     sk["loads"] = [(ld.body, pt, f) for ld, pt, f in zip(p.loads, lp, lf)]
+    # the hands holding a knee drawn to the chest: (shoulder, knee, tension N: + pull, − push)
+    hands = hand_state(p, geo) if len(p.hand_body) else None
+    sk["hands"] = [] if hands is None else [(hands[1][2 * k + 1], hands[1][2 * k], float(hands[3][k]))
+                                            for k in range(len(p.hand_body))]
     sk["cavity"] = np.asarray(geo.cavity, float)          # (2, 2) floor and roof, or (0, 2)
     sk["iap_Pa"] = float(report.abdominal_pressure_Pa)
     # the direction drawn as down: gravity's, or lying on the side (no gravity in the plane) that
     # of lying on the back, the body seen from above the table; "plane_gravity" is gravity's own
     sk["plane_gravity"] = np.asarray(p.gravity, float)
     sk["gravity"] = sk["plane_gravity"] if np.any(sk["plane_gravity"]) else np.array([-1.0, 0.0])
-    sk["support"] = (p.support.kind, p.support.legs, p.support.thigh_deg)
+    sk["support"] = (p.support.kind, p.support.legs, p.support.thigh_deg, m.leg_suffixes)
     return sk
 
 
-def leg_angle_deg(sk: dict) -> float:
+def leg_angle_deg(sk: dict, sfx: str = "") -> float:
     """Angle of the thigh (hip centre to knee) above the horizontal (°), + = knee up: lying,
-    the legs' angle above the table."""
+    the legs' angle above the table (the leg with name suffix ``sfx``)."""
     up = -sk["gravity"] / np.linalg.norm(sk["gravity"])
-    thigh = sk["landmarks"]["knee"] - sk["landmarks"]["hip_centre"]
+    thigh = sk["landmarks"]["knee" + sfx] - sk["landmarks"]["hip_centre"]
     return math.degrees(math.atan2(float(thigh @ up), abs(float(thigh @ _perp(up)))))
 
 
@@ -728,7 +740,8 @@ def bone_parts(sk: dict) -> list[tuple[str, np.ndarray]]:
     parts += [("rib", r) for r in sk["ribs"]]
     parts += [("pelvis", sk["pelvis"]), ("obturator", sk["obturator"]), ("acetabulum", sk["acetabulum"]),
               ("head", sk["head"]), ("orbit", sk["orbit"])]
-    parts += [("limb", sk[k]) for k in ("fibula", "foot", "tibia", "femur_shaft", "femur_head", "patella")]
+    parts += [("limb_far", sk[f"{k}_far"]) for k in LEG_PARTS if f"{k}_far" in sk]
+    parts += [("limb", sk[k]) for k in LEG_PARTS]
     parts += [("posterior", xy) for xy in sk["posterior"]]
     parts += [("spine", sk["sacrum"]), ("s1_body", sk["s1_body"])]
     parts += [("thoracic", xy) for xy in sk["thoracic"]]
@@ -789,7 +802,8 @@ def _bone_styles(colour: str | None, ghost: bool) -> dict:
             "orbit": (thin(frame, face="none"), z["thorax"] + 0.1),
             "pelvis": (translucent, z["pelvis"]), "obturator": (hole, z["pelvis"] + 0.01),
             "acetabulum": (thin(frame, face="none"), z["pelvis"] + 0.02),
-            "limb": (frame, z["femur"]), "posterior": (back, z["line_under"] + 0.1),
+            "limb": (frame, z["femur"]), "limb_far": (dict(back, alpha=0.55), z["thorax"] - 0.1),
+            "posterior": (back, z["line_under"] + 0.1),
             "spine": (spine, z["bone"]), "s1_body": (dashed, z["bone"] + 0.01),
             "thoracic": (thin(spine), z["bone"]), "cervical": (thin(spine), z["bone"]),
             "vertebra": (spine, z["bone"]), "disc": (disc, z["bone"])}
@@ -945,6 +959,12 @@ def draw_forces(ax, sk: dict, s: float) -> list:
             arts.append(text)
         else:
             text.remove()                     # a small force: the arrow only
+    for shoulder, knee, tension in sk.get("hands", ()):   # the arms, shoulder to knee
+        arts.append(line(ax, shoulder, knee, STYLE["support"], lw=3.0, alpha=0.45, z=LAYERS["line_under"]))
+        mid = 0.5 * (shoulder + knee)
+        arts.append(ax.text(mid[0], mid[1], f"hands {abs(tension):.0f} N {'pull' if tension >= 0 else 'push'}",
+                            fontsize=STYLE["small"], color=STYLE["support"], ha="center", va="bottom",
+                            zorder=LAYERS["text"], clip_on=True))
     return arts
 
 
@@ -1305,23 +1325,34 @@ _STANDING_ONLY = ("sagittal_vertical_axis_mm", "trunk_inclination_deg")
 def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: float | None = None,
                 iap_mmHg: float | None = None) -> str:
     """The box of values: `METRIC_ROWS` of ``metrics``, the psoas's mean length change from
-    relaxed standing (%) and the intra-abdominal pressure (mmHg) when given. Lying (``sk``
+    relaxed standing (%; with two legs a (right, left) pair) and the intra-abdominal pressure
+    (mmHg) when given. Lying (``sk``
     given): without SVA and trunk inclination, with the legs' angle above the table (and the
     file's reference angle when the legs are lifted: the equilibrium may leave them elsewhere);
     on the side, without the legs' angle (no table in the plane)."""
     lying = sk is not None and sk["support"][0] == "lying"
     rows = []
     for key, abbr, name, unit in METRIC_ROWS:
-        if key in metrics and not (lying and key in _STANDING_ONLY):
+        if key + "_right" in metrics:                    # two legs: right / left
+            rows.append(f"{abbr:<4}{fmt(metrics[key + '_right'], unit):>4}/{fmt(metrics[key + '_left'], unit)}"
+                        f"  {name} R/L")
+        elif key in metrics and not (lying and key in _STANDING_ONLY):
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
-    if psoas_length_percent is not None and np.isfinite(psoas_length_percent):
+    if isinstance(psoas_length_percent, tuple):          # two legs: right, left
+        right, left = psoas_length_percent
+        rows.append(f"{'Lps':<4}{right:>+5.1f}/{left:+.1f}%  psoas length R/L vs relaxed standing")
+    elif psoas_length_percent is not None and np.isfinite(psoas_length_percent):
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
     if iap_mmHg is not None:
         rows.append(f"{'IAP':<4}{iap_mmHg:>7.1f}  intra-abdominal pressure (mmHg)")
     if lying and np.any(sk["plane_gravity"]):       # (on the side there is no table in the plane)
-        _kind, legs, reference = sk["support"]
-        row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
-        if legs == "lifted":
+        _kind, legs, reference, suffixes = sk["support"]
+        if len(suffixes) == 2:
+            row = (f"{'LEG':<4}{fmt(leg_angle_deg(sk, suffixes[0]), '°'):>4}/{fmt(leg_angle_deg(sk, suffixes[1]), '°')}"
+                   "  thighs above table R/L")
+        else:
+            row = f"{'LEG':<4}{fmt(leg_angle_deg(sk), '°'):>7}  legs above the table"
+        if legs == "lifted" and len(suffixes) == 1:
             row += f"\n{'':<11}(file's reference: {fmt(reference, '°')})"
         rows.append(row)
     return "\n".join(rows)

@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from . import drawing
 from ..files import atomic_write
+from ..metrics import LEG_METRICS
 from ..results import PA_PER_MMHG
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
@@ -110,7 +111,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
             avoid=[t.get_position()[1] for t in out["angle_texts"]]))
     if angles and not ghost:
         iap = report.abdominal_pressure_Pa / PA_PER_MMHG if len(report.cavity_forces) else None
-        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_percent(report), iap),
+        out["values"].append(ax.text(1.02, 1.0, values_text(report.metrics, sk, _psoas_length_by_side(report), iap),
                                      transform=ax.transAxes,
                                      ha="left", va="top", family="monospace", multialignment="left",
                                      fontsize=STYLE["small"], zorder=LAYERS["text"],
@@ -244,32 +245,46 @@ def _overlay(ax, reports, labels, *, table=True, legend=True, gravity_down=False
 
 
 def _difference_table(reports, labels) -> str:
-    ref = reports[0].metrics
+    """The overlay's table: each metric of the reference posture and the others' differences;
+    with two legs in any of them, the leg metrics and the psoas length by side (a lumped leg's
+    value stands for both sides)."""
+    sided = any(r.result.problem.model.sides for r in reports)
     head = f"{'':<5}{'ref':>7}" + "".join(f"{'Δ' + str(i):>8}" for i in range(1, len(reports)))
     lines = [head]
+
+    def row(abbr, values, unit):
+        lines.append(f"{abbr:<5}"[:5] + f"{values[0]:>7.1f}" + "".join(f"{signed(v - values[0]):>8}" for v in values[1:])
+                     + unit)
     for key, abbr, _name, unit in METRIC_ROWS:
-        row = f"{abbr:<5}{ref[key]:>7.1f}"
-        for rep in reports[1:]:
-            row += f"{signed(rep.metrics[key] - ref[key]):>8}"
-        lines.append(row + ("  mm" if unit.strip() == "mm" else "  °"))
+        unit = "  mm" if unit.strip() == "mm" else "  °"
+        if sided and key in LEG_METRICS:
+            for sfx in ("_right", "_left"):
+                row(f"{abbr}{sfx[1].upper()}", [r.metrics.get(key + sfx, r.metrics[key]) for r in reports], unit)
+        else:
+            row(abbr, [r.metrics[key] for r in reports], unit)
     for lv in LUMBAR_LEVELS:
-        row = f"{lv:<5}"[:5] + f"{ref['segmental_lordosis_deg'][lv]:>7.1f}"
-        for rep in reports[1:]:
-            row += f"{signed(rep.metrics['segmental_lordosis_deg'][lv] - ref['segmental_lordosis_deg'][lv]):>8}"
-        lines.append(row + "  °")
+        row(lv, [r.metrics["segmental_lordosis_deg"][lv] for r in reports], "  °")
     # the psoas's mean length change from relaxed standing (%): does this posture stretch it?
-    lps = [_psoas_length_percent(rep) for rep in reports]
-    lines.append(f"{'Lps':<5}{lps[0]:>7.1f}" + "".join(f"{signed(v - lps[0]):>8}" for v in lps[1:])
-                 + "  %")
+    for sfx in ("_right", "_left") if sided else ("",):
+        row("Lps" + (sfx[1].upper() if sfx else ""), [_psoas_length_percent(r, sfx) for r in reports], "  %")
     legend = [f"ref = {labels[0]}"] + [f"Δ{i} = {labels[i]} - ref" for i in range(1, len(labels))]
-    legend.append("Lps = psoas length vs relaxed standing")
+    legend.append("Lps = psoas length vs relaxed standing" + ("; R, L: right, left" if sided else ""))
     return "\n".join(lines + [""] + legend)
 
 
-def _psoas_length_percent(report) -> float:
-    """The psoas lines' mean length change from relaxed standing (%; NaN without a psoas)."""
-    lines = report.result.problem.model.group_lines("psoas")
+def _psoas_length_percent(report, sfx: str = "") -> float:
+    """The psoas lines' mean length change from relaxed standing (%; NaN without a psoas): of
+    one side with two legs (``sfx`` "_right", "_left"; a lumped model's lines stand for both)."""
+    model = report.result.problem.model
+    lines = model.group_lines("psoas" + sfx if model.sides else "psoas")
     return float(np.mean(report.length_change_percent[lines])) if len(lines) else float("nan")
+
+
+def _psoas_length_by_side(report):
+    """The psoas's length change for the posture's box: one number, or (right, left) with two legs."""
+    if report.result.problem.model.sides:
+        return tuple(_psoas_length_percent(report, sfx) for sfx in ("_right", "_left"))
+    return _psoas_length_percent(report)
 
 
 # ------------------------------------------------------------------------------------------
@@ -660,12 +675,22 @@ DIFFERENCE_BARS = (("lumbar_lordosis_deg", "LL"), ("sacral_slope_deg", "SS"),
 _BARS_IN, _BARS_GAP_IN, _TITLE_IN = 2.1, 0.8, 0.35
 
 
-def _difference_values(report) -> np.ndarray:
-    """The quantities of the bar chart of changes (°): segmental lordosis per level, then
-    `DIFFERENCE_BARS`."""
+def _difference_keys(reports) -> list[tuple[str, str]]:
+    """(metric key, label) of the angles of the bar chart of changes: `DIFFERENCE_BARS`, the
+    hip flexion of each leg where a posture has two legs."""
+    if not any(r.result.problem.model.sides for r in reports):
+        return list(DIFFERENCE_BARS)
+    return [kv for kv in DIFFERENCE_BARS if kv[0] != "hip_flexion_deg"] + \
+        [("hip_flexion_deg_right", "hip R"), ("hip_flexion_deg_left", "hip L")]
+
+
+def _difference_values(report, keys) -> np.ndarray:
+    """The quantities of the bar chart of changes (°): segmental lordosis per level, then the
+    angles ``keys`` (`_difference_keys`; a lumped leg's value stands for each side's)."""
     m = report.metrics
     return np.array([m["segmental_lordosis_deg"][lv] for lv in LUMBAR_LEVELS]
-                    + [m[key] for key, _abbr in DIFFERENCE_BARS], float)
+                    + [m.get(key, m[key.removesuffix("_right").removesuffix("_left")]) for key, _abbr in keys],
+                    float)
 
 
 def _difference_bars(ax, reports, labels) -> dict:
@@ -675,8 +700,9 @@ def _difference_bars(ax, reports, labels) -> dict:
 
     Returns a dict: bars (one BarContainer per other posture), values (their labels),
     categories (the x tick labels)."""
-    cats = list(LUMBAR_LEVELS) + [abbr for _key, abbr in DIFFERENCE_BARS]
-    ref = _difference_values(reports[0])
+    keys = _difference_keys(reports)
+    cats = list(LUMBAR_LEVELS) + [abbr for _key, abbr in keys]
+    ref = _difference_values(reports[0], keys)
     n = len(reports) - 1
     step = 0.8 / max(n, 1)
     x = np.arange(len(cats), dtype=float)
@@ -688,7 +714,7 @@ def _difference_bars(ax, reports, labels) -> dict:
     rotation = 90 if bar_pt < 4.0 * 0.62 * STYLE["small"] else 0
     lo = hi = 0.0
     for k, rep in enumerate(reports[1:], start=1):
-        d = _difference_values(rep) - ref
+        d = _difference_values(rep, keys) - ref
         lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
         bars = ax.bar(x - 0.4 + step * (k - 0.5), d, 0.9 * step, color=_posture_colour(k),
                       label=names[k], zorder=2, hatch="///" if status_note(rep.result) else None,
@@ -771,11 +797,33 @@ SIDE_BY_SIDE = (("psoas_length", "psoas length vs relaxed standing (%)"),
                 ("hip_flexion_deg", "hip flexion (°)"))
 
 
+def _side_by_side_bars(report, key: str) -> list[tuple[float, float, float, np.ndarray, str]]:
+    """The bars of one posture in a `side_by_side_figure` panel: (x offset, width, value, the
+    psoas fascicles' values (for the dots), side letter). With two legs the psoas length and the
+    hip flexion get a bar for each side (right, left: one side's psoas is stretched while the
+    other's shortens); otherwise one bar."""
+    m = report.result.problem.model
+    per_side = m.sides and key in ("psoas_length", "hip_flexion_deg")
+    sides = [(f"_{s}", s[0].upper()) for s in m.sides] if per_side else [("", "")]
+    out = []
+    for k, (sfx, letter) in enumerate(sides):
+        offset, width = ((-0.18 + 0.36 * k), 0.34) if per_side else (0.0, 0.7)
+        if key == "psoas_length":
+            each = report.length_change_percent[m.group_lines("psoas" + sfx)]
+            value = float(np.mean(each)) if len(each) else float("nan")
+        else:
+            each, value = np.zeros(0), float(report.metrics[key + sfx])
+        out.append((offset, width, value, each, letter))
+    return out
+
+
 def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
     """Postures side by side as bars (one colour per posture, as in `overlay_figure`): the
     psoas's length change from relaxed standing (the bar: the mean of its lines; a dot per
-    fascicle), the lumbar lordosis, the pelvic tilt and the hip flexion. A posture that is not an answer is hatched and its label red: its
-    values are the solver's last iterate. ``title``: default "Side by side: <labels>".
+    fascicle), the lumbar lordosis, the pelvic tilt and the hip flexion; with two legs the psoas
+    and the hip get a bar per side (R, L). A posture that is not an answer is hatched and its
+    label red: its values are the solver's last iterate. ``title``: default "Side by side:
+    <labels>".
 
     The question it answers at a glance: does this posture (stretch, exercise) lengthen the
     psoas, and what do the lumbar curve and the pelvis do?"""
@@ -784,35 +832,34 @@ def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
     if len(reports) != len(labels) or not reports:
         raise ValueError("side_by_side_figure needs one label per report and at least one report")
     n = len(reports)
-    fig = _figure((max(8.0, 1.6 + 0.5 * n * len(SIDE_BY_SIDE)), 4.8))
-    axes = fig.subplots(1, len(SIDE_BY_SIDE))
+    n_bars = n + 0.5 * sum(bool(r.result.problem.model.sides) for r in reports)   # two legs: two bars
+    rows = 2 if n_bars > 8 else 1                       # many postures: the panels in two rows
+    cols = len(SIDE_BY_SIDE) // rows
+    fig = _figure((max(8.0, 1.6 + 0.5 * n_bars * cols), 4.8 * rows))
+    axes = fig.subplots(rows, cols).ravel()
     x = np.arange(n)
     failed = [status_note(r.result) is not None for r in reports]
     for ax, (key, ylabel) in zip(axes, SIDE_BY_SIDE):
-        if key == "psoas_length":
-            lines = [r.result.problem.model.group_lines("psoas") for r in reports]
-            each = [r.length_change_percent[ln] for r, ln in zip(reports, lines)]
-            values = np.array([_psoas_length_percent(r) for r in reports])
-        else:
-            values = np.array([float(r.metrics[key]) for r in reports])
-        bars = ax.bar(x, values, 0.7, color=[_posture_colour(k) for k in range(n)], zorder=2,
-                      edgecolor=["white" if f else "none" for f in failed],
-                      hatch=None)
-        for bar, f in zip(bars, failed):
-            if f:
-                bar.set_hatch("///")
-        texts = [signed(v) if key == "psoas_length" else f"{v:.1f}" for v in values]
-        if key == "psoas_length":
-            for k, v in enumerate(each):
-                ax.plot(np.full(len(v), x[k] + 0.45), v, "o", ms=2.5, color="black", alpha=0.6,
-                        zorder=3)                   # beside the bar, clear of its value
-            texts = [f"{t} %" for t in texts]
-        ax.bar_label(bars, labels=texts, padding=2, fontsize=STYLE["small"], color="0.15")
+        values, dots = [], []
+        for k, r in enumerate(reports):
+            for offset, width, value, each, letter in _side_by_side_bars(r, key):
+                bar = ax.bar([x[k] + offset], [value], width, color=_posture_colour(k), zorder=2,
+                             edgecolor="white" if failed[k] else "none", hatch="///" if failed[k] else None)
+                text = signed(value) + " %" if key == "psoas_length" else f"{value:.1f}"
+                if letter:                   # a side's bar: its value, its side at the zero line
+                    text = signed(value) if key == "psoas_length" else f"{value:.0f}"
+                    ax.text(x[k] + offset, 0.0, letter, ha="center", va="top" if value >= 0 else "bottom",
+                            fontsize=STYLE["small"] - 1, color="0.15", zorder=4)
+                ax.bar_label(bar, labels=[text], padding=2, fontsize=STYLE["small"] - (1 if letter else 0),
+                             color="0.15")
+                if len(each):
+                    ax.plot(np.full(len(each), x[k] + offset + 0.5 * width + 0.1), each, "o", ms=2.5,
+                            color="black", alpha=0.6, zorder=3)      # beside the bar, clear of its value
+                values.append(value)
+                dots.extend(each)
         ax.axhline(0.0, color="black", lw=0.8, zorder=3)
-        lo, hi = float(np.nanmin(np.append(values, 0.0))), float(np.nanmax(np.append(values, 0.0)))
-        if key == "psoas_length":
-            lo = min(lo, min((float(np.min(v)) for v in each if len(v)), default=0.0))
-            hi = max(hi, max((float(np.max(v)) for v in each if len(v)), default=0.0))
+        spread = np.array(values + list(dots) + [0.0], float)
+        lo, hi = float(np.nanmin(spread)), float(np.nanmax(spread))
         span = max(hi - lo, 1.0)
         ax.set_ylim(lo - (0.3 * span if lo < 0 else 0.05 * span), hi + 0.3 * span)
         ax.set_xticks(x, labels, fontsize=STYLE["small"], rotation=35, ha="right",
@@ -826,10 +873,15 @@ def side_by_side_figure(reports, labels, *, title: str | None = None) -> Figure:
     fig.suptitle(title if title is not None else wrap_text("Side by side: " + ", ".join(labels), 110),
                  fontsize=STYLE["title"] + 1, fontweight="bold")
     note = "hatched, red: not an answer (status in result.json); " if any(failed) else ""
+    if any(r.result.problem.model.sides for r in reports):
+        note += "R, L: the right and the left leg's side; "
     fig.text(0.01, 0.005, note + "psoas: bar = mean of its lines, dots = each fascicle; relaxed "
              "standing = the model's standing reference posture", fontsize=STYLE["small"],
              color="0.35", ha="left", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.99, top=0.84, bottom=0.27, wspace=0.3)
+    if rows == 1:
+        fig.subplots_adjust(left=0.06, right=0.99, top=0.84, bottom=0.27, wspace=0.3)
+    else:
+        fig.subplots_adjust(left=0.07, right=0.99, top=0.91, bottom=0.14, wspace=0.25, hspace=0.6)
     return fig
 
 

@@ -416,7 +416,9 @@ class LiveViewer:
         self.scenario = base_scenario(scenario)
         self.is_sweep = scenario.sweep is not None
         self.model = model if model is not None else model_for(self.scenario)
-        self.controls = tuple(c for c in controls if c.key == THIGH or c.key in MUSCLE_GROUPS)
+        # (with two legs each leg has its own position: the support's thigh inclination places neither)
+        thigh = not self.scenario.support.two_legs
+        self.controls = tuple(c for c in controls if (c.key == THIGH and thigh) or c.key in MUSCLE_GROUPS)
         self.values = {c.key: None for c in self.controls}
         t0 = time.perf_counter()
         self.start_result = self._solve(self.values, q0=None)

@@ -1,0 +1,432 @@
+# Two legs (issue 15, docs/model.md §1b and §7): the lumped legs split into a right and a left
+# branch from the pelvis. A symmetric posture of the two-legged model is the lumped model's; each
+# leg lies where its `Leg` says; the hands hold a knee drawn to the chest; the physics identities
+# hold on the bigger, asymmetric model, from its JSON too.
+
+import contextlib
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import biomech as bm
+from biomech import statics
+from biomech.cli import main
+from biomech.errors import ScenarioError
+from biomech.scenario import load_scenario
+from biomech.statics import geometry, landmark
+from biomech.upright import solve_upright
+from test_json_balance import body_loads, imbalance, path_length, sides
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = ROOT / "scenarios" / "exercises"
+DEG = math.pi / 180.0
+
+
+@pytest.fixture(scope="module")
+def two(model):
+    return bm.two_legs(model)
+
+
+def leg_name(name):
+    return name if name not in ("hip", "knee", "ankle", "femur", "shank", "foot") else name + "_right"
+
+
+# ---------------------------------------------------------------------------------------------
+def test_the_split_keeps_every_total(model, two):
+    assert (two.n_bodies, two.n_joints) == (model.n_bodies + 3, model.n_joints + 3)
+    assert two.sides == ("right", "left") and two.leg_suffixes == ("_right", "_left")
+    assert two.bodies[:3] == ("foot_right", "shank_right", "femur_right")
+    assert two.bodies[-3:] == ("femur_left", "shank_left", "foot_left")
+    assert two.joints[-3:] == ("hip_left", "knee_left", "ankle_left")
+    for j in ("hip", "knee", "ankle"):                  # the distal body is the inferior one
+        for side in two.sides:
+            k = two.joint_index(f"{j}_{side}")
+            assert two.bodies[two.joint_inferior[k]].endswith(side)
+    assert math.isclose(float(np.sum(two.mass)), float(np.sum(model.mass)), rel_tol=1e-15)
+    # every split line: two halves of the lumped force, each with the lumped tone
+    for i, name in enumerate(model.muscle_names):
+        if name + "_right" in two.muscle_names:
+            r, le = two.muscle_names.index(name + "_right"), two.muscle_names.index(name + "_left")
+            assert two.max_isometric_force[r] == two.max_isometric_force[le] == 0.5 * model.max_isometric_force[i]
+            assert two.baseline_activation[r] == two.baseline_activation[le] == model.baseline_activation[i]
+            assert (two.muscle_side[r], two.muscle_side[le]) == ("right", "left")
+        else:
+            k = two.muscle_names.index(name)
+            assert two.max_isometric_force[k] == model.max_isometric_force[i] and two.muscle_side[k] == ""
+    split = {n.removesuffix("_right") for n in two.muscle_names if n.endswith("_right")}
+    assert split == set(bm.anatomy.leg_line_names())
+    assert {"psoas_L1_TP", "iliacus_main", "soleus_main"} <= split
+    assert not {"erector_spinae_IL_L1", "rectus_abdominis_main"} & split
+    # one leg's passive law is half the lumped legs' at the same angles
+    for j in ("hip", "knee", "ankle"):
+        lumped = model.passive[model.joint_index(j)]
+        one = two.passive[two.joint_index(j + "_left")]
+        assert (one.joint, one.scale, one.legs, lumped.legs) == (j, lumped.scale, 1, 2)
+        args = (0.1, 0.3, 0.2, 0.1)
+        assert bm.passive.leg_passive_moment(j, *args, one.factor)[0] == pytest.approx(
+            0.5 * bm.passive.leg_passive_moment(j, *args, lumped.factor)[0], rel=1e-14)
+    with pytest.raises(bm.ModelError, match="already has two legs"):
+        bm.two_legs(two)
+    with pytest.raises(bm.ModelError, match="fit the tone on the model with the legs lumped"):
+        bm.fit_tone(two)
+    with pytest.raises(bm.ModelError, match="LegLaw.legs must be 1 or 2"):
+        bm.LegLaw("hip", legs=3)
+
+
+@pytest.mark.parametrize("legs", ["supported", "lifted"])
+@pytest.mark.parametrize("mode", ["equilibrium", "upright"])
+def test_a_symmetric_posture_is_the_lumped_one(model, two, legs, mode):
+    support = bm.Support("lying", legs=legs)
+    settings = {"psoas": bm.MuscleSetting(tension_N=300.0)}
+    results = []
+    for m in (model, two):
+        if mode == "equilibrium":
+            results.append(bm.solve_equilibrium(m, support=support, settings=settings))
+        else:
+            results.append(solve_upright(bm.prepare(m, support=support, settings=settings, locked_joints=())))
+    r1, r2 = results
+    assert r1.success and r2.success, (r1.message, r2.message)
+    q2 = dict(zip(two.joints, r2.q))
+    for j, q in zip(model.joints, r1.q):
+        # the same equations, each leg's half adding to the lumped whole: equal to rounding in
+        # the equilibrium mode, to SLSQP's tolerance in the upright mode
+        assert abs(q2[leg_name(j)] - q) < (1e-9 if mode == "equilibrium" else 1e-4) * DEG, j
+    for j in ("hip", "knee", "ankle"):
+        assert abs(q2[j + "_right"] - q2[j + "_left"]) < (1e-9 if mode == "equilibrium" else 1e-4) * DEG
+    rep1, rep2 = bm.posture_report(r1), bm.posture_report(r2)
+    for k in ("pelvic_tilt_deg", "lumbar_lordosis_deg", "sacral_slope_deg"):
+        assert rep2.metrics[k] == pytest.approx(rep1.metrics[k], abs=1e-7 if mode == "equilibrium" else 1e-3)
+    for k in bm.metrics.LEG_METRICS:
+        assert math.isnan(rep2.metrics[k])
+        assert rep2.metrics[k + "_right"] == pytest.approx(rep1.metrics[k], abs=1e-7 if mode == "equilibrium" else 1e-3)
+    force1 = dict(zip(model.muscle_names, rep1.muscle_force))
+    force2 = dict(zip(two.muscle_names, rep2.muscle_force))
+    tol = 1e-6 if mode == "equilibrium" else 0.5                       # N
+    for name, f in force1.items():
+        both = force2[name + "_right"] + force2[name + "_left"] if name + "_right" in force2 else force2[name]
+        assert both == pytest.approx(f, abs=tol), name
+    # each leg's joints carry half the lumped legs' load
+    half = np.array([0.5 if j in ("hip", "knee", "ankle") else 1.0 for j in model.joints])
+    np.testing.assert_allclose(rep2.compression[:model.n_joints], half * rep1.compression,
+                               atol=1e-5 if mode == "equilibrium" else 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+def test_each_leg_lies_as_its_position_says(two):
+    s = bm.Support("lying", right_leg=bm.Leg("bent"), left_leg=bm.Leg("held", hip_flexion_deg=110))
+    p = bm.prepare(two, support=s)
+    geo = geometry(p, p.q_ref)
+    q = dict(zip(two.joints, p.q_ref))
+    # bent: the knee at 90°, the sole flat on the table (the foot at −90° in the lying frame,
+    # toes towards the table's end), the lower of heel and forefoot level with the back's patch
+    assert q["knee_right"] == pytest.approx(90 * DEG)
+    assert geo.angles[two.body_index("foot_right")] == pytest.approx(-90 * DEG, abs=1e-12)
+    heel, fore = landmark(p, geo, "heel_right"), landmark(p, geo, "forefoot_right")
+    back = landmark(p, geo, "thorax_middle_back_inferior")
+    assert min(heel[0], fore[0]) == pytest.approx(back[0], abs=1e-9)
+    # held: the hip and knee at their flexion, the hands' spring at its rest length there
+    assert (-q["hip_left"], q["knee_left"]) == pytest.approx((110 * DEG, 120 * DEG))
+    assert p.hand_names == ("hands_left",) and len(p.hand_body) == 1
+    knee, shoulder = landmark(p, geo, "knee_front_left"), landmark(p, geo, "shoulder")
+    assert p.hand_rest[0] == pytest.approx(float(np.linalg.norm(shoulder - knee)), abs=1e-12)
+    # the table under each leg: the bent foot's heel and forefoot, nothing under the held leg,
+    # each with half the support's stiffness
+    legs = {c.landmark: c.share for c in p.contacts if c.landmark.endswith(("_right", "_left"))}
+    assert legs == {"heel_right": 0.5, "forefoot_right": 0.5}
+    # the knee the support holds in every mode: the held one (the hands); the bent leg's foot
+    # grips the table instead (friction)
+    assert bm.prepare(two, support=s, locked_joints=()).locked == ("knee_left",)
+    assert [c.landmark for c in p.contacts if c.grip] == ["heel_right", "forefoot_right"]
+    # two legs on the table: as the lumped legs (the same hip rotation lays each down)
+    lumped = bm.prepare(bm.make_model(), support=bm.Support("lying"))
+    table = bm.prepare(two, support=bm.Support("lying", right_leg=bm.Leg("table")))
+    for j in ("hip", "knee", "ankle"):
+        for sfx in ("_right", "_left"):
+            assert table.q_ref[two.joint_index(j + sfx)] == pytest.approx(
+                lumped.q_ref[lumped.model.joint_index(j)], abs=1e-12)
+
+
+def test_hanging_and_lifted_legs(two):
+    s = bm.Support("lying", right_leg=bm.Leg("hanging"), left_leg=bm.Leg("lifted", hip_flexion_deg=30))
+    p = bm.prepare(two, support=s)
+    q = dict(zip(two.joints, p.q_ref))
+    assert (-q["hip_right"], q["knee_right"], -q["hip_left"]) == pytest.approx((0.0, 90 * DEG, 30 * DEG))
+    assert not [c for c in p.contacts if c.landmark.endswith(("_right", "_left"))]
+    # the upright mode keeps a lifted leg at its hip flexion: the person holds it up (the other
+    # knee bent, the foot on the table, as the single-leg raise is taught)
+    s = bm.Support("lying", right_leg=bm.Leg("lifted", hip_flexion_deg=30), left_leg=bm.Leg("bent"))
+    r = solve_upright(bm.prepare(two, support=s, locked_joints=()))
+    assert r.success, r.message
+    rep = bm.posture_report(r)
+    assert rep.metrics["hip_flexion_deg_right"] == pytest.approx(30.0, abs=1e-4)
+    force = dict(zip(two.muscle_names, rep.muscle_force))
+    flexors = ("iliacus_main", "rectus_femoris_main")
+    assert sum(force[f + "_right"] for f in flexors) > 5 * sum(force[f + "_left"] for f in flexors)
+
+
+def test_a_short_hip_flexor_lifts_the_hanging_thigh(two):
+    """The Thomas test: a shorter iliopsoas on the hanging side holds its thigh higher (its
+    passive tension rises earlier), and the test's thigh angle is the thigh's inclination."""
+    s = bm.Support("lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))
+    angle = {}
+    for scale in (1.0, 0.95, 0.9, 0.85):
+        short = {g: bm.MuscleSetting(resting_length_scale=scale) for g in ("psoas_right", "iliacus_right")}
+        r = solve_upright(bm.prepare(two, support=s, settings=short, locked_joints=()))
+        assert r.success, r.message
+        rep = bm.posture_report(r)
+        angle[scale] = rep.metrics["thigh_inclination_deg_right"]
+        # the tested thigh hangs: its psoas is longer than in relaxed standing unless shortened
+        # (the thigh in extension); the held side's is much shorter
+        left = rep.length_change_percent[two.group_lines("psoas_left")]
+        assert np.all(left < -5.0)
+    assert angle[1.0] < angle[0.95] < angle[0.9] < angle[0.85]
+    assert angle[1.0] < 0.0 < angle[0.85]        # below the table's level; above it when short
+
+
+# ---------------------------------------------------------------------------------------------
+ASYMMETRIC = {
+    # the Thomas test (the hands' spring), and a straight-leg raise beside a bent leg whose foot
+    # grips the table (the friction's spring)
+    "held_hanging": dict(left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging")),
+    "bent_lifted": dict(left_leg=bm.Leg("bent"), right_leg=bm.Leg("lifted", hip_flexion_deg=30)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(ASYMMETRIC))
+def asymmetric(request, two):
+    s = bm.Support("lying", **ASYMMETRIC[request.param])
+    settings = {"psoas_right": bm.MuscleSetting(tension_N=150.0), "iliacus": bm.MuscleSetting(activation=0.05)}
+    p = bm.prepare(two, support=s, settings=settings)
+    return p, bm.solve_equilibrium(problem=p)
+
+
+def test_identities_on_the_asymmetric_model(asymmetric):
+    from biomech.balance import reaction, reaction_gradient
+    p, r = asymmetric
+    assert r.success, r.message
+    n = p.model.n_joints
+    assert np.max(np.abs(p.B.T @ bm.residual(p, r.q))) < 1e-6
+    rep = bm.posture_report(r)
+    names = [c["name"] for c in bm.results.support_contacts(p, rep)]
+    if len(p.hand_body):
+        # the hands' spring pulls (or pushes) the knee and the shoulder equally and oppositely
+        assert names[-4:-2] == ["hands_left_knee", "hands_left_shoulder"]
+        np.testing.assert_allclose(rep.contact_forces[-2], -rep.contact_forces[-1], atol=1e-12)
+    else:
+        # the bent foot grips the table: its contacts carry friction along the table (world y)
+        grip = np.flatnonzero(p.contact_grip)
+        assert [p.contacts[k].landmark for k in grip] == ["heel_left", "forefoot_left"]
+        assert np.abs(rep.contact_forces[grip, 1]).max() > 1.0
+        assert not np.any(rep.contact_forces[p.contact_grip == 0.0, 1])
+    # the exact Jacobian (the hands' and the friction's springs included) is the derivative of
+    # the residual, and the balance gradient that of the reaction
+    rng = np.random.default_rng(7)
+    for q in (r.q, r.q + rng.uniform(-0.03, 0.03, n)):
+        J = bm.jacobian(p, q)
+        h = 1e-6
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = h
+            fd = (bm.residual(p, q + e) - bm.residual(p, q - e)) / (2 * h)
+            np.testing.assert_allclose(J[:, j], fd, rtol=1e-5, atol=1e-7 * max(1.0, np.abs(J).max()))
+        np.testing.assert_allclose(J, J.T, atol=1e-8 * np.abs(J).max())
+        grad = reaction_gradient(p, geometry(p, q))
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = h
+            ra, rb = reaction(p, geometry(p, q + e)), reaction(p, geometry(p, q - e))
+            fd = np.array([ra.a_N - rb.a_N, ra.b_N - rb.b_N]) / (2 * h)
+            np.testing.assert_allclose(grad[:, j], fd, rtol=1e-5, atol=1e-3)
+    # moment arms are −dL/dq at every joint of both legs
+    geo = geometry(p, r.q)
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = 1e-6
+        fd = -(geometry(p, r.q + e).length - geometry(p, r.q - e).length) / 2e-6
+        np.testing.assert_allclose(-geo.dLdq[:, j], fd, atol=1e-8)
+    # settings by side: only the right psoas carries 150 N; the iliacus on both sides
+    psoas = p.model.group_lines("psoas")
+    right = p.model.group_lines("psoas_right")
+    assert set(right) < set(psoas) and len(right) == len(psoas) // 2
+    assert rep.muscle_force[right].sum() == pytest.approx(150.0)
+    assert p.lines.fixed_tension[right].all() and not p.lines.fixed_tension[p.model.group_lines("psoas_left")].any()
+
+
+def test_the_json_of_two_legs_balances(tmp_path):
+    """From the command line's JSON alone (as tests/test_json_balance.py): every sub-chain, each
+    foot included, balances; the moment arms are −dL/dq of the rebuilt paths; the hands appear
+    as two equal and opposite support forces."""
+    files = [EXERCISES / f for f in ("thomas_test.toml", "supine_psoas_stretch.toml", "constructive_rest.toml")]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", *map(str, files), "--json", "--no-plots", "--workers", "1", "--out", str(tmp_path)])
+    docs = json.loads(out.getvalue())
+    assert code == 0
+    for doc in docs:
+        assert doc["status"]["converged"], doc["status"]["message"]
+        assert {"foot_right", "foot_left", "femur_left"} <= set(doc["bodies"])
+        loads = body_loads(doc)
+        chains = [(name, side[k], doc["joints"][name]["center_m"]) for name, side in sides(doc).items() for k in (0, 1)]
+        chains += [(b, {b}, v["com_m"]) for b, v in doc["bodies"].items()]
+        for label, bodies, about in chains:
+            f, m, f_scale, m_scale = imbalance(loads, bodies, about)
+            assert f <= 1e-6 * f_scale and m <= 1e-6 * m_scale, (doc["scenario"]["name"], label)
+        side = sides(doc)
+        for name, mus in doc["muscles"].items():
+            for joint, arm in mus["moment_arms_m"].items():
+                c, up = doc["joints"][joint]["center_m"], side[joint][0]
+                fd = -(path_length(mus["path"], up, c, 1e-5) - path_length(mus["path"], up, c, -1e-5)) / 2e-5
+                assert abs(fd - arm) <= 1e-9, (name, joint)
+        sup = doc["support"]
+        assert {sup["right_leg"]["position"], sup["left_leg"]["position"]} <= {"held", "hanging", "table", "bent"}
+        hands = [c for c in sup["contacts"] if c["name"].startswith("hands_")]
+        if "held" in (sup["right_leg"]["position"], sup["left_leg"]["position"]):
+            assert [h["body"] for h in hands] == ["femur_left", "thorax_upper"]
+            assert hands[0]["force_N"] == pytest.approx([-f for f in hands[1]["force_N"]])
+        else:
+            assert not hands
+        for k in ("hip_flexion_deg", "knee_flexion_deg"):
+            assert doc["metrics"][k] is None and isinstance(doc["metrics"][k + "_left"], float)
+
+
+# ---------------------------------------------------------------------------------------------
+def test_bad_leg_input_is_refused(model, two, tmp_path):
+    with pytest.raises(bm.ModelError, match=r"Leg.position must be one of .* \(did you mean 'hanging'\?\)"):
+        bm.Leg("hangin")
+    with pytest.raises(bm.ModelError, match="takes the hip flexion that lays it there"):
+        bm.Leg("table", hip_flexion_deg=20)
+    with pytest.raises(bm.ModelError, match="Leg.knee_flexion_deg must be a number from 0 to 150"):
+        bm.Leg("held", knee_flexion_deg=170)
+    with pytest.raises(bm.ModelError, match="applies to lying on the back only"):
+        bm.Support("standing", left_leg=bm.Leg("held"))
+    with pytest.raises(bm.ModelError, match="applies to lying on the back only"):
+        bm.Support("lying", lying_on="front", left_leg=bm.Leg("table"))
+    with pytest.raises(bm.ModelError, match="needs a model with two legs"):
+        bm.prepare(model, support=bm.Support("lying", left_leg=bm.Leg("held")))
+    with pytest.raises(bm.ModelError, match="lies on its back in this version"):
+        bm.prepare(two, support=bm.Support("standing"))
+    with pytest.raises(bm.ModelError, match=r"unknown muscle group or line 'psoas_lef' \(did you mean 'psoas_left'\?\)"):
+        bm.prepare(two, support=bm.Support("lying"), settings={"psoas_lef": bm.MuscleSetting(activation=0.1)})
+    with pytest.raises(bm.ModelError, match="unknown muscle group or line 'psoas_left'"):
+        bm.prepare(model, support=bm.Support("lying"), settings={"psoas_left": bm.MuscleSetting(activation=0.1)})
+
+    def scenario(body):
+        path = tmp_path / "s.toml"
+        path.write_text(f'extends = "{(ROOT / "scenarios" / "lying.toml").as_posix()}"\n'
+                        f'[scenario]\nname = "s"\n{body}')
+        return path
+    cases = {
+        '[support.left_leg]\nposition = "hung"\n': ("support.left_leg.position", "hanging"),
+        '[support.left_leg]\nposition = "held"\nhip_flex_deg = 100\n': ("support.left_leg.hip_flex_deg", "hip_flexion_deg"),
+        '[support]\nleft_leg = 3\n': ("support.left_leg", "is not a table"),
+        '[muscles.psoas_left]\nactivation = 0.1\n': ("muscles.psoas_left", "the legs are lumped"),
+        '[muscles.psoas_L3_TP_right]\nactivation = 0.1\n': ("muscles.psoas_L3_TP_right", "the legs are lumped"),
+    }
+    for body, (key, hint) in cases.items():
+        with pytest.raises(ScenarioError) as err:
+            load_scenario(scenario(body))
+        text = str(err.value)
+        assert key in text and hint in text, text
+    # a side's muscle with two legs is fine, and so is a load on a leg of its own
+    ok = load_scenario(scenario('[support.left_leg]\nposition = "held"\n[muscles.psoas_left]\nactivation = 0.1\n'))
+    assert ok.support.left_leg == bm.Leg("held") and dict(ok.muscles)["psoas_left"].activation == 0.1
+    with pytest.raises(ScenarioError, match="upright.thigh_inclination_deg: a leg's target with two legs"):
+        load_scenario(scenario('[support.left_leg]\nposition = "held"\n[upright]\nthigh_inclination_deg = 10.0\n'))
+    with pytest.raises(bm.ModelError, match="with two legs, name the leg"):
+        solve_upright(bm.prepare(two, support=bm.Support("lying"), locked_joints=()),
+                      bm.upright.UprightTarget(knee_flexion_deg=10.0))
+    with pytest.raises(ScenarioError, match='mode "inverse" with a leg of its own'):
+        load_scenario(scenario('mode = "inverse"\n[inverse]\npelvic_tilt_deg = 12.0\n'
+                               '[support.left_leg]\nposition = "held"\n'))
+
+
+def test_the_figure_draws_both_legs_and_the_hands(two):
+    from biomech.viz import drawing
+    s = bm.Support("lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))
+    r = bm.solve_equilibrium(two, support=s)
+    sk = drawing.skeleton(bm.posture_report(r))
+    parts = [role for role, _ in drawing.bone_parts(sk)]
+    assert parts.count("limb_far") == parts.count("limb") == len(drawing.LEG_PARTS)
+    # the near leg is the right one (it faces the viewer), the far one the left
+    assert np.allclose(sk["femur_head"].mean(0), sk["landmarks"]["hip_centre"], atol=1e-9)
+    far_knee = sk["landmarks"]["knee_left"]
+    assert np.min(np.linalg.norm(sk["patella_far"] - far_knee, axis=1)) < 0.06
+    (shoulder, knee, tension), = sk["hands"]
+    np.testing.assert_allclose(shoulder, sk["landmarks"]["shoulder"])
+    np.testing.assert_allclose(knee, sk["landmarks"]["knee_front_left"])
+    text = drawing.values_text(bm.posture_report(r).metrics, sk)
+    assert "R/L" in text and "nan" not in text
+
+
+def test_the_exercise_comparison_shows_each_side(model, two):
+    """biomech compare's side-by-side bars: with two legs, the psoas length and the hip flexion
+    get a bar for each side (the Thomas test stretches one psoas and shortens the other), the
+    overlay's table and bar chart the leg angles of each side; no NaN anywhere."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from biomech.viz import figures
+    lying = bm.posture_report(bm.solve_equilibrium(model, support=bm.Support("lying")))
+    thomas = bm.posture_report(bm.solve_equilibrium(two, support=bm.Support(
+        "lying", left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging"))))
+    fig = figures.side_by_side_figure([lying, thomas], ["lying", "thomas"])
+    psoas_ax, _, _, hip_ax = fig.axes
+    assert len(psoas_ax.patches) == len(hip_ax.patches) == 3
+    right, left = (figures._psoas_length_percent(thomas, s) for s in ("_right", "_left"))
+    heights = sorted(p.get_height() for p in psoas_ax.patches)
+    assert heights == pytest.approx(sorted([figures._psoas_length_percent(lying), right, left]))
+    assert right > 0.0 > left                  # the hanging leg's psoas lengthens, the held one's shortens
+    assert {t.get_text() for t in psoas_ax.texts} >= {"R", "L"}
+    table = figures._difference_table([lying, thomas], ["lying", "thomas"])
+    assert "HFR" in table and "HFL" in table and "LpsR" in table and "nan" not in table
+    keys = figures._difference_keys([lying, thomas])
+    assert np.all(np.isfinite(figures._difference_values(thomas, keys)))
+    assert np.all(np.isfinite(figures._difference_values(lying, keys)))
+
+
+def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
+    """scenarios/exercises/: every file opens with a comment, is listed in scenarios/README.md,
+    runs in the default (upright) mode with two legs, and solves: an equilibrium of every free
+    joint with no shortfall, its figure written."""
+    files = sorted(EXERCISES.glob("*.toml"))
+    assert {f.stem for f in files} >= {"thomas_test", "thomas_test_short_hip_flexor", "supine_psoas_stretch",
+                                       "double_knee_to_chest", "constructive_rest", "single_leg_raise"}
+    readme = (ROOT / "scenarios" / "README.md").read_text()
+    for f in files:
+        assert f"`exercises/{f.name}`" in readme and f.read_text().lstrip().startswith("#")
+        sc = load_scenario(f)
+        assert sc.mode == "upright" and sc.support.two_legs
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", str(EXERCISES), "--json", "--workers", "1", "--out", str(tmp_path)])
+    docs = json.loads(out.getvalue())
+    assert code == 0 and len(docs) == len(files)
+    for doc in docs:
+        st = doc["status"]
+        assert st["code"] == "solved" and st["converged"] and st["max_residual_Nm"] < 1e-6, st
+        assert not any(doc["recruitment"]["shortfall_Nm"].values())
+        assert (tmp_path / doc["scenario"]["name"] / "posture.png").stat().st_size > 10_000
+        held = set(doc["support"]["held_joints"])           # only the knees a leg's position holds
+        legs = {side: doc["support"][f"{side}_leg"]["position"] for side in ("right", "left")}
+        assert held == {f"knee_{s}" for s, pos in legs.items() if pos == "held"}
+
+
+def test_the_viewer_shows_two_legs():
+    """`biomech view` of an exercise: it solves and redraws as the sliders move; the thigh
+    inclination slider is left out (each leg has its own position)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from biomech.viz.viewer import LiveViewer
+    fig = Figure(figsize=(13, 8.5), dpi=100)
+    FigureCanvasAgg(fig)
+    v = LiveViewer(fig, load_scenario(EXERCISES / "thomas_test.toml"))
+    fig.canvas.draw()
+    assert "thigh_inclination_deg" not in {c.key for c in v.controls}
+    pt0 = v.last_report.metrics["pelvic_tilt_deg"]
+    v.update({"psoas": 400.0})
+    assert v.last_result.success and v.last_report.metrics["pelvic_tilt_deg"] != pt0
