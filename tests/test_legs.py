@@ -390,7 +390,8 @@ def test_the_exercise_comparison_shows_each_side(model, two):
 def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
     """scenarios/exercises/: every file opens with a comment, is listed in scenarios/README.md,
     runs in the default (upright) mode with two legs, and solves: an equilibrium of every free
-    joint with no shortfall, its figure written."""
+    joint with no shortfall (their figures: test_the_figure_draws_both_legs and the CI's run of
+    the README's main job)."""
     files = sorted(EXERCISES.glob("*.toml"))
     assert {f.stem for f in files} >= {"thomas_test", "thomas_test_short_hip_flexor", "supine_psoas_stretch",
                                        "double_knee_to_chest", "constructive_rest", "single_leg_raise"}
@@ -401,14 +402,14 @@ def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
         assert sc.mode == "upright" and sc.support.two_legs
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["run", str(EXERCISES), "--json", "--workers", "1", "--out", str(tmp_path)])
+        code = main(["run", str(EXERCISES), "--json", "--no-plots", "--workers", "1", "--out", str(tmp_path)])
     docs = json.loads(out.getvalue())
     assert code == 0 and len(docs) == len(files)
     for doc in docs:
         st = doc["status"]
         assert st["code"] == "solved" and st["converged"] and st["max_residual_Nm"] < 1e-6, st
         assert not any(doc["recruitment"]["shortfall_Nm"].values())
-        assert (tmp_path / doc["scenario"]["name"] / "posture.png").stat().st_size > 10_000
+        assert (tmp_path / doc["scenario"]["name"] / "result.json").exists()
         held = set(doc["support"]["held_joints"])           # only the knees a leg's position holds
         legs = {side: doc["support"][f"{side}_leg"]["position"] for side in ("right", "left")}
         assert held == {f"knee_{s}" for s, pos in legs.items() if pos == "held"}
