@@ -637,11 +637,13 @@ def _checked_laws(intervertebral) -> dict[str, IntervertebralLaw]:
 
 def neutral_standing_lengths(model: Model, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Musculotendon lengths (M,) in the neutral configuration (every q = 0, the femur vertical,
-    the knee extended; or joint angles ``q`` from it), and the length of each line's first
-    segment (M,) (origin to the first via point: for the psoas, vertebra to the pelvic brim)."""
-    paths = resolve_paths(model, np.zeros(model.n_joints))
+    the knee extended; or at joint angles ``q``, whose hip and knee also decide the conditional
+    path points), and the length of each line's first segment (M,) (origin to the first via
+    point: for the psoas, vertebra to the pelvic brim)."""
+    q = np.zeros(model.n_joints) if q is None else np.asarray(q, float)
+    paths = resolve_paths(model, q)
     S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, model.body_index("pelvis"))
-    rel = np.asarray(model.joint_offset, float) + (0.0 if q is None else q)
+    rel = np.asarray(model.joint_offset, float) + q
     ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,
                                kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior),
                                rel, 0.0)

@@ -25,15 +25,15 @@ def contact_state(problem, geo):
     pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
     pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
     force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
-    # a gripping point (static friction) is held along the surface by a stiff spring
-    slide = np.einsum("ij,ij->i", pts - geo.shift, p.contact_tangent) - p.contact_anchor
-    force = force - (p.contact_grip * slide)[:, None] * p.contact_tangent
+    if p.contact_grip.any():            # a gripping point (static friction): a stiff spring along
+        slide = np.einsum("ij,ij->i", pts - geo.shift, p.contact_tangent) - p.contact_anchor   # the surface
+        force = force - (p.contact_grip * slide)[:, None] * p.contact_tangent
     return p.contact_body, pts, force, pen
 
 
 def contact_forces(problem, geo):
     """Bodies (n,), world points (n, 2) and forces (n, 2) N of every support force: the support
-    contacts (`contact_state`), then the two ends of each of the hands' ropes (`hand_state`)."""
+    contacts (`contact_state`), then the two ends of each of the hands' springs (`hand_state`)."""
     cb, cp, cf, _ = contact_state(problem, geo)
     if not len(problem.hand_body):
         return cb, cp, cf
@@ -48,9 +48,9 @@ def load_forces(problem, geo):
 
 
 def hand_state(problem, geo):
-    """The hands' ropes (`problem.Problem.hand_body`): bodies (2 nH,) and world points (2 nH, 2)
+    """The hands' springs (`problem.Problem.hand_body`): bodies (2 nH,) and world points (2 nH, 2)
     of their ends (knee, shoulder, knee, ...), the forces there (2 nH, 2) N (+T e on the knee,
-    −T e on the shoulder, e the unit vector from the knee to the shoulder), and per rope its
+    −T e on the shoulder, e the unit vector from the knee to the shoulder), and per spring its
     tension T (nH,) N, its slope dT/dℓ (nH,) N/m, its length ℓ (nH,) m and e (nH, 2). The arms
     hold the knee at their length in the reference posture, as a stiff spring: T = k (ℓ − ℓ_rest),
     a pull (T > 0) or a push (T < 0)."""

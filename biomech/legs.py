@@ -124,10 +124,3 @@ def two_legs(model: Model) -> Model:
     check_tree(out)
     return out
 
-
-def leg_index(model: Model, name: str, suffix: str) -> int:
-    """Index of a leg joint (``hip``, ``knee``, ``ankle``) or body (``femur``, ``shank``,
-    ``foot``) of the leg with name suffix ``suffix`` (`Model.leg_suffixes`)."""
-    if name in LEG_JOINTS:
-        return model.joint_index(name + suffix)
-    return model.body_index(name + suffix)

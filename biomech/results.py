@@ -12,14 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
-from . import kinematics as kin
 from .abdomen import floor_pressure
+from .anatomy import neutral_standing_lengths
 from .balance import reaction as root_reaction
 from .errors import ModelError
 from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
-from .paths import path_lengths, resolve_paths
 from .statics import SOURCES, generalized_forces, geometry, landmark
 from .supports import Support, reference_posture
 from .units import DEG_PER_RAD
@@ -68,13 +67,7 @@ def relaxed_standing_lengths(model) -> np.ndarray:
     hit = _RELAXED.get(key)
     if hit is not None and hit[0]() is model:
         return hit[1]
-    root, root_angle, q = reference_posture(model, Support("standing"))
-    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
-    ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,
-                               kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior),
-                               q + np.asarray(model.joint_offset), root_angle)
-    paths = resolve_paths(model, q)
-    lengths, _ = path_lengths(paths, kin.points_world(ang, kin.as_real(org), paths.body, paths.local))
+    lengths = np.array(neutral_standing_lengths(model, reference_posture(model, Support("standing"))[2])[0])
     lengths.flags.writeable = False
     _RELAXED[key] = (weakref.ref(model), lengths)
     weakref.finalize(model, _RELAXED.pop, key, None)

@@ -318,7 +318,7 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
 
 
 def _hand_stiffness(p: Problem, cen, hands, Fb, Mb) -> np.ndarray:
-    """The hands' part of ∂R/∂q (n_joints, n_joints): each rope, τ = −T ∂ℓ/∂q, gives
+    """The hands' part of ∂R/∂q (n_joints, n_joints): each spring, τ = −T ∂ℓ/∂q, gives
     −T′ g gᵀ − (T/ℓ) h hᵀ with g_j = ∂ℓ/∂q_j = S[b2, j] ((p2 − c_j) × e) − S[b1, j] ((p1 − c_j) × e)
     and h_j = S[b2, j] e·(p2 − c_j) − S[b1, j] e·(p1 − c_j) (knee p1, shoulder p2, e from p1 to p2),
     as a muscle segment; adds its end forces to the per-body sums Fb, Mb of the constant-force

@@ -58,6 +58,13 @@ def suggest(name, allowed) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def check_choice(owner: str, value, allowed) -> None:
+    """`ModelError` "<owner> must be one of ..., got ... (did you mean ...?)" unless ``value`` is
+    one of ``allowed``."""
+    if value not in allowed:
+        raise ModelError(f"{owner} must be one of {', '.join(allowed)}, got {value!r}" + suggest(value, allowed))
+
+
 def held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[str, ...]:
     """The joints the equilibrium mode holds at their reference angles (`prepare`'s default
     ``locked_joints``): the ankles and knees (of each leg: name suffixes ``suffixes``), so that
@@ -103,9 +110,7 @@ class Leg:
     knee_flexion_deg: float | None = None
 
     def __post_init__(self):
-        if self.position not in LEG_POSITIONS:
-            raise ModelError(f"Leg.position must be one of {', '.join(LEG_POSITIONS)}, got {self.position!r}"
-                             + suggest(self.position, LEG_POSITIONS))
+        check_choice("Leg.position", self.position, LEG_POSITIONS)
         if self.hip_flexion_deg is not None:
             if self.position in ("table", "bent"):
                 raise ModelError(f"Leg.hip_flexion_deg: a leg on the table ({self.position!r}) takes the hip "
@@ -168,9 +173,7 @@ class Support:
     left_leg: Leg | None = None
 
     def __post_init__(self):
-        if self.kind not in SUPPORTS:
-            raise ModelError(f"Support.kind must be one of {', '.join(SUPPORTS)}, got {self.kind!r}"
-                             + suggest(self.kind, SUPPORTS))
+        check_choice("Support.kind", self.kind, SUPPORTS)
         if self.legs not in LEGS:
             raise ModelError(f"Support.legs must be 'supported' or 'lifted', got {self.legs!r}")
         if self.legs == "lifted" and self.kind != "lying":
