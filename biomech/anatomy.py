@@ -132,6 +132,7 @@ def _parsed(name: str) -> dict:
     return json.loads(_data(name))
 
 
+@functools.cache
 def muscle_line_names() -> tuple[str, ...]:
     """Names of all muscle lines of the default model, without building it."""
     more, muscles = _parsed("legs_trunk.json"), _parsed("lumbopelvic.json")["muscles"]
@@ -143,6 +144,7 @@ def muscle_line_names() -> tuple[str, ...]:
 LEG_DATA_BODIES = ("femur", "tibia", "shank", "foot")
 
 
+@functools.cache
 def leg_line_names() -> tuple[str, ...]:
     """Names of the lines of the default model with a point on a leg: with two legs
     (`legs.two_legs`) each is split into ``<line>_right`` and ``<line>_left``."""
