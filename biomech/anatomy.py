@@ -335,6 +335,13 @@ def build_model(subject: Subject | None = None, *,
     lm["thigh_front"] = ("femur", 0.5 * knee_in_femur + np.array([0.07, 0.0]))
     lm["knee_front"] = ("femur", knee_in_femur + np.array([0.05, 0.0]))
     lm["shin_front"] = ("shank", 0.4 * ankle_in_shank + np.array([0.03, 0.0]))
+    # where a kneeling knee rests on the floor: the front of the tibial tuberosity and the patellar
+    # tendon over it, 15 % of the tibia's length below the knee and 4 cm in front of its axis
+    # (ASSUMPTIONS of bone and soft-tissue depth, docs/model.md §7)
+    lm["tibial_tuberosity"] = ("shank", 0.15 * ankle_in_shank + np.array([0.04, 0.0]))
+    # and where its instep does: the dorsum of the foot over the metatarsals, 2 cm behind their
+    # heads and 3.5 cm above the sole (ASSUMPTIONS of the foot's depth, docs/model.md §7)
+    lm["instep"] = ("foot", np.array(legs["forefoot_m"], float) + np.array([-0.02, 0.035]))
     # the glenohumeral centre (Bruno et al. 2015, legs_trunk.json "arms"): where the hands' pull
     # on a knee drawn to the chest acts on the trunk (supports.Leg "held")
     lm["shoulder"] = ("thorax_upper", origin["head"] - origin["thorax_upper"]

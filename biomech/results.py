@@ -336,7 +336,8 @@ PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot")
 def patch_names(support) -> tuple[str, str]:
     """The names of the two ends of the root's resting patch of a support (`PATCH_NAMES`)."""
     return PATCH_NAMES["prone" if support.kind == "lying" and support.lying_on == "front" else support.kind]
-#: Names of the other support contacts, by surface (`supports.contact_specs`).
+#: Names of the other support contacts, by surface (`supports.contact_specs`); standing on two
+#: legs, a kneeling leg's are "floor".
 SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
 
@@ -359,7 +360,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     def entry(name, body, point, force):
         out.append({"name": name, "body": bodies[int(body)], "point_m": [float(point[0]), float(point[1])],
                     "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
-    names = [SURFACE_NAMES[spec.surface] for spec in p.contacts]
+    names = [("floor" if p.support.kind == "standing" else SURFACE_NAMES[spec.surface]) for spec in p.contacts]
     names += [n for name in p.hand_names for n in (f"{name}_knee", f"{name}_shoulder")]
     for name, b, pt, f in zip(names, rep.contact_bodies, rep.contact_points, rep.contact_forces):
         entry(name, b, pt, f)
