@@ -557,6 +557,10 @@ def _with_wall_landmarks(model: Model) -> Model:
     for side, wall in (("back", back), ("front", front)):
         lm[f"thorax_middle_{side}_inferior"] = on_wall("thorax_middle", cen[model.joint_index("T8_T9")], wall)
         lm[f"thorax_middle_{side}_superior"] = on_wall("thorax_middle", cen[model.joint_index("T4_T5")], wall)
+    # and of the upper thorax's, on which a bridge rests (the pelvis lifted): level with the T4/T5
+    # and the C7/T1 joints
+    lm["thorax_upper_back_inferior"] = on_wall("thorax_upper", cen[model.joint_index("T4_T5")], back)
+    lm["thorax_upper_back_superior"] = on_wall("thorax_upper", cen[model.joint_index("C7_T1")], back)
     return replace(model, landmarks=MappingProxyType(lm))
 
 

@@ -51,6 +51,8 @@ def root_patch(support, leg: str = "") -> RootPatch:
     (`supports.Support.root_leg`)."""
     if support.kind == "lying" and support.lying_on == "front":
         return RootPatch("thorax_middle_front_inferior", "thorax_middle_front_superior", (-1.0, 0.0))
+    if support.kind == "lying" and support.bridge:          # the upper back, the pelvis lifted
+        return RootPatch("thorax_upper_back_inferior", "thorax_upper_back_superior", (1.0, 0.0))
     if support.kind == "lying":
         return RootPatch("thorax_middle_back_inferior", "thorax_middle_back_superior", (1.0, 0.0))
     return RootPatch("heel" + leg, "forefoot" + leg, (0.0, 1.0))

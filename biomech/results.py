@@ -330,12 +330,14 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
 
 #: Names of the two ends of the root's resting patch in `support.contacts` (conventions §5).
 PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
-               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5")}
+               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5"), "bridge": ("back_T5", "back_T1")}
 
 
 def patch_names(support) -> tuple[str, str]:
     """The names of the two ends of the root's resting patch of a support (`PATCH_NAMES`)."""
-    return PATCH_NAMES["prone" if support.kind == "lying" and support.lying_on == "front" else support.kind]
+    if support.kind == "lying" and (support.lying_on == "front" or support.bridge):
+        return PATCH_NAMES["prone" if support.lying_on == "front" else "bridge"]
+    return PATCH_NAMES[support.kind]
 #: Names of the other support contacts, by surface (`supports.contact_specs`); standing on two
 #: legs, a kneeling leg's are "floor".
 SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}

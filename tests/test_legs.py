@@ -193,6 +193,8 @@ ASYMMETRIC = {
     # grips the table (the friction's spring)
     "held_hanging": dict(left_leg=bm.Leg("held"), right_leg=bm.Leg("hanging")),
     "bent_lifted": dict(left_leg=bm.Leg("bent"), right_leg=bm.Leg("lifted", hip_flexion_deg=30)),
+    # the bridge: the pelvis lifted on both bent legs, the upper back the root
+    "bridge": dict(left_leg=bm.Leg("bent", hip_flexion_deg=10), right_leg=bm.Leg("bent", hip_flexion_deg=10)),
     # standing: the half-kneeling lunge, the back knee gripping the floor (the root: the front foot)
     "lunge": dict(kind="standing", right_leg=bm.Leg("floor", hip_flexion_deg=100),
                   left_leg=bm.Leg("kneeling", hip_flexion_deg=-10)),
@@ -228,9 +230,10 @@ def test_identities_on_the_asymmetric_model(asymmetric):
         assert [p.contacts[k].landmark for k in grip] == ["tibial_tuberosity_left"]
         assert names[:2] == ["floor", "floor"] and not np.any(rep.contact_forces[p.contact_grip == 0.0, 0])
     else:
-        # the bent foot grips the table: its contacts carry friction along the table (world y)
+        # the bent feet grip the table: their contacts carry friction along the table (world y)
         grip = np.flatnonzero(p.contact_grip)
-        assert [p.contacts[k].landmark for k in grip] == ["heel_left", "forefoot_left"]
+        bent = [sfx for sfx, side in zip(p.model.leg_suffixes, p.model.sides) if p.support.leg(side).position == "bent"]
+        assert [p.contacts[k].landmark for k in grip] == [n + sfx for sfx in bent for n in ("heel", "forefoot")]
         assert np.abs(rep.contact_forces[grip, 1]).max() > 1.0
         assert not np.any(rep.contact_forces[p.contact_grip == 0.0, 1])
     # the exact Jacobian (the hands' and the friction's springs included) is the derivative of
@@ -311,12 +314,55 @@ def test_the_kneeling_lunge_closes_through_the_floor(two):
     assert np.all(runs[-10.0].length_change_percent[psoas_left] > runs[0.0].length_change_percent[psoas_left])
 
 
+def test_the_bridge_lifts_the_pelvis(two):
+    """A bent leg with a hip flexion of its own lifts the pelvis: the reference posture rests the
+    upper back (the root) on the table, flexes the spine below it by one angle shared among
+    `BRIDGE_JOINTS`, and lays each sole flat with its heel on the table; the default mode keeps
+    the hips there with the buttocks off the table, hip extensors at work and the hip flexors idle,
+    and the psoas longer than in hook lying."""
+    from biomech.supports import BRIDGE_JOINTS
+    legs = dict(right_leg=bm.Leg("bent", hip_flexion_deg=10), left_leg=bm.Leg("bent", hip_flexion_deg=10))
+    s = bm.Support("lying", **legs)
+    assert s.bridge and not bm.Support("lying", right_leg=bm.Leg("bent")).bridge
+    p = bm.prepare(two, support=s, locked_joints=())
+    m = p.model
+    geo = geometry(p, p.q_ref)
+    assert m.bodies[p.root] == "thorax_upper" and p.patch.a == "thorax_upper_back_inferior"
+    table = landmark(p, geo, p.patch.a)[0]
+    for sfx in m.leg_suffixes:
+        assert landmark(p, geo, "heel" + sfx)[0] == pytest.approx(table, abs=1e-9)
+        assert geo.angles[m.body_index("foot" + sfx)] == pytest.approx(-0.5 * math.pi, abs=1e-9)
+        assert -p.q_ref[m.joint_index("hip" + sfx)] == pytest.approx(10 * DEG)
+    lift = np.array([p.q_ref[m.joint_index(j)] - m.reference_angle[m.joint_index(j)] for j in BRIDGE_JOINTS])
+    rom = np.array([m.passive[m.joint_index(j)].rom_flexion_rad for j in BRIDGE_JOINTS])
+    np.testing.assert_allclose(lift / rom, lift[0] / rom[0], rtol=1e-9)      # shared by range
+    assert lift[0] < 0.0                                                      # a flexion: it curls
+    r = solve_upright(p)
+    assert r.success, r.message
+    rep = bm.posture_report(r)
+    for sfx in m.leg_suffixes:
+        assert rep.metrics["hip_flexion_deg" + sfx] == pytest.approx(10.0, abs=1e-4)
+    assert landmark(p, rep.geometry, "buttock")[0] > table + 0.05
+    assert not rep.contact_forces[[c.landmark for c in p.contacts].index("buttock")].any()
+    force = {g: rep.muscle_force[m.group_lines(g)].sum() for g in ("gluteus_maximus", "psoas", "iliacus")}
+    assert force["gluteus_maximus"] > 300.0 and force["psoas"] + force["iliacus"] < 10.0
+    hook = bm.posture_report(solve_upright(bm.prepare(two, locked_joints=(), support=bm.Support(
+        "lying", right_leg=bm.Leg("bent"), left_leg=bm.Leg("bent")))))
+    psoas = m.group_lines("psoas")
+    assert np.all(rep.length_change_percent[psoas] > hook.length_change_percent[psoas] + 5.0)
+    with pytest.raises(bm.ModelError, match="the bent legs' feet cannot both lie flat"):
+        bm.prepare(two, support=bm.Support("lying", right_leg=bm.Leg("bent", hip_flexion_deg=10),
+                                           left_leg=bm.Leg("bent", hip_flexion_deg=30)))
+    with pytest.raises(bm.ModelError, match="takes the other leg bent on the table or lifted, not 'table'"):
+        bm.Support("lying", right_leg=bm.Leg("bent", hip_flexion_deg=10), left_leg=bm.Leg("table"))
+
+
 def test_the_json_of_two_legs_balances(tmp_path):
     """From the command line's JSON alone (as tests/test_json_balance.py): every sub-chain, each
     foot included, balances; the moment arms are −dL/dq of the rebuilt paths; the hands appear
     as two equal and opposite support forces."""
     files = [EXERCISES / f for f in ("thomas_test.toml", "supine_psoas_stretch.toml", "constructive_rest.toml",
-                                     "kneeling_lunge.toml")]
+                                     "kneeling_lunge.toml", "bridge.toml")]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["run", *map(str, files), "--json", "--no-plots", "--workers", "1", "--out", str(tmp_path)])
@@ -370,7 +416,7 @@ def test_bad_leg_input_is_refused(model, two, tmp_path):
         bm.Support("standing", right_leg=bm.Leg("floor"), left_leg=bm.Leg("floor"))
     with pytest.raises(bm.ModelError, match="kneeling on both knees is not built"):
         bm.Support("standing", right_leg=bm.Leg("kneeling"), left_leg=bm.Leg("lifted"))
-    with pytest.raises(bm.ModelError, match="takes the knee flexion that lays its shin on the floor"):
+    with pytest.raises(bm.ModelError, match="takes the knee flexion that lays its knee and its instep on the floor"):
         bm.Leg("kneeling", knee_flexion_deg=90)
     with pytest.raises(bm.ModelError, match="tibial_tuberosity_left, instep_left cannot reach the floor"):
         bm.prepare(two, support=bm.Support("standing", left_leg=bm.Leg("kneeling")))
@@ -471,7 +517,7 @@ def test_the_exercise_library_runs_in_the_default_mode(tmp_path):
     files = sorted(EXERCISES.glob("*.toml"))
     assert {f.stem for f in files} >= {"thomas_test", "thomas_test_short_hip_flexor", "supine_psoas_stretch",
                                        "double_knee_to_chest", "constructive_rest", "single_leg_raise",
-                                       "kneeling_lunge"}
+                                       "kneeling_lunge", "bridge"}
     readme = (ROOT / "scenarios" / "README.md").read_text()
     for f in files:
         assert f"`exercises/{f.name}`" in readme and f.read_text().lstrip().startswith("#")
