@@ -132,6 +132,7 @@ def _parsed(name: str) -> dict:
     return json.loads(_data(name))
 
 
+@functools.cache
 def muscle_line_names() -> tuple[str, ...]:
     """Names of all muscle lines of the default model, without building it."""
     more, muscles = _parsed("legs_trunk.json"), _parsed("lumbopelvic.json")["muscles"]
@@ -143,6 +144,7 @@ def muscle_line_names() -> tuple[str, ...]:
 LEG_DATA_BODIES = ("femur", "tibia", "shank", "foot")
 
 
+@functools.cache
 def leg_line_names() -> tuple[str, ...]:
     """Names of the lines of the default model with a point on a leg: with two legs
     (`legs.two_legs`) each is split into ``<line>_right`` and ``<line>_left``."""
@@ -333,6 +335,13 @@ def build_model(subject: Subject | None = None, *,
     lm["thigh_front"] = ("femur", 0.5 * knee_in_femur + np.array([0.07, 0.0]))
     lm["knee_front"] = ("femur", knee_in_femur + np.array([0.05, 0.0]))
     lm["shin_front"] = ("shank", 0.4 * ankle_in_shank + np.array([0.03, 0.0]))
+    # where a kneeling knee rests on the floor: the front of the tibial tuberosity and the patellar
+    # tendon over it, 15 % of the tibia's length below the knee and 4 cm in front of its axis
+    # (ASSUMPTIONS of bone and soft-tissue depth, docs/model.md §7)
+    lm["tibial_tuberosity"] = ("shank", 0.15 * ankle_in_shank + np.array([0.04, 0.0]))
+    # and where its instep does: the dorsum of the foot over the metatarsals, 2 cm behind their
+    # heads and 3.5 cm above the sole (ASSUMPTIONS of the foot's depth, docs/model.md §7)
+    lm["instep"] = ("foot", np.array(legs["forefoot_m"], float) + np.array([-0.02, 0.035]))
     # the glenohumeral centre (Bruno et al. 2015, legs_trunk.json "arms"): where the hands' pull
     # on a knee drawn to the chest acts on the trunk (supports.Leg "held")
     lm["shoulder"] = ("thorax_upper", origin["head"] - origin["thorax_upper"]
@@ -548,6 +557,10 @@ def _with_wall_landmarks(model: Model) -> Model:
     for side, wall in (("back", back), ("front", front)):
         lm[f"thorax_middle_{side}_inferior"] = on_wall("thorax_middle", cen[model.joint_index("T8_T9")], wall)
         lm[f"thorax_middle_{side}_superior"] = on_wall("thorax_middle", cen[model.joint_index("T4_T5")], wall)
+    # and of the upper thorax's, on which a bridge rests (the pelvis lifted): level with the T4/T5
+    # and the C7/T1 joints
+    lm["thorax_upper_back_inferior"] = on_wall("thorax_upper", cen[model.joint_index("T4_T5")], back)
+    lm["thorax_upper_back_superior"] = on_wall("thorax_upper", cen[model.joint_index("C7_T1")], back)
     return replace(model, landmarks=MappingProxyType(lm))
 
 

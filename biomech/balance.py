@@ -45,13 +45,17 @@ class RootPatch:
     normal: tuple[float, float]
 
 
-def root_patch(support) -> RootPatch:
-    """The resting patch of a support's root (`supports.reference_posture`)."""
+def root_patch(support, leg: str = "") -> RootPatch:
+    """The resting patch of a support's root (`supports.reference_posture`); standing and
+    sitting the heel and forefoot of the root's foot, whose leg has the name suffix ``leg``
+    (`supports.Support.root_leg`)."""
     if support.kind == "lying" and support.lying_on == "front":
         return RootPatch("thorax_middle_front_inferior", "thorax_middle_front_superior", (-1.0, 0.0))
+    if support.kind == "lying" and support.bridge:          # the upper back, the pelvis lifted
+        return RootPatch("thorax_upper_back_inferior", "thorax_upper_back_superior", (1.0, 0.0))
     if support.kind == "lying":
         return RootPatch("thorax_middle_back_inferior", "thorax_middle_back_superior", (1.0, 0.0))
-    return RootPatch("heel", "forefoot", (0.0, 1.0))
+    return RootPatch("heel" + leg, "forefoot" + leg, (0.0, 1.0))
 
 
 #: A support normal force below this (N, the weight of 50 g) is no load: its centre of pressure

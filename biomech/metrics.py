@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from . import kinematics as kin
-from .balance import balance_checked, centre_of_mass, reaction
+from .balance import NO_LOAD_N, balance_checked, centre_of_mass, reaction
+from .external import contact_state
 from .names import LUMBAR_LEVELS
 from .statics import landmarks
 from .units import DEG_PER_RAD
@@ -54,12 +55,12 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
     a_s1 = math.atan2(s_mid[0] - hip[0], s_mid[1] - hip[1])
     q = geo.q
     legs = {sfx: leg_metrics(problem, geo, sfx) for sfx in m.leg_suffixes}
-    ankle = landmarks(problem, geo, ("ankle" + m.leg_suffixes[0],))[0]
+    ankle = landmarks(problem, geo, ("ankle" + problem.support.root_leg(m.leg_suffixes),))[0]
     com_mm = cop_mm = math.nan
     if problem.support.kind != "lying" and balance_checked(problem):
         com_mm = (centre_of_mass(problem, geo)[0] - ankle[0]) * 1000.0
         r = root if root is not None else reaction(problem, geo)
-        cop_mm = (r.centre_of_pressure[0] - ankle[0]) * 1000.0
+        cop_mm = (_centre_of_pressure(problem, geo, r) - ankle[0]) * 1000.0
     return {
         "pelvic_incidence_deg": pi * DEG_PER_RAD,
         "sacral_slope_deg": ss * DEG_PER_RAD,
@@ -79,6 +80,22 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
         # with two legs the leg metrics above are undefined (NaN) and each leg's are given here
         **{f"{k}{sfx}": v for sfx, leg in legs.items() if sfx for k, v in leg.items()},
     }
+
+
+def _centre_of_pressure(problem, geo, root) -> float:
+    """World x (m) of the centre of pressure of the floor: of the root's reaction, or standing on
+    two legs of every normal force of the floor together (the root's and a kneeling leg's
+    contacts); NaN when it carries no load (`balance.Reaction.centre_of_pressure`)."""
+    x = root.centre_of_pressure[0]
+    if not (problem.model.sides and len(problem.contact_body)):
+        return x
+    _, pts, force, _ = contact_state(problem, geo)
+    n = np.asarray(problem.patch.normal, float)
+    normal = force @ n
+    total = root.normal_N + normal.sum()
+    if total < NO_LOAD_N:
+        return math.nan
+    return float((root.a_N * root.a[0] + root.b_N * root.b[0] + normal @ pts[:, 0]) / total)
 
 
 #: The metrics of one leg (conventions §3): with two legs, each leg's as ``<key>_right``,

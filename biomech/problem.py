@@ -218,12 +218,16 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
     if support.two_legs and not model.sides:
         raise ModelError("support: a leg's own position (right_leg, left_leg) needs a model with two "
                          "legs (biomech.two_legs(model))")
-    if model.sides and not (support.kind == "lying" and support.lying_on == "back"):
-        raise ModelError(f"support: a model with two legs lies on its back in this version (kind "
-                         f"'lying', lying_on 'back'), got {support.kind!r}"
+    if model.sides and not (support.kind == "standing" or (support.kind == "lying" and support.lying_on == "back")):
+        raise ModelError(f"support: a model with two legs stands or lies on its back in this version "
+                         f"(kind 'standing', or 'lying' with lying_on 'back'), got {support.kind!r}"
                          + (f" on the {support.lying_on}" if support.kind == "lying" else "")
-                         + "; standing, sitting and lying prone on two legs are not built yet: use the "
-                         "model with the legs lumped")
+                         + "; sitting and lying prone or on the side on two legs are not built yet: use "
+                         "the model with the legs lumped")
+    if model.sides and support.kind == "standing" and not support.two_legs:
+        raise ModelError("support: a model with two legs stands on one foot, the other leg kneeling or lifted: "
+                         "give right_leg and left_leg (biomech.Leg); for both feet on the floor use the model "
+                         "with the legs lumped")
     locked = held_joints(support, model.leg_suffixes) if locked_joints is None else tuple(locked_joints)
     locked = tuple(dict.fromkeys(locked + support_held_joints(support, model.leg_suffixes)))
     for j in locked:
@@ -352,7 +356,8 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
     c_local = np.array([m.landmarks[c.landmark][1] for c in specs], float).reshape(-1, 2)
     c_normal = np.array([c.normal for c in specs], float).reshape(-1, 2)
     along = np.array([support_point(c.landmark) @ n for c, n in zip(specs, c_normal)])
-    patch = root_patch(support)
+    patch = root_patch(support, support.root_leg(m.leg_suffixes))
+    c_stiffness = float(support.contact_stiffness_N_per_m) * np.array([c.share for c in specs], float)
     c_offset = np.array([support_point(patch.a) @ n if c.surface == "root" else
                          min(a for a, d in zip(along, specs) if d.surface == c.surface)
                          for c, n in zip(specs, c_normal)]) + CONTACT_PRELOAD_M
@@ -382,9 +387,8 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         rest_angle=np.asarray(m.rest_angle, float), tissue_ref=reference_moments(m),
         q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
-        contact_stiffness=float(support.contact_stiffness_N_per_m) * np.array([c.share for c in specs], float),
-        contact_tangent=np.stack([-c_normal[:, 1], c_normal[:, 0]], -1),
-        contact_grip=float(support.contact_stiffness_N_per_m) * np.array([c.share * c.grip for c in specs], float),
+        contact_stiffness=c_stiffness, contact_tangent=np.stack([-c_normal[:, 1], c_normal[:, 0]], -1),
+        contact_grip=c_stiffness * np.array([c.grip for c in specs], float),
         contact_anchor=np.array([support_point(c.landmark) @ (-n[1], n[0]) for c, n in zip(specs, c_normal)]),
         contacts=specs, **_hand_arrays(m, support, ang, org),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),

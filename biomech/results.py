@@ -10,6 +10,7 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 
 from . import __version__
 from .abdomen import floor_pressure
@@ -229,7 +230,7 @@ MODES = ("equilibrium", "upright", "inverse")
 
 
 def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
-            with_version: bool = True, report: PostureReport | None = None) -> dict:
+            with_version: bool = True, report: PostureReport | None = None, muscles=None) -> dict:
     """The conventions §5 JSON document of one posture (plain Python types).
 
     Parameters
@@ -244,6 +245,8 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         ``scenario``): the header never guesses.
     with_version : start the document with ``biomech_version``.
     report : the result's `posture_report`, if already computed (it is computed otherwise).
+    muscles : a function (problem, report) -> the ``muscles`` block; default `muscle_docs` (plain
+        Python types). The command line passes `muscles_fragment`, the same block encoded.
 
     Raises
     ------
@@ -273,29 +276,6 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
                "held_moment_Nm": held[j], "reaction_force_N": reaction[j], "compression_N": comp[j],
                "shear_N": shear[j]}
         for j, name in enumerate(joints)}
-    # each line's path, and the joints it crosses: those with its points on both sides
-    paths = p.paths
-    ptr = paths.line_ptr.tolist()
-    point_docs = [{"body": bodies[b], "point_m": xy, "lateral_m": z}
-                  for b, xy, z in zip(paths.body.tolist(), geo.points.tolist(), paths.z.tolist())]
-    li, ji = p.line_joint_index
-    arms = rep.moment_arm[li, ji].tolist()                        # flat, line by line
-    arm_ptr = np.cumsum([0] + [len(c) for c in p.line_joint_names]).tolist()
-    act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation).tolist()
-    columns = zip(m.muscle_names, m.muscle_group, rep.muscle_force.tolist(), act, geo.length.tolist(),
-                  (rep.length_change * 1000.0).tolist(), rep.length_change_percent.tolist(),
-                  rep.fiber_length_norm.tolist(), rep.fiber_strain_percent.tolist(),
-                  np.asarray(m.max_isometric_force).tolist(), p.lines.lopt.tolist(),   # as the problem used them
-                  p.lines.lts.tolist(), np.degrees(np.asarray(m.pennation, float)).tolist(),
-                  ptr[:-1], ptr[1:], p.line_joint_names, arm_ptr[:-1], arm_ptr[1:])
-    muscles = {
-        name: {"group": group, "force_N": force, "activation": None if a != a else a, "length_m": length,
-               "length_change_mm": d_mm, "length_change_percent": d_pct, "fiber_length_normalized": fib,
-               "fiber_strain_percent": strain, "max_isometric_force_N": fmax, "optimal_fiber_length_m": lopt,
-               "tendon_slack_length_m": lts, "pennation_deg": pen, "path": point_docs[p0:p1],
-               "moment_arms_m": dict(zip(crossed, arms[a0:a1]))}
-        for (name, group, force, a, length, d_mm, d_pct, fib, strain, fmax, lopt, lts, pen, p0, p1, crossed,
-             a0, a1) in columns}
     doc = {
         "scenario": header,
         "status": {"code": result.code.value, "converged": bool(result.converged), "stable": result.stable,
@@ -304,7 +284,7 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
         "metrics": met,
         "bodies": {b: {"mass_kg": mk, "com_m": c} for b, mk, c in zip(bodies, p.mass.tolist(), geo.com.tolist())},
         "joints": joint_docs,
-        "muscles": muscles,
+        "muscles": (muscles or muscle_docs)(p, rep),
         "external_loads": [{"body": bodies[b], "point_m": pt, "force_N": f} for b, pt, f in
                            zip(p.load_body.tolist(), rep.load_points.tolist(), rep.load_forces.tolist())],
         "gravity_m_s2": p.gravity.tolist(),
@@ -328,15 +308,126 @@ def to_dict(result, *, scenario: dict | None = None, mode: str | None = None,
     return doc
 
 
+def _muscle_columns(p, rep):
+    """Per line, in `muscle_docs`'s order: the numbers of a line's entry (M, 11), (force,
+    activation or NaN, length, its change in mm and %, normalized fibre length, fibre strain %,
+    F_max, optimal fibre length and tendon slack length as the problem used them, pennation in
+    degrees), the path points (P, 2) and the moment arms at the crossed joints, line by line."""
+    m, geo = p.model, rep.geometry
+    li, ji = p.line_joint_index
+    act = np.where(p.lines.fixed_tension, np.nan, p.lines.activation)
+    scalars = np.stack([rep.muscle_force, act, geo.length, rep.length_change * 1000.0,
+                        rep.length_change_percent, rep.fiber_length_norm, rep.fiber_strain_percent,
+                        np.asarray(m.max_isometric_force, float), p.lines.lopt, p.lines.lts,
+                        np.degrees(np.asarray(m.pennation, float))], 1)
+    return scalars, geo.points, rep.moment_arm[li, ji]
+
+
+#: The keys of a line's entry before its path, in order (`muscle_docs`; the group first).
+MUSCLE_KEYS = ("force_N", "activation", "length_m", "length_change_mm", "length_change_percent",
+               "fiber_length_normalized", "fiber_strain_percent", "max_isometric_force_N",
+               "optimal_fiber_length_m", "tendon_slack_length_m", "pennation_deg")
+
+
+def muscle_docs(p, rep: PostureReport) -> dict:
+    """The ``muscles`` block of the JSON document (conventions §5): per line its group, force,
+    activation (None where its tension is set), length and its change from relaxed standing,
+    fibre length and strain, parameters as the problem used them, path (each point's body,
+    world position and lateral offset) and moment arm at each joint it crosses (the joints with
+    its points on both sides)."""
+    m = p.model
+    bodies = m.bodies
+    scalars, points, arms = _muscle_columns(p, rep)
+    paths = p.paths
+    ptr = paths.line_ptr.tolist()
+    point_docs = [{"body": bodies[b], "point_m": xy, "lateral_m": z}
+                  for b, xy, z in zip(paths.body.tolist(), points.tolist(), paths.z.tolist())]
+    arms = arms.tolist()
+    arm_ptr = np.cumsum([0] + [len(c) for c in p.line_joint_names]).tolist()
+    out = {}
+    for k, (name, group, row) in enumerate(zip(m.muscle_names, m.muscle_group, scalars.tolist())):
+        entry = {"group": group, **dict(zip(MUSCLE_KEYS, row))}
+        if entry["activation"] != entry["activation"]:
+            entry["activation"] = None
+        entry["path"] = point_docs[ptr[k]:ptr[k + 1]]
+        entry["moment_arms_m"] = dict(zip(p.line_joint_names[k], arms[arm_ptr[k]:arm_ptr[k + 1]]))
+        out[name] = entry
+    return out
+
+
+#: Per `problem.Problem.paths` (shared by the problems prepared on one support): the constant
+#: pieces of the encoded ``muscles`` block and the order of its numbers (`muscles_fragment`).
+_TEMPLATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _muscle_template(p):
+    """(pieces, order): the bytes around the numbers of the encoded ``muscles`` block, and
+    the index of each number in the concatenation of `_muscle_columns` (scalars, points, arms
+    raveled), for the model and paths of problem ``p``."""
+    cached = _TEMPLATES.get(p.paths)            # (one paths object: one model, support and root)
+    if cached is not None:
+        return cached
+    m, paths = p.model, p.paths
+    n, n_pts = len(m.muscle_names), len(paths.body)
+    ptr = paths.line_ptr.tolist()
+    dumps = orjson.dumps
+    pieces, order, text = [], [], b"{"
+    arm = 11 * n + 2 * n_pts
+    for k, (name, group) in enumerate(zip(m.muscle_names, m.muscle_group)):
+        text += (b"," if k else b"") + dumps(name) + b':{"group":' + dumps(group)
+        for c, key_name in enumerate(MUSCLE_KEYS):
+            pieces.append(text + b',"' + key_name.encode() + b'":')
+            order.append(11 * k + c)
+            text = b""
+        text = b',"path":['
+        for i in range(ptr[k], ptr[k + 1]):
+            pieces.append(text + (b"," if i > ptr[k] else b"") + b'{"body":' + dumps(m.bodies[int(paths.body[i])])
+                          + b',"point_m":[')
+            order.append(11 * n + 2 * i)
+            pieces.append(b",")
+            order.append(11 * n + 2 * i + 1)
+            text = b'],"lateral_m":' + dumps(float(paths.z[i])) + b"}"
+        text += b'],"moment_arms_m":{'
+        for c, joint in enumerate(p.line_joint_names[k]):
+            pieces.append(text + (b"," if c else b"") + dumps(joint) + b":")
+            order.append(arm)
+            arm += 1
+            text = b""
+        text += b"}}"
+    pieces.append(text + b"}")
+    template = (pieces, np.array(order, int))
+    _TEMPLATES[paths] = template
+    return template
+
+
+def muscles_fragment(p, rep: PostureReport):
+    """`muscle_docs` encoded as the command line's compact JSON (`runner.dumps`) in one pass:
+    the numbers in one call of the encoder, the keys, names and constants from a template built
+    once per model and paths (`_muscle_template`); an ``orjson.Fragment`` that the encoder copies
+    into the document. The same bytes as encoding `muscle_docs` (tests/test_parallel.py), in
+    about a third of the time (issue 12)."""
+    pieces, order = _muscle_template(p)
+    scalars, points, arms = _muscle_columns(p, rep)
+    values = np.concatenate([scalars.ravel(), points.ravel(), arms])[order]
+    numbers = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+    out = [None] * (2 * len(numbers) + 1)
+    out[0::2] = pieces
+    out[1::2] = numbers
+    return orjson.Fragment(b"".join(out))
+
+
 #: Names of the two ends of the root's resting patch in `support.contacts` (conventions §5).
 PATCH_NAMES = {"standing": ("heel", "forefoot"), "sitting": ("heel", "forefoot"),
-               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5")}
+               "lying": ("back_T8", "back_T5"), "prone": ("front_T8", "front_T5"), "bridge": ("back_T5", "back_T1")}
 
 
 def patch_names(support) -> tuple[str, str]:
     """The names of the two ends of the root's resting patch of a support (`PATCH_NAMES`)."""
-    return PATCH_NAMES["prone" if support.kind == "lying" and support.lying_on == "front" else support.kind]
-#: Names of the other support contacts, by surface (`supports.contact_specs`).
+    if support.kind == "lying" and (support.lying_on == "front" or support.bridge):
+        return PATCH_NAMES["prone" if support.lying_on == "front" else "bridge"]
+    return PATCH_NAMES[support.kind]
+#: Names of the other support contacts, by surface (`supports.contact_specs`); standing on two
+#: legs, a kneeling leg's are "floor".
 SURFACE_NAMES = {"seat": "seat", "backrest": "backrest", "root": "table"}
 
 
@@ -359,7 +450,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
     def entry(name, body, point, force):
         out.append({"name": name, "body": bodies[int(body)], "point_m": [float(point[0]), float(point[1])],
                     "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
-    names = [SURFACE_NAMES[spec.surface] for spec in p.contacts]
+    names = [("floor" if p.support.kind == "standing" else SURFACE_NAMES[spec.surface]) for spec in p.contacts]
     names += [n for name in p.hand_names for n in (f"{name}_knee", f"{name}_shoulder")]
     for name, b, pt, f in zip(names, rep.contact_bodies, rep.contact_points, rep.contact_forces):
         entry(name, b, pt, f)

@@ -46,7 +46,7 @@ from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
 from .recruitment import CRITERIA, DEFAULT_TISSUE_WEIGHT, Criterion
 from .problem import prepare
-from .supports import LEG_POSITIONS, Leg, Load, Support
+from .supports import LEG_POSITIONS, Leg, Load, Support, reference_posture
 from .tone import calibrated_model
 from .upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
@@ -944,6 +944,12 @@ def _check_models(scenario: Scenario, points: list[Scenario], context: _Context)
                                 "docs/calibration.md)",
                                 file=context.newest(given) if given and not subject_keys
                                 else None) from None
+        if point.support.two_legs and point.support.kind == "standing":
+            try:                             # the chain through the floor must close
+                reference_posture(model, point.support)
+            except ModelError as exc:
+                what, _, allowed = str(exc).removeprefix("Support: ").partition("; ")
+                raise context.error(("support",), at + what, allowed) from None
         if scenario.mode != "inverse":
             continue
         try:

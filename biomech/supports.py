@@ -83,26 +83,38 @@ def support_held_joints(support: "Support", suffixes: tuple = ("",)) -> tuple[st
     return tuple("knee" + sfx for sfx, _ in held_legs(support, suffixes))
 
 
-#: Where one leg of a two-legged model lies, on the back (docs/model.md §7).
-LEG_POSITIONS = ("table", "lifted", "bent", "hanging", "held")
+#: Where one leg of a two-legged model is, by the support's kind (docs/model.md §7): lying on
+#: the back, or standing (and kneeling) on the floor.
+LEG_POSITIONS_BY_KIND = {"lying": ("table", "lifted", "bent", "hanging", "held"),
+                         "standing": ("floor", "kneeling", "lifted")}
+LEG_POSITIONS = tuple(dict.fromkeys(p for ps in LEG_POSITIONS_BY_KIND.values() for p in ps))
 
 
 @dataclass(frozen=True)
 class Leg:
-    """The position of one leg of a two-legged model lying on its back (docs/model.md §7).
+    """The position of one leg of a two-legged model (docs/model.md §7), lying on its back or
+    standing.
 
     Parameters
     ----------
-    position : "table" (the leg lies on the table: thigh, calf and heel on it), "lifted" (no
-        table under it: its weight hangs on the hip), "bent" (the knee bent, the foot flat on the
-        table: heel and forefoot on it), "hanging" (over the end of the table, the Thomas-test
-        leg: no table under the thigh) or "held" (drawn towards the chest by the hands: they pull
-        the front of the knee towards the shoulders and keep the knee at its angle).
-    hip_flexion_deg : the hip flexion of the reference posture (lifted, hanging, held). Default:
-        lifted, the support's thigh inclination (as the lumped legs); hanging 0; held 120. Table and
-        bent: found, the leg laid on the table.
-    knee_flexion_deg : the knee flexion of the reference posture. Defaults: table and lifted 0
-        (lifted: the support's), bent and hanging 90, held 120.
+    position : lying on the back: "table" (the leg lies on the table: thigh, calf and heel on
+        it), "lifted" (no table under it: its weight hangs on the hip), "bent" (the knee bent,
+        the foot flat on the table: heel and forefoot on it), "hanging" (over the end of the
+        table, the Thomas-test leg: no table under the thigh) or "held" (drawn towards the chest
+        by the hands: they pull the front of the knee towards the shoulders and keep the knee at
+        its angle). Standing: "floor" (the foot flat on the floor), "kneeling" (the knee and the
+        instep on the floor) or "lifted" (off the floor: standing on the
+        other leg); one leg stands on the floor.
+    hip_flexion_deg : the hip flexion of the reference posture. Lying: lifted, hanging, held
+        (default: lifted, the support's thigh inclination, as the lumped legs; hanging 0; held
+        120); table and bent: found, the leg laid on the table, but a bent leg's given hip
+        flexion lifts the pelvis until the hip has it (a bridge, kept in the upright mode).
+        Standing: on the floor, the support's thigh inclination; kneeling and lifted 0; a given
+        one is kept in the upright mode (the person holds the lunge).
+    knee_flexion_deg : the knee flexion of the reference posture. Defaults: lying, table and
+        lifted 0 (lifted: the support's), bent and hanging 90, held 120; standing, on the floor
+        the support's (found if only the hip is given: the kneeling knee reaches the floor),
+        lifted 90; kneeling: found, the knee and the instep on the floor (not to be given).
     """
 
     position: str = "table"
@@ -112,16 +124,19 @@ class Leg:
     def __post_init__(self):
         check_choice("Leg.position", self.position, LEG_POSITIONS)
         if self.hip_flexion_deg is not None:
-            if self.position in ("table", "bent"):
+            if self.position == "table":
                 raise ModelError(f"Leg.hip_flexion_deg: a leg on the table ({self.position!r}) takes the hip "
                                  "flexion that lays it there; give it for a lifted, hanging or held leg")
             limits.check("Leg", "leg.hip_flexion_deg", self.hip_flexion_deg)
         if self.knee_flexion_deg is not None:
+            if self.position == "kneeling":
+                raise ModelError("Leg.knee_flexion_deg: a kneeling leg takes the knee flexion that lays its "
+                                 "knee and its instep on the floor; give its hip_flexion_deg")
             limits.check("Leg", "leg.knee_flexion_deg", self.knee_flexion_deg)
 
     @property
     def knee_deg(self) -> float | None:
-        """The reference knee flexion (deg), None: the support's."""
+        """The reference knee flexion (deg), None: the support's (or, standing, found)."""
         if self.knee_flexion_deg is not None:
             return float(self.knee_flexion_deg)
         return {"bent": 90.0, "hanging": 90.0, "held": 120.0}.get(self.position)
@@ -131,7 +146,7 @@ class Leg:
         """The reference hip flexion (deg), None: found (table, bent) or the support's (lifted)."""
         if self.hip_flexion_deg is not None:
             return float(self.hip_flexion_deg)
-        return {"hanging": 0.0, "held": 120.0}.get(self.position)
+        return {"hanging": 0.0, "held": 120.0, "kneeling": 0.0}.get(self.position)
 
 
 @dataclass(frozen=True)
@@ -157,9 +172,10 @@ class Support:
         from the vertical (0-45°), touching the back of the middle thorax in the reference posture;
         None (default): no backrest.
     contact_stiffness_N_per_m : seat, backrest or table soft-tissue stiffness.
-    right_leg, left_leg : lying on the back, a model with two legs (`legs.two_legs`): where each
-        leg lies (`Leg`); a leg not given lies as ``legs`` says (on the table or lifted). Either
-        makes the support one for two legs (`two_legs`).
+    right_leg, left_leg : lying on the back or standing, a model with two legs
+        (`legs.two_legs`): where each leg is (`Leg`, its positions for the kind:
+        `LEG_POSITIONS_BY_KIND`); a leg not given lies as ``legs`` says (on the table or lifted)
+        or stands on the floor. Either makes the support one for two legs (`two_legs`).
     """
 
     kind: str = "standing"
@@ -197,9 +213,28 @@ class Support:
                 continue
             if not isinstance(leg, Leg):
                 raise ModelError(f"Support.{side}_leg must be a biomech.Leg, got {type(leg).__name__}")
-            if self.kind != "lying" or self.lying_on != "back":
-                raise ModelError(f"Support.{side}_leg applies to lying on the back only (a leg's own "
-                                 "position on the table)")
+            kind = self.kind if self.lying_on == "back" else None
+            if kind not in LEG_POSITIONS_BY_KIND:
+                raise ModelError(f"Support.{side}_leg applies to lying on the back and to standing only "
+                                 f"(a leg's own position on the table or the floor), not to {self.kind}"
+                                 + (f" on the {self.lying_on}" if self.kind == "lying" else ""))
+            allowed = LEG_POSITIONS_BY_KIND[kind]
+            if leg.position not in allowed:
+                raise ModelError(f"Support.{side}_leg: a leg {'lying' if kind == 'lying' else kind} is "
+                                 f"{', '.join(allowed)}, got {leg.position!r}" + suggest(leg.position, allowed))
+        if self.bridge and not all(self.leg(s).position in ("bent", "lifted") for s in ("right", "left")):
+            raise ModelError("Support: a bridge (a bent leg with a hip flexion of its own lifts the pelvis) "
+                             "takes the other leg bent on the table or lifted, not "
+                             + ", ".join(repr(self.leg(s).position) for s in ("right", "left")
+                                         if self.leg(s).position not in ("bent", "lifted")))
+        if self.kind == "standing" and self.two_legs:
+            feet = [s for s in ("right", "left") if self.leg(s).position == "floor"]
+            if len(feet) != 1:
+                raise ModelError(
+                    "Support: standing on two legs, one foot stands on the floor (a leg \"floor\"), the other "
+                    "leg kneels or is lifted; " + ("both feet on the floor need a closed chain of two rigid feet, "
+                    "not built in this version: for a symmetric stance use the model with the legs lumped"
+                    if feet else "kneeling on both knees is not built in this version"))
 
     @property
     def two_legs(self) -> bool:
@@ -208,10 +243,31 @@ class Support:
         return self.right_leg is not None or self.left_leg is not None
 
     def leg(self, side: str) -> Leg:
-        """The position of one leg ("right" or "left") lying on the back: its own, or that of
-        the support's ``legs`` (on the table, or lifted)."""
+        """The position of one leg ("right" or "left"): its own, or lying that of the support's
+        ``legs`` (on the table, or lifted), standing on the floor. Standing, a lifted leg's
+        defaults are filled in (hip 0, knee 90°: the foot lifted behind)."""
         own = getattr(self, f"{side}_leg")
+        if self.kind == "standing":
+            own = own if own is not None else Leg("floor")
+            if own.position == "lifted":
+                own = Leg("lifted", own.hip_flexion_deg if own.hip_flexion_deg is not None else 0.0,
+                          own.knee_flexion_deg if own.knee_flexion_deg is not None else 90.0)
+            return own
         return own if own is not None else Leg("table" if self.legs == "supported" else "lifted")
+
+    @property
+    def bridge(self) -> bool:
+        """Lying on the back with a bent leg at a hip flexion of its own: the pelvis lifted off the
+        table until that hip has it, the upper back on the table (docs/model.md §7)."""
+        return self.kind == "lying" and any(
+            self.leg(side).position == "bent" and self.leg(side).hip_flexion_deg is not None for side in ("right", "left"))
+
+    def root_leg(self, suffixes: tuple) -> str:
+        """The name suffix of the leg whose foot the support holds (the root: `reference_posture`):
+        the first leg's ("" for the lumped legs), standing on two legs the first on the floor."""
+        if self.kind == "standing" and suffixes != ("",):
+            return next(sfx for sfx, side in zip(suffixes, ("right", "left")) if self.leg(side).position == "floor")
+        return suffixes[0]
 
     @property
     def thigh_deg(self) -> float:
@@ -281,7 +337,8 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
     lying, the middle thorax, on the table (the world y axis along it), the body in its standing
     shape, lying on the back with the legs laid down on the table at the hip, on the front (prone)
     and on the side with the legs as in standing. With two legs lying on the back, each leg lies
-    as its `Leg` says (`_place_leg`).
+    as its `Leg` says (`_place_leg`); standing on two legs, the root is the foot of the first leg
+    on the floor, and the chain through the floor is closed (`_stand_legs`).
     """
     first = model.leg_suffixes[0]
     knee_pt = model.landmarks["knee" + first][1]
@@ -299,16 +356,108 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
         # the relaxed standing posture laid back on a table, the table where a wall behind it
         # would be (`anatomy._with_wall_landmarks`): the middle thorax keeps its orientation
         # (the world frame turns with the table, gravity along −x)
-        root = model.body_index("thorax_middle")
+        root = model.body_index("thorax_upper" if support.bridge else "thorax_middle")
         angle = _standing_angle(model, root, q_ref)
         specs = contact_specs(support, model.leg_suffixes)
         if model.sides and support.lying_on == "back":
             for sfx, side in zip(model.leg_suffixes, model.sides):
                 q_ref = _place_leg(model, root, angle, q_ref, specs, sfx, support.leg(side), -beta0)
+            if support.bridge:
+                q_ref = _lift_pelvis(model, support, root, angle, q_ref)
         elif support.legs == "supported" and not support.side_lying:
             q_ref[model.joint_index("hip")] += _legs_to_table(model, root, angle, q_ref, specs)
         return root, angle, q_ref
-    return model.body_index("foot" + first), 0.0, q_ref
+    root_sfx = support.root_leg(model.leg_suffixes)
+    if model.sides:
+        q_ref = _stand_legs(model, support, q_ref, -beta0)
+    return model.body_index("foot" + root_sfx), 0.0, q_ref
+
+
+def _close(residual, u: np.ndarray, max_step: float = 0.2) -> np.ndarray:
+    """Angles u (rad) that zero ``residual`` (m or rad), from ``u``: Newton's method with
+    least-change (pseudo-inverse) steps of a finite-difference Jacobian, each step at most
+    ``max_step`` rad long (a chain that only just closes has a nearly singular Jacobian at the
+    start). The caller checks the residual at the result."""
+    u = np.asarray(u, float).copy()
+    for _ in range(200):
+        r = residual(u)
+        if np.abs(r).max() < 1e-12:
+            break
+        J = np.stack([(residual(u + 1e-7 * e) - r) / 1e-7 for e in np.eye(len(u))], 1)
+        step = np.linalg.pinv(J) @ r
+        u -= step * min(1.0, max_step / max(float(np.linalg.norm(step)), 1e-300))
+    return u
+
+
+#: The landmarks of a kneeling leg that rest on the floor (`Leg` "kneeling"; the foot on the floor
+#: is the root, its heel and forefoot the root's resting patch, `balance.root_patch`).
+FLOOR_CONTACTS = {"kneeling": ("tibial_tuberosity", "instep")}
+#: The ankle of a kneeling leg in the reference posture (rad: plantar flexion 55°, near the end of
+#: its range, 60°): the instep on the floor, the shin rising from the knee to the ankle.
+KNEELING_ANKLE = math.radians(55.0)
+
+
+def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) -> np.ndarray:
+    """The reference angles of a two-legged model standing on one foot (docs/model.md §7): from
+    ``q``, the lumped rule for each leg, the angles each `Leg` gives are set, a lifted leg's foot
+    at its standing angle to the shank (``ankle_neutral``), a kneeling leg's ankle at
+    `KNEELING_ANKLE`, and the rest found by Newton's method (least-change pseudo-inverse steps)
+    so that the chain closes through the floor: the pelvis at its calibrated orientation, a
+    kneeling leg's tuberosity and instep on the floor (the root's plane). Unknown: the root leg's
+    ankle, its knee where its hip is given and its knee not, and a kneeling leg's knee."""
+    q = q.copy()
+    root_sfx = support.root_leg(model.leg_suffixes)
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies,
+                       model.body_index("foot" + root_sfx))
+    a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
+    offset = np.asarray(model.joint_offset, float)
+    lm = model.landmarks
+    unknown, on_floor = [], []                  # joint indices; landmarks that must touch the floor
+    for sfx, side in zip(model.leg_suffixes, model.sides):
+        leg = support.leg(side)
+        hip, knee, ankle = (model.joint_index(j + sfx) for j in ("hip", "knee", "ankle"))
+        if leg.hip_deg is not None:
+            q[hip] = -leg.hip_deg * RAD_PER_DEG
+        if leg.knee_deg is not None:
+            q[knee] = leg.knee_deg * RAD_PER_DEG
+        if leg.position == "lifted":
+            q[ankle] = ankle_neutral
+        elif leg.position == "kneeling":
+            q[knee], q[ankle] = 0.5 * math.pi, KNEELING_ANKLE    # the knee from a level shank
+            unknown.append(knee)
+            on_floor += [n + sfx for n in FLOOR_CONTACTS["kneeling"]]
+        else:                                                    # the root's foot
+            unknown.append(ankle)
+            if leg.hip_deg is not None and leg.knee_deg is None:
+                q[knee] = max(-q[hip], 0.0)                      # from a vertical shank
+                unknown.append(knee)
+    pelvis = model.body_index("pelvis")
+    floor = lm["heel" + root_sfx]
+    names = ["heel" + root_sfx] + on_floor
+    bodies = np.array([lm[n][0] for n in names])
+    local = np.array([lm[n][1] for n in names], float)
+
+    def residual(u):
+        qq = q.copy()
+        qq[unknown] = u
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c, qq + offset, 0.0)
+        y = kin.points_world(ang, kin.as_real(org), bodies, local)[:, 1]
+        return np.concatenate([[ang[pelvis] - model.reference_pelvis_angle], y[1:] - y[0]])
+
+    u = q[unknown].astype(float)
+    u = _close(residual, u)
+    u = np.mod(u + math.pi, 2.0 * math.pi) - math.pi
+    r = residual(u)
+    rng = np.asarray(model.joint_range, float)[unknown]
+    beyond = [model.joints[j] for j, v, (lo, hi) in zip(unknown, u, rng) if not lo <= v <= hi]
+    if np.abs(r).max() > 1e-9 or beyond:
+        what = (f"{', '.join(n for n, v in zip(['the pelvis'] + on_floor, r) if abs(v) > 1e-9)} cannot reach "
+                "the floor" if np.abs(r).max() > 1e-9 else f"{', '.join(beyond)} would turn beyond its range")
+        raise ModelError(f"Support: the legs cannot stand as given: {what}; give the foot on the floor a hip "
+                         "flexion (and a kneeling leg one) that brings the kneeling knee to the floor, e.g. a "
+                         "lunge: hip_flexion_deg 100 in front, 0 behind")
+    q[unknown] = u
+    return q
 
 
 def _place_leg(model, root: int, root_angle: float, q: np.ndarray, specs, sfx: str, leg: Leg,
@@ -327,6 +476,8 @@ def _place_leg(model, root: int, root_angle: float, q: np.ndarray, specs, sfx: s
             q[ankle] = ankle_neutral
     if leg.position == "table":
         q[hip] += _legs_to_table(model, root, root_angle, q, specs, sfx)
+    elif leg.position == "bent" and leg.hip_deg is not None:
+        q[hip] = -leg.hip_deg * RAD_PER_DEG            # a bridge: the pelvis is lifted to it (`_lift_pelvis`)
     elif leg.position == "bent":
         S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
         foot = model.body_index("foot" + sfx)
@@ -342,6 +493,59 @@ def _place_leg(model, root: int, root_angle: float, q: np.ndarray, specs, sfx: s
     elif leg.hip_deg is not None:
         q[hip] = -leg.hip_deg * RAD_PER_DEG
     return q
+
+
+#: The joints of the spine below the upper thorax that bend to put a bridge's feet on the table
+#: (`_lift_pelvis`).
+BRIDGE_JOINTS = ("T4_T5", "T8_T9", "T12_L1", "L1_L2", "L2_L3", "L3_L4", "L4_L5", "L5_S1")
+
+
+def _lift_pelvis(model, support: Support, root: int, root_angle: float, q: np.ndarray) -> np.ndarray:
+    """A bridge's reference posture (docs/model.md §7): the upper thorax (the root) on the table,
+    the spine below it bent by one angle β shared among `BRIDGE_JOINTS` in proportion to their
+    ranges of flexion (it curls: the upper thorax cannot roll up to the shoulders), each bent leg at its hip and knee flexion with the ankle laying the sole on
+    the table: β and the ankles found by Newton's method (`_close`) so that each such foot lies
+    flat with its heel on the table."""
+    q = q.copy()
+    spine = [model.joint_index(j) for j in BRIDGE_JOINTS]
+    rom = np.array([model.passive[j].rom_flexion_rad for j in spine])
+    share = rom / rom.sum()
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, root)
+    a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
+    offset = np.asarray(model.joint_offset, float)
+    lm = model.landmarks
+    legs = [sfx for sfx, side in zip(model.leg_suffixes, model.sides)
+            if support.leg(side).position == "bent" and support.leg(side).hip_deg is not None]
+    ankles = [model.joint_index("ankle" + sfx) for sfx in legs]
+    feet = [model.body_index("foot" + sfx) for sfx in legs]
+    names = ["thorax_upper_back_inferior"] + ["heel" + sfx for sfx in legs]   # the table: through the root's patch
+    bodies = np.array([lm[n][0] for n in names])
+    local = np.array([lm[n][1] for n in names], float)
+
+    def posture(u):
+        qq = q.copy()
+        qq[spine] += u[0] * share
+        qq[ankles] = u[1:]
+        return qq
+
+    def residual(u):
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c, posture(u) + offset,
+                                   root_angle)
+        x = kin.points_world(ang, kin.as_real(org), bodies, local)[:, 0]
+        return np.concatenate([ang[feet] + 0.5 * math.pi, x[1:] - x[0]])   # the soles flat, the heels on it
+
+    u = _close(residual, np.concatenate([[0.0], q[ankles]]))
+    u[1:] = np.mod(u[1:] + math.pi, 2.0 * math.pi) - math.pi
+    qq = posture(u)
+    rng = np.asarray(model.joint_range, float)
+    beyond = [model.joints[j] for j in spine + ankles if not rng[j, 0] <= qq[j] <= rng[j, 1]]
+    if np.abs(residual(u)).max() > 1e-9 or beyond:
+        raise ModelError("Support: the bridge cannot be built as given: "
+                         + (f"{', '.join(beyond)} would turn beyond its range" if beyond else
+                            "the bent legs' feet cannot both lie flat on the table")
+                         + "; give the bent legs the same hip and knee flexion, a hip flexion nearer "
+                         "hook lying (e.g. 20°), or a smaller knee flexion")
+    return qq
 
 
 def _pelvis_to_seat(model, q: np.ndarray) -> np.ndarray:
@@ -491,9 +695,19 @@ def contact_specs(support: Support, suffixes: tuple = ("",)) -> tuple[ContactSpe
         table = (-1.0, 0.0)                                       # the table, in front of the body
         names = ["forehead", "thorax_lower_front", "ASIS_front", "thigh_front", "knee_front", "shin_front"]
         return tuple(ContactSpec(n, table, "root") for n in names)
+    if support.kind == "standing" and suffixes != ("",):      # two legs: the second foot, a knee
+        root_sfx = support.root_leg(suffixes)
+        out = []
+        for sfx, side in zip(suffixes, ("right", "left")):
+            position = support.leg(side).position
+            # the knee grips the floor (a kneeling leg does not slide back); the instep slides
+            out += [ContactSpec(n + sfx, up, "root", grip=n == "tibial_tuberosity") for n in FLOOR_CONTACTS.get(position, ())]
+        return tuple(out)
     if support.kind == "lying":
         table = (1.0, 0.0)                                        # the table, behind the body
-        out = [ContactSpec(n, table, "root") for n in ("occiput", "thorax_upper_back", "thorax_lower_back", "buttock")]
+        back = ("occiput", "thorax_lower_back", "buttock") if support.bridge else \
+            ("occiput", "thorax_upper_back", "thorax_lower_back", "buttock")    # a bridge: on the upper back
+        out = [ContactSpec(n, table, "root") for n in back]
         if suffixes != ("",):
             for sfx, side in zip(suffixes, ("right", "left")):
                 position = support.leg(side).position             # a foot on the table does not slide

@@ -160,12 +160,15 @@ def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
     """What the person keeps (`UprightTarget.kept`) and, with two legs, each leg lifted at a
     hip flexion of its own (`supports.Leg` "lifted" with ``hip_flexion_deg``) kept there, unless
     a target places that thigh: the person holds the leg up (a lifted leg without one, like the
-    lumped legs lifted, settles where its muscles and tissues put it)."""
+    lumped legs lifted, settles where its muscles and tissues put it); a bent leg's (the bridge)
+    too. Standing, every leg's given hip flexion is kept: the person holds the lunge, or the
+    lifted leg, there."""
     kept = target.kept(problem.support)
     m, s = problem.model, problem.support
     for sfx, side in zip(m.leg_suffixes, m.sides):
         leg = s.leg(side)
-        if leg.position == "lifted" and leg.hip_deg is not None and f"thigh_inclination_deg{sfx}" not in kept:
+        given = leg.hip_flexion_deg is not None if s.kind == "standing" else leg.position in ("lifted", "bent")
+        if given and leg.hip_deg is not None and f"thigh_inclination_deg{sfx}" not in kept:
             kept.setdefault(f"hip_flexion_deg{sfx}", leg.hip_deg)
     for k in kept:
         leg_target(m, k)                               # a leg target of two legs names its leg

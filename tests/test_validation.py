@@ -41,6 +41,7 @@ EXPECTED_MET = [
     "sit_lumbar_lordosis", "pregnancy_ES",
     "iap_54Nm",
     "thomas_thigh_normal", "thomas_thigh_short", "stretch_PT_per_hip_extension", "hook_segmental",
+    "bridge_max_activation",
 ]
 EXPECTED_NOT_MET = {
     "RA_L1_L2": "straight rectus line far from the upper lumbar joints",
