@@ -33,7 +33,7 @@ def two_legs(model: Model) -> Model:
     standing posture and its tone are those of ``model``."""
     if model.sides:
         raise ModelError("two_legs: the model already has two legs")
-    nb, nj = model.n_bodies, model.n_joints
+    nb = model.n_bodies
     leg_b = [model.body_index(b) for b in LEG_BODIES]
     leg_j = [model.joint_index(j) for j in LEG_JOINTS]
     # the left leg's bodies and joints, appended proximal to distal (femur, shank, foot)

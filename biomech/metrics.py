@@ -53,7 +53,6 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
     plate = {k: geo.angles[b] + a for k, (b, a) in m.plates.items()}
     a_t1 = math.atan2(t1[0] - hip[0], t1[1] - hip[1])             # + when T1 is anterior of the hips
     a_s1 = math.atan2(s_mid[0] - hip[0], s_mid[1] - hip[1])
-    q = geo.q
     legs = {sfx: leg_metrics(problem, geo, sfx) for sfx in m.leg_suffixes}
     ankle = landmarks(problem, geo, ("ankle" + problem.support.root_leg(m.leg_suffixes),))[0]
     com_mm = cop_mm = math.nan

@@ -20,7 +20,7 @@ from .errors import ModelError
 from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
-from .statics import SOURCES, generalized_forces, geometry, landmark
+from .statics import SOURCES, generalized_forces, landmark
 from .supports import Support, reference_posture
 from .units import DEG_PER_RAD
 

@@ -354,8 +354,8 @@ def reference_posture(model, support: Support) -> tuple[int, float, np.ndarray]:
         q_ref = _pelvis_to_seat(model, q_ref)
     if support.kind == "lying":
         # the relaxed standing posture laid back on a table, the table where a wall behind it
-        # would be (`anatomy._with_wall_landmarks`): the middle thorax keeps its orientation
-        # (the world frame turns with the table, gravity along −x)
+        # would be (`anatomy._with_wall_landmarks`): the root (the middle thorax; in a bridge the
+        # upper thorax) keeps its orientation (the world frame turns with the table, gravity −x)
         root = model.body_index("thorax_upper" if support.bridge else "thorax_middle")
         angle = _standing_angle(model, root, q_ref)
         specs = contact_specs(support, model.leg_suffixes)
@@ -432,8 +432,7 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
                 q[knee] = max(-q[hip], 0.0)                      # from a vertical shank
                 unknown.append(knee)
     pelvis = model.body_index("pelvis")
-    floor = lm["heel" + root_sfx]
-    names = ["heel" + root_sfx] + on_floor
+    names = ["heel" + root_sfx] + on_floor                  # the floor: through the root's heel
     bodies = np.array([lm[n][0] for n in names])
     local = np.array([lm[n][1] for n in names], float)
 
@@ -444,8 +443,7 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
         y = kin.points_world(ang, kin.as_real(org), bodies, local)[:, 1]
         return np.concatenate([[ang[pelvis] - model.reference_pelvis_angle], y[1:] - y[0]])
 
-    u = q[unknown].astype(float)
-    u = _close(residual, u)
+    u = _close(residual, q[unknown])
     u = np.mod(u + math.pi, 2.0 * math.pi) - math.pi
     r = residual(u)
     rng = np.asarray(model.joint_range, float)[unknown]
@@ -503,9 +501,9 @@ BRIDGE_JOINTS = ("T4_T5", "T8_T9", "T12_L1", "L1_L2", "L2_L3", "L3_L4", "L4_L5",
 def _lift_pelvis(model, support: Support, root: int, root_angle: float, q: np.ndarray) -> np.ndarray:
     """A bridge's reference posture (docs/model.md §7): the upper thorax (the root) on the table,
     the spine below it bent by one angle β shared among `BRIDGE_JOINTS` in proportion to their
-    ranges of flexion (it curls: the upper thorax cannot roll up to the shoulders), each bent leg at its hip and knee flexion with the ankle laying the sole on
-    the table: β and the ankles found by Newton's method (`_close`) so that each such foot lies
-    flat with its heel on the table."""
+    ranges of flexion (it curls: the upper thorax cannot roll up to the shoulders), each bent leg
+    at its hip and knee flexion with the ankle laying the sole on the table: β and the ankles found
+    by Newton's method (`_close`) so that each such foot lies flat with its heel on the table."""
     q = q.copy()
     spine = [model.joint_index(j) for j in BRIDGE_JOINTS]
     rom = np.array([model.passive[j].rom_flexion_rad for j in spine])
@@ -695,13 +693,11 @@ def contact_specs(support: Support, suffixes: tuple = ("",)) -> tuple[ContactSpe
         table = (-1.0, 0.0)                                       # the table, in front of the body
         names = ["forehead", "thorax_lower_front", "ASIS_front", "thigh_front", "knee_front", "shin_front"]
         return tuple(ContactSpec(n, table, "root") for n in names)
-    if support.kind == "standing" and suffixes != ("",):      # two legs: the second foot, a knee
-        root_sfx = support.root_leg(suffixes)
-        out = []
+    if support.kind == "standing" and suffixes != ("",):      # two legs: a kneeling leg's knee and instep
+        out = []                                                  # (the knee grips the floor; the instep slides)
         for sfx, side in zip(suffixes, ("right", "left")):
-            position = support.leg(side).position
-            # the knee grips the floor (a kneeling leg does not slide back); the instep slides
-            out += [ContactSpec(n + sfx, up, "root", grip=n == "tibial_tuberosity") for n in FLOOR_CONTACTS.get(position, ())]
+            out += [ContactSpec(n + sfx, up, "root", grip=n == "tibial_tuberosity")
+                    for n in FLOOR_CONTACTS.get(support.leg(side).position, ())]
         return tuple(out)
     if support.kind == "lying":
         table = (1.0, 0.0)                                        # the table, behind the body

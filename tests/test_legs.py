@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import biomech as bm
-from biomech import statics
 from biomech.cli import main
 from biomech.errors import ScenarioError
 from biomech.runner import document_bytes, dumps, run_document, run_scenario
@@ -288,8 +287,8 @@ def test_the_kneeling_lunge_closes_through_the_floor(two):
     geo = geometry(p, p.q_ref)
     m = p.model
     assert m.bodies[p.root] == "foot_right" and p.patch.a == "heel_right"
-    y = [bm.statics.landmark(p, geo, n + "_left")[1] for n in FLOOR_CONTACTS["kneeling"]]
-    np.testing.assert_allclose(y, bm.statics.landmark(p, geo, "heel_right")[1], atol=1e-9)
+    y = [landmark(p, geo, n + "_left")[1] for n in FLOOR_CONTACTS["kneeling"]]
+    np.testing.assert_allclose(y, landmark(p, geo, "heel_right")[1], atol=1e-9)
     assert geo.angles[m.body_index("pelvis")] == pytest.approx(m.reference_pelvis_angle, abs=1e-9)
     from biomech.metrics import leg_metrics
     assert leg_metrics(p, geo, "_right")["hip_flexion_deg"] == pytest.approx(100.0)
@@ -304,7 +303,7 @@ def test_the_kneeling_lunge_closes_through_the_floor(two):
         # with two legs the centre of pressure is that of every floor force: the root's and the knee's
         normal = np.concatenate([[rep.root_reaction.a_N, rep.root_reaction.b_N], rep.contact_forces[:, 1]])
         x = np.concatenate([[rep.root_reaction.a[0], rep.root_reaction.b[0]], rep.contact_points[:, 0]])
-        ankle = bm.statics.landmark(r.problem, rep.geometry, "ankle_right")[0]
+        ankle = landmark(r.problem, rep.geometry, "ankle_right")[0]
         assert rep.metrics["centre_of_pressure_mm"] == pytest.approx((normal @ x / normal.sum() - ankle) * 1e3)
         assert rep.metrics["centre_of_pressure_mm"] == pytest.approx(rep.metrics["centre_of_mass_mm"], abs=1.0)
         assert rep.contact_forces[0, 1] > 0.5 * float(np.abs(p.weight).sum()) * 0.5   # the knee carries load
