@@ -455,6 +455,16 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
                          "flexion (and a kneeling leg one) that brings the kneeling knee to the floor, e.g. a "
                          "lunge: hip_flexion_deg 100 in front, 0 behind")
     q[unknown] = u
+    lifted = [sfx for sfx, side in zip(model.leg_suffixes, model.sides) if support.leg(side).position == "lifted"]
+    if lifted:                          # a lifted foot clears the floor
+        feet = ["heel" + root_sfx] + [n + sfx for sfx in lifted for n in ("heel", "forefoot")]
+        ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c, q + offset, 0.0)
+        y = kin.points_world(ang, kin.as_real(org), np.array([lm[n][0] for n in feet]),
+                             np.array([lm[n][1] for n in feet], float))[:, 1]
+        if y[1:].min() < y[0]:
+            raise ModelError("Support: the legs cannot stand as given: the lifted leg's foot would be "
+                             f"{(y[0] - y[1:].min()) * 1000:.0f} mm under the floor; give it a hip or knee "
+                             "flexion that lifts it (the default knee flexion, 90°, does)")
     return q
 
 

@@ -162,7 +162,7 @@ def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
     a target places that thigh: the person holds the leg up (a lifted leg without one, like the
     lumped legs lifted, settles where its muscles and tissues put it); a bent leg's (the bridge)
     too. Standing, every leg's given hip flexion is kept: the person holds the lunge, or the
-    lifted leg, there."""
+    lifted leg, there, and a lifted leg's knee (the foot held off the floor)."""
     kept = target.kept(problem.support)
     m, s = problem.model, problem.support
     for sfx, side in zip(m.leg_suffixes, m.sides):
@@ -170,6 +170,8 @@ def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
         given = leg.hip_flexion_deg is not None if s.kind == "standing" else leg.position in ("lifted", "bent")
         if given and leg.hip_deg is not None and f"thigh_inclination_deg{sfx}" not in kept:
             kept.setdefault(f"hip_flexion_deg{sfx}", leg.hip_deg)
+        if s.kind == "standing" and leg.position == "lifted":      # and its foot off the floor
+            kept.setdefault(f"knee_flexion_deg{sfx}", leg.knee_deg)
     for k in kept:
         leg_target(m, k)                               # a leg target of two legs names its leg
     return kept

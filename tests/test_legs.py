@@ -357,6 +357,29 @@ def test_the_bridge_lifts_the_pelvis(two):
         bm.Support("lying", right_leg=bm.Leg("bent", hip_flexion_deg=10), left_leg=bm.Leg("table"))
 
 
+def test_standing_on_one_leg(two):
+    """Standing on the right leg, the left lifted: the default mode keeps the lifted leg's hip
+    and knee (its foot off the floor), balances over the one foot and holds the lifted thigh with
+    the left hip flexors; a lifted leg whose foot would be under the floor is refused."""
+    for leg, hip, knee in ((bm.Leg("lifted"), 0.0, 90.0), (bm.Leg("lifted", hip_flexion_deg=60), 60.0, 90.0)):
+        p = bm.prepare(two, support=bm.Support("standing", right_leg=bm.Leg("floor"), left_leg=leg),
+                       locked_joints=())
+        r = solve_upright(p)
+        assert r.success, r.message
+        rep = bm.posture_report(r)
+        assert rep.metrics["hip_flexion_deg_left"] == pytest.approx(hip, abs=1e-4)
+        assert rep.metrics["knee_flexion_deg_left"] == pytest.approx(knee, abs=1e-4)
+        floor = landmark(p, rep.geometry, "heel_right")[1]
+        assert min(landmark(p, rep.geometry, n)[1] for n in ("heel_left", "forefoot_left")) > floor + 0.1
+        assert not len(p.contact_body)                        # one foot: the root's patch only
+        assert rep.metrics["centre_of_pressure_mm"] == pytest.approx(rep.metrics["centre_of_mass_mm"], abs=1e-3)
+    flexors = rep.muscle_force[np.concatenate([two.group_lines("psoas_left"), two.group_lines("iliacus_left")])]
+    assert flexors.sum() > 10.0                               # the thigh held at 60°
+    with pytest.raises(bm.ModelError, match="the lifted leg's foot would be .* under the floor"):
+        bm.prepare(two, support=bm.Support("standing", right_leg=bm.Leg("floor"),
+                                           left_leg=bm.Leg("lifted", knee_flexion_deg=0)))
+
+
 def test_the_json_of_two_legs_balances(tmp_path):
     """From the command line's JSON alone (as tests/test_json_balance.py): every sub-chain, each
     foot included, balances; the moment arms are −dL/dq of the rebuilt paths; the hands appear
