@@ -43,18 +43,20 @@ needs_opensim = pytest.mark.skipif(osim is None, reason="OpenSim is not installe
 ROOT = Path(__file__).resolve().parents[1]
 # (file, sweep point): standing, sitting, lying with the legs on the table and lifted, an
 # external load, a tight psoas (scaled l_opt), the upright mode along a sweep, the equilibrium
-# mode with the ankles and knees held, and (written by the fixture) sitting against a backrest
-# and the inverse mode
+# mode with the ankles and knees held, (written by the fixture) sitting against a backrest and
+# the inverse mode, and two legs: the Thomas test (the hands), the kneeling lunge (a knee on the
+# floor) and the bridge (the upper back the root)
 CASES = [("neutral_standing.toml", 0), ("sitting.toml", 0), ("lying.toml", 0),
          ("supine_leg_raise_abdominals.toml", 0), ("pregnancy_load.toml", 0), ("tight_psoas_upright.toml", 0),
          ("psoas_tension_upright.toml", 8), ("tight_psoas.toml", 0), ("sitting_backrest.toml", 0),
-         ("inverse_relaxed.toml", 0), ("exercises/thomas_test.toml", 0)]
+         ("inverse_relaxed.toml", 0), ("exercises/thomas_test.toml", 0), ("exercises/kneeling_lunge.toml", 0),
+         ("exercises/bridge.toml", 0)]
 GENERATED = {
     "sitting_backrest.toml": ("sitting.toml", '[support]\nbackrest_inclination_deg = 10.0\n'),
     "inverse_relaxed.toml": ("neutral_standing.toml", 'mode = "inverse"\n[inverse]\npelvic_tilt_deg = 12.0\n'
                              'lumbar_lordosis_deg = 62.0\ntrunk_inclination_deg = 0.0\n'),
 }
-IDS = [f.removesuffix(".toml") for f, _ in CASES]          # (exercises/thomas_test: two legs, the hands)
+IDS = [f.removesuffix(".toml") for f, _ in CASES]          # (exercises: two legs, the hands, a knee on the floor)
 ARM_TOL_M = 1e-8          # required 0.01 mm; both sides are exact geometry (measured ≈ 1e-16 m)
 ID_TOL_NM = 0.01          # required; measured ≤ 1e-8 N·m, our solver's own residual
 
