@@ -12,6 +12,9 @@ posture q and the activations a that hold it with least effort,
     subject to  equilibrium at every joint, the targets, N_heel ≥ 0, N_forefoot ≥ 0,
                 0 ≤ a ≤ 1, q within the physiological ranges,
 
+(with two feet on the floor, the floor's forces f on the second foot are unknowns too, the foot
+held on the floor, docs/model.md §7),
+
 one nonlinear programme (SLSQP with exact derivatives). The answer has no hidden reserve
 actuators: if no posture can be held, the result says which joint falls short by how many N·m
 and is not converged (exit code 1).
@@ -49,6 +52,14 @@ _SCALE = {"sagittal_vertical_axis_mm": 0.05}
 #: Per m of a second foot's distance from where the floor holds it, in the constraint scaling
 #: (1 cm counts as 1)
 FLOOR_SCALE = 100.0
+#: The floor's unknown forces on a second foot, f = (heel F_x, heel F_y, forefoot F_y): their
+#: points (0 heel, 1 forefoot) and directions
+_FLOOR_POINT, _FLOOR_DIRECTION = np.array([0, 0, 1]), np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+
+
+def _floor_forces(f: np.ndarray) -> np.ndarray:
+    """(2, 2) world forces at the heel and the forefoot of the floor's unknowns f (3,) N."""
+    return np.array([[f[0], f[1]], [0.0, f[2]]])
 
 
 @dataclass(frozen=True)
@@ -238,11 +249,11 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                 f = weight * z[n + na:]
                 c, C = floor_constraints(problem, geo)
                 pts = kin.points_world(geo.angles, geo.origins, problem.floor_body, problem.floor_local)
-                floor = (problem.floor_body, pts, np.array([[f[0], f[1]], [0.0, f[2]]]))
+                floor = (problem.floor_body, pts, _floor_forces(f))
                 R = R + C.T @ f
                 J = J + constant_force_stiffness(problem, geo, *floor)
                 Jf = weight * C.T
-                df = reaction_per_force(problem, geo, pts[[0, 0, 1]], np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+                df = reaction_per_force(problem, geo, pts[_FLOOR_POINT], _FLOOR_DIRECTION)
                 last.update(chain=FLOOR_SCALE * c,
                             chain_grad=FLOOR_SCALE * POSTURE_UNIT * (C @ B))
             aims, aim_grads = [], []
@@ -326,7 +337,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     st = state(res.x)
     if nf:                                              # the floor's forces found: on the problem
         f = weight * res.x[n + na:]
-        problem = dataclasses.replace(problem, floor_force=np.array([[f[0], f[1]], [0.0, f[2]]]))
+        problem = dataclasses.replace(problem, floor_force=_floor_forces(f))
     rec = recruit(problem, q, criterion=criterion, free=free)
     message, code = "", Status.TARGET_MISSED
     if len(st["aim"]):
