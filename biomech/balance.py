@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kinematics as kin
-from .external import contact_forces, contact_state, load_forces
+from .external import contact_forces, contact_state, floor_state, load_forces
 from .supports import contact_law
 
 #: A normal force above −this fraction of the body weight is zero (rounding), not a lift-off.
@@ -104,13 +104,17 @@ def _ends(problem, geo):
     return kin.points_world(geo.angles, geo.origins, body, local)
 
 
-def _constant_forces(problem, geo, loads=None):
-    """Bodies, world points and forces of the weights and the loads."""
+def _constant_forces(problem, geo, loads=None, floor=None):
+    """Bodies, world points and forces of the weights and the loads, and ``floor``: (bodies,
+    points, forces) of further constant forces (the floor's on a second foot)."""
     nb = len(problem.mass)
     body, pts, force = [np.arange(nb)], [geo.com], [problem.weight]
     if len(problem.load_body):
         lp, lf = loads if loads is not None else load_forces(problem, geo)
         body.append(problem.load_body), pts.append(lp), force.append(lf)
+    if floor is not None:
+        for v, lst in zip(floor, (body, pts, force)):
+            lst.append(v)
     return np.concatenate(body), np.concatenate(pts), np.concatenate(force)
 
 
@@ -119,7 +123,7 @@ def reaction(problem, geo, loads=None, contact=None) -> Reaction:
     a, b = _ends(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     _, pts, force = _constant_forces(problem, geo, loads)
-    if len(problem.contact_body):
+    if contact is not None or len(problem.contact_body) or len(problem.hand_body) or len(problem.floor_body):
         _, cp, cf = contact[:3] if contact is not None else contact_forces(problem, geo)
         pts, force = np.concatenate([pts, cp]), np.concatenate([force, cf])
     R = -force.sum(0)
@@ -131,13 +135,17 @@ def reaction(problem, geo, loads=None, contact=None) -> Reaction:
                     a=a, b=b, normal=n)
 
 
-def reaction_gradient(problem, geo, contact=None) -> np.ndarray:
-    """∂(N_a, N_b)/∂q (2, n_joints) at a geometry (the root, and so its patch, is fixed)."""
+def reaction_gradient(problem, geo, contact=None, floor=None) -> np.ndarray:
+    """∂(N_a, N_b)/∂q (2, n_joints) at a geometry (the root, and so its patch, is fixed);
+    ``floor``: (bodies, points, forces) of the floor on a second foot, default the problem's
+    (`external.floor_state`)."""
     a, b = _ends(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     L = float((b - a)[0] * n[1] - (b - a)[1] * n[0])
     cen, S = geo.centres, problem.S
-    body, pts, force = _constant_forces(problem, geo)
+    if floor is None and len(problem.floor_body):
+        floor = floor_state(problem, geo)
+    body, pts, force = _constant_forces(problem, geo, floor=floor)
     if len(problem.contact_body):
         cb, cp, cf, pen = contact if contact is not None else contact_state(problem, geo)
         body, pts, force = np.concatenate([body, cb]), np.concatenate([pts, cp]), np.concatenate([force, cf])
@@ -166,6 +174,17 @@ def reaction_gradient(problem, geo, contact=None) -> np.ndarray:
         dR = -dF.sum(0)
     d_b = dM / L
     return np.stack([dR @ n - d_b, d_b])
+
+
+def reaction_per_force(problem, geo, pts: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """∂(N_a, N_b)/∂F (2, k) of the root's normal forces on unit forces along ``directions``
+    (k, 2) at points ``pts`` (k, 2) (the reaction is linear in them: R = −Σ F, M = −Σ (p − a) × F)."""
+    a, b = _ends(problem, geo)
+    n = np.asarray(problem.patch.normal, float)
+    L = float((b - a)[0] * n[1] - (b - a)[1] * n[0])
+    r = pts - a
+    d_b = -(r[:, 0] * directions[:, 1] - r[:, 1] * directions[:, 0]) / L
+    return np.stack([-(directions @ n) - d_b, d_b])
 
 
 def centre_of_mass(problem, geo) -> np.ndarray:

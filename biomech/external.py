@@ -33,12 +33,23 @@ def contact_state(problem, geo):
 
 def contact_forces(problem, geo):
     """Bodies (n,), world points (n, 2) and forces (n, 2) N of every support force: the support
-    contacts (`contact_state`), then the two ends of each of the hands' springs (`hand_state`)."""
-    cb, cp, cf, _ = contact_state(problem, geo)
-    if not len(problem.hand_body):
-        return cb, cp, cf
-    hb, hp, hf = hand_state(problem, geo)[:3]
-    return np.concatenate([cb, hb]), np.concatenate([cp, hp]), np.concatenate([cf, hf])
+    contacts (`contact_state`), the two ends of each of the hands' springs (`hand_state`), then
+    the floor's push on a second foot (`floor_state`)."""
+    parts = [contact_state(problem, geo)[:3]]
+    if len(problem.hand_body):
+        parts.append(hand_state(problem, geo)[:3])
+    if len(problem.floor_body):
+        parts.append(floor_state(problem, geo))
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(v) for v in zip(*parts))
+
+
+def floor_state(problem, geo):
+    """Bodies (nF,), world points (nF, 2) and forces (nF, 2) N of the floor on a second foot
+    (`problem.Problem.floor_body`): constant forces, found by the upright mode."""
+    pts = kin.points_world(geo.angles, geo.origins, problem.floor_body, problem.floor_local)
+    return problem.floor_body, pts, problem.floor_force
 
 
 def load_forces(problem, geo):

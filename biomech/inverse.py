@@ -21,7 +21,8 @@ from .errors import ModelError
 from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
-from .statics import EquilibriumResult, free_coordinates, geometry, reduced_jacobian, reduced_residual
+from .statics import (EquilibriumResult, floor_constraints, free_coordinates, geometry, reduced_jacobian,
+                      reduced_residual, refuse_closed_chain)
 from .status import Status
 from .threads import one_blas_thread
 from .units import RAD_PER_DEG
@@ -304,6 +305,7 @@ def solve_inverse(problem, target: PostureTarget, *, criterion: Criterion = Crit
     TargetError (a ModelError) : a target this support cannot realise, or a posture outside the
         physiological ranges (`target_posture`).
     """
+    refuse_closed_chain(problem, "the inverse mode")
     q = target_posture(problem, target)
     rec = recruit(problem, q, criterion=criterion)
     return recruited_result(problem, rec, iterations=0, criterion=criterion)
@@ -321,6 +323,10 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     u = free_coordinates(held, rec.q)
     residual = float(np.max(np.abs(reduced_residual(held, u))))
     K = -reduced_jacobian(held, u)
+    if len(held.floor_body):          # a second foot on the floor: the motions that keep it there
+        _, sv, vt = np.linalg.svd(floor_constraints(held, geometry(held, rec.q))[1] @ held.B)
+        N = vt[int(np.sum(sv > 1e-12 * sv.max())):].T
+        K = N.T @ K @ N
     eig = np.linalg.eigvalsh(0.5 * (K + K.T))
     if not rec.feasible:
         code, text = Status.SHORTFALL, rec.message()

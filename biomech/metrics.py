@@ -13,7 +13,7 @@ import numpy as np
 
 from . import kinematics as kin
 from .balance import NO_LOAD_N, balance_checked, centre_of_mass, reaction
-from .external import contact_state
+from .external import contact_forces
 from .names import LUMBAR_LEVELS
 from .statics import landmarks
 from .units import DEG_PER_RAD
@@ -83,12 +83,12 @@ def clinical_metrics(problem, geo, root=None, plates=None) -> dict:
 
 def _centre_of_pressure(problem, geo, root) -> float:
     """World x (m) of the centre of pressure of the floor: of the root's reaction, or standing on
-    two legs of every normal force of the floor together (the root's and a kneeling leg's
-    contacts); NaN when it carries no load (`balance.Reaction.centre_of_pressure`)."""
+    two legs of every normal force of the floor together (the root's, a kneeling leg's contacts
+    and a second foot's); NaN when it carries no load (`balance.Reaction.centre_of_pressure`)."""
     x = root.centre_of_pressure[0]
-    if not (problem.model.sides and len(problem.contact_body)):
+    if not (problem.model.sides and (len(problem.contact_body) or len(problem.floor_body))):
         return x
-    _, pts, force, _ = contact_state(problem, geo)
+    _, pts, force = contact_forces(problem, geo)
     n = np.asarray(problem.patch.normal, float)
     normal = force @ n
     total = root.normal_N + normal.sum()

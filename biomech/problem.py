@@ -25,7 +25,8 @@ from .names import MUSCLE_GROUPS
 from .passive import IntervertebralLaw, LegLaw
 from .paths import Paths, path_lengths, resolve_paths
 from .tissues import reference_moments
-from .supports import (CONTACT_SMOOTHING_M, Load, Support, contact_specs, support_held_joints, held_joints, held_legs,
+from .supports import (CONTACT_SMOOTHING_M, FOOT_POINTS, Load, Support, contact_specs, floor_feet, support_held_joints,
+                       held_joints, held_legs,
                        reference_posture, suggest)
 
 
@@ -115,6 +116,14 @@ class Problem:
     hand_rest: np.ndarray       # (nH,) m: its length in the reference posture
     hand_stiffness: np.ndarray  # (nH,) N/m
     hand_names: tuple           # (nH,) "hands_right", "hands_left"
+    # a second foot on the floor (two legs standing, `supports.floor_feet`): the floor holds its
+    # heel and forefoot where the reference posture puts them (a closed chain, solved by the
+    # upright mode), pushing with floor_force: zero as prepared, found by `upright.solve_upright`
+    # and set on the problem of its result
+    floor_body: np.ndarray      # (nF,) int: foot, foot (heel, forefoot)
+    floor_local: np.ndarray     # (nF, 2)
+    floor_anchor: np.ndarray    # (nF, 2) where they are held, in the support's frame (world − shift)
+    floor_force: np.ndarray     # (nF, 2) world N
     load_body: np.ndarray       # (nL,) int
     load_local: np.ndarray      # (nL, 2)
     load_force: np.ndarray      # (nL, 2) world N
@@ -224,10 +233,6 @@ def prepare(model: Model, *, support: Support | None = None, settings: dict | No
                          + (f" on the {support.lying_on}" if support.kind == "lying" else "")
                          + "; sitting and lying prone or on the side on two legs are not built yet: use "
                          "the model with the legs lumped")
-    if model.sides and support.kind == "standing" and not support.two_legs:
-        raise ModelError("support: a model with two legs stands on one foot, the other leg kneeling or lifted: "
-                         "give right_leg and left_leg (biomech.Leg); for both feet on the floor use the model "
-                         "with the legs lumped")
     locked = held_joints(support, model.leg_suffixes) if locked_joints is None else tuple(locked_joints)
     locked = tuple(dict.fromkeys(locked + support_held_joints(support, model.leg_suffixes)))
     for j in locked:
@@ -390,13 +395,24 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         contact_stiffness=c_stiffness, contact_tangent=np.stack([-c_normal[:, 1], c_normal[:, 0]], -1),
         contact_grip=c_stiffness * np.array([c.grip for c in specs], float),
         contact_anchor=np.array([support_point(c.landmark) @ (-n[1], n[0]) for c, n in zip(specs, c_normal)]),
-        contacts=specs, **_hand_arrays(m, support, ang, org),
+        contacts=specs, **_hand_arrays(m, support, ang, org), **_floor_arrays(m, support, ang, org, kin.as_real(np.array([shift]))[0]),
         load_body=np.array(lb, int), load_local=np.array(ll, float).reshape(-1, 2),
         load_force=np.array(lf, float).reshape(-1, 2), L_ref=L_ref)
     for v in list(out.values()) + list(vars(paths).values()):
         if isinstance(v, np.ndarray):
             v.setflags(write=False)
     return out
+
+
+def _floor_arrays(model: Model, support: Support, ang: np.ndarray, org: np.ndarray, shift: np.ndarray) -> dict:
+    """The `Problem` fields of a second foot on the floor (`supports.floor_feet`): its heel and
+    forefoot, held at their places in the reference posture (in the support's frame: world −
+    ``shift``, the hip's move to the origin), with no force yet."""
+    names = [n + sfx for sfx in floor_feet(support, model.leg_suffixes) for n in FOOT_POINTS]
+    body = np.array([model.landmarks[n][0] for n in names], int)
+    local = np.array([model.landmarks[n][1] for n in names], float).reshape(-1, 2)
+    return dict(floor_body=body, floor_local=local, floor_anchor=kin.points_world(ang, org, body, local) - shift,
+                floor_force=np.zeros((len(names), 2)))
 
 
 def _hand_arrays(model: Model, support: Support, ang: np.ndarray, org: np.ndarray) -> dict:

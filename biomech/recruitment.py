@@ -257,4 +257,4 @@ def holding_problem(problem, recruitment: Recruitment):
                        tension=lines.tension, activation=lines.activation,
                        excess_passive=np.asarray(m.excess_passive, bool), L_ref=lengths,
                        short_range_stiffness=held.short_range_stiffness)
-    return dataclasses.replace(held, lines=lines)
+    return dataclasses.replace(held, lines=lines, floor_force=problem.floor_force)   # (the floor's, found)

@@ -452,6 +452,7 @@ def support_contacts(problem, rep: PostureReport) -> list[dict]:
                     "force_N": [float(force[0]), float(force[1])], "moment_Nm": 0.0})
     names = [("floor" if p.support.kind == "standing" else SURFACE_NAMES[spec.surface]) for spec in p.contacts]
     names += [n for name in p.hand_names for n in (f"{name}_knee", f"{name}_shoulder")]
+    names += ["floor"] * len(p.floor_body)                # a second foot's heel and forefoot
     for name, b, pt, f in zip(names, rep.contact_bodies, rep.contact_points, rep.contact_forces):
         entry(name, b, pt, f)
     r = rep.root_reaction

@@ -46,7 +46,7 @@ from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, MuscleSetting
 from .names import BODIES, JOINTS, MUSCLE_GROUPS, SUPPORTS
 from .recruitment import CRITERIA, DEFAULT_TISSUE_WEIGHT, Criterion
 from .problem import prepare
-from .supports import LEG_POSITIONS, Leg, Load, Support, reference_posture
+from .supports import LEG_POSITIONS, Leg, Load, Support, floor_feet, reference_posture
 from .tone import calibrated_model
 from .upright import TARGETS as UPRIGHT_TARGETS, UprightTarget
 
@@ -975,6 +975,11 @@ def _check_sides(scenario: Scenario, point: Scenario, context: _Context, at: str
                                 "([support.right_leg] or [support.left_leg])",
                                 'allowed: mode "upright" or "equilibrium" with two legs (the inverse '
                                 "mode is built for the legs lumped)")
+        if scenario.mode == "equilibrium" and floor_feet(point.support, ("_right", "_left")):
+            raise context.error(("scenario", "mode"), at + 'mode "equilibrium" with both feet on the floor '
+                                "(a closed chain through the floor)",
+                                'allowed: mode "upright" (the default), or one foot on the floor with the '
+                                "other leg kneeling or lifted")
         return
     lumped = set(MUSCLE_GROUPS) | set(muscle_line_names())
     for name, _ in point.muscles:

@@ -22,7 +22,7 @@ import numpy as np
 from . import kinematics as kin
 from .balance import reaction, unbalanced
 from .errors import ConvergenceError, ModelError
-from .external import contact_forces, contact_state as _contact_state, hand_state, load_forces
+from .external import contact_forces, contact_state as _contact_state, floor_state, hand_state, load_forces
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
 from .passive import intervertebral_moment, leg_passive_moment
 from .problem import Problem, prepare
@@ -196,6 +196,8 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
         contact = (contact, hands)
     else:
         contact = (contact, None)
+    if len(p.floor_body):                          # constant: in the Jacobian with the weights
+        tau_c = tau_c + point_moments(p, geo, *floor_state(p, geo))
     tau_p, k_p = passive_moments(p, q)
     tension, dtension = _tension(p, geo.length, slope)
     tau_m = -tension @ geo.dLdq
@@ -294,6 +296,10 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
         lp, lf = loads
         Fb += np.stack([np.bincount(p.load_body, lf[:, 0], nb), np.bincount(p.load_body, lf[:, 1], nb)], -1)
         Mb += np.bincount(p.load_body, np.einsum("ij,ij->i", lp, lf), nb)
+    if len(p.floor_body):
+        fb, fp, ff = floor_state(p, geo)
+        Fb += np.stack([np.bincount(fb, ff[:, 0], nb), np.bincount(fb, ff[:, 1], nb)], -1)
+        Mb += np.bincount(fb, np.einsum("ij,ij->i", fp, ff), nb)
     contact, hands = contact
     if hands is not None:
         J += _hand_stiffness(p, cen, hands, Fb, Mb)
@@ -565,6 +571,39 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
 
 
 @one_blas_thread
+def floor_constraints(problem: Problem, geo: Geometry):
+    """The closed chain of a second foot on the floor (`Problem.floor_body`: heel, forefoot):
+    c (3,) m, where the heel (x, y) and the forefoot (y) are from where the floor holds them (in
+    the support's frame: the world's origin follows the hip), and
+    C = ∂c/∂q (3, n_joints), ∂p/∂q_j = S[b, j] ẑ × (p − c_j). The floor's forces on the foot, heel
+    (F_x, F_y) and forefoot (0, F_y), give the generalized force Cᵀ (F_x, F_y, F_y′)."""
+    pts = kin.points_world(geo.angles, geo.origins, problem.floor_body, problem.floor_local)
+    r = pts[:, None, :] - geo.centres[None, :, :]                          # (2, n_joints, 2)
+    dp = problem.S[problem.floor_body][:, :, None] * np.stack([-r[..., 1], r[..., 0]], -1)
+    held = pts - geo.shift - problem.floor_anchor           # in the support's frame (the root's)
+    c = np.array([held[0, 0], held[0, 1], held[1, 1]])
+    return c, np.stack([dp[0, :, 0], dp[0, :, 1], dp[1, :, 1]])
+
+
+def constant_force_stiffness(problem: Problem, geo: Geometry, body, pts, force) -> np.ndarray:
+    """∂τ/∂q (n_joints, n_joints) of constant world forces ``force`` (n, 2) at points ``pts``
+    (n, 2) fixed in bodies ``body`` (n,) (`_point_force_stiffness`)."""
+    nb = len(problem.mass)
+    Fb = np.stack([np.bincount(body, force[:, 0], nb), np.bincount(body, force[:, 1], nb)], -1)
+    Mb = np.bincount(body, np.einsum("ij,ij->i", pts, force), nb)
+    return _point_force_stiffness(problem.S, problem.S_inferior, geo.centres, Fb, Mb)
+
+
+def refuse_closed_chain(problem: Problem, mode: str) -> None:
+    """`ModelError` for a problem with a second foot on the floor (`Problem.floor_body`): only
+    the upright mode solves that closed chain, the floor's forces on that foot unknowns of its
+    programme."""
+    if len(problem.floor_body):
+        raise ModelError(f"{mode} does not solve both feet on the floor (a closed chain through the floor): "
+                         "use the default (upright) mode, or stand on one foot with the other leg kneeling "
+                         "or lifted")
+
+
 def solve_equilibrium(model=None, *, problem: Problem | None = None,
                       q0: np.ndarray | None = None, **prepare_kwargs) -> EquilibriumResult:
     """Find the static equilibrium posture (docs/model.md §8).
@@ -585,6 +624,7 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
         problem = prepare(model, **prepare_kwargs)
     elif prepare_kwargs or model is not None:
         raise ModelError("give either a prepared problem or a model with preparation arguments, not both")
+    refuse_closed_chain(problem, "the equilibrium mode")
     nj = problem.model.n_joints
     q_start = problem.q_ref if q0 is None else np.asarray(q0, float)
     if q_start.shape != (nj,) or not np.all(np.isfinite(q_start)):

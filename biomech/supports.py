@@ -103,14 +103,15 @@ class Leg:
         table, the Thomas-test leg: no table under the thigh) or "held" (drawn towards the chest
         by the hands: they pull the front of the knee towards the shoulders and keep the knee at
         its angle). Standing: "floor" (the foot flat on the floor), "kneeling" (the knee and the
-        instep on the floor) or "lifted" (off the floor: standing on the
-        other leg); one leg stands on the floor.
+        instep on the floor) or "lifted" (off the floor: standing on the other leg); a foot at
+        least stands on the floor (both: a closed chain, the default mode only).
     hip_flexion_deg : the hip flexion of the reference posture. Lying: lifted, hanging, held
         (default: lifted, the support's thigh inclination, as the lumped legs; hanging 0; held
         120); table and bent: found, the leg laid on the table, but a bent leg's given hip
         flexion lifts the pelvis until the hip has it (a bridge, kept in the upright mode).
-        Standing: on the floor, the support's thigh inclination; kneeling and lifted 0; a given
-        one is kept in the upright mode (the person holds the lunge).
+        Standing: on the floor, the support's thigh inclination (a second foot's: found where
+        it reaches the floor); kneeling and lifted 0; a given one is kept in the upright mode
+        (the person holds the lunge, the stride).
     knee_flexion_deg : the knee flexion of the reference posture. Defaults: lying, table and
         lifted 0 (lifted: the support's), bent and hanging 90, held 120; standing, on the floor
         the support's (found if only the hip is given: the kneeling knee reaches the floor),
@@ -227,14 +228,9 @@ class Support:
                              "takes the other leg bent on the table or lifted, not "
                              + ", ".join(repr(self.leg(s).position) for s in ("right", "left")
                                          if self.leg(s).position not in ("bent", "lifted")))
-        if self.kind == "standing" and self.two_legs:
-            feet = [s for s in ("right", "left") if self.leg(s).position == "floor"]
-            if len(feet) != 1:
-                raise ModelError(
-                    "Support: standing on two legs, one foot stands on the floor (a leg \"floor\"), the other "
-                    "leg kneels or is lifted; " + ("both feet on the floor need a closed chain of two rigid feet, "
-                    "not built in this version: for a symmetric stance use the model with the legs lumped"
-                    if feet else "kneeling on both knees is not built in this version"))
+        if self.kind == "standing" and self.two_legs and all(self.leg(s).position != "floor" for s in ("right", "left")):
+            raise ModelError("Support: standing on two legs needs a foot on the floor (a leg \"floor\"): "
+                             "kneeling on both knees is not built in this version")
 
     @property
     def two_legs(self) -> bool:
@@ -389,6 +385,20 @@ def _close(residual, u: np.ndarray, max_step: float = 0.2) -> np.ndarray:
     return u
 
 
+def floor_feet(support: Support, suffixes: tuple) -> tuple[str, ...]:
+    """The name suffixes of the legs whose foot stands on the floor besides the root's (two legs
+    standing, both feet on the floor): the floor holds that foot too, a closed chain
+    (`problem.Problem.floor_body`)."""
+    if support.kind != "standing" or suffixes == ("",):
+        return ()
+    root = support.root_leg(suffixes)
+    return tuple(sfx for sfx, side in zip(suffixes, ("right", "left"))
+                 if sfx != root and support.leg(side).position == "floor")
+
+
+#: The landmarks of a foot on the floor that the floor holds: heel and forefoot (the root's
+#: resting patch, `balance.root_patch`; a second foot's, `floor_feet`).
+FOOT_POINTS = ("heel", "forefoot")
 #: The landmarks of a kneeling leg that rest on the floor (`Leg` "kneeling"; the foot on the floor
 #: is the root, its heel and forefoot the root's resting patch, `balance.root_patch`).
 FLOOR_CONTACTS = {"kneeling": ("tibial_tuberosity", "instep")}
@@ -398,13 +408,14 @@ KNEELING_ANKLE = math.radians(55.0)
 
 
 def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) -> np.ndarray:
-    """The reference angles of a two-legged model standing on one foot (docs/model.md §7): from
+    """The reference angles of a two-legged model standing (docs/model.md §7): from
     ``q``, the lumped rule for each leg, the angles each `Leg` gives are set, a lifted leg's foot
     at its standing angle to the shank (``ankle_neutral``), a kneeling leg's ankle at
     `KNEELING_ANKLE`, and the rest found by Newton's method (least-change pseudo-inverse steps)
     so that the chain closes through the floor: the pelvis at its calibrated orientation, a
-    kneeling leg's tuberosity and instep on the floor (the root's plane). Unknown: the root leg's
-    ankle, its knee where its hip is given and its knee not, and a kneeling leg's knee."""
+    kneeling leg's tuberosity and instep on the floor (the root's plane), a second foot flat with
+    its heel on it. Unknown: each foot's ankle, its knee where its hip is given and its knee not,
+    a second foot's hip unless given, and a kneeling leg's knee."""
     q = q.copy()
     root_sfx = support.root_leg(model.leg_suffixes)
     S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies,
@@ -412,7 +423,7 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
     a, c = kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior)
     offset = np.asarray(model.joint_offset, float)
     lm = model.landmarks
-    unknown, on_floor = [], []                  # joint indices; landmarks that must touch the floor
+    unknown, on_floor, flat = [], [], []        # joint indices; landmarks on the floor; feet flat on it
     for sfx, side in zip(model.leg_suffixes, model.sides):
         leg = support.leg(side)
         hip, knee, ankle = (model.joint_index(j + sfx) for j in ("hip", "knee", "ankle"))
@@ -426,11 +437,16 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
             q[knee], q[ankle] = 0.5 * math.pi, KNEELING_ANKLE    # the knee from a level shank
             unknown.append(knee)
             on_floor += [n + sfx for n in FLOOR_CONTACTS["kneeling"]]
-        else:                                                    # the root's foot
+        else:                                                    # a foot on the floor
             unknown.append(ankle)
             if leg.hip_deg is not None and leg.knee_deg is None:
                 q[knee] = max(-q[hip], 0.0)                      # from a vertical shank
                 unknown.append(knee)
+            if sfx != root_sfx:                                  # a second foot: flat, on the floor
+                if leg.hip_deg is None:
+                    unknown.append(hip)
+                flat.append(model.body_index("foot" + sfx))
+                on_floor.append("heel" + sfx)
     pelvis = model.body_index("pelvis")
     names = ["heel" + root_sfx] + on_floor                  # the floor: through the root's heel
     bodies = np.array([lm[n][0] for n in names])
@@ -441,7 +457,7 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
         qq[unknown] = u
         ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior, a, c, qq + offset, 0.0)
         y = kin.points_world(ang, kin.as_real(org), bodies, local)[:, 1]
-        return np.concatenate([[ang[pelvis] - model.reference_pelvis_angle], y[1:] - y[0]])
+        return np.concatenate([[ang[pelvis] - model.reference_pelvis_angle], y[1:] - y[0], ang[flat]])
 
     u = _close(residual, q[unknown])
     u = np.mod(u + math.pi, 2.0 * math.pi) - math.pi
@@ -449,11 +465,14 @@ def _stand_legs(model, support: Support, q: np.ndarray, ankle_neutral: float) ->
     rng = np.asarray(model.joint_range, float)[unknown]
     beyond = [model.joints[j] for j, v, (lo, hi) in zip(unknown, u, rng) if not lo <= v <= hi]
     if np.abs(r).max() > 1e-9 or beyond:
-        what = (f"{', '.join(n for n, v in zip(['the pelvis'] + on_floor, r) if abs(v) > 1e-9)} cannot reach "
+        what = (f"{', '.join(n for n, v in zip(['the pelvis'] + on_floor + [model.bodies[b] for b in flat], r) if abs(v) > 1e-9)} cannot reach "
                 "the floor" if np.abs(r).max() > 1e-9 else f"{', '.join(beyond)} would turn beyond its range")
-        raise ModelError(f"Support: the legs cannot stand as given: {what}; give the foot on the floor a hip "
-                         "flexion (and a kneeling leg one) that brings the kneeling knee to the floor, e.g. a "
-                         "lunge: hip_flexion_deg 100 in front, 0 behind")
+        hint = ("give the foot on the floor a hip flexion (and the kneeling leg one) that brings the kneeling "
+                "knee to the floor, e.g. a lunge: hip_flexion_deg 100 in front, 0 behind"
+                if any(support.leg(s).position == "kneeling" for s in model.sides) else
+                "a foot stepped forward or back (its hip flexion given) needs the other leg's knee bent to "
+                "reach the floor too, or leave its hip to be found")
+        raise ModelError(f"Support: the legs cannot stand as given: {what}; {hint}")
     q[unknown] = u
     lifted = [sfx for sfx, side in zip(model.leg_suffixes, model.sides) if support.leg(side).position == "lifted"]
     if lifted:                          # a lifted foot clears the floor

@@ -12,6 +12,9 @@ posture q and the activations a that hold it with least effort,
     subject to  equilibrium at every joint, the targets, N_heel ≥ 0, N_forefoot ≥ 0,
                 0 ≤ a ≤ 1, q within the physiological ranges,
 
+(with two feet on the floor, the floor's forces f on the second foot are unknowns too, the foot
+held on the floor, docs/model.md §7),
+
 one nonlinear programme (SLSQP with exact derivatives). The answer has no hidden reserve
 actuators: if no posture can be held, the result says which joint falls short by how many N·m
 and is not converged (exit code 1).
@@ -19,18 +22,21 @@ and is not converged (exit code 1).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .balance import balance_checked, balance_margins, reaction, reaction_gradient
+from . import kinematics as kin
+from .balance import balance_checked, balance_margins, reaction, reaction_gradient, reaction_per_force
 from .errors import ModelError
-from .external import contact_state
+from .external import contact_forces, contact_state
 from .inverse import recruited_result
 from .metrics import endplates
 from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
-from .statics import free_coordinates, geometry, landmark, passive_moments
+from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, geometry, landmark,
+                      passive_moments)
 from .status import Status
 from .threads import one_blas_thread
 from .tissues import tissue_cost
@@ -43,6 +49,17 @@ TARGETS = ("head_angle_deg", "trunk_inclination_deg", "sagittal_vertical_axis_mm
            "thigh_inclination_deg", "knee_flexion_deg", "pelvic_tilt_deg")
 #: mm of SVA per degree of the other targets in the constraint scaling
 _SCALE = {"sagittal_vertical_axis_mm": 0.05}
+#: Per m of a second foot's distance from where the floor holds it, in the constraint scaling
+#: (1 cm counts as 1)
+FLOOR_SCALE = 100.0
+#: The floor's unknown forces on a second foot, f = (heel F_x, heel F_y, forefoot F_y): their
+#: points (0 heel, 1 forefoot) and directions
+_FLOOR_POINT, _FLOOR_DIRECTION = np.array([0, 0, 1]), np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+
+
+def _floor_forces(f: np.ndarray) -> np.ndarray:
+    """(2, 2) world forces at the heel and the forefoot of the floor's unknowns f (3,) N."""
+    return np.array([[f[0], f[1]], [0.0, f[2]]])
 
 
 @dataclass(frozen=True)
@@ -214,15 +231,31 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     w_tissue = criterion.tissue_weight
     tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
     weight = max(float(np.abs(problem.weight).sum()), 1.0)  # N, to scale the balance constraint
+    na = int(free.sum())
+    # a second foot on the floor: the floor's forces on it, heel (F_x, F_y) and forefoot F_y, are
+    # unknowns too (in body weights), the foot held where it is (`statics.floor_constraints`)
+    nf = 3 if len(problem.floor_body) else 0
     last: dict = {}
 
     def state(z):
-        """Everything at z = (u / POSTURE_UNIT, a), from one evaluation of the geometry (SLSQP
-        asks for the functions and their Jacobians at the same points)."""
+        """Everything at z = (u / POSTURE_UNIT, a, f / weight), from one evaluation of the
+        geometry (SLSQP asks for the functions and their Jacobians at the same points)."""
         key = z.tobytes()
         if last.get("key") != key:
             q = qc + B @ (POSTURE_UNIT * z[:n])
-            R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:])
+            R, J, A, fl, dfl, geo = held_balance(problem, q, free, z[n:n + na])
+            floor, df, Jf = None, np.zeros((2, 0)), np.zeros((len(R), 0))     # df: ∂(N_a, N_b)/∂f
+            if nf:
+                f = weight * z[n + na:]
+                c, C = floor_constraints(problem, geo)
+                pts = kin.points_world(geo.angles, geo.origins, problem.floor_body, problem.floor_local)
+                floor = (problem.floor_body, pts, _floor_forces(f))
+                R = R + C.T @ f
+                J = J + constant_force_stiffness(problem, geo, *floor)
+                Jf = weight * C.T
+                df = reaction_per_force(problem, geo, pts[_FLOOR_POINT], _FLOOR_DIRECTION)
+                last.update(chain=FLOOR_SCALE * c,
+                            chain_grad=FLOOR_SCALE * POSTURE_UNIT * (C @ B))
             aims, aim_grads = [], []
             for k, v in kept.items():
                 value, grad = target_and_gradient(problem, geo, k)
@@ -230,17 +263,21 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                 aim_grads.append(POSTURE_UNIT * _SCALE.get(k, 1.0) * (grad @ B))
             M, dM = passive_moments(problem, q)
             tissue, tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)
-            last.update(key=key, R=B.T @ R, J=np.hstack([POSTURE_UNIT * (B.T @ J @ B), B.T @ A]), fl=fl,
+            last.update(key=key, R=B.T @ R, J=np.hstack([POSTURE_UNIT * (B.T @ J @ B), B.T @ A, B.T @ Jf]), fl=fl,
                         dfl=POSTURE_UNIT * (dfl @ B), aim=np.array(aims),
                         aim_grad=np.array(aim_grads).reshape(-1, n),
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
             contact = contact_state(problem, geo) if len(problem.contact_body) else None
-            fr = reaction(problem, geo, contact=contact)
-            grad = reaction_gradient(problem, geo, contact)
+            every = contact_forces(problem, geo) if floor is None else tuple(
+                np.concatenate(v) for v in zip(contact_forces(problem, geo), floor))
+            fr = reaction(problem, geo, contact=every)
+            grad = reaction_gradient(problem, geo, contact, floor)
             if problem.support.kind == "lying":
                 grad = grad.sum(0, keepdims=True)            # as `balance.balance_margins`
+                df = df.sum(0, keepdims=True)
             last.update(support=balance_margins(problem, fr) / weight,
-                        support_grad=POSTURE_UNIT * (grad @ B) / weight)
+                        support_grad=np.hstack([POSTURE_UNIT * (grad @ B) / weight,
+                                                np.zeros((len(grad), na)), df]))       # f in weights, margins / weight
         return last
 
     # each line counted by its share of a bilateral pair (`Model.pair_share`: 1 with the legs
@@ -249,22 +286,22 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     scale = share ** (1.0 / criterion.exponent) if criterion.name != "activation_squared" else None
 
     def effort(z):
-        a = z[n:]
+        a = z[n:n + na]
         st = state(z)
         if criterion.name == "activation_squared":
             ca = share * a
-            return 0.5 * float(a @ ca) + st["tissue"], np.concatenate([st["tissue_grad"], ca])
+            return 0.5 * float(a @ ca) + st["tissue"], np.concatenate([st["tissue_grad"], ca, np.zeros(nf)])
         value, w = half_squared_p_norm(a * scale * st["fl"], criterion.exponent)    # ½ ‖c a f_L(u)‖_p²
         return value + st["tissue"], np.concatenate([(w * scale * a) @ st["dfl"] + st["tissue_grad"],
-                                                     w * scale * st["fl"]])
+                                                     w * scale * st["fl"], np.zeros(nf)])
 
     def posture_rows(name):
         def fun(z):
             return state(z)[name]
 
-        def jac(z):
+        def jac(z):                              # padded with zeros to all of z
             g = state(z)[f"{name}_grad"]
-            return np.hstack([g, np.zeros((len(g), len(z) - n))])
+            return np.hstack([g, np.zeros((len(g), len(z) - g.shape[1]))])
         return fun, jac
 
     constraints = [{"type": "eq", "fun": lambda z: state(z)["R"], "jac": lambda z: state(z)["J"]}]
@@ -274,23 +311,34 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if balance_checked(problem):
         fun, jac = posture_rows("support")
         constraints.append({"type": "ineq", "fun": fun, "jac": jac})
+    if nf:                                               # the second foot held on the floor
+        fun, jac = posture_rows("chain")
+        constraints.append({"type": "eq", "fun": fun, "jac": jac})
     lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
     hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
     lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
     bounds = list(zip(lo, hi))
 
+    # the floor pushes (F_y ≥ 0) and holds by friction (F_x free)
+    floor_bounds = [(None, None), (0.0, None), (0.0, None)][:nf]
+
     def solve(z0, upper):
-        return minimize(effort, z0, jac=True, method="SLSQP", bounds=bounds + [(0.0, upper)] * int(free.sum()),
+        return minimize(effort, z0, jac=True, method="SLSQP",
+                        bounds=bounds + [(0.0, upper)] * na + floor_bounds,
                         constraints=constraints, options={"maxiter": 300, "ftol": 1e-10})
 
-    res = solve(np.concatenate([u0 / POSTURE_UNIT, a0]), None)
+    f0 = np.array([0.0, 0.25, 0.25])[:nf]             # a quarter of the weight on each end of the foot
+    res = solve(np.concatenate([u0 / POSTURE_UNIT, a0, f0]), None)
     iterations = int(res.nit)
-    if np.any(res.x[n:] > 1.0):                        # a line beyond full activation
-        res = solve(np.concatenate([res.x[:n], np.minimum(res.x[n:], 1.0)]), 1.0)
+    if np.any(res.x[n:n + na] > 1.0):                  # a line beyond full activation
+        res = solve(np.concatenate([res.x[:n], np.minimum(res.x[n:n + na], 1.0), res.x[n + na:]]), 1.0)
         iterations += int(res.nit)
     q = qc + B @ (POSTURE_UNIT * res.x[:n])
-    rec = recruit(problem, q, criterion=criterion, free=free)
     st = state(res.x)
+    if nf:                                              # the floor's forces found: on the problem
+        f = weight * res.x[n + na:]
+        problem = dataclasses.replace(problem, floor_force=_floor_forces(f))
+    rec = recruit(problem, q, criterion=criterion, free=free)
     message, code = "", Status.TARGET_MISSED
     if len(st["aim"]):
         miss = np.abs(st["aim"]) / np.array([_SCALE.get(k, 1.0) for k in kept])

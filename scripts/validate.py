@@ -1561,8 +1561,7 @@ ITEM_TEXT = {
         "every muscle group that Ekstrom et al. measured stays below their 45 % bound (the "
         "gluteus maximus highest); the model leaves the hamstrings idle. The kneeling lunge "
         "(scenarios/exercises/kneeling_lunge.toml) has no published lordosis or pelvic tilt to "
-        "compare with. Not built: both feet on the floor (a closed chain through two rigid "
-        "feet).", ""],
+        "compare with.", ""],
     7: ["The questions of issue 13, in the default mode (gaze level and balance kept, least "
         "effort with the spine's tissues counted, w = 1). Standing at ease the weight is 6 cm "
         "ahead of the ankles, held by their passive moment and the soleus. Forward bending: the "

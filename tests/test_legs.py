@@ -4,6 +4,7 @@
 # hold on the bigger, asymmetric model, from its JSON too.
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -380,12 +381,90 @@ def test_standing_on_one_leg(two):
                                            left_leg=bm.Leg("lifted", knee_flexion_deg=0)))
 
 
+def test_both_feet_on_the_floor(model, two, tmp_path):
+    """Standing on both feet: the floor holds the second foot too (a closed chain), its forces
+    unknowns of the default mode's programme. A symmetric stance is the lumped model's, each foot
+    carrying half; the held problem of the result carries the floor's forces, with which every
+    joint balances, the foot stays where the floor holds it, and the Jacobian, the reaction's
+    gradient and the chain's constraint Jacobian are exact; one side's psoas shifts weight to the
+    other foot. Only the default mode solves it."""
+    from biomech.balance import reaction, reaction_gradient, reaction_per_force
+    from biomech.external import floor_state
+    from biomech.statics import floor_constraints
+    lumped = solve_upright(bm.prepare(model, support=bm.Support("standing"), locked_joints=()))
+    r = solve_upright(bm.prepare(two, support=bm.Support("standing"), locked_joints=()))
+    assert r.success and lumped.success, r.message
+    m = two
+    for j in model.joints:
+        assert r.q[m.joint_index(j if j in m.joints else j + "_right")] == pytest.approx(
+            lumped.q[model.joint_index(j)], abs=1e-5 * DEG), j
+    assert np.array_equal(r.q[[m.joint_index(j + "_right") for j in ("hip", "knee", "ankle")]],
+                          r.q[[m.joint_index(j + "_left") for j in ("hip", "knee", "ankle")]]) or \
+        np.allclose(r.q[[m.joint_index(j + "_right") for j in ("hip", "knee", "ankle")]],
+                    r.q[[m.joint_index(j + "_left") for j in ("hip", "knee", "ankle")]], atol=1e-7)
+    rep, ref = bm.posture_report(r), bm.posture_report(lumped)
+    p = r.problem
+    half = 0.5 * np.array([ref.root_reaction.a_N, ref.root_reaction.b_N])
+    np.testing.assert_allclose(p.floor_force[:, 1], half, rtol=1e-4)
+    np.testing.assert_allclose([rep.root_reaction.a_N, rep.root_reaction.b_N], half, rtol=1e-4)
+    names = [c["name"] for c in bm.results.support_contacts(p, rep)]
+    assert names == ["floor", "floor", "heel", "forefoot"]
+    # identities on the held problem, at the solution and near it
+    assert np.abs(p.B.T @ bm.residual(p, r.q)).max() < 1e-6
+    assert np.abs(floor_constraints(p, rep.geometry)[0]).max() < 1e-9
+    rng = np.random.default_rng(3)
+    n, h = m.n_joints, 1e-6
+    for q in (r.q, r.q + rng.uniform(-0.03, 0.03, n)):
+        J, C = bm.jacobian(p, q), floor_constraints(p, geometry(p, q))[1]
+        G = reaction_gradient(p, geometry(p, q))
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = h
+            fd = (bm.residual(p, q + e) - bm.residual(p, q - e)) / (2 * h)
+            np.testing.assert_allclose(J[:, j], fd, rtol=1e-5, atol=1e-7 * max(1.0, np.abs(J).max()))
+            fd_c = (floor_constraints(p, geometry(p, q + e))[0] - floor_constraints(p, geometry(p, q - e))[0]) / (2 * h)
+            np.testing.assert_allclose(C[:, j], fd_c, atol=1e-8)
+            ra, rb = reaction(p, geometry(p, q + e)), reaction(p, geometry(p, q - e))
+            np.testing.assert_allclose(G[:, j], np.array([ra.a_N - rb.a_N, ra.b_N - rb.b_N]) / (2 * h), rtol=1e-5, atol=1e-3)
+    geo = rep.geometry
+    pts = floor_state(p, geo)[1][[0, 0, 1]]
+    dirs = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    base = reaction(dataclasses.replace(p, floor_force=np.zeros((2, 2))), geo)
+    for k in range(3):                                    # the reaction is linear in the floor's forces
+        f = np.zeros((2, 2))
+        f[k // 2 if k < 2 else 1, 0 if k == 0 else 1] = 1.0
+        one = reaction(dataclasses.replace(p, floor_force=f), geo)
+        np.testing.assert_allclose([one.a_N - base.a_N, one.b_N - base.b_N],
+                                   reaction_per_force(p, geo, pts[k:k + 1], dirs[k:k + 1])[:, 0], atol=1e-9)
+    # one side's psoas: the weight goes to the other foot
+    pulled = solve_upright(bm.prepare(two, support=bm.Support("standing"), locked_joints=(),
+                                      settings={"psoas_left": bm.MuscleSetting(tension_N=200.0)}))
+    assert pulled.success, pulled.message
+    left = pulled.problem.floor_force[:, 1].sum()
+    right = bm.posture_report(pulled).root_reaction.normal_N
+    assert left < right - 50.0
+    with pytest.raises(bm.ModelError, match="the equilibrium mode does not solve both feet on the floor"):
+        bm.solve_equilibrium(two, support=bm.Support("standing"))
+    with pytest.raises(bm.ModelError, match="the inverse mode does not solve both feet"):
+        bm.inverse.solve_inverse(bm.prepare(two, support=bm.Support("standing")), bm.inverse.PostureTarget(pelvic_tilt_deg=12.0))
+    with pytest.raises(bm.ModelError, match="needs the other leg's knee bent"):
+        bm.prepare(two, support=bm.Support("standing", left_leg=bm.Leg("floor", hip_flexion_deg=20)))
+    path = tmp_path / "feet.toml"
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "neutral_standing.toml").as_posix()}"\n[scenario]\n'
+                    'name = "feet"\nmode = "equilibrium"\n[support.left_leg]\nposition = "floor"\n')
+    with pytest.raises(ScenarioError, match='scenario.mode: mode "equilibrium" with both feet on the floor'):
+        load_scenario(path)
+
+
 def test_the_json_of_two_legs_balances(tmp_path):
     """From the command line's JSON alone (as tests/test_json_balance.py): every sub-chain, each
     foot included, balances; the moment arms are −dL/dq of the rebuilt paths; the hands appear
     as two equal and opposite support forces."""
+    feet = tmp_path / "feet.toml"                   # both feet on the floor, one side's psoas pulling
+    feet.write_text(f'extends = "{(ROOT / "scenarios" / "neutral_standing.toml").as_posix()}"\n[scenario]\n'
+                    'name = "feet"\n[support.left_leg]\nposition = "floor"\n[muscles.psoas_left]\ntension_N = 200\n')
     files = [EXERCISES / f for f in ("thomas_test.toml", "supine_psoas_stretch.toml", "constructive_rest.toml",
-                                     "kneeling_lunge.toml", "bridge.toml")]
+                                     "kneeling_lunge.toml", "bridge.toml")] + [feet]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["run", *map(str, files), "--json", "--no-plots", "--workers", "1", "--out", str(tmp_path)])
@@ -440,9 +519,7 @@ def test_bad_leg_input_is_refused(model, two, tmp_path):
         bm.Support("lying", lying_on="front", left_leg=bm.Leg("table"))
     with pytest.raises(bm.ModelError, match="applies to lying on the back and to standing only"):
         bm.Support("sitting", left_leg=bm.Leg("floor"))
-    with pytest.raises(bm.ModelError, match="both feet on the floor need a closed chain"):
-        bm.Support("standing", right_leg=bm.Leg("floor"), left_leg=bm.Leg("floor"))
-    with pytest.raises(bm.ModelError, match="kneeling on both knees is not built"):
+    with pytest.raises(bm.ModelError, match="needs a foot on the floor .* kneeling on both knees is not built"):
         bm.Support("standing", right_leg=bm.Leg("kneeling"), left_leg=bm.Leg("lifted"))
     with pytest.raises(bm.ModelError, match="takes the knee flexion that lays its knee and its instep on the floor"):
         bm.Leg("kneeling", knee_flexion_deg=90)
@@ -452,8 +529,7 @@ def test_bad_leg_input_is_refused(model, two, tmp_path):
         bm.prepare(model, support=bm.Support("lying", left_leg=bm.Leg("held")))
     with pytest.raises(bm.ModelError, match="stands or lies on its back in this version"):
         bm.prepare(two, support=bm.Support("sitting"))
-    with pytest.raises(bm.ModelError, match="stands on one foot, the other leg kneeling or lifted"):
-        bm.prepare(two, support=bm.Support("standing"))
+
     with pytest.raises(bm.ModelError, match=r"unknown muscle group or line 'psoas_lef' \(did you mean 'psoas_left'\?\)"):
         bm.prepare(two, support=bm.Support("lying"), settings={"psoas_lef": bm.MuscleSetting(activation=0.1)})
     with pytest.raises(bm.ModelError, match="unknown muscle group or line 'psoas_left'"):
