@@ -24,7 +24,7 @@ JOINT = {"inferior", "superior", "center_m", "angle_deg", "passive_moment_Nm", "
 MUSCLE = {"group", "force_N", "activation", "length_m", "max_isometric_force_N", "path", "moment_arms_m"}
 #: names of support.contacts: the compliant contacts first, then the root's reaction (the floor
 #: under the foot, the table under the back)
-COMPLIANT_CONTACTS = {"seat", "seat_thigh", "backrest", "table"}
+COMPLIANT_CONTACTS = {"seat", "seat_thigh", "backrest", "table", "floor"}     # floor: a second foot
 ROOT_CONTACTS = {"standing": ["heel", "forefoot"], "sitting": ["heel", "forefoot"],
                  "lying": ["back_T8", "back_T5"]}
 
