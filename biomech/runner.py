@@ -83,16 +83,19 @@ def solve_point(scenario: Scenario, model: Model, q0=None) -> EquilibriumResult:
 
 
 #: Sweep points are solved in blocks of this many, one after another within a block, each
-#: point starting from the previous converged postures (continuation, `solve_block`); the first
-#: point of a block starts from the reference posture. The blocks are independent tasks, so a
-#: run gives the same results however many processes solve them (`parallel.py`).
+#: point starting from the previous converged postures (continuation, `solve_block`). The first
+#: points of a sweep's blocks are solved first, one after another with continuation (every
+#: `CONTINUATION_BLOCK`-th point: `run_scenarios`), and each block then continues from its own;
+#: the blocks are independent tasks, so a run gives the same results however many processes
+#: solve them (`parallel.py`).
 CONTINUATION_BLOCK = 10
 
 
 @one_blas_thread
-def solve_block(points: Sequence[Scenario], values: Sequence[tuple] | None = None
+def solve_block(points: Sequence[Scenario], values: Sequence[tuple] | None = None, first=None
                 ) -> list[tuple[EquilibriumResult, PostureReport]]:
     """Solve consecutive concrete points with continuation; each point's result and its report.
+    ``first``: the first point's (result, report), already solved (`run_scenarios`).
 
     A point starts from the previous converged posture of the same support kind; given the
     swept ``values`` of each point, where the last two steps are equal (a range, not a grid's
@@ -104,6 +107,10 @@ def solve_block(points: Sequence[Scenario], values: Sequence[tuple] | None = Non
     out = []
     chain: list = []                       # the converged postures just before, same support kind
     for k, pt in enumerate(points):
+        if k == 0 and first is not None:
+            out.append(first)
+            chain = [(pt.support.kind, first[0].q)] if first[0].success else []
+            continue
         model = model_for(pt)
         if chain and chain[-1][0] != pt.support.kind:
             chain = []
@@ -145,9 +152,18 @@ def run_scenarios(scenarios: Sequence[Scenario], *, workers: int | None = 1, das
     blocks, owner = [], []
     expanded = [sweep_points(sc) for sc in scenarios]
     swept = [[_values(sc, pt) for pt in points] for sc, points in zip(scenarios, expanded)]
+    # the first point of each block of a longer sweep, one after another with continuation (a
+    # task per sweep): each block then starts from its own instead of the reference posture
+    # (measured on a 401-point forward sweep: 2.9 -> 2.2 ms per point)
+    long = [s for s, points in enumerate(expanded) if len(points) > CONTINUATION_BLOCK]
+    heads = map_tasks(_solve_task, [(tuple(expanded[s][::CONTINUATION_BLOCK]),
+                                     tuple(swept[s][::CONTINUATION_BLOCK])) for s in long],
+                      workers=workers, dask=dask)
+    firsts = {(s, k * CONTINUATION_BLOCK): head for s, solved in zip(long, heads) for k, head in enumerate(solved)}
     for s, points in enumerate(expanded):
         for b in range(0, len(points), CONTINUATION_BLOCK):
-            blocks.append((tuple(points[b:b + CONTINUATION_BLOCK]), tuple(swept[s][b:b + CONTINUATION_BLOCK])))
+            blocks.append((tuple(points[b:b + CONTINUATION_BLOCK]), tuple(swept[s][b:b + CONTINUATION_BLOCK]),
+                           firsts.get((s, b))))
             owner.append(s)
     total = sum(len(p) for p in expanded)
     done = [0]
