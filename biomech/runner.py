@@ -154,7 +154,7 @@ def run_scenarios(scenarios: Sequence[Scenario], *, workers: int | None = 1, das
     swept = [[_values(sc, pt) for pt in points] for sc, points in zip(scenarios, expanded)]
     # the first point of each block of a longer sweep, one after another with continuation (a
     # task per sweep): each block then starts from its own instead of the reference posture
-    # (measured on a 401-point forward sweep: 2.9 -> 2.2 ms per point)
+    # (measured on a 401-point forward sweep, old and new run in turn: 1.71 -> 1.53 ms per point)
     long = [s for s, points in enumerate(expanded) if len(points) > CONTINUATION_BLOCK]
     heads = map_tasks(_solve_task, [(tuple(expanded[s][::CONTINUATION_BLOCK]),
                                      tuple(swept[s][::CONTINUATION_BLOCK])) for s in long],

@@ -11,7 +11,7 @@ from biomech import cli
 from biomech.errors import BiomechError
 from biomech.parallel import map_tasks
 from biomech.runner import (CONTINUATION_BLOCK, _equal_steps, _values, document_bytes, dumps, run_document,
-                            run_scenarios, solve_block)
+                            model_for, run_scenarios, solve_block, solve_point)
 from biomech.scenario import load_scenario, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +82,25 @@ def test_the_secant_start_saves_newton_steps_and_finds_the_same_postures(scenari
     # a grid's jump to its next row is not an even step: no prediction there
     assert _equal_steps((0.0, 40.0), (0.0, 60.0), (0.0, 80.0))
     assert not _equal_steps((0.0, 40.0), (0.0, 60.0), (0.5, 40.0))
+
+
+def test_each_block_of_a_sweep_starts_from_its_own_first_point(tmp_path):
+    # the first points of the blocks are solved first, one after another (continuation every
+    # CONTINUATION_BLOCK-th point): the second block's first point is that result, solved from
+    # the first block's first point, not from the reference posture, and the same equilibrium
+    # (a fine psoas sweep: 2 N steps)
+    f = tmp_path / "fine.toml"
+    f.write_text(f'extends = "{(ROOT / "scenarios" / "psoas_tension_sweep.toml").as_posix()}"\n[scenario]\n'
+                 'name = "fine"\n[sweep]\n"muscles.psoas.tension_N" = { start = 30, stop = 70, num = 21 }\n')
+    sweep = load_scenario(f)
+    run = run_scenarios([sweep])[0]
+    points = sweep_points(sweep)
+    heads = solve_block(points[::CONTINUATION_BLOCK], [_values(sweep, p) for p in points[::CONTINUATION_BLOCK]])
+    second = run.points[CONTINUATION_BLOCK].result
+    assert np.array_equal(second.q, heads[1][0].q) and second.iterations == heads[1][0].iterations
+    cold = solve_point(points[CONTINUATION_BLOCK], model_for(points[CONTINUATION_BLOCK]))
+    assert second.success and cold.success and not np.array_equal(second.q, cold.q)   # another start
+    np.testing.assert_allclose(second.q, cold.q, rtol=0, atol=1e-6)
 
 
 def test_map_tasks_keeps_order_on_any_number_of_workers():
