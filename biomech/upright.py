@@ -31,7 +31,7 @@ import numpy as np
 from . import kinematics as kin
 from .balance import balance_checked, balance_margins, reaction, reaction_gradient, reaction_per_force
 from .errors import ModelError
-from .external import contact_forces, contact_state
+from .external import contact_state
 from .inverse import recruited_result
 from .metrics import endplates
 from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
@@ -268,9 +268,11 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                         aim_grad=np.array(aim_grads).reshape(-1, n),
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
             contact = contact_state(problem, geo) if len(problem.contact_body) else None
-            every = contact_forces(problem, geo) if floor is None else tuple(
-                np.concatenate(v) for v in zip(contact_forces(problem, geo), floor))
-            fr = reaction(problem, geo, contact=every)
+            if floor is not None:           # the support's forces: the compliant contacts and the floor's
+                pushes = contact[:3] if contact is not None else (np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)))
+                fr = reaction(problem, geo, contact=tuple(np.concatenate(v) for v in zip(pushes, floor)))
+            else:
+                fr = reaction(problem, geo, contact=contact)
             grad = reaction_gradient(problem, geo, contact, floor)
             if problem.support.kind == "lying":
                 grad = grad.sum(0, keepdims=True)            # as `balance.balance_margins`
