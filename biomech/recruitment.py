@@ -122,7 +122,7 @@ class HeldTerms(NamedTuple):
     geometry and its segment quantities (None when a geometry was given), r0 (n_joints,) and
     A (n_joints, F) of R = r0 + A a, the unit-tension forces W (n_joints, M), the tensions and
     slopes dT/dL (M,) with the free lines at activation 0, f_L and ∂f_L/∂L (M,), and the passive
-    slopes, loads and contact state of `statics.force_sources`."""
+    moments (n_joints,), their slopes, the loads and the contact state of `statics.force_sources`."""
 
     geo: object
     segments: tuple | None
@@ -133,6 +133,7 @@ class HeldTerms(NamedTuple):
     dtension: np.ndarray
     fl: np.ndarray
     dfl: np.ndarray
+    passive: np.ndarray
     k_p: object
     loads: object
     contact: object
@@ -144,12 +145,12 @@ def held_terms(problem, q: np.ndarray, free: np.ndarray, geo=None) -> HeldTerms:
     seg = None
     if geo is None:
         geo, seg = geometry_with_segments(problem, q)
-    (tau_g, tau_e, tau_c, tau_p, *_), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
+    (tau_g, tau_e, tau_c, tau_p, *_), _, _, k_p, loads, contact = force_sources(problem, q, geo, False, False)
     tension, dtension, (fl, dfl, _, _) = unrecruited(problem, geo, free)
     W = unit_tension_forces(problem, geo)
     r0 = tau_g + tau_e + tau_c + tau_p + W @ tension
     A = (problem.lines.fmax_cos * fl)[None, free] * W[:, free]
-    return HeldTerms(geo, seg, r0, A, W, tension, dtension, fl, dfl, k_p, loads, contact)
+    return HeldTerms(geo, seg, r0, A, W, tension, dtension, fl, dfl, tau_p, k_p, loads, contact)
 
 
 def held_jacobian(problem, terms: HeldTerms, free: np.ndarray, a: np.ndarray) -> np.ndarray:

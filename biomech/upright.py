@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,8 @@ from .inverse import recruited_result
 from .metrics import endplates
 from .least_effort import least_effort_dual
 from .passive import intervertebral_curvature
-from .recruitment import SHORTFALL_TOL_NM, Criterion, free_lines, half_squared_p_norm, held_balance, held_jacobian, held_terms, recruit
+from .recruitment import (SHORTFALL_TOL_NM, Criterion, HeldTerms, free_lines, half_squared_p_norm, held_balance,
+                          held_jacobian, held_terms, recruit)
 from .sqp import Point, newton_sqp
 from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, geometry, landmark,
                       passive_moments)
@@ -198,12 +200,12 @@ def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
 
 
 #: The solvers of the upright programme (`solve_upright`): "newton" (the posture alone, the
-#: activations by the dual Newton method at each posture, `reduced_point`), "slsqp" (posture and
+#: activations by the dual Newton method at each posture, `reduced_value`), "slsqp" (posture and
 #: activations together), "auto" (Newton, and SLSQP where Newton does not apply or ends without
 #: convergence).
 METHODS = ("auto", "newton", "slsqp")
 #: Dual Newton iterations the Newton solver allows the activations at one posture
-#: (`reduced_point`; warm-started from the last posture's multipliers they take 2-5).
+#: (`reduced_value`; warm-started from the last posture's multipliers they take 2-5).
 INNER_ITERATIONS = 100
 
 
@@ -232,45 +234,60 @@ def support_margins(problem, geo, contact, floor=None) -> tuple[np.ndarray, np.n
     return balance_margins(problem, fr), grad
 
 
-def reduced_point(problem, u: np.ndarray, *, kept, free, share, w_tissue: float, tissue_joints,
-                  start=None, derivatives: bool = True):
+class Held(NamedTuple):
+    """The upright programme's value at one posture (`reduced_value`): the posture q, its
+    `recruitment.HeldTerms`, G = BᵀA, the activations x and multipliers λ of the least effort,
+    the passive moments and slopes, and the `sqp.Point` without derivatives."""
+
+    q: np.ndarray
+    terms: HeldTerms
+    G: np.ndarray
+    x: np.ndarray
+    lam: np.ndarray
+    M: np.ndarray
+    dM: np.ndarray
+    contact: object
+    point: Point
+
+
+def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float, tissue_joints,
+                  start=None) -> Held | None:
     """The upright programme over the posture alone at free coordinates u (docs/model.md §12):
     the least effort V(u) = min ½ aᵀCa s.t. Bᵀ(r0 + A a) = 0, 0 ≤ a ≤ 1 (the dual Newton
-    method, `least_effort.least_effort_dual`, from multipliers ``start``) plus the
-    tissue term, the targets' misses and the support's margins (/ body weight), and, if asked,
-    their gradients and the Hessian of the effort:
-
-        ∇V = −Kᵀλ,  ∇²V = K̃ᵀ H_d⁻¹ K̃ − C_Iᵀ c_I⁻¹ C_I − Φ,
-
-    with K = ∂(Bᵀ R)/∂u at the activations a, λ the multipliers, I the lines strictly inside
-    (0, 1), H_d = G_I c_I⁻¹ G_Iᵀ (G = Bᵀ A; with a ridge of 1e-12 of its mean diagonal), C = ∂(Gᵀλ)/∂u at λ fixed (each line's unit
-    force is a gradient, −∂L/∂q plus the cavity's, so C comes from the change of those forces
-    along v = Bλ), K̃ = K + G_I c_I⁻¹ C_I and Φ = ∂²(λᵀBᵀR)/∂u² at a fixed, the change of K along
-    v (exact where ∂R/∂q is symmetric, i.e. the forces derive from a potential; elsewhere an
-    approximation of the Hessian, which changes the steps, not the answer). Both changes are
-    forward differences over a step of 1e-7 / max|v| rad.
-
-    Returns (`sqp.Point`, activations (F,), multipliers (n,)), or None where the muscles cannot
-    hold the posture or the dual Newton iteration does not converge.
-    """
-    B, qc = problem.B, problem.q_c
-    q = qc + B @ u
+    method, `least_effort.least_effort_dual`, from multipliers ``start``) plus the tissue
+    term, the targets' misses and the support's margins (/ body weight): a `Held`, or None
+    where the muscles cannot hold the posture or the dual Newton iteration does not converge."""
+    B = problem.B
+    q = problem.q_c + B @ u
     t = held_terms(problem, q, free)
     G, g = B.T @ t.A, -(B.T @ t.r0)
     x, _, gap, lam = least_effort_dual(G, g, np.ones(len(share)), weight=share, start=start,
                                        max_iter=INNER_ITERATIONS)
     if not gap <= SHORTFALL_TOL_NM or not np.all(np.isfinite(x)):
         return None
-    M, dM = passive_moments(problem, q)
-    tissue, tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)
-    f = 0.5 * float(x @ (share * x)) + w_tissue * tissue
-    weight = max(float(np.abs(problem.weight).sum()), 1.0)
-    aims, aim_grad = posture_aims(problem, t.geo, kept)
+    M, dM = t.passive, t.k_p
+    f = 0.5 * float(x @ (share * x)) + w_tissue * tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[0]
     contact = contact_state(problem, t.geo) if len(problem.contact_body) else None
-    margins, margin_grad = support_margins(problem, t.geo, contact) if balance_checked(problem) \
-        else (np.zeros(0), np.zeros((0, len(q))))
-    if not derivatives:
-        return Point(f, aims, margins / weight), x, lam
+    margins = (balance_margins(problem, reaction(problem, t.geo, contact=contact)) if balance_checked(problem)
+               else np.zeros(0)) / max(float(np.abs(problem.weight).sum()), 1.0)
+    aims = posture_aims(problem, t.geo, kept)[0]
+    return Held(q, t, G, x, lam, M, dM, contact, Point(f, aims, margins))
+
+
+def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: float, tissue_joints) -> Point:
+    """`reduced_value`'s point with its gradients and the Hessian of the effort:
+
+        ∇V = −Kᵀλ,  ∇²V = K̃ᵀ H_d⁻¹ K̃ − C_Iᵀ c_I⁻¹ C_I − Φ,
+
+    with K = ∂(Bᵀ R)/∂u at the activations a, λ the multipliers, I the lines strictly inside
+    (0, 1), H_d = G_I c_I⁻¹ G_Iᵀ (G = Bᵀ A; with a ridge of 1e-12 of its mean diagonal),
+    C = ∂(Gᵀλ)/∂u at λ fixed (each line's unit force is a gradient, −∂L/∂q plus the cavity's, so
+    C comes from the change of those forces along v = Bλ), K̃ = K + G_I c_I⁻¹ C_I and
+    Φ = ∂²(λᵀBᵀR)/∂u² at a fixed, the change of K along v (exact where ∂R/∂q is symmetric, i.e.
+    the forces derive from a potential; elsewhere an approximation of the Hessian, which changes
+    the steps, not the answer). Both changes are forward differences over 1e-7 / max|v| rad; the
+    tissue term's curvature is exact (`tissues.tissue_curvature`)."""
+    B, q, t, G, x, lam, M, dM = problem.B, held.q, held.terms, held.G, held.x, held.lam, held.M, held.dM
     J = held_jacobian(problem, t, free, x)
     K = B.T @ J @ B
     v = B @ lam
@@ -284,33 +301,41 @@ def reduced_point(problem, u: np.ndarray, *, kept, free, share, w_tissue: float,
     inside = (x > 0.0) & (x < 1.0)
     GI, CI = G[:, inside], C[inside] / share[inside, None]
     Hd = (GI / share[inside]) @ GI.T
-    Hd += 1e-12 * max(float(np.trace(Hd)), 1e-300) / len(g) * np.eye(len(g))
+    Hd += 1e-12 * max(float(np.trace(Hd)), 1e-300) / len(G) * np.eye(len(G))
     Kt = K + GI @ CI
     iv = problem.iv_joints
     d2M = np.zeros(len(q))
     d2M[iv] = intervertebral_curvature(problem.iv_coeffs, q[iv] - problem.rest_angle[iv])
     hessian = (Kt.T @ np.linalg.solve(Hd, Kt) - C[inside].T @ CI - 0.5 * (Phi + Phi.T)
                + w_tissue * (B.T * tissue_curvature(M, dM, d2M, problem.tissue_ref, tissue_joints)) @ B)
-    point = Point(f, aims, margins / weight, grad=-(lam @ K) + w_tissue * (tissue_grad @ B), hessian=hessian,
-                  h_jac=aim_grad @ B, g_jac=(margin_grad @ B) / weight)
-    return point, x, lam
+    tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[1]
+    aim_grad = posture_aims(problem, t.geo, kept)[1]
+    margin_grad = (support_margins(problem, t.geo, held.contact)[1] if balance_checked(problem)
+                   else np.zeros((0, len(q)))) / max(float(np.abs(problem.weight).sum()), 1.0)
+    return held.point._replace(grad=-(lam @ K) + w_tissue * (tissue_grad @ B), hessian=hessian,
+                               h_jac=aim_grad @ B, g_jac=margin_grad @ B)
 
 
 def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
-    """`sqp.newton_sqp` over the free coordinates with `reduced_point`; an `sqp.Outcome` (not
-    converged at once where the muscles cannot hold the start posture)."""
-    share = np.asarray(problem.model.pair_share)[free]
-    tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & problem.B.any(1))
-    multipliers = [None]                         # the last accepted point's: the next start
+    """`sqp.newton_sqp` over the free coordinates with `reduced_value` and
+    `reduced_derivatives`; an `sqp.Outcome` (not converged at once where the muscles cannot
+    hold the start posture)."""
+    terms = dict(kept=kept, free=free, share=np.asarray(problem.model.pair_share)[free],
+                 w_tissue=criterion.tissue_weight,
+                 tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & problem.B.any(1)))
+    last: list = [None, None]          # the last point's u and value (a trial accepted is the next start)
+    multipliers = [None]               # the last point with derivatives: the next inner start
 
     def evaluate(u, derivatives):
-        out = reduced_point(problem, u, kept=kept, free=free, share=share, w_tissue=criterion.tissue_weight,
-                            tissue_joints=tissue_joints, start=multipliers[0], derivatives=derivatives)
-        if out is None:
-            return None
-        if derivatives:
-            multipliers[0] = out[2]
-        return out[0]
+        if last[0] is not None and np.array_equal(u, last[0]):
+            held = last[1]
+        else:
+            held = reduced_value(problem, u, start=multipliers[0], **terms)
+            last[:] = [u.copy(), held]
+        if held is None or not derivatives:
+            return None if held is None else held.point
+        multipliers[0] = held.lam
+        return reduced_derivatives(problem, held, **terms)
 
     return newton_sqp(evaluate, u0, lo, hi)
 
@@ -322,7 +347,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
 
     ``method`` (`METHODS`): "newton" solves over the posture alone, the activations at each
     posture by the dual Newton method, with Newton steps from the exact gradient and Hessian of
-    the least effort (`reduced_point`, `sqp.newton_sqp`): the activation-squared criterion
+    the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the activation-squared criterion
     without a second foot on the floor. "slsqp" solves posture and activations together
     (`_solve_slsqp`). "auto" (default) takes Newton where it applies and SLSQP where it does not,
     or where Newton ends without convergence or at a posture the muscles cannot hold. Both find

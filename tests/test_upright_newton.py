@@ -14,7 +14,7 @@ from biomech.recruitment import Criterion, free_lines
 from biomech.scenario import load_scenario
 from biomech.sqp import projection
 from biomech.statics import free_coordinates
-from biomech.upright import UprightTarget, kept_targets, reduced_point, solve_upright
+from biomech.upright import UprightTarget, kept_targets, reduced_derivatives, reduced_value, solve_upright
 
 from pathlib import Path
 
@@ -36,11 +36,13 @@ def _standing(model, tension=0.0, loads=()):
     return bm.prepare(model, support=bm.Support("standing"), settings=settings, loads=loads, locked_joints=())
 
 
-def _point(problem, u, derivatives=True):
+def _point(problem, u, derivatives=True, target=UprightTarget()):
+    """The programme over the posture at u: its `sqp.Point`, with derivatives if asked."""
     free = free_lines(problem)
-    return reduced_point(problem, u, kept=kept_targets(problem, UprightTarget()), free=free,
-                         share=np.asarray(problem.model.pair_share)[free], w_tissue=1.0,
-                         tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0])), derivatives=derivatives)
+    terms = dict(kept=kept_targets(problem, target), free=free, share=np.asarray(problem.model.pair_share)[free],
+                 w_tissue=1.0, tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0])))
+    held = reduced_value(problem, u, **terms)
+    return (reduced_derivatives(problem, held, **terms) if derivatives else held.point), held
 
 
 def test_the_effort_gradient_is_the_envelope_of_the_activations(model):
@@ -111,10 +113,7 @@ def test_the_step_programme_is_the_projection_slsqp_finds():
 
 def _objective(problem, result, target=UprightTarget()):
     """The effort + tissue term the solvers minimise, at a result's posture."""
-    free = free_lines(problem)
-    return reduced_point(problem, free_coordinates(problem, result.q), kept=kept_targets(problem, target), free=free,
-                         share=np.asarray(problem.model.pair_share)[free], w_tissue=1.0,
-                         tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0])), derivatives=False)[0].f
+    return _point(problem, free_coordinates(problem, result.q), False, target)[0].f
 
 
 def _same_or_lower(problem, a, b, target=UprightTarget()):
