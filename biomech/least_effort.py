@@ -68,7 +68,7 @@ def least_effort_dual(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
     else:
         lam = np.asarray(start, float)
     f, t, x = neg_dual(lam)
-    reg = 1e-12 * float(np.trace(A @ A.T)) / n
+    ridge = np.diag(d) + 1e-12 * float(np.einsum("ij,ij->", A, A)) / n * np.eye(n)   # D/ρ + reg I
     stalled, last = False, np.inf
     for _ in range(max_iter):
         grad = A @ x + d * lam - b
@@ -79,7 +79,7 @@ def least_effort_dual(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
             break
         inside = (x > 0.0) & (x < upper)
         slope_x = x[inside] * e / t[inside]                  # dx/dt of the lines inside
-        H = (A[:, inside] * slope_x) @ A[:, inside].T + np.diag(d) + reg * np.eye(n)
+        H = (A[:, inside] * slope_x) @ A[:, inside].T + ridge
         step = -np.linalg.solve(H, grad)
         slope = float(grad @ step)
         if slope >= 0:                                       # not a descent direction: gradient step
