@@ -350,7 +350,9 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the activation-squared criterion
     without a second foot on the floor. "slsqp" solves posture and activations together
     (`_solve_slsqp`). "auto" (default) takes Newton where it applies and SLSQP where it does not,
-    or where Newton ends without convergence or at a posture the muscles cannot hold. Both find
+    or where Newton ends without convergence (SLSQP then starts from the held posture Newton
+    reached, and, if it does not converge from a given ``q0``, once more from the reference
+    posture). Both find
     the same optimum (tests/test_upright_newton.py); the activations are then re-derived
     exactly at the optimal posture (`recruit`), so the reported forces are the least-effort
     ones there.
@@ -370,7 +372,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if method == "newton" and not applies:
         raise ModelError("the Newton solver of the upright mode takes the activation_squared criterion "
                          "without a second foot on the floor; use method='slsqp' or 'auto'")
-    steps = 0
+    steps, cold = 0, q0 is None
     if method != "slsqp" and applies:
         out = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
         steps = out.steps
@@ -380,9 +382,16 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
             message = "" if out.converged else (f"the least-effort posture was not found (Newton: {out.message}); "
                                                 "the posture returned may not be the one of least effort")
             return _result(problem, rec, kept, steps, message, criterion)
-    problem, q, iterations, message = _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, q0 is None)
-    rec = recruit(problem, q, criterion=criterion, free=free)
-    return _result(problem, rec, kept, steps + iterations, message, criterion)
+        if out.steps and rec.feasible:      # SLSQP goes on from the held posture Newton reached
+            u0, cold = out.u, False
+    held, q, iterations, message = _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold)
+    if message and method == "auto" and not cold and q0 is not None:   # and from the reference posture
+        again = _solve_slsqp(problem, kept, criterion, free, free_coordinates(problem, problem.q_ref), lo, hi, True)
+        iterations += again[2]
+        if not again[3]:
+            held, q, _, message = again
+    rec = recruit(held, q, criterion=criterion, free=free)
+    return _result(held, rec, kept, steps + iterations, message, criterion)
 
 
 def _result(problem, rec, kept, iterations, message, criterion):
