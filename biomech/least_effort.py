@@ -10,11 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
-                            power: float = 2.0, weight: np.ndarray | None = None,
-                            slack: np.ndarray | None = None, slack_weight: float = 1.0,
-                            start: np.ndarray | None = None, tol: float = 1e-10,
-                            max_iter: int = 5000):
+def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, **options):
+    """x, s and the shortfall of `least_effort_dual` (the same arguments), without its multipliers."""
+    return least_effort_dual(A, b, upper, **options)[:3]
+
+
+def least_effort_dual(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
+                      power: float = 2.0, weight: np.ndarray | None = None,
+                      slack: np.ndarray | None = None, slack_weight: float = 1.0,
+                      start: np.ndarray | None = None, tol: float = 1e-10,
+                      max_iter: int = 5000):
     """min Σ (wᵢ/p) xᵢ^p + ½ ρ‖s‖² subject to A x + s = b, 0 ≤ x ≤ upper, s_j = 0 where not
     ``slack``; p = ``power`` ≥ 2, w = ``weight`` (default 1: ½‖x‖² for p = 2).
 
@@ -33,7 +38,9 @@ def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
     slack : (n_joints,) bool, joints whose balance may use s; slack_weight : ρ ((N·m)⁻²);
     start : (n_joints,) initial multipliers (default: the least-norm solution of A Aᵀ λ = b).
 
-    Returns x (M,), s (n_joints,) N·m, and the largest shortfall max|A x + s − b| (N·m).
+    Returns x (M,), s (n_joints,) N·m, the largest shortfall max|A x + s − b| (N·m) and the
+    multipliers λ (n_joints,): at the optimum the value's sensitivity to b, ∂/∂b = λ, and to A,
+    ∂/∂A = −λ xᵀ (the envelope theorem; `upright_newton` differentiates the effort so).
     Without slack, an infeasible problem is recognised as soon as the dual value exceeds the
     largest value the primal can take, Σ (wᵢ/p) upperᵢ^p (weak duality), and returned at once
     with its (positive) shortfall.
@@ -61,7 +68,7 @@ def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
     else:
         lam = np.asarray(start, float)
     f, t, x = neg_dual(lam)
-    reg = 1e-12 * float(np.trace(A @ A.T)) / n
+    ridge = np.diag(d) + 1e-12 * float(np.einsum("ij,ij->", A, A)) / n * np.eye(n)   # D/ρ + reg I
     stalled, last = False, np.inf
     for _ in range(max_iter):
         grad = A @ x + d * lam - b
@@ -72,7 +79,7 @@ def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
             break
         inside = (x > 0.0) & (x < upper)
         slope_x = x[inside] * e / t[inside]                  # dx/dt of the lines inside
-        H = (A[:, inside] * slope_x) @ A[:, inside].T + np.diag(d) + reg * np.eye(n)
+        H = (A[:, inside] * slope_x) @ A[:, inside].T + ridge
         step = -np.linalg.solve(H, grad)
         slope = float(grad @ step)
         if slope >= 0:                                       # not a descent direction: gradient step
@@ -94,4 +101,4 @@ def least_effort_activation(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
         stalled, last = f - f_new <= noise, size
         lam, f, t, x = lam + alpha * step, f_new, t_new, x_new
     s = d * lam
-    return x, s, float(np.max(np.abs(A @ x + s - b)))
+    return x, s, float(np.max(np.abs(A @ x + s - b))), lam

@@ -99,6 +99,15 @@ def intervertebral_moment(coeffs: np.ndarray, theta: np.ndarray):
     return m, dm
 
 
+def intervertebral_curvature(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """d²M/dθ² (n,) N·m/rad² of `intervertebral_moment` (same arguments): with g(x) = eˣ − 1 − x
+    for x > 0, g″ = eˣ there and 0 elsewhere, M″ = −A_e g″(θ/θ_e)/θ_e² + A_f g″(−θ/θ_f)/θ_f²."""
+    k0, ae, te, af, tf = coeffs.T
+    xe, xf = theta / te, -theta / tf
+    return (-ae * np.where(xe > 0, np.exp(np.minimum(xe, 700.0)), 0.0) / te ** 2
+            + af * np.where(xf > 0, np.exp(np.minimum(xf, 700.0)), 0.0) / tf ** 2)
+
+
 def intervertebral_energy(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Strain energy (J) stored at angle theta: ``−∫ M dθ`` from 0 (n,)."""
     k0, ae, te, af, tf = coeffs.T

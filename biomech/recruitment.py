@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,32 +113,67 @@ def _line_terms(problem, geo, free):
     """Unit-activation generalized forces A (n_joints, F) of the free lines and the generalized
     force r0 (n_joints,) of everything else (gravity, loads, contacts, passive joints, fixed
     lines at their set tension or activation, passive force of the free lines)."""
-    tension, _, (fl, *_) = unrecruited(problem, geo, free)
-    (tau_g, tau_e, tau_c, tau_p, *_), *_ = force_sources(problem, geo.q, geo, False)
+    terms = held_terms(problem, geo.q, free, geo)
+    return terms.A, terms.r0, terms.fl[free]
+
+
+class HeldTerms(NamedTuple):
+    """What holding a posture costs to evaluate once, whatever the free lines' activations: the
+    geometry and its segment quantities (None when a geometry was given), r0 (n_joints,) and
+    A (n_joints, F) of R = r0 + A a, the unit-tension forces W (n_joints, M), the tensions and
+    slopes dT/dL (M,) with the free lines at activation 0, f_L and ∂f_L/∂L (M,), and the passive
+    moments (n_joints,), their slopes, the loads and the contact state of `statics.force_sources`."""
+
+    geo: object
+    segments: tuple | None
+    r0: np.ndarray
+    A: np.ndarray
+    W: np.ndarray
+    tension: np.ndarray
+    dtension: np.ndarray
+    fl: np.ndarray
+    dfl: np.ndarray
+    passive: np.ndarray
+    k_p: object
+    loads: object
+    contact: object
+
+
+def held_terms(problem, q: np.ndarray, free: np.ndarray, geo=None) -> HeldTerms:
+    """`HeldTerms` at posture q (n_joints,) for the free lines (M,) bool: one geometry (or the
+    one given)."""
+    seg = None
+    if geo is None:
+        geo, seg = geometry_with_segments(problem, q)
+    (tau_g, tau_e, tau_c, tau_p, *_), _, _, k_p, loads, contact = force_sources(problem, q, geo, False, False)
+    tension, dtension, (fl, dfl, _, _) = unrecruited(problem, geo, free)
     W = unit_tension_forces(problem, geo)
     r0 = tau_g + tau_e + tau_c + tau_p + W @ tension
     A = (problem.lines.fmax_cos * fl)[None, free] * W[:, free]
-    return A, r0, fl[free]
+    return HeldTerms(geo, seg, r0, A, W, tension, dtension, fl, dfl, tau_p, k_p, loads, contact)
+
+
+def held_jacobian(problem, terms: HeldTerms, free: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The exact ∂R/∂q (n_joints, n_joints) of R = r0 + A a at the free lines' activations a
+    (F,): `statics.point_and_muscle_jacobian` with the tensions of the held muscles (``terms``
+    from `held_terms` without a given geometry)."""
+    fmax = problem.lines.fmax_cos[free]
+    tension, dtension = terms.tension.copy(), terms.dtension.copy()
+    tension[free] += fmax * terms.fl[free] * a                 # the recruited active force
+    dtension[free] += fmax * terms.dfl[free] * a
+    return point_and_muscle_jacobian(problem, terms.geo, terms.segments, tension, dtension, terms.k_p,
+                                     terms.loads, terms.contact)
 
 
 def held_balance(problem, q: np.ndarray, free: np.ndarray, a: np.ndarray):
     """Equilibrium of posture q (n_joints,) held by activations a (F,) of the free lines, with
-    its derivatives: the generalized force R = r0 + A a (n_joints,) of `_line_terms`, the exact
-    ∂R/∂q at these activations (`statics.point_and_muscle_jacobian` with the tensions of the held
-    muscles), A = ∂R/∂a (n_joints, F), f_L of the free lines (F,) and its derivative ∂f_L/∂q
-    (F, n_joints), and the geometry. One evaluation of the geometry."""
-    geo, seg = geometry_with_segments(problem, q)
-    (tau_g, tau_e, tau_c, tau_p, *_), _, _, k_p, loads, contact = force_sources(problem, q, geo, False)
-    tension, dtension, (fl, dfl, _, _) = unrecruited(problem, geo, free)
-    fmax = problem.lines.fmax_cos
-    hill = fmax[free] * (fl[free] * a)
-    tension[free] += hill                              # the recruited active force
-    dtension[free] += fmax[free] * dfl[free] * a
-    W = unit_tension_forces(problem, geo)
-    R = tau_g + tau_e + tau_c + tau_p + W @ tension
-    J = point_and_muscle_jacobian(problem, geo, seg, tension, dtension, k_p, loads, contact)
-    A = (fmax * fl)[None, free] * W[:, free]
-    return R, J, A, fl[free], dfl[free, None] * geo.dLdq[free], geo
+    its derivatives: the generalized force R = r0 + A a (n_joints,) of `held_terms`, the exact
+    ∂R/∂q at these activations (`held_jacobian`), A = ∂R/∂a (n_joints, F), f_L of the free lines
+    (F,) and its derivative ∂f_L/∂q (F, n_joints), and the geometry. One evaluation of the
+    geometry."""
+    t = held_terms(problem, q, free)
+    return (t.r0 + t.A @ a, held_jacobian(problem, t, free, a), t.A, t.fl[free],
+            t.dfl[free, None] * t.geo.dLdq[free], t.geo)
 
 
 def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=None) -> Recruitment:

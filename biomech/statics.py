@@ -172,11 +172,12 @@ def passive_moments(problem: Problem, q: np.ndarray):
     return m, dm
 
 
-def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
+def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool, muscles: bool = True):
     """Generalized forces by source (gravity, external, contact, passive, muscle: (n_joints,)
     each) and what their derivatives need: tensions, dT/dL (if ``slope``), passive slopes, the
     loads (points, forces) and the contacts' state: (that of `external.contact_state` or None, that
-    of `external.hand_state` or None)."""
+    of `external.hand_state` or None). Without ``muscles`` (recruitment sets the tensions itself)
+    the muscle and cavity forces and the tensions are None."""
     nj = len(q)
     tau_g = point_moments(p, geo, np.arange(len(p.mass)), geo.com, p.weight)
     loads = contact = None
@@ -199,6 +200,8 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool):
     if len(p.floor_body):                          # constant: in the Jacobian with the weights
         tau_c = tau_c + point_moments(p, geo, *floor_state(p, geo))
     tau_p, k_p = passive_moments(p, q)
+    if not muscles:
+        return (tau_g, tau_e, tau_c, tau_p, None, None), None, None, k_p, loads, contact
     tension, dtension = _tension(p, geo.length, slope)
     tau_m = -tension @ geo.dLdq
     tau_a = abdominal_pressure(p, tension) * geo.pressure_arm

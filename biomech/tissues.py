@@ -57,3 +57,14 @@ def tissue_cost(M: np.ndarray, dM: np.ndarray, m_ref: np.ndarray, joints: np.nda
     grad = np.zeros(len(M))
     grad[joints] = x / ref * dM[joints]
     return 0.5 * float(x @ x), grad
+
+
+def tissue_curvature(M: np.ndarray, dM: np.ndarray, d2M: np.ndarray, m_ref: np.ndarray,
+                     joints: np.ndarray) -> np.ndarray:
+    """The diagonal (n_joints,) of the Hessian ∂²/∂q² of `tissue_cost` (each joint's moment
+    depends on its own angle): (M′² + M M″) / M_ref² over ``joints``, from the moments, their
+    slopes and their curvatures d²M/dq² (n_joints,) N·m/rad²."""
+    ref = np.where(M[joints] >= 0.0, m_ref[0, joints], m_ref[1, joints])
+    out = np.zeros(len(M))
+    out[joints] = (dM[joints] ** 2 + M[joints] * d2M[joints]) / ref ** 2
+    return out

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,12 +35,16 @@ from .errors import ModelError
 from .external import contact_state
 from .inverse import recruited_result
 from .metrics import endplates
-from .recruitment import Criterion, free_lines, half_squared_p_norm, held_balance, recruit
+from .least_effort import least_effort_dual
+from .passive import intervertebral_curvature
+from .recruitment import (SHORTFALL_TOL_NM, Criterion, HeldTerms, free_lines, half_squared_p_norm, held_balance,
+                          held_jacobian, held_terms, recruit)
+from .sqp import Point, newton_sqp
 from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, geometry, landmark,
                       passive_moments)
 from .status import Status
 from .threads import one_blas_thread
-from .tissues import tissue_cost
+from .tissues import tissue_cost, tissue_curvature
 from .units import DEG_PER_RAD
 
 #: rad per unit of the posture variables SLSQP sees (`solve_upright`); 3-30 rad took the same
@@ -194,40 +199,240 @@ def kept_targets(problem, target: "UprightTarget") -> dict[str, float]:
     return kept
 
 
+#: The solvers of the upright programme (`solve_upright`): "newton" (the posture alone, the
+#: activations by the dual Newton method at each posture, `reduced_value`), "slsqp" (posture and
+#: activations together), "auto" (Newton, and SLSQP where Newton does not apply or ends without
+#: convergence).
+METHODS = ("auto", "newton", "slsqp")
+#: Dual Newton iterations the Newton solver allows the activations at one posture
+#: (`reduced_value`; warm-started from the last posture's multipliers they take 2-5).
+INNER_ITERATIONS = 100
+
+
+def posture_aims(problem, geo, kept: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The kept targets' misses (k,) (value − kept, scaled by `_SCALE`) and their gradients
+    ∂/∂q (k, n_joints) at a geometry."""
+    rows = [target_and_gradient(problem, geo, k) for k in kept]
+    scale = np.array([_SCALE.get(k, 1.0) for k in kept])
+    values = np.array([v for v, _ in rows]) - np.array(list(kept.values()))
+    grads = np.array([g for _, g in rows]).reshape(len(kept), len(geo.q))
+    return scale * values, scale[:, None] * grads
+
+
+def support_margins(problem, geo, contact, floor=None) -> tuple[np.ndarray, np.ndarray]:
+    """The support's normal forces that must not be negative (`balance.balance_margins`) and
+    their gradients ∂/∂q (m, n_joints) at a geometry, with the compliant contacts' state
+    (`external.contact_state` or None) and the floor's forces on a second foot, if any."""
+    if floor is not None:               # the support's forces: the compliant contacts and the floor's
+        pushes = contact[:3] if contact is not None else (np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)))
+        fr = reaction(problem, geo, contact=tuple(np.concatenate(v) for v in zip(pushes, floor)))
+    else:
+        fr = reaction(problem, geo, contact=contact)
+    grad = reaction_gradient(problem, geo, contact, floor)
+    if problem.support.kind == "lying":
+        grad = grad.sum(0, keepdims=True)                # as `balance.balance_margins`
+    return balance_margins(problem, fr), grad
+
+
+class Held(NamedTuple):
+    """The upright programme's value at one posture (`reduced_value`): the posture q, its
+    `recruitment.HeldTerms`, G = BᵀA, the activations x and multipliers λ of the least effort,
+    the passive moments and slopes, and the `sqp.Point` without derivatives."""
+
+    q: np.ndarray
+    terms: HeldTerms
+    G: np.ndarray
+    x: np.ndarray
+    lam: np.ndarray
+    M: np.ndarray
+    dM: np.ndarray
+    contact: object
+    point: Point
+
+
+def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float, tissue_joints,
+                  start=None) -> Held | None:
+    """The upright programme over the posture alone at free coordinates u (docs/model.md §12):
+    the least effort V(u) = min ½ aᵀCa s.t. Bᵀ(r0 + A a) = 0, 0 ≤ a ≤ 1 (the dual Newton
+    method, `least_effort.least_effort_dual`, from multipliers ``start``) plus the tissue
+    term, the targets' misses and the support's margins (/ body weight): a `Held`, or None
+    where the muscles cannot hold the posture or the dual Newton iteration does not converge."""
+    B = problem.B
+    q = problem.q_c + B @ u
+    t = held_terms(problem, q, free)
+    G, g = B.T @ t.A, -(B.T @ t.r0)
+    x, _, gap, lam = least_effort_dual(G, g, np.ones(len(share)), weight=share, start=start,
+                                       max_iter=INNER_ITERATIONS)
+    if not gap <= SHORTFALL_TOL_NM or not np.all(np.isfinite(x)):
+        return None
+    M, dM = t.passive, t.k_p
+    f = 0.5 * float(x @ (share * x)) + w_tissue * tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[0]
+    contact = contact_state(problem, t.geo) if len(problem.contact_body) else None
+    margins = (balance_margins(problem, reaction(problem, t.geo, contact=contact)) if balance_checked(problem)
+               else np.zeros(0)) / max(float(np.abs(problem.weight).sum()), 1.0)
+    aims = posture_aims(problem, t.geo, kept)[0]
+    return Held(q, t, G, x, lam, M, dM, contact, Point(f, aims, margins))
+
+
+def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: float, tissue_joints) -> Point:
+    """`reduced_value`'s point with its gradients and the Hessian of the effort:
+
+        ∇V = −Kᵀλ,  ∇²V = K̃ᵀ H_d⁻¹ K̃ − C_Iᵀ c_I⁻¹ C_I − Φ,
+
+    with K = ∂(Bᵀ R)/∂u at the activations a, λ the multipliers, I the lines strictly inside
+    (0, 1), H_d = G_I c_I⁻¹ G_Iᵀ (G = Bᵀ A; with a ridge of 1e-12 of its mean diagonal),
+    C = ∂(Gᵀλ)/∂u at λ fixed (each line's unit force is a gradient, −∂L/∂q plus the cavity's, so
+    C comes from the change of those forces along v = Bλ), K̃ = K + G_I c_I⁻¹ C_I and
+    Φ = ∂²(λᵀBᵀR)/∂u² at a fixed, the change of K along v (exact where ∂R/∂q is symmetric, i.e.
+    the forces derive from a potential; elsewhere an approximation of the Hessian, which changes
+    the steps, not the answer). Both changes are forward differences over 1e-7 / max|v| rad; the
+    tissue term's curvature is exact (`tissues.tissue_curvature`)."""
+    B, q, t, G, x, lam, M, dM = problem.B, held.q, held.terms, held.G, held.x, held.lam, held.M, held.dM
+    J = held_jacobian(problem, t, free, x)
+    K = B.T @ J @ B
+    v = B @ lam
+    h = 1e-7 / max(float(np.max(np.abs(v))), 1e-300)
+    tp = held_terms(problem, q + h * v, free)
+    Phi = B.T @ ((held_jacobian(problem, tp, free, x) - J) / h) @ B
+    fmax, fl = problem.lines.fmax_cos[free], t.fl[free]
+    W, dW = t.W[:, free], (tp.W[:, free] - t.W[:, free]) / h
+    dfl = t.dfl[free, None] * t.geo.dLdq[free]                  # ∂f_L/∂q (F, n_joints)
+    C = (fmax[:, None] * ((v @ W)[:, None] * dfl + fl[:, None] * dW.T)) @ B
+    inside = (x > 0.0) & (x < 1.0)
+    GI, CI = G[:, inside], C[inside] / share[inside, None]
+    Hd = (GI / share[inside]) @ GI.T
+    Hd += 1e-12 * max(float(np.trace(Hd)), 1e-300) / len(G) * np.eye(len(G))
+    Kt = K + GI @ CI
+    iv = problem.iv_joints
+    d2M = np.zeros(len(q))
+    d2M[iv] = intervertebral_curvature(problem.iv_coeffs, q[iv] - problem.rest_angle[iv])
+    hessian = (Kt.T @ np.linalg.solve(Hd, Kt) - C[inside].T @ CI - 0.5 * (Phi + Phi.T)
+               + w_tissue * (B.T * tissue_curvature(M, dM, d2M, problem.tissue_ref, tissue_joints)) @ B)
+    tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[1]
+    aim_grad = posture_aims(problem, t.geo, kept)[1]
+    margin_grad = (support_margins(problem, t.geo, held.contact)[1] if balance_checked(problem)
+                   else np.zeros((0, len(q)))) / max(float(np.abs(problem.weight).sum()), 1.0)
+    return held.point._replace(grad=-(lam @ K) + w_tissue * (tissue_grad @ B), hessian=hessian,
+                               h_jac=aim_grad @ B, g_jac=margin_grad @ B)
+
+
+def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
+    """`sqp.newton_sqp` over the free coordinates with `reduced_value` and
+    `reduced_derivatives`; an `sqp.Outcome` (not converged at once where the muscles cannot
+    hold the start posture)."""
+    terms = dict(kept=kept, free=free, share=np.asarray(problem.model.pair_share)[free],
+                 w_tissue=criterion.tissue_weight,
+                 tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & problem.B.any(1)))
+    last: list = [None, None]          # the last point's u and value (a trial accepted is the next start)
+    multipliers = [None]               # the last point with derivatives: the next inner start
+
+    def evaluate(u, derivatives):
+        if last[0] is not None and np.array_equal(u, last[0]):
+            held = last[1]
+        else:
+            held = reduced_value(problem, u, start=multipliers[0], **terms)
+            last[:] = [u.copy(), held]
+        if held is None or not derivatives:
+            return None if held is None else held.point
+        multipliers[0] = held.lam
+        return reduced_derivatives(problem, held, **terms)
+
+    return newton_sqp(evaluate, u0, lo, hi)
+
+
 @one_blas_thread
 def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
-                  criterion: Criterion = Criterion(), q0: np.ndarray | None = None):
+                  criterion: Criterion = Criterion(), q0: np.ndarray | None = None, method: str = "auto"):
     """Posture and activations that keep ``target`` with least effort (module docstring).
 
-    One nonlinear programme over z = (u, a): the free coordinates u of the posture and the
-    activations a of the free lines, minimising the effort subject to equilibrium at every free
-    joint, Bᵀ (r0(q) + A(q) a) = 0, the targets, the balance on the feet, 0 ≤ a ≤ 1 and the
-    physiological ranges (SLSQP with exact, analytic derivatives: `recruitment.held_balance`,
-    `target_and_gradient`, `balance.reaction_gradient`, `tissues.tissue_cost`). The
-    activations are then re-derived exactly at the optimal posture (`recruit`), so the reported
-    forces are the least-effort ones there.
+    ``method`` (`METHODS`): "newton" solves over the posture alone, the activations at each
+    posture by the dual Newton method, with Newton steps from the exact gradient and Hessian of
+    the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the activation-squared criterion
+    without a second foot on the floor. "slsqp" solves posture and activations together
+    (`_solve_slsqp`). "auto" (default) takes Newton where it applies and SLSQP where it does not,
+    or where Newton ends without convergence (SLSQP then starts from the held posture Newton
+    reached, and, if it does not converge from a given ``q0``, once more from the reference
+    posture). Both find
+    the same optimum (tests/test_upright_newton.py); the activations are then re-derived
+    exactly at the optimal posture (`recruit`), so the reported forces are the least-effort
+    ones there.
+
+    Returns a `inverse.RecruitedResult` (status FALLEN if the posture does not balance on the feet).
+    """
+    if method not in METHODS:
+        raise ModelError(f"upright solver method must be one of {', '.join(METHODS)}, got {method!r}")
+    B, qc = problem.B, problem.q_c
+    free = free_lines(problem)
+    kept = kept_targets(problem, target)
+    u0 = free_coordinates(problem, problem.q_ref if q0 is None else np.asarray(q0, float))
+    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
+    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    applies = criterion.name == "activation_squared" and not len(problem.floor_body)
+    if method == "newton" and not applies:
+        raise ModelError("the Newton solver of the upright mode takes the activation_squared criterion "
+                         "without a second foot on the floor; use method='slsqp' or 'auto'")
+    steps, cold = 0, q0 is None
+    if method != "slsqp" and applies:
+        out = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
+        steps = out.steps
+        q = qc + B @ out.u
+        rec = recruit(problem, q, criterion=criterion, free=free)
+        if method == "newton" or (out.converged and rec.feasible):
+            message = "" if out.converged else (f"the least-effort posture was not found (Newton: {out.message}); "
+                                                "the posture returned may not be the one of least effort")
+            return _result(problem, rec, kept, steps, message, criterion)
+        if out.steps and rec.feasible:      # SLSQP goes on from the held posture Newton reached
+            u0, cold = out.u, False
+    held, q, iterations, message = _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold)
+    if message and method == "auto" and not cold and q0 is not None:   # and from the reference posture
+        again = _solve_slsqp(problem, kept, criterion, free, free_coordinates(problem, problem.q_ref), lo, hi, True)
+        iterations += again[2]
+        if not again[3]:
+            held, q, _, message = again
+    rec = recruit(held, q, criterion=criterion, free=free)
+    return _result(held, rec, kept, steps + iterations, message, criterion)
+
+
+def _result(problem, rec, kept, iterations, message, criterion):
+    """The `inverse.RecruitedResult` of a solved posture: a missed target first, then the
+    solver's ``message`` (not converged), else `recruited_result`'s verdict."""
+    code = Status.NOT_CONVERGED
+    if kept:
+        miss = np.abs(posture_aims(problem, geometry(problem, rec.q), kept)[0]) / np.array([_SCALE.get(k, 1.0) for k in kept])
+        if miss.max() > 1e-5:
+            k = list(kept)[int(np.argmax(miss))]
+            message, code = f"the postural target was not reached ({k} missed by {miss.max():.3g})", Status.TARGET_MISSED
+    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion,
+                            code=code)
+
+
+def _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold: bool):
+    """Posture and activations together by SLSQP (module docstring): one nonlinear programme over
+    z = (u, a) (and the floor's forces f on a second foot), minimising the effort subject to
+    equilibrium at every free joint, Bᵀ (r0(q) + A(q) a) = 0, the targets, the balance on the
+    feet, 0 ≤ a ≤ 1 and the physiological ranges, with exact, analytic derivatives
+    (`recruitment.held_balance`, `target_and_gradient`, `balance.reaction_gradient`,
+    `tissues.tissue_cost`).
 
     Conditioning (docs/model.md §12): SLSQP's quasi-Newton matrix starts as the identity. The
     muscle term is ½ Σa², whose Hessian is exactly that, or for the stress criterion ½ ‖a f_L‖_p²,
     which has the same minimisers as Σ (a f_L)^p and a Hessian of the same order
     (`recruitment.half_squared_p_norm`). In units of `POSTURE_UNIT` = 10 rad the start charges
     0.01 per rad² for a posture step. The bound a ≤ 1 is seldom reached: SLSQP first solves
-    without it and, only if a line then needs more than full activation, again with it.
+    without it and, only if a line then needs more than full activation, again with it. ``cold``:
+    the activations start from the relaxed tone (else from what holds the start posture).
 
-    Returns a `inverse.RecruitedResult` (status FALLEN if the posture does not balance on the feet).
-    """
+    Returns (the problem, with the floor's forces found on a second foot, q, iterations, the
+    message if SLSQP did not converge)."""
     from scipy.optimize import minimize
 
     B, qc = problem.B, problem.q_c
     n = B.shape[1]
-    free = free_lines(problem)
-    start = problem.q_ref if q0 is None else np.asarray(q0, float)
-    u0 = free_coordinates(problem, start)
-    if q0 is None:          # the relaxed tone: it holds the reference posture without the settings
+    if cold:                # the relaxed tone: it holds the reference posture without the settings
         a0 = np.asarray(problem.model.baseline_activation, float)[free]
     else:                   # along a sweep: what holds the previous posture under these settings
         a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
-    kept = kept_targets(problem, target)
     w_tissue = criterion.tissue_weight
     tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
     weight = max(float(np.abs(problem.weight).sum()), 1.0)  # N, to scale the balance constraint
@@ -256,28 +461,19 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                 df = reaction_per_force(problem, geo, pts[_FLOOR_POINT], _FLOOR_DIRECTION)
                 last.update(chain=FLOOR_SCALE * c,
                             chain_grad=FLOOR_SCALE * POSTURE_UNIT * (C @ B))
-            aims, aim_grads = [], []
-            for k, v in kept.items():
-                value, grad = target_and_gradient(problem, geo, k)
-                aims.append(_SCALE.get(k, 1.0) * (value - v))
-                aim_grads.append(POSTURE_UNIT * _SCALE.get(k, 1.0) * (grad @ B))
+            aims, aim_grads = posture_aims(problem, geo, kept)
             M, dM = passive_moments(problem, q)
             tissue, tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)
             last.update(key=key, R=B.T @ R, J=np.hstack([POSTURE_UNIT * (B.T @ J @ B), B.T @ A, B.T @ Jf]), fl=fl,
-                        dfl=POSTURE_UNIT * (dfl @ B), aim=np.array(aims),
-                        aim_grad=np.array(aim_grads).reshape(-1, n),
+                        dfl=POSTURE_UNIT * (dfl @ B), aim=aims, aim_grad=POSTURE_UNIT * (aim_grads @ B),
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
             contact = contact_state(problem, geo) if len(problem.contact_body) else None
-            if floor is not None:           # the support's forces: the compliant contacts and the floor's
-                pushes = contact[:3] if contact is not None else (np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)))
-                fr = reaction(problem, geo, contact=tuple(np.concatenate(v) for v in zip(pushes, floor)))
-            else:
-                fr = reaction(problem, geo, contact=contact)
-            grad = reaction_gradient(problem, geo, contact, floor)
-            if problem.support.kind == "lying":
-                grad = grad.sum(0, keepdims=True)            # as `balance.balance_margins`
-                df = df.sum(0, keepdims=True)
-            last.update(support=balance_margins(problem, fr) / weight,
+            margins, grad = support_margins(problem, geo, contact, floor)
+            if not nf:
+                df = np.zeros((len(grad), 0))
+            elif problem.support.kind == "lying":
+                df = df.sum(0, keepdims=True)                # as `balance.balance_margins`
+            last.update(support=margins / weight,
                         support_grad=np.hstack([POSTURE_UNIT * (grad @ B) / weight,
                                                 np.zeros((len(grad), na)), df]))       # f in weights, margins / weight
         return last
@@ -316,11 +512,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if nf:                                               # the second foot held on the floor
         fun, jac = posture_rows("chain")
         constraints.append({"type": "eq", "fun": fun, "jac": jac})
-    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0] / POSTURE_UNIT
-    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0] / POSTURE_UNIT
-    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
-    bounds = list(zip(lo, hi))
-
+    bounds = list(zip(lo / POSTURE_UNIT, hi / POSTURE_UNIT))
     # the floor pushes (F_y ≥ 0) and holds by friction (F_x free)
     floor_bounds = [(None, None), (0.0, None), (0.0, None)][:nf]
 
@@ -335,20 +527,8 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if np.any(res.x[n:n + na] > 1.0):                  # a line beyond full activation
         res = solve(np.concatenate([res.x[:n], np.minimum(res.x[n:n + na], 1.0), res.x[n + na:]]), 1.0)
         iterations += int(res.nit)
-    q = qc + B @ (POSTURE_UNIT * res.x[:n])
-    st = state(res.x)
     if nf:                                              # the floor's forces found: on the problem
-        f = weight * res.x[n + na:]
-        problem = dataclasses.replace(problem, floor_force=_floor_forces(f))
-    rec = recruit(problem, q, criterion=criterion, free=free)
-    message, code = "", Status.TARGET_MISSED
-    if len(st["aim"]):
-        miss = np.abs(st["aim"]) / np.array([_SCALE.get(k, 1.0) for k in kept])
-        if miss.max() > 1e-5:
-            k = list(kept)[int(np.argmax(miss))]
-            message = f"the postural target was not reached ({k} missed by {miss.max():.3g})"
-    if not message and not res.success:
-        message, code = (f"the least-effort posture was not found (SLSQP: {res.message}); the "
-                         "posture returned is held, but may not be the one of least effort"), Status.NOT_CONVERGED
-    return recruited_result(problem, rec, iterations=iterations, message=message, criterion=criterion,
-                            code=code)
+        problem = dataclasses.replace(problem, floor_force=_floor_forces(weight * res.x[n + na:]))
+    message = "" if res.success else (f"the least-effort posture was not found (SLSQP: {res.message}); the "
+                                      "posture returned is held, but may not be the one of least effort")
+    return problem, qc + B @ (POSTURE_UNIT * res.x[:n]), iterations, message

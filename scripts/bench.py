@@ -17,7 +17,9 @@ and the interquartile range (IQR) over repeated runs:
   joint free) and `solve_upright` (gaze level, balance, least effort with the tissues), from the
   reference posture (issue 13);
 * ``solve_upright_psoas300``: the default mode with psoas 300 N, on a prepared problem, from the
-  reference posture;
+  reference posture (its solver "auto": Newton over the posture, docs/model.md §12);
+* ``solve_upright_psoas300_slsqp``: the same by the SLSQP programme over posture and activations
+  (``method="slsqp"``, the default mode's solver before issue 17's Newton solver);
 * ``baseline_slsqp_fd_upright``: a naive baseline for it: SLSQP on the same problem as one
   would first write it, with scipy's finite-difference derivatives of the equilibrium and
   target constraints, angles in radians, the muscle criterion Σa² alone, no balance constraint,
@@ -70,7 +72,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
                 "baseline_hybr_psoas300", "solve_default_standing", "solve_upright_psoas300",
-                "baseline_slsqp_fd_upright",
+                "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
                 "run_with_figure", "cli_sweep_point", "viewer_update")
 #: seconds; measurements without a target are informative
@@ -327,6 +329,9 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     if want("solve_upright_psoas300"):
         out["solve_upright_psoas300"] = _timeit(lambda: solve_upright(default), slow)
         out["solve_upright_psoas300"]["iterations"] = solve_upright(default).iterations
+    if want("solve_upright_psoas300_slsqp"):
+        out["solve_upright_psoas300_slsqp"] = _timeit(lambda: solve_upright(default, method="slsqp"), slow)
+        out["solve_upright_psoas300_slsqp"]["iterations"] = solve_upright(default, method="slsqp").iterations
     if want("baseline_slsqp_fd_upright"):
         naive = one_blas_thread(_slsqp_fd_upright)           # same BLAS threads as biomech
         out["baseline_slsqp_fd_upright"] = _timeit(lambda: naive(default), max(2, slow // 2))
@@ -369,14 +374,15 @@ def _fmt(seconds: float) -> str:
 
 
 def table(results: dict) -> str:
-    lines = [f"{'measurement':<26}{'median':>12}{'IQR':>12}{'n':>5}{'target':>13}  ok"]
+    width = max(len(name) for name in MEASUREMENTS) + 2
+    lines = [f"{'measurement':<{width}}{'median':>12}{'IQR':>12}{'n':>5}{'target':>13}  ok"]
     for name in MEASUREMENTS:
         if name not in results:
             continue
         st = results[name]
         target = _fmt(st["target_s"]) if "target_s" in st else ""
         ok = ("yes" if st["meets_target"] else "NO") if "meets_target" in st else ""
-        lines.append(f"{name:<26}{_fmt(st['median_s']):>12}{_fmt(st['iqr_s']):>12}{st['n']:>5}"
+        lines.append(f"{name:<{width}}{_fmt(st['median_s']):>12}{_fmt(st['iqr_s']):>12}{st['n']:>5}"
                      f"{target:>13}  {ok}")
     b = results.get("baseline_hybr_psoas300")
     if b:
@@ -391,6 +397,11 @@ def table(results: dict) -> str:
                      f"derivatives ({b['iterations']} iterations against "
                      f"{results['solve_upright_psoas300']['iterations']}; postures "
                      f"{b['max_difference_from_biomech_rad']:.1e} rad apart)")
+    a, b = results.get("solve_upright_psoas300"), results.get("solve_upright_psoas300_slsqp")
+    if a and b:
+        lines.append(f"upright: Newton over the posture {b['median_s'] / a['median_s']:.1f}× faster than the "
+                     f"SLSQP programme over posture and activations ({a['iterations']} steps against "
+                     f"{b['iterations']} iterations)")
     for name in ("sweep_psoas_101", "sweep_upright_101", "sweep_inverse_101"):
         if name in results:
             lines.append(f"{name}: {results[name]['solved']}/101 points solved")

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 import biomech as bm
 from biomech import viz
+from biomech.viz import agg
 from biomech.names import JOINTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,3 +342,82 @@ def test_make_gallery_main(tmp_path):
         data = (tmp_path / "gallery" / name).read_bytes()
         assert data[:8] == PNG_SIGNATURE and len(data) > 10_000
     assert mod.main(["--out", str(tmp_path / "g2"), "--points", "1"]) == 2
+
+
+def _agg_pixels(fig, canvas_class, dpi=60):
+    fig.set_dpi(dpi)
+    canvas = canvas_class(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+@pytest.mark.skipif(not agg.FAST_TEXT, reason="the fast text canvas follows matplotlib 3.11 only")
+def test_fast_text_canvas_draws_the_pixels_of_matplotlibs_agg(neutral, psoas300, not_converged):
+    """`viz.agg.FigureCanvas` (text laid out once, fonts sized once per string, lines beyond
+    the clip skipped) draws every figure, rotated and clipped text included, pixel for pixel as
+    matplotlib's own Agg canvas, and the same extent is saved."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from biomech.viz.agg import FigureCanvas
+    from biomech.viz.figures import _ticks_as_drawn
+
+    def figures():
+        fig, ax = _ax()
+        ax.text(0.5, 0.5, "rotated 30°", rotation=30, clip_on=True)
+        ax.text(50.0, 50.0, "far outside the view", clip_on=True)      # skipped: no pixel
+        ax.text(1.0, 0.5, "half outside, clipped", clip_on=True)
+        ax.text(0.1, 0.2, "two\nlines $x^2$", fontweight="bold")        # math: matplotlib's path
+        return [fig, viz.posture_figure(psoas300, title="psoas 300 N"),
+                viz.overlay_figure([neutral, not_converged], ["neutral", "no SRS"]),
+                viz.sweep_figure([0, 300], [neutral, psoas300], parameter="muscles.psoas.tension_N")]
+    for ours, theirs in zip(figures(), figures()):
+        assert np.array_equal(_agg_pixels(ours, FigureCanvas), _agg_pixels(theirs, FigureCanvasAgg))
+        with _ticks_as_drawn(ours):
+            kept = ours.get_tightbbox(ours.canvas.get_renderer()).bounds
+        assert kept == theirs.get_tightbbox(theirs.canvas.get_renderer()).bounds
+        assert all("_update_ticks" not in axis.__dict__ for ax in ours.axes for axis in (ax.xaxis, ax.yaxis))
+
+
+def test_write_png_is_the_image_cropped_padded_white_with_its_dpi(tmp_path):
+    from PIL import Image
+    from biomech.viz.agg import write_png
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (30, 40, 4), dtype=np.uint8)
+    write_png(tmp_path / "all.png", rgba, 150)
+    with Image.open(tmp_path / "all.png") as im:
+        assert im.mode == "RGB" and im.size == (40, 30)
+        assert np.array_equal(np.asarray(im), rgba[..., :3])
+        assert im.info["dpi"] == pytest.approx((150, 150), abs=0.05)
+    write_png(tmp_path / "crop.png", rgba, 80, (-2, 10, 5, 45))    # rows -2..9, columns 5..44
+    with Image.open(tmp_path / "crop.png") as im:
+        got = np.asarray(im)
+    assert got.shape == (12, 40, 3)
+    assert np.array_equal(got[2:, :35], rgba[:10, 5:, :3])
+    assert (got[:2] == 255).all() and (got[:, 35:] == 255).all()
+
+
+def test_saving_figures_leaves_the_garbage_collector_as_it_was(tmp_path, psoas300):
+    import gc
+    from biomech.runner import _figure_gc
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with _figure_gc():
+                assert not gc.isenabled()
+                viz.save_figure(viz.posture_figure(psoas300), tmp_path / "p.png", dpi=40)
+            assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_without_the_fast_canvas_figures_are_saved_by_matplotlibs_agg(tmp_path, psoas300, monkeypatch):
+    """Another matplotlib than 3.11: the figures are saved with matplotlib's own Agg canvas, the
+    same pixels as with the fast one where both exist."""
+    from PIL import Image
+    fig = viz.posture_figure(psoas300)
+    viz.save_figure(fig, tmp_path / "fast.png", dpi=40)
+    monkeypatch.setattr(agg, "FAST_TEXT", False)
+    assert agg.canvas_class().__name__ == "FigureCanvasAgg"
+    viz.save_figure(fig, tmp_path / "plain.png", dpi=40)
+    with Image.open(tmp_path / "fast.png") as a, Image.open(tmp_path / "plain.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))

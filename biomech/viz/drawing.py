@@ -1413,6 +1413,12 @@ def set_limits(ax, sk: dict, pad: float = 0.03, *, s: float = 1.0) -> None:
     ax.set_ylim(lo[1], hi[1])
 
 
+#: The height of an axes title (axes fraction), given: matplotlib then leaves it there instead of
+#: measuring every tick label to lift it above ticks at the top, which these axes have not (the
+#: same place; a posture figure saves 15 ms sooner, issue 17).
+TITLE_Y = 1.0
+
+
 def frame_axes(ax, label=None, *, rotated: bool = False):
     """Equal aspect, axis labels (m) and the title. ``rotated``: the view of `view_rotation`
     for a lying posture (the page's x runs toward the feet, its y anterior)."""
@@ -1424,7 +1430,7 @@ def frame_axes(ax, label=None, *, rotated: bool = False):
         ax.set_xlabel("x, anterior (m)")
         ax.set_ylabel("y, superior (m)")
     if label:
-        ax.set_title(label, fontsize=STYLE["title"])
+        ax.set_title(label, fontsize=STYLE["title"], y=TITLE_Y)
     style_axes(ax)
 
 

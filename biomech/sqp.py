@@ -1,0 +1,150 @@
+"""Sequential quadratic programming over a few variables with a given Hessian (docs/model.md §12).
+
+`newton_sqp` minimises f(u) subject to equalities h(u) = 0, inequalities g(u) ≥ 0 and bounds
+lo ≤ u ≤ hi, for a problem that evaluates f, its gradient and Hessian and the constraints with
+their Jacobians itself (the upright mode's effort over the posture, `upright`). Each step
+minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised constraints and the
+bounds, where |H| has H's eigenvectors and the absolute values of its eigenvalues (a modified
+Newton step: where the effort curves down, the step is as long as where it curves up as
+steeply; where the linearised constraints and the bounds are inconsistent, the step is asked to
+remove a fraction of their violation, `RELAXATION`); the step is then shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0))
+decreases (Armijo), μ at least twice the largest multiplier of the step's programme and large
+enough that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
+eq. 18.36, with ρ = ½). In the
+coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the identity, so each step's programme is the
+projection of −|Λ|^-½ Vᵀ∇f onto the linearised constraints (`projection`). Near the solution
+the steps converge quadratically when H is the exact Hessian.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+class Point(NamedTuple):
+    """What `newton_sqp` needs at one u: f, the equalities h (k,), the inequalities g (m,)
+    (≥ 0 to hold) and, at the points the steps start from, the gradient (n,), the Hessian
+    (n, n) and the Jacobians (k, n), (m, n) (None at trial points of the line search)."""
+
+    f: float
+    h: np.ndarray
+    g: np.ndarray
+    grad: np.ndarray | None = None
+    hessian: np.ndarray | None = None
+    h_jac: np.ndarray | None = None
+    g_jac: np.ndarray | None = None
+
+
+class Outcome(NamedTuple):
+    u: np.ndarray
+    steps: int
+    converged: bool
+    message: str
+
+
+#: The Armijo fraction of the merit function's predicted decrease a step must achieve.
+ARMIJO = 1e-4
+#: Fractions of the linearised constraints' violation a step is asked to remove, in turn, where
+#: removing all of it is inconsistent with the bounds (far from a target: relaxation as in
+#: Powell's SQP, where d = 0 satisfies the relaxed constraints as τ → 0).
+RELAXATION = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
+#: Relative size of rounding in the merit function: a step that predicts less is not taken.
+ROUNDING = 1e-14
+
+
+def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndarray, lo: np.ndarray,
+               hi: np.ndarray, *, max_steps: int = 40, step_tol: float = 1e-10,
+               min_alpha: float = 1.0 / 32.0) -> Outcome:
+    """Minimise f subject to h = 0, g ≥ 0, lo ≤ u ≤ hi from u0 (n,) (module docstring).
+
+    ``evaluate(u, derivatives)`` returns a `Point` (with the derivatives if asked) or None where
+    f cannot be evaluated (a trial point there is rejected; the start must evaluate). Converged
+    when a step's largest component is below ``step_tol`` (in u's units) or the decrease it
+    predicts is at the rounding of the merit function (`ROUNDING`). Returns an `Outcome`;
+    not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
+    search cannot decrease the merit function with a step ``min_alpha`` times the full one.
+    """
+    u = np.asarray(u0, float)
+    pt = evaluate(u, True)
+    if pt is None:
+        return Outcome(u, 0, False, "the start cannot be evaluated")
+    mu = 1.0
+    for step in range(1, max_steps + 1):
+        w, V = np.linalg.eigh(0.5 * (pt.hessian + pt.hessian.T))
+        w = np.maximum(np.abs(w), 1e-10 * max(float(np.abs(w).max()), 1e-300))
+        M = V / np.sqrt(w)                       # d = M y; Mᵀ|H|M = I
+        # the step's programme: min ½|y|² + (Mᵀ∇f)ᵀy s.t. h + H_h M y = 0, g + G M y ≥ 0 and the
+        # bounds lo ≤ u + M y ≤ hi
+        A = np.vstack([pt.g_jac @ M, M, -M])
+        for tau in RELAXATION:                   # far from the targets, ask a step for part of the way
+            y, multipliers = projection(-(M.T @ pt.grad), pt.h_jac @ M, -tau * pt.h, A,
+                                        np.concatenate([-np.maximum(pt.g, 0.0) - tau * np.minimum(pt.g, 0.0),
+                                                        lo - u, u - hi]))
+            if y is not None:
+                break
+        else:
+            return Outcome(u, step, False, "a step's programme has no solution (inconsistent constraints)")
+        d = M @ y
+        if float(np.max(np.abs(d))) < step_tol:
+            return Outcome(u, step, True, "")
+        merit_rows = multipliers[:len(pt.h) + len(pt.g)]    # the bounds hold at every trial point
+        if merit_rows.size:
+            mu = max(mu, 2.0 * float(np.max(np.abs(merit_rows))))
+        violation = float(np.abs(pt.h).sum() + np.maximum(-pt.g, 0.0).sum())
+        if violation > 0.0:     # μ so that the step decreases the merit's model (Nocedal & Wright 18.36)
+            mu = max(mu, (float(pt.grad @ d) + 0.5 * float(y @ y)) / (0.5 * violation))
+        merit = pt.f + mu * violation
+        slope = float(pt.grad @ d) - mu * violation        # the merit's directional derivative
+        if -slope <= ROUNDING * (1.0 + abs(merit)):         # what is left to gain is rounding
+            return Outcome(u, step, True, "")
+        alpha = 1.0
+        while True:
+            trial = evaluate(u + alpha * d, False)
+            if trial is not None and (trial.f + mu * float(np.abs(trial.h).sum() + np.maximum(-trial.g, 0.0).sum())
+                                      <= merit + ARMIJO * alpha * min(slope, 0.0)):
+                break
+            alpha *= 0.5
+            if alpha < min_alpha:
+                return Outcome(u, step, False, "the line search found no decrease of the merit function")
+        u = u + alpha * d
+        pt = evaluate(u, True)
+        if pt is None:
+            return Outcome(u, step, False, "an accepted point cannot be evaluated")
+    return Outcome(u, max_steps, False, f"not converged in {max_steps} steps")
+
+
+def projection(y0: np.ndarray, E: np.ndarray, e: np.ndarray, A: np.ndarray, b: np.ndarray,
+               max_changes: int = 100) -> tuple[np.ndarray | None, np.ndarray]:
+    """The point y nearest y0 (n,) with E y = e (k rows) and A y ≥ b (m rows), by an active-set
+    iteration from the dual side (as Goldfarb & Idnani 1983 do, without their partial steps):
+    start from the equalities alone; add the most violated inequality; drop an added one whose
+    multiplier turns negative. Returns (y, the multipliers (k + m,), 0 for inactive inequalities), or (None, [])
+    if the constraints are inconsistent or the active set keeps changing."""
+    k, m = len(e), len(b)
+    C, c = np.vstack([E, A]), np.concatenate([e, b])
+    active = list(range(k))
+    for _ in range(max_changes):
+        Ca = C[active]
+        if active:
+            lam, *_ = np.linalg.lstsq(Ca @ Ca.T, c[active] - Ca @ y0, rcond=None)
+            y = y0 + Ca.T @ lam
+            if np.max(np.abs(Ca @ y - c[active])) > 1e-9 * (1.0 + np.max(np.abs(c[active]))):
+                return None, np.zeros(0)           # the active constraints cannot all hold
+        else:
+            lam, y = np.zeros(0), y0
+        dropped = [i for i, l in zip(active[k:], lam[k:]) if l < 0.0]
+        if dropped:                                # an inequality that pushes the wrong way
+            active.remove(min(dropped, key=lambda i: lam[active.index(i)]))
+            continue
+        slack = A @ y - b
+        worst = int(np.argmin(slack)) if m else -1
+        if m == 0 or slack[worst] >= -1e-12 * (1.0 + abs(b[worst])):
+            out = np.zeros(k + m)
+            out[active] = lam
+            return y, out
+        if k + worst in active:                    # rounding: it is held already
+            return None, np.zeros(0)
+        active.append(k + worst)
+    return None, np.zeros(0)
