@@ -2,21 +2,23 @@
 
 `newton_sqp` minimises f(u) subject to equalities h(u) = 0, inequalities g(u) ≥ 0 and bounds
 lo ≤ u ≤ hi, for a problem that evaluates f, its gradient and Hessian and the constraints with
-their Jacobians itself (the upright mode's effort over the posture, `upright`). Each step
-minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised constraints and the
-bounds, where |H| has H's eigenvectors and the absolute values of its eigenvalues (a modified
-Newton step: where the effort curves down, the step is as long as where it curves up as
-steeply; where the linearised constraints and the bounds are inconsistent, the step is asked to
-remove a fraction of their violation, `RELAXATION`); the step is then shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0))
-decreases (Armijo), μ at least twice the largest multiplier of the step's programme and large
-enough that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
-eq. 18.36, with ρ = ½). In the
-coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the identity, so each step's programme is the
-projection of −|Λ|^-½ Vᵀ∇f onto the linearised constraints (`projection`). Near the solution
-the steps converge quadratically when H is the exact Hessian. Each line search starts from twice
-the last step's length (at most the full step), so that a run of damped steps does not pay for a
-rejected full step each time (relaxed standing from the reference posture: 30.0 -> 28.5 ms
-mean over psoas 0-500 N).
+their Jacobians itself (the upright mode's effort over the posture, `upright`).
+
+* Each step minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised
+  constraints and the bounds, |H| with H's eigenvectors and the absolute values of its
+  eigenvalues (a modified Newton step: where the effort curves down, the step is as long as
+  where it curves up as steeply). In the coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the
+  identity, so the step's programme is the projection of −|Λ|^-½ Vᵀ∇f onto the linearised
+  constraints (`projection`). Where they are inconsistent with the bounds, the step is asked to
+  remove a fraction of their violation (`RELAXATION`).
+* The step is shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0)) decreases
+  (Armijo), μ at least twice the largest multiplier of the step's programme and large enough
+  that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
+  eq. 18.36, with ρ = ½). Each line search starts from twice the last step's length (at most
+  the full step), so that a run of damped steps does not pay for a rejected full step each
+  time (relaxed standing from the reference posture: 30.0 -> 28.5 ms mean over psoas 0-500 N).
+
+Near the solution the steps converge quadratically when H is the exact Hessian.
 """
 
 from __future__ import annotations
