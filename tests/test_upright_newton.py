@@ -202,3 +202,15 @@ def test_the_method_is_checked(model):
     a = solve_upright(p, criterion=Criterion("stress_power"))
     b = solve_upright(p, criterion=Criterion("stress_power"), method="slsqp")
     assert np.array_equal(a.q, b.q)
+
+
+def test_two_legs_on_one_foot_give_the_answers_of_slsqp():
+    """Two legs, one lifted and held there (each side's line counted by its pair share): the
+    Newton solver (or SLSQP going on from where it stopped) finds SLSQP's posture."""
+    two = bm.two_legs(bm.make_model())
+    for knee in (40.0, 90.0):
+        s = bm.Support("standing", left_leg=bm.Leg("lifted", hip_flexion_deg=30.0 + knee / 3, knee_flexion_deg=knee))
+        p = bm.prepare(two, support=s, locked_joints=())
+        a, b = solve_upright(p, method="slsqp"), solve_upright(p)
+        assert a.code is b.code is bm.Status.SOLVED
+        assert np.degrees(np.max(np.abs(a.q - b.q))) < SAME_POSTURE_DEG
