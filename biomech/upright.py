@@ -15,7 +15,10 @@ posture q and the activations a that hold it with least effort,
 (with two feet on the floor, the floor's forces f on the second foot are unknowns too, the foot
 held on the floor, docs/model.md §7),
 
-one nonlinear programme (SLSQP with exact derivatives). The answer has no hidden reserve
+solved by Newton steps over the posture alone, the activations of each posture by the dual
+Newton method (`reduced_value`, `sqp`), or as one nonlinear programme over posture and
+activations (SLSQP with exact derivatives, `_solve_slsqp`) where Newton does not apply or
+stops short (`solve_upright`'s ``method``). The answer has no hidden reserve
 actuators: if no posture can be held, the result says which joint falls short by how many N·m
 and is not converged (exit code 1).
 """
@@ -347,15 +350,15 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
 
     ``method`` (`METHODS`): "newton" solves over the posture alone, the activations at each
     posture by the dual Newton method, with Newton steps from the exact gradient and Hessian of
-    the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the activation-squared criterion
-    without a second foot on the floor. "slsqp" solves posture and activations together
-    (`_solve_slsqp`). "auto" (default) takes Newton where it applies and SLSQP where it does not,
-    or where Newton ends without convergence (SLSQP then starts from the held posture Newton
-    reached, and, if it does not converge from a given ``q0``, once more from the reference
-    posture). Both find
-    the same optimum (tests/test_upright_newton.py); the activations are then re-derived
-    exactly at the optimal posture (`recruit`), so the reported forces are the least-effort
-    ones there.
+    the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the
+    activation-squared criterion without a second foot on the floor. "slsqp" solves posture and
+    activations together (`_solve_slsqp`). "auto" (default) takes Newton where it applies and
+    SLSQP where it does not, or where Newton ends without convergence (SLSQP then starts from the
+    held posture Newton reached and, if it does not converge from a given ``q0``, once more from
+    the reference posture). On the scenario library both end at the same postures; where the
+    programme has several local minima they can end in different ones (docs/model.md §12).
+    The activations are then re-derived exactly at the optimal posture (`recruit`), so the
+    reported forces are the least-effort ones there.
 
     Returns a `inverse.RecruitedResult` (status FALLEN if the posture does not balance on the feet).
     """
