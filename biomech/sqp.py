@@ -43,6 +43,8 @@ class Point(NamedTuple):
 
 
 class Outcome(NamedTuple):
+    """Where `newton_sqp` ended: u (n,), the steps taken, whether it converged, and why not."""
+
     u: np.ndarray
     steps: int
     converged: bool
@@ -125,8 +127,9 @@ def projection(y0: np.ndarray, E: np.ndarray, e: np.ndarray, A: np.ndarray, b: n
     """The point y nearest y0 (n,) with E y = e (k rows) and A y ≥ b (m rows), by an active-set
     iteration from the dual side (as Goldfarb & Idnani 1983 do, without their partial steps):
     start from the equalities alone; add the most violated inequality; drop an added one whose
-    multiplier turns negative. Returns (y, the multipliers (k + m,), 0 for inactive inequalities), or (None, [])
-    if the constraints are inconsistent or the active set keeps changing."""
+    multiplier turns negative. Returns (y, the multipliers (k + m,), 0 for inactive
+    inequalities), or (None, []) if the constraints are inconsistent or the active set keeps
+    changing."""
     k, m = len(e), len(b)
     C, c = np.vstack([E, A]), np.concatenate([e, b])
     active = list(range(k))
