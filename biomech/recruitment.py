@@ -26,8 +26,8 @@ import numpy as np
 
 from .errors import ModelError
 from .least_effort import least_effort_activation
-from .muscles import MuscleSetting, fiber_curves, make_lines, tension as hill_tension
-from .problem import prepare, resolve_settings
+from .muscles import fiber_curves, make_lines, tension as hill_tension
+from .problem import resolve_settings
 from .statics import force_sources, geometry, geometry_with_segments, point_and_muscle_jacobian, unit_tension_forces
 
 CRITERIA = ("activation_squared", "stress_power")
@@ -276,21 +276,16 @@ def holding_problem(problem, recruitment: Recruitment):
     """The forward `Problem` in which the recruited activations are set and the posture is the
     set point of the muscles' stretch response: its residual at ``recruitment.q`` is the
     equilibrium check, its stiffness matrix the stability of the recruited posture
-    (short-range stiffness q F / l_fibre of every active line, docs/model.md §6)."""
-    m = problem.model
-    settings = dict(problem.settings)
-    for i in np.flatnonzero(recruitment.free):
-        settings[m.muscle_names[i]] = MuscleSetting(activation=float(min(max(recruitment.activation[i], 0.0), 1.0)))
-    held = prepare(m, support=problem.support, settings=settings, loads=problem.loads,
-                   short_range_stiffness=problem.short_range_stiffness, locked_joints=problem.locked,
-                   baseline_activation=problem.lines.activation if not m.is_calibrated else None,
-                   tolerance_Nm=problem.tolerance_Nm, max_iterations=problem.max_iterations)
-    # lines set by resting_length_scale keep their scaled fibre length (the per-line activation
-    # settings above replace the setting, not the muscle); the set point is the solved posture
-    lines = held.lines
-    lengths = geometry(held, recruitment.q).length
-    lines = make_lines(m, lopt=problem.lines.lopt, lts=problem.lines.lts, fixed_tension=lines.fixed_tension,
-                       tension=lines.tension, activation=lines.activation,
+    (short-range stiffness q F / l_fibre of every active line, docs/model.md §6). Its lines
+    carry the activations (the free ones recruited, clipped to 0-1); its settings stay the
+    problem's. Lines set by resting_length_scale keep their scaled fibre length."""
+    m, lines = problem.model, problem.lines
+    activation = np.array(lines.activation, float)
+    free = np.asarray(recruitment.free, bool)
+    activation[free] = np.clip(recruitment.activation[free], 0.0, 1.0)
+    lengths = geometry(problem, recruitment.q).length
+    lines = make_lines(m, lopt=lines.lopt, lts=lines.lts, fixed_tension=lines.fixed_tension,
+                       tension=lines.tension, activation=activation,
                        excess_passive=np.asarray(m.excess_passive, bool), L_ref=lengths,
-                       short_range_stiffness=held.short_range_stiffness)
-    return dataclasses.replace(held, lines=lines, floor_force=problem.floor_force)   # (the floor's, found)
+                       short_range_stiffness=problem.short_range_stiffness)
+    return dataclasses.replace(problem, lines=lines)
