@@ -222,34 +222,43 @@ def posture_aims(problem, geo, kept: dict[str, float]) -> tuple[np.ndarray, np.n
     return scale * values, scale[:, None] * grads
 
 
-def support_margins(problem, geo, contact, floor=None) -> tuple[np.ndarray, np.ndarray]:
-    """The support's normal forces that must not be negative (`balance.balance_margins`) and
-    their gradients ∂/∂q (m, n_joints) at a geometry, with the compliant contacts' state
-    (`external.contact_state` or None) and the floor's forces on a second foot, if any."""
+def body_weight(problem) -> float:
+    """The body's weight (N, at least 1): the scale of the balance margins."""
+    return max(float(np.abs(problem.weight).sum()), 1.0)
+
+
+def support_margins(problem, geo, contact, floor=None) -> np.ndarray:
+    """The support's normal forces that must not be negative (`balance.balance_margins`) at a
+    geometry, with the compliant contacts' state (`external.contact_state` or None) and the
+    floor's forces on a second foot, if any."""
     if floor is not None:               # the support's forces: the compliant contacts and the floor's
         pushes = contact[:3] if contact is not None else (np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)))
-        fr = reaction(problem, geo, contact=tuple(np.concatenate(v) for v in zip(pushes, floor)))
-    else:
-        fr = reaction(problem, geo, contact=contact)
+        contact = tuple(np.concatenate(v) for v in zip(pushes, floor))
+    return balance_margins(problem, reaction(problem, geo, contact=contact))
+
+
+def margin_gradient(problem, geo, contact, floor=None) -> np.ndarray:
+    """∂/∂q (m, n_joints) of `support_margins` (same arguments)."""
     grad = reaction_gradient(problem, geo, contact, floor)
     if problem.support.kind == "lying":
         grad = grad.sum(0, keepdims=True)                # as `balance.balance_margins`
-    return balance_margins(problem, fr), grad
+    return grad
 
 
 class Held(NamedTuple):
     """The upright programme's value at one posture (`reduced_value`): the posture q, its
     `recruitment.HeldTerms`, G = BᵀA, the activations x and multipliers λ of the least effort,
-    the passive moments and slopes, and the `sqp.Point` without derivatives."""
+    the contacts' state, the gradients ∂/∂q of the tissue term and of the targets' misses, and
+    the `sqp.Point` without derivatives."""
 
     q: np.ndarray
     terms: HeldTerms
     G: np.ndarray
     x: np.ndarray
     lam: np.ndarray
-    M: np.ndarray
-    dM: np.ndarray
     contact: object
+    tissue_grad: np.ndarray
+    aim_grad: np.ndarray
     point: Point
 
 
@@ -268,13 +277,12 @@ def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float,
                                        max_iter=INNER_ITERATIONS)
     if not gap <= SHORTFALL_TOL_NM or not np.all(np.isfinite(x)):
         return None
-    M, dM = t.passive, t.k_p
-    f = 0.5 * float(x @ (share * x)) + w_tissue * tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[0]
+    tissue, tissue_grad = tissue_cost(t.passive, t.k_p, problem.tissue_ref, tissue_joints)
+    f = 0.5 * float(x @ (share * x)) + w_tissue * tissue
     contact = contact_state(problem, t.geo) if len(problem.contact_body) else None
-    margins = (balance_margins(problem, reaction(problem, t.geo, contact=contact)) if balance_checked(problem)
-               else np.zeros(0)) / max(float(np.abs(problem.weight).sum()), 1.0)
-    aims = posture_aims(problem, t.geo, kept)[0]
-    return Held(q, t, G, x, lam, M, dM, contact, Point(f, aims, margins))
+    margins = support_margins(problem, t.geo, contact) if balance_checked(problem) else np.zeros(0)
+    aims, aim_grad = posture_aims(problem, t.geo, kept)
+    return Held(q, t, G, x, lam, contact, tissue_grad, aim_grad, Point(f, aims, margins / body_weight(problem)))
 
 
 def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: float, tissue_joints) -> Point:
@@ -290,7 +298,8 @@ def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: flo
     the forces derive from a potential; elsewhere an approximation of the Hessian, which changes
     the steps, not the answer). Both changes are forward differences over 1e-7 / max|v| rad; the
     tissue term's curvature is exact (`tissues.tissue_curvature`)."""
-    B, q, t, G, x, lam, M, dM = problem.B, held.q, held.terms, held.G, held.x, held.lam, held.M, held.dM
+    B, q, t, G, x, lam = problem.B, held.q, held.terms, held.G, held.x, held.lam
+    M, dM = t.passive, t.k_p
     J = held_jacobian(problem, t, free, x)
     K = B.T @ J @ B
     v = B @ lam
@@ -311,12 +320,10 @@ def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: flo
     d2M[iv] = intervertebral_curvature(problem.iv_coeffs, q[iv] - problem.rest_angle[iv])
     hessian = (Kt.T @ np.linalg.solve(Hd, Kt) - C[inside].T @ CI - 0.5 * (Phi + Phi.T)
                + w_tissue * (B.T * tissue_curvature(M, dM, d2M, problem.tissue_ref, tissue_joints)) @ B)
-    tissue_grad = tissue_cost(M, dM, problem.tissue_ref, tissue_joints)[1]
-    aim_grad = posture_aims(problem, t.geo, kept)[1]
-    margin_grad = (support_margins(problem, t.geo, held.contact)[1] if balance_checked(problem)
-                   else np.zeros((0, len(q)))) / max(float(np.abs(problem.weight).sum()), 1.0)
-    return held.point._replace(grad=-(lam @ K) + w_tissue * (tissue_grad @ B), hessian=hessian,
-                               h_jac=aim_grad @ B, g_jac=margin_grad @ B)
+    margin_grad = (margin_gradient(problem, t.geo, held.contact) if balance_checked(problem)
+                   else np.zeros((0, len(q)))) / body_weight(problem)
+    return held.point._replace(grad=-(lam @ K) + w_tissue * (held.tissue_grad @ B), hessian=hessian,
+                               h_jac=held.aim_grad @ B, g_jac=margin_grad @ B)
 
 
 def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
@@ -438,7 +445,7 @@ def _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold: bool):
         a0 = recruit(problem, qc + B @ u0, criterion=criterion, free=free).activation[free]
     w_tissue = criterion.tissue_weight
     tissue_joints = np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & B.any(1))
-    weight = max(float(np.abs(problem.weight).sum()), 1.0)  # N, to scale the balance constraint
+    weight = body_weight(problem)                            # N, to scale the balance constraint
     na = int(free.sum())
     # a second foot on the floor: the floor's forces on it, heel (F_x, F_y) and forefoot F_y, are
     # unknowns too (in body weights), the foot held where it is (`statics.floor_constraints`)
@@ -471,7 +478,7 @@ def _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold: bool):
                         dfl=POSTURE_UNIT * (dfl @ B), aim=aims, aim_grad=POSTURE_UNIT * (aim_grads @ B),
                         tissue=w_tissue * tissue, tissue_grad=POSTURE_UNIT * w_tissue * (tissue_grad @ B))
             contact = contact_state(problem, geo) if len(problem.contact_body) else None
-            margins, grad = support_margins(problem, geo, contact, floor)
+            margins, grad = support_margins(problem, geo, contact, floor), margin_gradient(problem, geo, contact, floor)
             if not nf:
                 df = np.zeros((len(grad), 0))
             elif problem.support.kind == "lying":
