@@ -158,6 +158,89 @@ def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
     return math.atan2(v[0], -v[1]) - normal_angle  # PT + SS with SS = -normal_angle
 
 
+
+@functools.cache
+def _body_origins() -> MappingProxyType:
+    """Each body frame's origin in the pelvis frame at the neutral configuration (m, (2,) each;
+    reference size and PI): every frame has the pelvis frame's orientation there, and the shank
+    and foot hang straight below the femur."""
+    ch, gait = _parsed("lumbopelvic.json")["christophy"], _parsed("lumbopelvic.json")["gait2392"]
+    more = _parsed("legs_trunk.json")
+    origin = {"pelvis": np.zeros(2), "femur": np.array(gait["hip_centre_in_pelvis_m"], float)}
+    for b in LUMBAR_BODIES:
+        origin[b] = np.array(ch["origin_in_pelvis_m"][b], float)
+    origin["thorax_lower"] = np.array(ch["origin_in_pelvis_m"]["thorax"], float)   # Lumbar_C_210 torso frame
+    tseg = more["thorax"]["segments"]
+    origin["thorax_middle"] = np.array(tseg["thorax_middle"]["inferior_joint_in_pelvis_m"], float)
+    origin["thorax_upper"] = np.array(tseg["thorax_upper"]["inferior_joint_in_pelvis_m"], float)
+    origin["head"] = np.array(tseg["thorax_upper"]["superior_joint_in_pelvis_m"], float)   # C7/T1
+    legs = more["legs"]
+    origin["shank"] = origin["femur"] + np.array(legs["knee_in_femur_m"], float) - np.array(legs["knee_in_shank_m"], float)
+    origin["foot"] = origin["shank"] + np.array(legs["ankle_in_shank_m"], float)
+    return MappingProxyType({b: readonly(v) for b, v in origin.items()})
+
+
+@functools.cache
+def _muscle_template() -> MappingProxyType:
+    """The muscle lines of the reference data as a model holds them, at reference size, PI and
+    strength, compiled once and shared (read-only) by every `build_model`, which scales them for
+    its subject: names, groups, sources (tuples); per-side F_max (N), pennation (rad), the
+    published l_opt and l_ts (m or None) (M,); line_ptr (M + 1,); the path points' body, local
+    position (m, (P, 2), in the body frame, the sacral part at the reference PI), z (m), condition
+    (P, 3) and sacral flag (P,); and the back and front contact points of the thoracic segments
+    (`_thorax_points`)."""
+    data, more = _parsed("lumbopelvic.json"), _parsed("legs_trunk.json")
+    muscles = data["muscles"]
+    origin = _body_origins()
+    torso = origin["thorax_lower"]
+    bounds = more["thorax"]["segment_boundaries_torso_y_m"]
+    idx = {b: i for i, b in enumerate(BODIES)}
+    names, groups, fmax, pen, srcs, ptr = [], [], [], [], [], [0]
+    pbody, plocal, pz, pcond, psac = [], [], [], [], []
+    lopt_src, lts_src = [], []
+    for m in muscles + thoracic_extensor_lines(muscles) + more["shank_muscles"] + more["neck_muscles"]:
+        if m["group"] not in MUSCLE_GROUPS:
+            raise ModelError(f"reference data: unknown muscle group {m['group']!r}")
+        names.append(m["name"])
+        groups.append(m["group"])
+        fmax.append(m["max_isometric_force_N_per_side"])
+        pen.append(m.get("pennation_rad", 0.0))
+        lopt_src.append(m.get("optimal_fiber_length_m"))
+        lts_src.append(m.get("tendon_slack_length_m"))
+        srcs.append(m["source"])
+        for p in m["points"]:
+            body = p["body"]
+            if "rel_C7T1_m" in p:                          # the neck: relative to the C7/T1 joint
+                xy = origin["head"] + np.array(p["rel_C7T1_m"], float) - origin[body]
+            else:
+                xy = np.array(p["xy_m"], float)
+                if body == "thorax":                       # the torso: the segment at its height
+                    body = THORAX_BODIES[int(np.searchsorted(bounds, xy[1]))]
+                    xy = xy + torso - origin[body]
+                elif body == "tibia":
+                    body = "shank"
+            pbody.append(idx[body])
+            plocal.append(xy)
+            pz.append(p["z_m"])
+            psac.append(p.get("part") == "sacrum")
+            if "active_range_rad" in p:
+                kind = 1 if body == "pelvis" else 2
+                pcond.append((kind, *p["active_range_rad"]))
+            else:
+                pcond.append((0, 0.0, 0.0))
+        ptr.append(len(pbody))
+    return MappingProxyType(dict(
+        names=tuple(names), groups=tuple(groups), sources=tuple(srcs),
+        max_isometric_force_N_per_side=readonly(fmax), pennation_rad=readonly(pen),
+        optimal_fiber_length_m=tuple(lopt_src), tendon_slack_length_m=tuple(lts_src),
+        line_ptr=readonly(np.array(ptr)), body=readonly(np.array(pbody)),
+        local_m=readonly(np.array(plocal)), z_m=readonly(np.array(pz)),
+        condition=readonly(np.array(pcond, float)), sacral=readonly(np.array(psac)),
+        back=MappingProxyType({b: readonly(v) for b, v in _thorax_points(muscles, torso, bounds, origin).items()}),
+        front=MappingProxyType({b: readonly(v) for b, v in
+                                _thorax_points(muscles, torso, bounds, origin, front=True).items()})))
+
+
 def build_model(subject: Subject | None = None, *,
                 intervertebral: dict[str, IntervertebralLaw] | None = None,
                 hip_stiffness_scale: float = 1.0) -> Model:
@@ -200,25 +283,14 @@ def build_model(subject: Subject | None = None, *,
     idx = {b: i for i, b in enumerate(BODIES)}
 
     # ---------------- neutral geometry in the pelvis frame (reference PI, unscaled) --------
-    # at the neutral configuration every frame has the pelvis frame's orientation; `origin` is
-    # each frame's origin in the pelvis frame
-    origin = {"pelvis": np.zeros(2), "femur": np.array(gait["hip_centre_in_pelvis_m"], float)}
-    for b in LUMBAR_BODIES:
-        origin[b] = np.array(ch["origin_in_pelvis_m"][b], float)
-    torso = np.array(ch["origin_in_pelvis_m"]["thorax"], float)          # Lumbar_C_210 torso frame
-    origin["thorax_lower"] = torso
+    origin = _body_origins()
+    torso = origin["thorax_lower"]                                     # Lumbar_C_210 torso frame
     tseg = more["thorax"]["segments"]
-    origin["thorax_middle"] = np.array(tseg["thorax_middle"]["inferior_joint_in_pelvis_m"], float)
-    origin["thorax_upper"] = np.array(tseg["thorax_upper"]["inferior_joint_in_pelvis_m"], float)
-    origin["head"] = np.array(tseg["thorax_upper"]["superior_joint_in_pelvis_m"], float)   # C7/T1
     hip = origin["femur"].copy()
     legs = more["legs"]
     knee_in_femur = np.array(legs["knee_in_femur_m"], float)
     knee_in_shank = np.array(legs["knee_in_shank_m"], float)
     ankle_in_shank = np.array(legs["ankle_in_shank_m"], float)
-    # the shank and foot hang straight below the femur at the neutral configuration
-    origin["shank"] = origin["femur"] + knee_in_femur - knee_in_shank
-    origin["foot"] = origin["shank"] + ankle_in_shank
 
     # joint centres in the pelvis frame at the neutral configuration
     centre = {"hip": hip, "knee": origin["femur"] + knee_in_femur, "ankle": origin["foot"].copy()}
@@ -313,8 +385,8 @@ def build_model(subject: Subject | None = None, *,
     # origin moved 2 cm posteriorly, the ischial tuberosity 2 cm inferiorly, for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
     # ASSUMPTIONS, docs/model.md §7), mid-thigh and mid-calf 7 and 5 cm behind their bones'
     # axes (ASSUMPTIONS), and the back of the calcaneus (gait2392 bone mesh, D)
-    back = _thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin)
-    for b, pt in back.items():
+    lines = _muscle_template()
+    for b, pt in lines["back"].items():
         lm[f"{b}_back"] = (b, pt + np.array([-0.02, 0.0]))
     lm["ischial_seat"] = ("pelvis", ischium + np.array([0.0, -0.02]))
     lm["sacrum_back"] = ("pelvis", sacrum_back + np.array([-0.02, 0.0]))
@@ -327,8 +399,7 @@ def build_model(subject: Subject | None = None, *,
     # the anterior superior iliac spine 2 cm forward, the forehead 1 cm in front of and 3 cm above
     # the glabella, mid-thigh 7 cm, the patella 5 cm and mid-shin 3 cm in front of their bones'
     # axes. The belly is no contact: its soft front gives way (docs/model.md §7)
-    chest = _thorax_points(muscles, torso, more["thorax"]["segment_boundaries_torso_y_m"], origin, front=True)
-    for b, pt in chest.items():
+    for b, pt in lines["front"].items():
         lm[f"{b}_front"] = (b, pt + np.array([0.02, 0.0]))
     lm["ASIS_front"] = ("pelvis", asis + np.array([0.02, 0.0]))
     lm["forehead"] = ("head", np.array(head["glabella_m"], float) + np.array([0.01, 0.03]))
@@ -438,49 +509,19 @@ def build_model(subject: Subject | None = None, *,
     endplate_depth = np.array([ENDPLATE_DEPTH_M["S1"]] + [ENDPLATE_DEPTH_M[b] for b in ep_bodies[1:]]) * s
 
     # ---------------- muscles ------------------------------------------------------------
-    names, groups, fmax, pen, srcs, ptr = [], [], [], [], [], [0]
-    pbody, plocal, pz, pcond, psac = [], [], [], [], []
-    lopt_src, lts_src = [], []
-    bounds = more["thorax"]["segment_boundaries_torso_y_m"]
     # both sides (× 2); F_max ∝ (mass / 75 kg)^(2/3): ASSUMPTION of geometric similarity (force ∝
     # cross-sectional area ∝ length², mass ∝ length³), the exponent 0.67 recommended for muscle
     # force by Jaric S (2002) Sports Med 32:615-631 and found by Markovic G, Jaric S (2004) Eur J
     # Appl Physiol 92:139-149 (V, abstracts).
     force_scale = 2.0 * (bm / REFERENCE_MASS_KG) ** (2.0 / 3.0) * subject.muscle_strength_scale
-    for m in muscles + thoracic_extensor_lines(muscles) + more["shank_muscles"] + more["neck_muscles"]:
-        if m["group"] not in MUSCLE_GROUPS:
-            raise ModelError(f"reference data: unknown muscle group {m['group']!r}")
-        names.append(m["name"])
-        groups.append(m["group"])
-        fmax.append(m["max_isometric_force_N_per_side"] * force_scale)
-        pen.append(m.get("pennation_rad", 0.0))
-        lopt_src.append(m.get("optimal_fiber_length_m"))
-        lts_src.append(m.get("tendon_slack_length_m"))
-        srcs.append(m["source"])
-        for p in m["points"]:
-            body = p["body"]
-            if "rel_C7T1_m" in p:                          # the neck: relative to the C7/T1 joint
-                xy = origin["head"] + np.array(p["rel_C7T1_m"], float) - origin[body]
-            else:
-                xy = np.array(p["xy_m"], float)
-                if body == "thorax":                       # the torso: the segment at its height
-                    body = THORAX_BODIES[int(np.searchsorted(bounds, xy[1]))]
-                    xy = xy + torso - origin[body]
-                elif body == "tibia":
-                    body = "shank"
-            is_sacral = p.get("part") == "sacrum"
-            if is_sacral:
-                xy = sacral(xy)
-            pbody.append(idx[body])
-            plocal.append(xy * s)
-            pz.append(p["z_m"] * s)
-            psac.append(is_sacral)
-            if "active_range_rad" in p:
-                kind = 1 if body == "pelvis" else 2
-                pcond.append((kind, *p["active_range_rad"]))
-            else:
-                pcond.append((0, 0.0, 0.0))
-        ptr.append(len(pbody))
+    names, groups, srcs = lines["names"], lines["groups"], lines["sources"]
+    lopt_src, lts_src = list(lines["optimal_fiber_length_m"]), list(lines["tendon_slack_length_m"])
+    fmax = lines["max_isometric_force_N_per_side"] * force_scale
+    psac = lines["sacral"]
+    plocal = lines["local_m"].copy()
+    for i in np.flatnonzero(psac):                 # the sacral part turns with the PI
+        plocal[i] = sacral(plocal[i])
+    plocal *= s
 
     # ---------------- joints: ranges, reference angles, passive laws ------------------------
     joint_range = np.empty((len(JOINTS), 2))
@@ -504,13 +545,13 @@ def build_model(subject: Subject | None = None, *,
         plates=MappingProxyType(plates),
         endplate_body=readonly(endplate_body), endplate_mid=readonly(endplate_mid),
         endplate_angle=readonly(endplate_angle), endplate_depth=readonly(endplate_depth),
-        muscle_names=tuple(names), muscle_group=tuple(groups),
+        muscle_names=names, muscle_group=groups,
         max_isometric_force=readonly(fmax), optimal_fiber_length=readonly(np.zeros(len(names))),
-        tendon_slack_length=readonly(np.zeros(len(names))), pennation=readonly(pen),
-        excess_passive=readonly(np.zeros(len(names), bool)), parameter_source=tuple(srcs),
-        line_ptr=readonly(np.array(ptr)), pt_body=readonly(np.array(pbody)),
-        pt_local=readonly(np.array(plocal)), pt_z=readonly(np.array(pz)),
-        pt_condition=readonly(np.array(pcond, float)), pt_sacral=readonly(np.array(psac)),
+        tendon_slack_length=readonly(np.zeros(len(names))), pennation=lines["pennation_rad"],
+        excess_passive=readonly(np.zeros(len(names), bool)), parameter_source=srcs,
+        line_ptr=lines["line_ptr"], pt_body=lines["body"],
+        pt_local=readonly(plocal), pt_z=readonly(lines["z_m"] * s),
+        pt_condition=lines["condition"], pt_sacral=psac,
         sources=MappingProxyType(data["sources"] | {"legs_trunk": more["sources"]}))
     check_tree(model)
     model = with_abdomen(_with_wall_landmarks(_sized_thoracic_extensors(model)), lopt_src, lts_src, s)

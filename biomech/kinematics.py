@@ -26,6 +26,7 @@ Everything here is a pure function of arrays; nothing is cached.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -50,13 +51,18 @@ def as_real(zc: np.ndarray) -> np.ndarray:
 
 
 def path_signs(inferior: Sequence[int], superior: Sequence[int], n_bodies: int, root: int) -> np.ndarray:
-    """The path-sign matrix S (n_bodies, n_joints) of a tree held at ``root`` (module docstring).
+    """The path-sign matrix S (n_bodies, n_joints) of a tree held at ``root`` (module docstring),
+    read-only: computed once for each tree and root (every subject's model has the same tree).
 
     inferior, superior : (n_joints,) body indices of each joint's two bodies.
 
     Raises ValueError if the joints do not form a tree spanning every body.
     """
-    inferior, superior = list(map(int, inferior)), list(map(int, superior))
+    return _path_signs(tuple(map(int, inferior)), tuple(map(int, superior)), int(n_bodies), int(root))
+
+
+@functools.lru_cache(maxsize=64)
+def _path_signs(inferior: tuple, superior: tuple, n_bodies: int, root: int) -> np.ndarray:
     n_joints = len(inferior)
     if n_joints != n_bodies - 1:
         raise ValueError(f"a tree of {n_bodies} bodies has {n_bodies - 1} joints, not {n_joints}")
@@ -79,6 +85,7 @@ def path_signs(inferior: Sequence[int], superior: Sequence[int], n_bodies: int, 
     if len(seen) != n_bodies:
         missing = sorted(set(range(n_bodies)) - seen)
         raise ValueError(f"bodies {missing} are not connected to the root {root} by joints")
+    S.setflags(write=False)
     return S
 
 

@@ -34,8 +34,8 @@ from .muscles import MuscleSetting
 from .passive import default_intervertebral_laws
 from .problem import prepare
 from .recruitment import Criterion
-from .results import posture_report
-from .statics import generalized_forces, solve_equilibrium
+from .metrics import clinical_metrics
+from .statics import generalized_forces, geometry, solve_equilibrium
 from .supports import Support
 from .tone import fit_tone
 from .upright import UprightTarget, solve_upright
@@ -115,12 +115,21 @@ def psoas_effect(s: StudySubject) -> dict:
         if not res.success:
             what = "psoas at its tone force" if tension == 0 else f"psoas tone + {tension:g} N"
             return out | {"success": False, "message": f"{what}: {res.message}"}
-        metrics.append(posture_report(res).metrics)
+        metrics.append(_posture_metrics(res))
         q0 = res.q                       # continuation: the loaded posture starts from the reference
     for k in EFFECT_METRICS:
         out[k] = metrics[0][k]
         out[f"{k}_per_100N"] = (metrics[1][k] - metrics[0][k]) * 100.0 / s.tension_N
     return out | {"success": True, "message": "solved"}
+
+
+def _posture_metrics(res) -> dict:
+    """The clinical metrics of a solved posture (deg), from its geometry alone (the metrics of
+    `results.posture_report`, without the forces the study does not use)."""
+    geo = getattr(res, "geometry", None)
+    if geo is None or not np.array_equal(geo.q, res.q):
+        geo = geometry(res.problem, res.q)
+    return clinical_metrics(res.problem, geo)
 
 
 def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:

@@ -29,6 +29,10 @@ and the interquartile range (IQR) over repeated runs:
   and the inverse mode (the default mode warm-started from the previous posture);
 * ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
 * ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
+* ``population_subject``: the population study's cost of one subject on one core
+  (`studies.psoas_effect` in the equilibrium mode: build the subject's model, fit its tone, three
+  equilibrium solves), the mean over 40 subjects sampled as `scripts/population.py` samples them
+  (seed 7); issue 17's target of 10,000 subjects in 30 s on 2 cores is 6 ms per subject per core;
 * ``run_with_figure``: the wall time of ``biomech run scenarios/neutral_standing.toml --out <tmp>``
   (a subprocess: interpreter start, imports, solve, JSON/CSV and the posture figure);
 * ``cli_sweep_point``: the marginal cost of one forward sweep point from the command line, results
@@ -46,7 +50,8 @@ and the interquartile range (IQR) over repeated runs:
 Targets: forward solve <= 2 ms, inverse solve <= 5 ms, default-mode solve of relaxed standing
 and upright solve <= 30 ms, 101-point forward sweep <= 0.3 s, 101-point default-mode sweep <= 2 s
 (issue 13), import <= 0.3 s, run with figure <= 2.5 s, a command-line sweep point at most
-twice the library's cost per point (issue 12), a viewer update <= 0.1 s (10 per second).
+twice the library's cost per point (issue 12), a viewer update <= 0.1 s (10 per second), a
+population subject <= 6 ms of one core (issue 17).
 
     python scripts/bench.py                 # table
     python scripts/bench.py --json          # one JSON document on stdout
@@ -74,19 +79,20 @@ MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "
                 "baseline_hybr_psoas300", "solve_default_standing", "solve_upright_psoas300",
                 "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
+                "population_subject",
                 "run_with_figure", "cli_sweep_point", "viewer_update")
 #: seconds; measurements without a target are informative
 TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
            "solve_default_standing": 30e-3, "solve_upright_psoas300": 30e-3, "sweep_upright_101": 2.0,
            "solve_inverse": 5e-3, "import": 0.3,
-           "run_with_figure": 2.5, "viewer_update": 0.1}
+           "run_with_figure": 2.5, "viewer_update": 0.1, "population_subject": 6e-3}
 #: a command-line sweep point costs at most this many times the library's point (issue 12)
 CLI_POINT_RATIO = 2.0
 #: Points of the long command-line sweep: its time less that of a 1-point sweep is 400 points'
 #: cost, well above the ±0.1 s by which one run's start-up varies here.
 CLI_POINTS = 401
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
-SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "solve_upright_psoas300",
+SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "population_subject", "solve_upright_psoas300",
         "solve_default_standing",
         "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
 
@@ -195,6 +201,18 @@ def _time_cli_sweep_point(repeat: int, library_sweep, plain) -> dict:
     return st
 
 
+def _time_population_subject(repeat: int, n: int = 40) -> dict:
+    """Seconds per subject of `studies.psoas_effect` over n subjects of the population study."""
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    from population import sample_population, study_subjects
+    from biomech.studies import psoas_effect
+    subjects = study_subjects(sample_population(n, 7))
+    psoas_effect(subjects[0])                                       # warm-up (imports, caches)
+    st = _timeit(lambda: [psoas_effect(s) for s in subjects], repeat)
+    return {k: v / n if k.endswith("_s") else v for k, v in st.items()}
+
+
 def _time_viewer(repeat: int) -> dict:
     import matplotlib
     matplotlib.use("Agg")
@@ -273,6 +291,8 @@ def measure(repeat: int, skip=()) -> dict:
         out["import"] = _time_import(slow)
     if want("build_model"):
         out["build_model"] = _timeit(lambda: bm.make_model(subject), slow)
+    if want("population_subject"):
+        out["population_subject"] = _time_population_subject(slow)
     if want("run_with_figure"):
         out["run_with_figure"] = _time_run(slow)
     if want("cli_sweep_point"):

@@ -315,6 +315,30 @@ def test_building_models_leaves_the_shared_data_as_parsed():
         assert anatomy._parsed(name) == json.loads(anatomy._data(name)), name
 
 
+def test_a_model_does_not_depend_on_the_models_built_before_it():
+    # build_model scales a template compiled once per process (anatomy._muscle_template,
+    # _body_origins) and kinematics caches the path-sign matrix of each tree: building other
+    # subjects in between must give the same model, to the bit, and the shared arrays are read-only
+    from biomech import anatomy, kinematics
+    def fields(m):
+        return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
+                if isinstance(getattr(m, f.name), np.ndarray)}
+    first = fields(bm.build_model())
+    other = bm.build_model(bm.Subject(body_mass_kg=52, height_m=1.55, pelvic_incidence_deg=75,
+                                      muscle_strength_scale=0.7), hip_stiffness_scale=0.6)
+    assert not np.array_equal(other.pt_local, first["pt_local"])     # a subject that differs
+    again = fields(bm.build_model())
+    for name, a in first.items():
+        assert np.array_equal(a, again[name]), name
+    template = anatomy._muscle_template()
+    for key in ("local_m", "z_m", "max_isometric_force_N_per_side", "body", "sacral"):
+        assert not template[key].flags.writeable, key
+    S = kinematics.path_signs(other.joint_inferior, other.joint_superior, other.n_bodies, 0)
+    assert not S.flags.writeable
+    with pytest.raises(ValueError, match="not connected"):           # the check still runs
+        kinematics.path_signs((0, 1), (1, 0), 3, 0)
+
+
 def test_model_is_immutable(model):
     arrays = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
               if isinstance(getattr(model, f.name), np.ndarray)}
