@@ -158,7 +158,6 @@ def _pelvic_incidence(s_pt, normal_angle, hip) -> float:
     return math.atan2(v[0], -v[1]) - normal_angle  # PT + SS with SS = -normal_angle
 
 
-
 @functools.cache
 def _body_origins() -> MappingProxyType:
     """Each body frame's origin in the pelvis frame at the neutral configuration (m, (2,) each;

@@ -21,7 +21,8 @@ with the bodies on its root side: ∂x_j/∂q_k = S[i(j), k] ẑ × (x_j − x_k
 x_j − x_k vanishes, whichever side the root is on).
 
 The plane is handled as complex numbers x + iy: a rotation by φ is multiplication by e^{iφ}.
-Everything here is a pure function of arrays; nothing is cached.
+Everything here is a pure function of arrays; `path_signs` keeps its (read-only) result for
+each tree and root.
 """
 
 from __future__ import annotations
