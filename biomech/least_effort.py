@@ -40,7 +40,7 @@ def least_effort_dual(A: np.ndarray, b: np.ndarray, upper: np.ndarray, *,
 
     Returns x (M,), s (n_joints,) N·m, the largest shortfall max|A x + s − b| (N·m) and the
     multipliers λ (n_joints,): at the optimum the value's sensitivity to b, ∂/∂b = λ, and to A,
-    ∂/∂A = −λ xᵀ (the envelope theorem; `upright_newton` differentiates the effort so).
+    ∂/∂A = −λ xᵀ (the envelope theorem; `upright.reduced_derivatives` differentiates the effort so).
     Without slack, an infeasible problem is recognised as soon as the dual value exceeds the
     largest value the primal can take, Σ (wᵢ/p) upperᵢ^p (weak duality), and returned at once
     with its (positive) shortfall.

@@ -328,40 +328,41 @@ def write_outputs(run: ScenarioRun, out_dir: Path, *, plots: bool = True, fmt: s
     interrupted run leaves either the previous file or the new one, never half of one.
     The figures are drawn without the cyclic garbage collector (`_figure_gc`).
     """
-    reports = [pt.report for pt in run.points]
     folder = Path(out_dir) / run.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    with _figure_gc():
-        figures = []
-        if plots:
-            from . import viz  # matplotlib only when figures are drawn
-            title = run.scenario.name
-            if run.is_sweep:
-                first, last = reports[0], reports[-1]
-                figures.append((f"posture.{fmt}", viz.overlay_figure(
-                    [first, last], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
-                    title=f"{title}: last point of the sweep vs the first (reference)")))
-                sweep = run.scenario.sweep
-                figures.append((f"sweep.{fmt}", viz.sweep_figure(
-                    [pt.values[0] for pt in run.points], reports, parameter=sweep.parameters[0],
-                    also=sweep.parameters[1:], grid=sweep.grid)))
-            else:
-                figures.append((f"posture.{fmt}", viz.posture_figure(
-                    reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles])))
 
-        def write_json(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                for chunk in document_chunks(run):
-                    f.write(chunk)
-        for name, data in (("result.json", write_json), ("metrics.csv", metrics_csv(run).encode())):
-            written.append(atomic_write(folder / name, data))
-        for name, fig in figures:
-            viz.save_figure(fig, folder / name, dpi=dpi)
-            written.append(folder / name)
-        figures.clear()                                 # garbage for `_figure_gc`'s collection
-        fig = None
+    def write_json(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            for chunk in document_chunks(run):
+                f.write(chunk)
+    written = [atomic_write(folder / name, data)
+               for name, data in (("result.json", write_json), ("metrics.csv", metrics_csv(run).encode()))]
+    if plots:
+        with _figure_gc():                 # the figures are garbage once `_write_figures` returns
+            written += _write_figures(run, folder, fmt, dpi)
     return written
+
+
+def _write_figures(run: ScenarioRun, folder: Path, fmt: str, dpi: int) -> list[Path]:
+    """Draw and save the figures of a run into ``folder``: a sweep's overlay of its last point on
+    its first and its sweep figure, or a single posture's figure."""
+    from . import viz  # matplotlib only when figures are drawn
+    reports = [pt.report for pt in run.points]
+    title = run.scenario.name
+    if run.is_sweep:
+        sweep = run.scenario.sweep
+        figures = [(f"posture.{fmt}", viz.overlay_figure(
+                       [reports[0], reports[-1]], [_point_label(run, 0), _point_label(run, len(reports) - 1)],
+                       title=f"{title}: last point of the sweep vs the first (reference)")),
+                   (f"sweep.{fmt}", viz.sweep_figure(
+                       [pt.values[0] for pt in run.points], reports, parameter=sweep.parameters[0],
+                       also=sweep.parameters[1:], grid=sweep.grid))]
+    else:
+        figures = [(f"posture.{fmt}", viz.posture_figure(
+            reports[0], title=title, highlight=[name for name, _ in run.scenario.muscles]))]
+    for name, fig in figures:
+        viz.save_figure(fig, folder / name, dpi=dpi)
+    return [folder / name for name, _ in figures]
 
 
 @contextlib.contextmanager

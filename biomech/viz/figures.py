@@ -29,8 +29,7 @@ from ..results import PA_PER_MMHG
 from ..names import LUMBAR_LEVELS, MUSCLE_GROUPS
 from ..anatomy import REFERENCE_HEIGHT_M
 from .drawing import (LAYERS, METRIC_ROWS, OKABE_ITO, STYLE, TITLE_Y, draw_angles, draw_bones,
-                      draw_gravity,
-                      draw_forces, draw_muscles, frame_axes, line, muscle_norm, outline_points,
+                      draw_gravity, draw_forces, draw_muscles, frame_axes, line, muscle_norm, outline_points,
                       set_limits, signed, skeleton, status_note, style_axes, transform,
                       values_text, view_rotation, wrap_text, zoom)
 
