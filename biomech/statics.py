@@ -65,7 +65,9 @@ def geometry(problem: Problem, q: np.ndarray) -> Geometry:
 
 def geometry_with_segments(p: Problem, q: np.ndarray):
     """`geometry`, and the segment quantities the stiffness reuses: first and second points
-    (..., Sg, 2), in-plane vectors d (..., Sg, 2), |d|² (..., Sg) and ∂ℓ/∂q (..., n_joints, Sg)."""
+    (..., Sg, 2), in-plane vectors d (..., Sg, 2), |d|² (..., Sg) and ∂ℓ/∂q (..., nX) of each
+    (segment, crossed joint) pair (`Problem.cross_seg`; zero for the joints a segment does not
+    cross: both its points turn with them)."""
     ang, rot, org_c, cen_c = kin.poses(p.S, p.inferior, p.superior, p.joint_a, p.joint_c,
                                        q + p.joint_offset, p.root_angle)
     shift = -cen_c[..., p.origin_joint, None]            # the hip centre to the origin
@@ -80,9 +82,10 @@ def geometry_with_segments(p: Problem, q: np.ndarray):
     dxy2 = _dot(d, d)
     seg_len = np.sqrt(dxy2 + p.seg_dz2)
     u = d / seg_len[..., None]
-    dseg = _along(p, pa, pb, u[..., ::-1] * _ROT270, cen)     # (..., n_joints, Sg) ∂ℓ/∂q = u · ∂d/∂q
+    dseg = _crossing(p, pa, pb, u[..., ::-1] * _ROT270, cen)   # (..., nX) ∂ℓ/∂q = u · ∂d/∂q
     length = _bincount(p.paths.seg_line, seg_len, p.lines.n)
-    dLdq = np.add.reduceat(dseg, p.paths.seg_first, axis=-1).swapaxes(-1, -2)
+    nj = cen.shape[-2]
+    dLdq = _bincount(p.cross_slot, dseg, p.lines.n * nj).reshape(dseg.shape[:-1] + (p.lines.n, nj))
     geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
                    segment_dir=u, length=length, dLdq=dLdq, com=com,
                    shift=np.stack([shift.real, shift.imag], -1)[..., 0, :], cavity=cav,
@@ -127,18 +130,36 @@ def _segments(p: Problem, geo: Geometry):
     """The segment quantities of `geometry_with_segments`, recomputed from a geometry."""
     pa, pb = geo.points.take(p.paths.seg_a, -2), geo.points.take(p.paths.seg_b, -2)
     d = pb - pa
-    g = _along(p, pa, pb, geo.segment_dir[..., ::-1] * _ROT270, geo.centres)
+    g = _crossing(p, pa, pb, geo.segment_dir[..., ::-1] * _ROT270, geo.centres)
     return pa, pb, d, _dot(d, d), g
 
 
-def _along(p: Problem, pa, pb, f, cen):
-    """(..., n_joints, Sg) e · ∂d/∂q_j for the segment vectors d = pb − pa, where e = ẑ × f
-    (..., Sg, 2).
+def _crossing(p: Problem, pa, pb, f, cen):
+    """(..., nX) e · ∂d/∂q_j of the segment vectors d = pb − pa for each (segment, crossed joint)
+    pair (`Problem.cross_seg`, `cross_joint`), where e = ẑ × f (..., Sg, 2).
 
     A point p on body b moves by ∂p/∂q_j = S[b, j] ẑ × (p − c_j), and (ẑ × f) · (ẑ × r) = f · r,
     so e · ∂d/∂q_j = S[b_b, j] (p_b − c_j) · f − S[b_a, j] (p_a − c_j) · f. With f = (u_y, −u_x),
-    e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j.
+    e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j. For a joint the
+    segment does not cross, S[b_b, j] = S[b_a, j] and the sum is S d · f.
     """
+    fx = f.take(p.cross_seg, -2)
+    c = cen.take(p.cross_joint, -2)
+    return (p.cross_Sb * _dot(pb.take(p.cross_seg, -2) - c, fx)
+            - p.cross_Sa * _dot(pa.take(p.cross_seg, -2) - c, fx))
+
+
+def _dense(p: Problem, x: np.ndarray) -> np.ndarray:
+    """(..., n_joints, Sg): the (segment, crossed joint) values x (..., nX) in their places, zero
+    elsewhere."""
+    out = np.zeros(x.shape[:-1] + p.seg_Sa.shape)
+    out[..., p.cross_joint, p.cross_seg] = x
+    return out
+
+
+def _along(p: Problem, pa, pb, f, cen):
+    """(..., n_joints, Sg) e · ∂d/∂q_j for every joint and segment (`_crossing`; for a joint the
+    segment does not cross, S d · f: the segment turns with it)."""
     return (p.seg_Sb * _dot(pb, f)[..., None, :] - p.seg_Sa * _dot(pa, f)[..., None, :]
             - p.seg_dS * (cen @ f.swapaxes(-1, -2)))
 
@@ -319,6 +340,7 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
     w_ld = w / (ell * np.maximum(dxy2, 1e-24))
     h = _along(p, pa, pb, d, cen)                                  # |d| h (e = ẑ × d)
     J -= (h * w_ld[..., None, :]) @ h.swapaxes(-1, -2)
+    g = _dense(p, g)
     J -= (g * (w_ld * p.seg_dz2)[..., None, :]) @ g.swapaxes(-1, -2)
     # point forces at constant force, per body: sum of forces Fb (n_bodies, 2) and of p·F, Mb
     # (n_bodies,). A segment pulls its first point by +T u and its second by −T u
@@ -698,6 +720,15 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             if best is not None:
                 _, alt, K = best
                 u, norm, at = alt.u, alt.norm, alt.sources
+    return equilibrium_result(problem, u, norm, it, converged, collapse, at, K)
+
+
+def equilibrium_result(problem: Problem, u: np.ndarray, norm: float, iterations: int, converged: bool,
+                       collapse: str | None, at: dict, K: np.ndarray | None) -> EquilibriumResult:
+    """The `EquilibriumResult` of where an iteration ended: free coordinates u, largest residual
+    ``norm``, whether it converged, the collapse message if it left the physiological range, the
+    generalized forces by source ``at`` and, converged, the stiffness matrix K there. Classifies
+    it: collapsed, not converged, fallen (`_implausible`), unstable or solved."""
     q = joint_angles(problem, u)
     eig = np.full(problem.n_free, np.nan)
     stable = None
@@ -723,5 +754,5 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             message = (f"the equilibrium is unstable: the stiffness matrix has a negative "
                        f"eigenvalue ({w[0]:.3g} N·m/rad), mode dominated by {', '.join(dominant)}")
     return EquilibriumResult(problem=problem, q=q, code=code, stable=stable, message=message,
-                             max_residual_Nm=norm, iterations=it, stiffness_eigenvalues=eig,
+                             max_residual_Nm=norm, iterations=iterations, stiffness_eigenvalues=eig,
                              geometry=at["geometry"], sources=at)
