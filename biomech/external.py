@@ -2,7 +2,8 @@
 compliant support contacts (seat, backrest, table; docs/model.md §7) and the hands that draw a
 knee to the chest.
 
-Functions of a prepared problem (`problem.Problem`) and a geometry (`statics.Geometry`): both
+Functions of a prepared problem (`problem.Problem`) and a geometry (`statics.Geometry`, of one
+posture or a batch: the arrays below then gain its leading dimensions): both
 the statics, which sums them into generalized forces, and `balance`, which finds the support's
 reaction on the root from them, use these, so neither needs the other.
 """
@@ -23,11 +24,12 @@ def contact_state(problem, geo):
     if not len(p.contact_body):
         return np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     pts = kin.points_world(geo.angles, geo.origins, p.contact_body, p.contact_local)
-    pen = p.contact_offset - np.einsum("ij,ij->i", pts - geo.shift, p.contact_normal)
-    force = contact_law(pen, p.contact_stiffness)[0][:, None] * p.contact_normal
+    held = pts - geo.shift[..., None, :]                    # in the support's frame
+    pen = p.contact_offset - np.einsum("...ij,ij->...i", held, p.contact_normal)
+    force = contact_law(pen, p.contact_stiffness)[0][..., None] * p.contact_normal
     if p.contact_grip.any():            # a gripping point (static friction): a stiff spring along
-        slide = np.einsum("ij,ij->i", pts - geo.shift, p.contact_tangent) - p.contact_anchor   # the surface
-        force = force - (p.contact_grip * slide)[:, None] * p.contact_tangent
+        slide = np.einsum("...ij,ij->...i", held, p.contact_tangent) - p.contact_anchor   # the surface
+        force = force - (p.contact_grip * slide)[..., None] * p.contact_tangent
     return p.contact_body, pts, force, pen
 
 
@@ -68,12 +70,12 @@ def hand_state(problem, geo):
     p = problem
     body = p.hand_body.ravel()
     pts = kin.points_world(geo.angles, geo.origins, body, p.hand_local.reshape(-1, 2))
-    d = pts[1::2] - pts[0::2]
-    ell = np.sqrt(np.einsum("ij,ij->i", d, d))
-    e = d / ell[:, None]
+    d = pts[..., 1::2, :] - pts[..., 0::2, :]
+    ell = np.sqrt(np.einsum("...ij,...ij->...i", d, d))
+    e = d / ell[..., None]
     slope = p.hand_stiffness
     tension = slope * (ell - p.hand_rest)
     force = np.empty_like(pts)
-    force[0::2] = tension[:, None] * e
-    force[1::2] = -tension[:, None] * e
+    force[..., 0::2, :] = tension[..., None] * e
+    force[..., 1::2, :] = -tension[..., None] * e
     return body, pts, force, tension, slope, ell, e

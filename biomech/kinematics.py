@@ -92,28 +92,36 @@ def _path_signs(inferior: tuple, superior: tuple, n_bodies: int, root: int) -> n
 
 def poses(S: np.ndarray, inferior: np.ndarray, superior: np.ndarray, a: np.ndarray, c: np.ndarray,
           rel: np.ndarray, root_angle: float):
-    """Angles (n_bodies,), rotations e^{iφ} (n_bodies,), frame origins (n_bodies,) complex and
-    joint centres (n_joints,) complex of a tree with its root's frame at the origin.
+    """Angles (..., n_bodies), rotations e^{iφ} (..., n_bodies), frame origins (..., n_bodies)
+    complex and joint centres (..., n_joints) complex of a tree with its root's frame at the
+    origin, for one posture or a batch (the leading dimensions of ``rel``).
 
     S : path signs of the root (`path_signs`); inferior, superior : (n_joints,) int;
     a, c : (n_joints,) complex, the joint centre in the inferior and in the superior body;
-    rel : (n_joints,) rad, joint angles plus their fixed offsets; root_angle : rad.
+    rel : (..., n_joints) rad, joint angles plus their fixed offsets; root_angle : rad.
     """
-    ang = root_angle + S @ rel
+    ang = root_angle + rows(S, rel)
     z = np.exp(1j * ang)
-    za = z.take(inferior) * a
-    d = za - z.take(superior) * c
-    origin = S @ d
-    return ang, z, origin, origin.take(inferior) + za
+    za = z.take(inferior, -1) * a
+    d = za - z.take(superior, -1) * c
+    origin = rows(S, d)
+    return ang, z, origin, origin.take(inferior, -1) + za
+
+
+def rows(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """A x (..., m) for a matrix A (m, n) and vectors x (..., n): ``A @ x`` for one vector, else
+    ``x @ Aᵀ`` (a batch of vectors in its rows)."""
+    return A @ x if x.ndim == 1 else x @ A.T
 
 
 def points_world(angles: np.ndarray, origins: np.ndarray, body: np.ndarray, local: np.ndarray):
-    """World positions (n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,)."""
-    c, s = np.cos(angles).take(body), np.sin(angles).take(body)
+    """World positions (..., n, 2) of body-frame points ``local`` (n, 2) on bodies ``body`` (n,),
+    from body angles (..., n_bodies) and origins (..., n_bodies, 2)."""
+    c, s = np.cos(angles).take(body, -1), np.sin(angles).take(body, -1)
     local = np.asarray(local, float)
-    out = origins.take(body, 0).copy()
-    out[:, 0] += c * local[:, 0] - s * local[:, 1]
-    out[:, 1] += s * local[:, 0] + c * local[:, 1]
+    out = origins.take(body, -2)
+    out[..., 0] += c * local[:, 0] - s * local[:, 1]
+    out[..., 1] += s * local[:, 0] + c * local[:, 1]
     return out
 
 

@@ -168,7 +168,7 @@ class Lines:
 
     @property
     def n(self) -> int:
-        return len(self.fmax_cos)
+        return self.fmax_cos.shape[-1]
 
 
 def make_lines(model, *, lopt, lts, fixed_tension, tension, activation, excess_passive,
@@ -211,15 +211,16 @@ def stretch_response(set_point_length, lts, lopt, activation, fixed_tension, q):
 def fiber_curves(lines: Lines, length: np.ndarray):
     """The normalised force-length curves of every line at musculotendon lengths (M,):
     f_L, ∂f_L/∂L (1/m), the counted passive f_PE (net of the default muscle's for the `excess`
-    lines) and ∂f_PE/∂L (1/m). l̃ = (L − l_ts) / (l_opt cos α), rigid tendon."""
+    lines) and ∂f_PE/∂L (1/m). l̃ = (L − l_ts) / (l_opt cos α), rigid tendon. Lengths (..., M)
+    give curves (..., M)."""
     n = lines.n
-    lt_all = (length.take(lines.fpe_line) - lines.fpe_lts) / lines.fpe_lopt_cos
-    fl, dfl = force_length_active(lt_all[:n])
+    lt_all = (length.take(lines.fpe_line, -1) - lines.fpe_lts) / lines.fpe_lopt_cos
+    fl, dfl = force_length_active(lt_all[..., :n])
     fpe_all, dfpe_all = force_length_passive(lt_all)
     dfpe_all = dfpe_all / lines.fpe_lopt_cos
-    passive, dpassive = fpe_all[:n].copy(), dfpe_all[:n].copy()
-    passive[lines.excess] -= fpe_all[n:]
-    dpassive[lines.excess] -= dfpe_all[n:]
+    passive, dpassive = fpe_all[..., :n].copy(), dfpe_all[..., :n].copy()
+    passive[..., lines.excess] -= fpe_all[..., n:]
+    dpassive[..., lines.excess] -= dfpe_all[..., n:]
     return fl, dfl / lines.lopt_cos, passive, dpassive
 
 

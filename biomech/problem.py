@@ -76,6 +76,11 @@ class Problem:
     seg_Sa: np.ndarray          # (n_joints, Sg) S of the body of each segment's first point
     seg_Sb: np.ndarray          # (n_joints, Sg) S of the body of its second point
     seg_dS: np.ndarray          # (n_joints, Sg) seg_Sb − seg_Sa
+    cross_seg: np.ndarray       # (nX,) int: the segment of each (segment, joint it crosses) pair
+    cross_joint: np.ndarray     # (nX,) int: the joint (the segment's two points lie on its two sides)
+    cross_Sa: np.ndarray        # (nX,) S of the body of the segment's first point for that joint
+    cross_Sb: np.ndarray        # (nX,) S of the body of its second point
+    cross_slot: np.ndarray      # (nX,) int: line × n_joints + joint, the pair's entry of ∂L/∂q
     seg_dz2: np.ndarray         # (Sg,) squared lateral extent (m²)
     seg_inc: np.ndarray         # (n_bodies, Sg) [body of a = b] − [body of b = b]
     seg_inc_b: np.ndarray       # (n_bodies, Sg) [body of b = b]
@@ -136,6 +141,14 @@ class Problem:
     @property
     def n_free(self) -> int:
         return self.B.shape[1]
+
+
+def _crossings(S: np.ndarray, ba: np.ndarray, bb: np.ndarray, seg_line: np.ndarray) -> dict:
+    """The (segment, joint) pairs where joint j lies between a segment's two points (S of their
+    bodies differ), segment by segment: the only joints whose rotation changes its length."""
+    seg, joint = np.nonzero((S[bb] - S[ba]) != 0)
+    return dict(cross_seg=seg, cross_joint=joint, cross_Sa=S[ba[seg], joint], cross_Sb=S[bb[seg], joint],
+                cross_slot=seg_line[seg] * S.shape[1] + joint)
 
 
 def side_groups(model: Model) -> tuple[str, ...]:
@@ -383,6 +396,7 @@ def _support_arrays(model: Model, support: Support, loads: tuple, locked: tuple)
         cavity_body=cavity_body, cavity_area=float(cav.area_m2) if cav else 0.0,
         pressure_gain=np.asarray(m.pressure_gain),
         seg_Sa=S.T.take(ba, 1), seg_Sb=S.T.take(bb, 1), seg_dS=S.T.take(bb, 1) - S.T.take(ba, 1),
+        **_crossings(S, ba, bb, paths.seg_line),
         seg_dz2=dz * dz, seg_inc=seg_inc, seg_inc_b=seg_inc_b, line_joints=crossed,
         line_joint_index=(np.repeat(np.arange(len(crossed)), [len(c) for c in crossed]),
                           np.array([j for c in crossed for j in c], int)),

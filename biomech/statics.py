@@ -38,7 +38,9 @@ SADDLE_STEP_RAD = 0.01
 
 @dataclass(frozen=True, eq=False)
 class Geometry:
-    """Kinematic quantities at one posture (all world frame, the hip centre at the origin)."""
+    """Kinematic quantities at one posture (all world frame, the hip centre at the origin), or at
+    a batch of postures: every array then has the batch's leading dimensions (q (N, n_joints):
+    angles (N, n_bodies), dLdq (N, M, n_joints), ...)."""
 
     q: np.ndarray               # (n_joints,) rad
     angles: np.ndarray          # (n_bodies,) body angles, rad
@@ -56,68 +58,110 @@ class Geometry:
 
 
 def geometry(problem: Problem, q: np.ndarray) -> Geometry:
-    """Kinematics and muscle geometry at joint angles q (n_joints,)."""
+    """Kinematics and muscle geometry at joint angles q (n_joints,), or at a batch of postures
+    q (..., n_joints) at once (`Geometry`)."""
     return geometry_with_segments(problem, q)[0]
 
 
 def geometry_with_segments(p: Problem, q: np.ndarray):
     """`geometry`, and the segment quantities the stiffness reuses: first and second points
-    (Sg, 2), in-plane vectors d (Sg, 2), |d|² (Sg,) and ∂ℓ/∂q (n_joints, Sg)."""
+    (..., Sg, 2), in-plane vectors d (..., Sg, 2), |d|² (..., Sg) and ∂ℓ/∂q (..., nX) of each
+    (segment, crossed joint) pair (`Problem.cross_seg`; zero for the joints a segment does not
+    cross: both its points turn with them)."""
     ang, rot, org_c, cen_c = kin.poses(p.S, p.inferior, p.superior, p.joint_a, p.joint_c,
                                        q + p.joint_offset, p.root_angle)
-    shift = -cen_c[p.origin_joint]                       # the hip centre to the origin
+    shift = -cen_c[..., p.origin_joint, None]            # the hip centre to the origin
     org_c = org_c + shift
     org, cen = kin.as_real(org_c), kin.as_real(cen_c + shift)
-    body = p.all_body
-    both = kin.as_real(org_c.take(body) + rot.take(body) * p.all_local)
+    both = kin.as_real(org_c.take(p.all_body, -1) + rot.take(p.all_body, -1) * p.all_local)
     n_pt = p.paths.n_points
     n_c = n_pt + len(p.mass)
-    pts, com, cav = both[:n_pt], both[n_pt:n_c], both[n_c:]
-    pa, pb = pts.take(p.paths.seg_a, 0), pts.take(p.paths.seg_b, 0)
+    pts, com, cav = both[..., :n_pt, :], both[..., n_pt:n_c, :], both[..., n_c:, :]
+    pa, pb = pts.take(p.paths.seg_a, -2), pts.take(p.paths.seg_b, -2)
     d = pb - pa
-    dxy2 = np.einsum("ij,ij->i", d, d)
+    dxy2 = _dot(d, d)
     seg_len = np.sqrt(dxy2 + p.seg_dz2)
-    u = d / seg_len[:, None]
-    dseg = _along(p, pa, pb, u[:, ::-1] * _ROT270, cen)     # (n_joints, Sg) ∂ℓ/∂q = u · ∂d/∂q
-    length = np.bincount(p.paths.seg_line, seg_len, minlength=p.lines.n)
-    dLdq = np.add.reduceat(dseg, p.paths.seg_first, axis=1).T
+    u = d / seg_len[..., None]
+    dseg = _crossing(p, pa, pb, u[..., ::-1] * _ROT270, cen)   # (..., nX) ∂ℓ/∂q = u · ∂d/∂q
+    length = _bincount(p.paths.seg_line, seg_len, p.lines.n)
+    nj = cen.shape[-2]
+    dLdq = _bincount(p.cross_slot, dseg, p.lines.n * nj).reshape(dseg.shape[:-1] + (p.lines.n, nj))
     geo = Geometry(q=q, angles=ang, origins=org, centres=cen, points=pts, segment_length=seg_len,
                    segment_dir=u, length=length, dLdq=dLdq, com=com,
-                   shift=np.array([shift.real, shift.imag]), cavity=cav,
+                   shift=np.stack([shift.real, shift.imag], -1)[..., 0, :], cavity=cav,
                    pressure_arm=_pressure_arm(p, cav, cen))
     return geo, (pa, pb, d, dxy2, dseg)
 
 
+def _bincount(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sums (..., n) of ``values`` (..., k) by ``index`` (k,) ints in 0..n−1: `np.bincount` of
+    each row (the same sums in the same order for one row or a batch)."""
+    if values.ndim == 1:
+        return np.bincount(index, values, n)
+    lead = values.shape[:-1]
+    rows = np.arange(math.prod(lead))[:, None] * n
+    return np.bincount((rows + index).ravel(), values.reshape(-1), rows.size * n).reshape(lead + (n,))
+
+
+def _vecmat(v: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """vᵀA (..., n) for vectors v (..., m) and matrices A (..., m, n)."""
+    return v @ A if v.ndim == 1 else (v[..., None, :] @ A)[..., 0, :]
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products (...,) of vectors (..., 2)."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1]
+
+
 def _pressure_arm(p: Problem, cav: np.ndarray, cen: np.ndarray) -> np.ndarray:
-    """A ∂ℓ/∂q (n_joints,) of the cavity axis from the floor F to the roof D (docs/model.md §6a):
-    ∂ℓ/∂q_j = S[b_D, j] (D − c_j) × e − S[b_F, j] (F − c_j) × e, e = (D − F)/ℓ. Zeros without a
-    cavity."""
-    if not len(cav):
-        return np.zeros(len(cen))
-    (bf, bd), (f, d) = p.cavity_body, cav
-    e = (d - f) / math.hypot(*(d - f))
-    arm = p.S[bd] * ((d[0] - cen[:, 0]) * e[1] - (d[1] - cen[:, 1]) * e[0])
-    arm -= p.S[bf] * ((f[0] - cen[:, 0]) * e[1] - (f[1] - cen[:, 1]) * e[0])
+    """A ∂ℓ/∂q (..., n_joints) of the cavity axis from the floor F to the roof D (docs/model.md
+    §6a): ∂ℓ/∂q_j = S[b_D, j] (D − c_j) × e − S[b_F, j] (F − c_j) × e, e = (D − F)/ℓ. Zeros
+    without a cavity."""
+    if not cav.shape[-2]:
+        return np.zeros(cen.shape[:-1])
+    (bf, bd), f, d = p.cavity_body, cav[..., 0, None, :], cav[..., 1, None, :]
+    e = (d - f) / np.hypot(*np.moveaxis(d - f, -1, 0))[..., None]
+    arm = p.S[bd] * ((d[..., 0] - cen[..., 0]) * e[..., 1] - (d[..., 1] - cen[..., 1]) * e[..., 0])
+    arm -= p.S[bf] * ((f[..., 0] - cen[..., 0]) * e[..., 1] - (f[..., 1] - cen[..., 1]) * e[..., 0])
     return p.cavity_area * arm
 
 
 def _segments(p: Problem, geo: Geometry):
     """The segment quantities of `geometry_with_segments`, recomputed from a geometry."""
-    pa, pb = geo.points.take(p.paths.seg_a, 0), geo.points.take(p.paths.seg_b, 0)
+    pa, pb = geo.points.take(p.paths.seg_a, -2), geo.points.take(p.paths.seg_b, -2)
     d = pb - pa
-    g = _along(p, pa, pb, geo.segment_dir[:, ::-1] * _ROT270, geo.centres)
-    return pa, pb, d, np.einsum("ij,ij->i", d, d), g
+    g = _crossing(p, pa, pb, geo.segment_dir[..., ::-1] * _ROT270, geo.centres)
+    return pa, pb, d, _dot(d, d), g
 
 
-def _along(p: Problem, pa, pb, f, cen):
-    """(n_joints, Sg) e · ∂d/∂q_j for the segment vectors d = pb − pa, where e = ẑ × f (Sg, 2).
+def _crossing(p: Problem, pa, pb, f, cen):
+    """(..., nX) e · ∂d/∂q_j of the segment vectors d = pb − pa for each (segment, crossed joint)
+    pair (`Problem.cross_seg`, `cross_joint`), where e = ẑ × f (..., Sg, 2).
 
     A point p on body b moves by ∂p/∂q_j = S[b, j] ẑ × (p − c_j), and (ẑ × f) · (ẑ × r) = f · r,
     so e · ∂d/∂q_j = S[b_b, j] (p_b − c_j) · f − S[b_a, j] (p_a − c_j) · f. With f = (u_y, −u_x),
-    e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j.
+    e = u (the in-plane part of the unit segment vector) and this is ∂ℓ/∂q_j. For a joint the
+    segment does not cross, S[b_b, j] = S[b_a, j] and the sum is S d · f.
     """
-    return (p.seg_Sb * (pb[:, 0] * f[:, 0] + pb[:, 1] * f[:, 1])
-            - p.seg_Sa * (pa[:, 0] * f[:, 0] + pa[:, 1] * f[:, 1]) - p.seg_dS * (cen @ f.T))
+    fx = f.take(p.cross_seg, -2)
+    c = cen.take(p.cross_joint, -2)
+    return (p.cross_Sb * _dot(pb.take(p.cross_seg, -2) - c, fx)
+            - p.cross_Sa * _dot(pa.take(p.cross_seg, -2) - c, fx))
+
+
+def _dense(p: Problem, x: np.ndarray) -> np.ndarray:
+    """(..., n_joints, Sg): the (segment, crossed joint) values x (..., nX) in their places, zero
+    elsewhere."""
+    out = np.zeros(x.shape[:-1] + p.seg_Sa.shape)
+    out[..., p.cross_joint, p.cross_seg] = x
+    return out
+
+
+def _along(p: Problem, pa, pb, f, cen):
+    """(..., n_joints, Sg) e · ∂d/∂q_j for every joint and segment (`_crossing`; for a joint the
+    segment does not cross, S d · f: the segment turns with it)."""
+    return (p.seg_Sb * _dot(pb, f)[..., None, :] - p.seg_Sa * _dot(pa, f)[..., None, :]
+            - p.seg_dS * (cen @ f.swapaxes(-1, -2)))
 
 
 # -------------------------------------------------------------------------------------------
@@ -154,21 +198,24 @@ def effective_activation(problem: Problem, length: np.ndarray) -> np.ndarray:
 
 def point_moments(problem: Problem, geo: Geometry, body: np.ndarray, point: np.ndarray,
                   force: np.ndarray) -> np.ndarray:
-    """Generalized forces (n_joints,) of world forces (n, 2) at world points (n, 2) on bodies (n,)."""
-    r = point[:, None, :] - geo.centres[None, :, :]
-    mom = r[..., 0] * force[:, None, 1] - r[..., 1] * force[:, None, 0]
-    return np.einsum("nj,nj->j", problem.S[body], mom)
+    """Generalized forces (..., n_joints) of world forces (..., n, 2) at world points (..., n, 2)
+    on bodies (n,)."""
+    r = point[..., :, None, :] - geo.centres[..., None, :, :]
+    mom = r[..., 0] * force[..., :, None, 1] - r[..., 1] * force[..., :, None, 0]
+    return np.einsum("nj,...nj->...j", problem.S[body], mom)
 
 
 def passive_moments(problem: Problem, q: np.ndarray):
-    """Passive moments on each superior body (n_joints,) and their slopes (n_joints,)."""
+    """Passive moments on each superior body (..., n_joints) and their slopes (..., n_joints) at
+    joint angles q (..., n_joints)."""
     p = problem
-    m = np.zeros(len(q))
-    dm = np.zeros(len(q))
+    m = np.zeros(q.shape)
+    dm = np.zeros(q.shape)
     if len(p.iv_joints):
-        m[p.iv_joints], dm[p.iv_joints] = intervertebral_moment(p.iv_coeffs, q[p.iv_joints] - p.rest_angle[p.iv_joints])
+        m[..., p.iv_joints], dm[..., p.iv_joints] = intervertebral_moment(
+            p.iv_coeffs, q[..., p.iv_joints] - p.rest_angle[p.iv_joints])
     for j, kind, factor, partners in p.leg_joints:
-        m[j], dm[j] = leg_passive_moment(kind, q[j], *partners, factor)
+        m[..., j], dm[..., j] = leg_passive_moment(kind, q[..., j], *partners, factor)
     return m, dm
 
 
@@ -178,19 +225,18 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool, muscles
     loads (points, forces) and the contacts' state: (that of `external.contact_state` or None, that
     of `external.hand_state` or None). Without ``muscles`` (recruitment sets the tensions itself)
     the muscle and cavity forces and the tensions are None."""
-    nj = len(q)
     tau_g = point_moments(p, geo, np.arange(len(p.mass)), geo.com, p.weight)
     loads = contact = None
     if len(p.load_force):
         loads = load_forces(p, geo)
         tau_e = point_moments(p, geo, p.load_body, *loads)
     else:
-        tau_e = np.zeros(nj)
+        tau_e = np.zeros(q.shape)
     if len(p.contact_body):
         contact = _contact_state(p, geo)
         tau_c = point_moments(p, geo, *contact[:3])
     else:
-        tau_c = np.zeros(nj)
+        tau_c = np.zeros(q.shape)
     if len(p.hand_body):
         hands = hand_state(p, geo)
         tau_c = tau_c + point_moments(p, geo, *hands[:3])
@@ -203,14 +249,17 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool, muscles
     if not muscles:
         return (tau_g, tau_e, tau_c, tau_p, None, None), None, None, k_p, loads, contact
     tension, dtension = _tension(p, geo.length, slope)
-    tau_m = -tension @ geo.dLdq
-    tau_a = abdominal_pressure(p, tension) * geo.pressure_arm
+    tau_m = -_vecmat(tension, geo.dLdq)
+    tau_a = np.expand_dims(abdominal_pressure(p, tension), -1) * geo.pressure_arm
     return (tau_g, tau_e, tau_c, tau_p, tau_m, tau_a), tension, dtension, k_p, loads, contact
 
 
-def abdominal_pressure(problem: Problem, tension: np.ndarray) -> float:
-    """The cavity pressure (Pa) that line tensions (M,) make: Σ_i (dP/dT_i) T_i (docs/model.md §6a)."""
-    return float(problem.pressure_gain @ tension)
+def abdominal_pressure(problem: Problem, tension: np.ndarray):
+    """The cavity pressure (Pa) that line tensions (M,) make: Σ_i (dP/dT_i) T_i (docs/model.md
+    §6a); an array (...) of them for tensions (..., M)."""
+    if np.ndim(tension) == 1:
+        return float(problem.pressure_gain @ tension)
+    return tension @ problem.pressure_gain
 
 
 SOURCES = ("gravity", "external", "contact", "passive", "muscle", "abdominal_pressure")
@@ -220,7 +269,7 @@ SOURCES = ("gravity", "external", "contact", "passive", "muscle", "abdominal_pre
 def generalized_forces(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> dict:
     """Generalized forces (n_joints,) by source at q: gravity, external, contact, passive,
     muscle, abdominal_pressure; with the muscle tensions (M,), the cavity pressure (Pa) and the
-    geometry."""
+    geometry. For a batch of postures q (..., n_joints) every array gains its leading dimensions."""
     geo = geo if geo is not None else geometry(problem, q)
     taus, forces, *_ = force_sources(problem, q, geo, False)
     return _by_source(problem, taus, forces, geo)
@@ -234,13 +283,15 @@ def _by_source(p: Problem, taus: tuple, tension: np.ndarray, geo: Geometry) -> d
 
 
 def residual(problem: Problem, q: np.ndarray) -> np.ndarray:
-    """Sum of all generalized forces (n_joints,), N·m. Zero at equilibrium."""
+    """Sum of all generalized forces (..., n_joints), N·m, at joint angles q (..., n_joints).
+    Zero at equilibrium."""
     taus, *_ = force_sources(problem, q, geometry(problem, q), False)
     return sum(taus[1:], taus[0])
 
 
 def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np.ndarray:
-    """The exact ∂R/∂q (n_joints, n_joints) of the total generalized force R (docs/model.md §4, §8).
+    """The exact ∂R/∂q (..., n_joints, n_joints) of the total generalized force R at joint angles
+    q (..., n_joints) (docs/model.md §4, §8).
 
     * Point forces (weights, loads, contacts, and the forces each muscle segment exerts at
       its two ends): Q_j = F · ∂p/∂q_j, ∂p/∂q_j = S[b, j] ẑ × (p − c_j), so at constant F
@@ -268,125 +319,136 @@ def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np
 
 
 def stiffness(problem: Problem, q: np.ndarray) -> np.ndarray:
-    """The stiffness matrix K = −∂R/∂q (n_joints, n_joints) (N·m/rad), symmetric; a posture
+    """The stiffness matrix K = −∂R/∂q (..., n_joints, n_joints) (N·m/rad), symmetric; a posture
     is statically stable where K (reduced to the free coordinates) is positive definite."""
     return -jacobian(problem, q)
 
 
 def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, loads, contact) -> np.ndarray:
-    """∂R/∂q from a geometry, its segment quantities (`geometry_with_segments`), the line tensions and their
-    slopes, the passive slopes, and the loads and contact state of `force_sources` (see `jacobian`)."""
+    """∂R/∂q (..., n_joints, n_joints) from a geometry, its segment quantities
+    (`geometry_with_segments`), the line tensions and their slopes, the passive slopes, and the
+    loads and contact state of `force_sources` (see `jacobian`)."""
     S, cen = p.S, geo.centres
     nb = len(p.mass)
     pa, pb, d, dxy2, g = seg
     ell, u = geo.segment_length, geo.segment_dir
     # muscles: change of tension
-    J = -(geo.dLdq.T * dtension) @ geo.dLdq
+    J = -(geo.dLdq.swapaxes(-1, -2) * dtension[..., None, :]) @ geo.dLdq
     # muscles: change of direction of the segments, Σ T/ℓ (h hᵀ + dz²/|d|² g gᵀ) with
     # h = n · ∂d = (ẑ × d) · ∂d / |d| and g = ∂ℓ/∂q
-    w = tension.take(p.paths.seg_line)
+    w = tension.take(p.paths.seg_line, -1)
     w_ld = w / (ell * np.maximum(dxy2, 1e-24))
     h = _along(p, pa, pb, d, cen)                                  # |d| h (e = ẑ × d)
-    J -= (h * w_ld) @ h.T
-    J -= (g * (w_ld * p.seg_dz2)) @ g.T
+    J -= (h * w_ld[..., None, :]) @ h.swapaxes(-1, -2)
+    g = _dense(p, g)
+    J -= (g * (w_ld * p.seg_dz2)[..., None, :]) @ g.swapaxes(-1, -2)
     # point forces at constant force, per body: sum of forces Fb (n_bodies, 2) and of p·F, Mb
     # (n_bodies,). A segment pulls its first point by +T u and its second by −T u
-    wu = w[:, None] * u
+    wu = w[..., None] * u
     Fb = p.seg_inc @ wu + p.weight
-    Mb = (p.seg_inc @ (pa[:, 0] * wu[:, 0] + pa[:, 1] * wu[:, 1]) - p.seg_inc_b @ (w * dxy2 / ell)
-          + np.einsum("ij,ij->i", geo.com, p.weight))
+    Mb = (kin.rows(p.seg_inc, _dot(pa, wu)) - kin.rows(p.seg_inc_b, w * dxy2 / ell)
+          + np.einsum("...ij,ij->...i", geo.com, p.weight))
     if loads is not None:
-        lp, lf = loads
-        Fb += np.stack([np.bincount(p.load_body, lf[:, 0], nb), np.bincount(p.load_body, lf[:, 1], nb)], -1)
-        Mb += np.bincount(p.load_body, np.einsum("ij,ij->i", lp, lf), nb)
+        _add_point_forces(Fb, Mb, p.load_body, *loads)
     if len(p.floor_body):
-        fb, fp, ff = floor_state(p, geo)
-        Fb += np.stack([np.bincount(fb, ff[:, 0], nb), np.bincount(fb, ff[:, 1], nb)], -1)
-        Mb += np.bincount(fb, np.einsum("ij,ij->i", fp, ff), nb)
+        _add_point_forces(Fb, Mb, *floor_state(p, geo))
     contact, hands = contact
     if hands is not None:
         J += _hand_stiffness(p, cen, hands, Fb, Mb)
     if contact is not None:
         cb, cp, cf, pen = contact
-        Fb += np.stack([np.bincount(cb, cf[:, 0], nb), np.bincount(cb, cf[:, 1], nb)], -1)
-        Mb += np.bincount(cb, np.einsum("ij,ij->i", cp, cf), nb)
-        normal, k = p.contact_normal, p.contact_stiffness
-        v = S[cb] * ((cp[:, 0] * normal[:, 1] - cp[:, 1] * normal[:, 0])[:, None]
-                     - (np.outer(normal[:, 1], cen[:, 0]) - np.outer(normal[:, 0], cen[:, 1])))
-        J -= (v.T * contact_law(pen, k)[1]) @ v
+        _add_point_forces(Fb, Mb, cb, cp, cf)
+        J -= _normal_stiffness(S[cb], cp, p.contact_normal, cen, contact_law(pen, p.contact_stiffness)[1])
         if p.contact_grip.any():                        # friction of gripping points, along t
-            t = p.contact_tangent
-            w = S[cb] * ((cp[:, 0] * t[:, 1] - cp[:, 1] * t[:, 0])[:, None]
-                         - (np.outer(t[:, 1], cen[:, 0]) - np.outer(t[:, 0], cen[:, 1])))
-            J -= (w.T * p.contact_grip) @ w
-    if len(geo.cavity):
+            J -= _normal_stiffness(S[cb], cp, p.contact_tangent, cen, p.contact_grip)
+    if geo.cavity.shape[-2]:
         J += _cavity_stiffness(p, geo, tension, dtension, Fb, Mb)
     J += _point_force_stiffness(S, p.S_inferior, cen, Fb, Mb)
-    J[np.diag_indices(len(k_p))] += k_p
+    diag = np.arange(k_p.shape[-1])
+    J[..., diag, diag] += k_p
     return J
 
 
+def _add_point_forces(Fb, Mb, body, pts, force) -> None:
+    """Adds world forces (..., n, 2) at points (..., n, 2) on bodies (n,) to the per-body sums of
+    the forces Fb (..., n_bodies, 2) and of p·F, Mb (..., n_bodies) (in place)."""
+    nb = Fb.shape[-2]
+    if force.shape != pts.shape:                    # constant forces at a batch of postures
+        force = np.broadcast_to(force, pts.shape)
+    Fb += np.stack([_bincount(body, force[..., 0], nb), _bincount(body, force[..., 1], nb)], -1)
+    Mb += _bincount(body, np.einsum("...ij,...ij->...i", pts, force), nb)
+
+
+def _normal_stiffness(Sb, pts, n, cen, k) -> np.ndarray:
+    """Σ k v vᵀ (..., n_joints, n_joints) of springs of stiffness k (..., nC) along the unit
+    vectors n (nC, 2) at points (..., nC, 2) on bodies whose rows of S are Sb (nC, n_joints):
+    v_j = S[b, j] ((p − c_j) × n)_z."""
+    v = Sb * ((pts[..., 0] * n[:, 1] - pts[..., 1] * n[:, 0])[..., None]
+              - (n[:, 1, None] * cen[..., None, :, 0] - n[:, 0, None] * cen[..., None, :, 1]))
+    return (v.swapaxes(-1, -2) * k[..., None, :]) @ v
+
+
 def _hand_stiffness(p: Problem, cen, hands, Fb, Mb) -> np.ndarray:
-    """The hands' part of ∂R/∂q (n_joints, n_joints): each spring, τ = −T ∂ℓ/∂q, gives
+    """The hands' part of ∂R/∂q (..., n_joints, n_joints): each spring, τ = −T ∂ℓ/∂q, gives
     −T′ g gᵀ − (T/ℓ) h hᵀ with g_j = ∂ℓ/∂q_j = S[b2, j] ((p2 − c_j) × e) − S[b1, j] ((p1 − c_j) × e)
     and h_j = S[b2, j] e·(p2 − c_j) − S[b1, j] e·(p1 − c_j) (knee p1, shoulder p2, e from p1 to p2),
     as a muscle segment; adds its end forces to the per-body sums Fb, Mb of the constant-force
     term (in place)."""
     body, pts, force, tension, slope, ell, e = hands
-    nb = len(p.mass)
-    Fb += np.stack([np.bincount(body, force[:, 0], nb), np.bincount(body, force[:, 1], nb)], -1)
-    Mb += np.bincount(body, np.einsum("ij,ij->i", pts, force), nb)
-    J = np.zeros((len(cen), len(cen)))
-    for k in range(len(ell)):
+    _add_point_forces(Fb, Mb, body, pts, force)
+    J = np.zeros(cen.shape[:-1] + cen.shape[-2:-1])
+    for k in range(ell.shape[-1]):
         b1, b2 = body[2 * k], body[2 * k + 1]
-        r1, r2 = pts[2 * k] - cen, pts[2 * k + 1] - cen
-        ek = e[k]
-        g = p.S[b2] * (r2[:, 0] * ek[1] - r2[:, 1] * ek[0]) - p.S[b1] * (r1[:, 0] * ek[1] - r1[:, 1] * ek[0])
-        h = p.S[b2] * (r2 @ ek) - p.S[b1] * (r1 @ ek)
-        J -= slope[k] * np.outer(g, g) + (tension[k] / ell[k]) * np.outer(h, h)
+        r1, r2 = pts[..., 2 * k, None, :] - cen, pts[..., 2 * k + 1, None, :] - cen
+        ek = e[..., k, None, :]
+        g = p.S[b2] * (r2[..., 0] * ek[..., 1] - r2[..., 1] * ek[..., 0]) - p.S[b1] * (r1[..., 0] * ek[..., 1] - r1[..., 1] * ek[..., 0])
+        h = p.S[b2] * _dot(r2, ek) - p.S[b1] * _dot(r1, ek)
+        J -= (slope[k] * (g[..., :, None] * g[..., None, :])
+              + (tension[..., k, None, None] / ell[..., k, None, None]) * (h[..., :, None] * h[..., None, :]))
     return J
 
 
 def _cavity_stiffness(p: Problem, geo, tension, dtension, Fb, Mb) -> np.ndarray:
-    """The cavity's part of ∂R/∂q (n_joints, n_joints), τ = P A ∂ℓ/∂q (docs/model.md §6a): its
-    axis turning, (P A / ℓ) h hᵀ with h_j = S[b_D, j] e·(D − c_j) − S[b_F, j] e·(F − c_j), and
+    """The cavity's part of ∂R/∂q (..., n_joints, n_joints), τ = P A ∂ℓ/∂q (docs/model.md §6a):
+    its axis turning, (P A / ℓ) h hᵀ with h_j = S[b_D, j] e·(D − c_j) − S[b_F, j] e·(F − c_j), and
     the pressure changing with the wall's tension, A ∂ℓ/∂q (∂P/∂q)ᵀ (zero for a hoop whose length
     does not change with the posture). Adds its end forces, +P A e at the roof D and −P A e at
     the floor F, to the per-body sums Fb, Mb of the constant-force term (in place)."""
-    (bf, bd), (f, d) = p.cavity_body, geo.cavity
+    (bf, bd), f, d = p.cavity_body, geo.cavity[..., 0, :], geo.cavity[..., 1, :]
     cen = geo.centres
-    push = p.cavity_area * abdominal_pressure(p, tension)
-    ell = math.hypot(*(d - f))
+    push = np.expand_dims(p.cavity_area * abdominal_pressure(p, tension), -1)
+    ell = np.hypot(*np.moveaxis(d - f, -1, 0))[..., None]
     e = (d - f) / ell
-    h = p.S[bd] * ((d - cen) @ e) - p.S[bf] * ((f - cen) @ e)
-    Fb[bd] += push * e
-    Fb[bf] -= push * e
-    Mb[bd] += push * float(d @ e)
-    Mb[bf] -= push * float(f @ e)
-    dP = (p.pressure_gain * dtension) @ geo.dLdq
-    return (push / ell) * np.outer(h, h) + np.outer(geo.pressure_arm, dP)
+    h = p.S[bd] * _dot(d[..., None, :] - cen, e[..., None, :]) - p.S[bf] * _dot(f[..., None, :] - cen, e[..., None, :])
+    Fb[..., bd, :] += push * e
+    Fb[..., bf, :] -= push * e
+    Mb[..., bd] += push[..., 0] * _dot(d, e)
+    Mb[..., bf] -= push[..., 0] * _dot(f, e)
+    dP = _vecmat(p.pressure_gain * dtension, geo.dLdq)
+    return (push / ell)[..., None] * h[..., :, None] * h[..., None, :] + geo.pressure_arm[..., :, None] * dP[..., None, :]
 
 
 def _point_force_stiffness(S: np.ndarray, S_inferior: np.ndarray, cen: np.ndarray, Fb: np.ndarray,
                            Mb: np.ndarray) -> np.ndarray:
-    """Σ_n F_n · ∂²p_n/∂q∂q (n_joints, n_joints) of constant world forces, given per body b the
-    sum of the forces Fb (n_bodies, 2) and of p·F, Mb (n_bodies,); joint centres cen (n_joints, 2);
-    S_inferior = S of each joint's inferior body, which moves the joint's centre.
+    """Σ_n F_n · ∂²p_n/∂q∂q (..., n_joints, n_joints) of constant world forces, given per body b
+    the sum of the forces Fb (..., n_bodies, 2) and of p·F, Mb (..., n_bodies); joint centres cen
+    (..., n_joints, 2); S_inferior = S of each joint's inferior body, which moves the joint's centre.
 
     ∂²p/∂q_j∂q_k = −S[b, j] (S[b, k] (p − c_k) − S[i(j), k] (c_j − c_k)), hence
     K = −Sᵀ diag(Mb) S + Sᵀ (S ∘ (Fb cᵀ)) + S_inferior ∘ (G_j · c_j − G_j · c_k), G = Sᵀ Fb.
     """
     G = S.T @ Fb
-    K = S.T @ (S * (Fb @ cen.T - Mb[:, None]))
-    K += S_inferior * (np.einsum("ij,ij->i", G, cen)[:, None] - G @ cen.T)
+    cT = cen.swapaxes(-1, -2)
+    K = S.T @ (S * (Fb @ cT - Mb[..., None]))
+    K += S_inferior * (np.einsum("...ij,...ij->...i", G, cen)[..., None] - G @ cT)
     return K
 
 
 # -------------------------------------------------------------------------------------------
 # the free coordinates u of the support: q = q_c + B u
 def joint_angles(problem: Problem, u: np.ndarray) -> np.ndarray:
-    """The joint angles q (n_joints,) of free coordinates u (n_free,)."""
-    return problem.q_c + problem.B @ u
+    """The joint angles q (..., n_joints) of free coordinates u (..., n_free)."""
+    return problem.q_c + kin.rows(problem.B, u)
 
 
 def free_coordinates(problem: Problem, q: np.ndarray) -> np.ndarray:
@@ -396,12 +458,12 @@ def free_coordinates(problem: Problem, q: np.ndarray) -> np.ndarray:
 
 
 def reduced_residual(problem: Problem, u: np.ndarray) -> np.ndarray:
-    """Bᵀ R at free coordinates u (n_free,)."""
-    return problem.B.T @ residual(problem, joint_angles(problem, u))
+    """Bᵀ R (..., n_free) at free coordinates u (..., n_free)."""
+    return kin.rows(problem.B.T, residual(problem, joint_angles(problem, u)))
 
 
 def reduced_jacobian(problem: Problem, u: np.ndarray) -> np.ndarray:
-    """∂(Bᵀ R)/∂u = Bᵀ (∂R/∂q) B (n_free, n_free), analytic (`jacobian`)."""
+    """∂(Bᵀ R)/∂u = Bᵀ (∂R/∂q) B (..., n_free, n_free), analytic (`jacobian`)."""
     return problem.B.T @ jacobian(problem, joint_angles(problem, u)) @ problem.B
 
 
@@ -418,7 +480,7 @@ def reduced_jacobian_fd(problem: Problem, u: np.ndarray, h: float = 1e-6) -> np.
 
 
 def _reduced_state(p: Problem, u: np.ndarray):
-    """Bᵀ R at u (n_free,), a function that returns ∂(Bᵀ R)/∂u at u from the same evaluation of
+    """Bᵀ R at u (..., n_free), a function that returns ∂(Bᵀ R)/∂u at u from the same evaluation of
     the geometry (the solver needs the Jacobian only at accepted steps), and the generalized
     forces by source with the tensions and the geometry (as `generalized_forces` gives them)."""
     q = joint_angles(p, u)
@@ -428,7 +490,7 @@ def _reduced_state(p: Problem, u: np.ndarray):
 
     def reduced_jac():
         return p.B.T @ point_and_muscle_jacobian(p, geo, seg, tension, dtension, k_p, loads, contact) @ p.B
-    return p.B.T @ R, reduced_jac, _by_source(p, taus, tension, geo)
+    return kin.rows(p.B.T, R), reduced_jac, _by_source(p, taus, tension, geo)
 
 
 # -------------------------------------------------------------------------------------------
@@ -591,9 +653,9 @@ def floor_constraints(problem: Problem, geo: Geometry):
 def constant_force_stiffness(problem: Problem, geo: Geometry, body, pts, force) -> np.ndarray:
     """∂τ/∂q (n_joints, n_joints) of constant world forces ``force`` (n, 2) at points ``pts``
     (n, 2) fixed in bodies ``body`` (n,) (`_point_force_stiffness`)."""
-    nb = len(problem.mass)
-    Fb = np.stack([np.bincount(body, force[:, 0], nb), np.bincount(body, force[:, 1], nb)], -1)
-    Mb = np.bincount(body, np.einsum("ij,ij->i", pts, force), nb)
+    Fb = np.zeros(pts.shape[:-2] + (len(problem.mass), 2))
+    Mb = np.zeros(Fb.shape[:-1])
+    _add_point_forces(Fb, Mb, body, pts, force)
     return _point_force_stiffness(problem.S, problem.S_inferior, geo.centres, Fb, Mb)
 
 
@@ -658,6 +720,15 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             if best is not None:
                 _, alt, K = best
                 u, norm, at = alt.u, alt.norm, alt.sources
+    return equilibrium_result(problem, u, norm, it, converged, collapse, at, K)
+
+
+def equilibrium_result(problem: Problem, u: np.ndarray, norm: float, iterations: int, converged: bool,
+                       collapse: str | None, at: dict, K: np.ndarray | None) -> EquilibriumResult:
+    """The `EquilibriumResult` of where an iteration ended: free coordinates u, largest residual
+    ``norm``, whether it converged, the collapse message if it left the physiological range, the
+    generalized forces by source ``at`` and, converged, the stiffness matrix K there. Classifies
+    it: collapsed, not converged, fallen (`_implausible`), unstable or solved."""
     q = joint_angles(problem, u)
     eig = np.full(problem.n_free, np.nan)
     stable = None
@@ -683,5 +754,5 @@ def solve_equilibrium(model=None, *, problem: Problem | None = None,
             message = (f"the equilibrium is unstable: the stiffness matrix has a negative "
                        f"eigenvalue ({w[0]:.3g} N·m/rad), mode dominated by {', '.join(dominant)}")
     return EquilibriumResult(problem=problem, q=q, code=code, stable=stable, message=message,
-                             max_residual_Nm=norm, iterations=it, stiffness_eigenvalues=eig,
+                             max_residual_Nm=norm, iterations=iterations, stiffness_eigenvalues=eig,
                              geometry=at["geometry"], sources=at)

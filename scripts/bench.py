@@ -10,6 +10,10 @@ and the interquartile range (IQR) over repeated runs:
 * ``solve_psoas300_prepared``: the psoas solve alone, on an already prepared `Problem`;
 * ``sweep_psoas_101``: a 101-point psoas tension sweep 0-800 N, each point prepared and solved,
   warm-started from the previous point's solution (``q0``), as `biomech run` does;
+* ``sweep_psoas_101_batch``: the same 101 points prepared and solved at once
+  (`batch.solve_equilibria`, each from the reference posture), and
+  ``sweep_psoas_101_one_by_one``: the same points solved one after another from the reference
+  posture (what the batch gives the same answers as); the table prints the ratio;
 * ``baseline_hybr_psoas300``: a naive baseline on the same prepared problem, from the same start:
   `scipy.optimize.root` on `statics.reduced_residual` (method "hybr") with its own finite-difference
   Jacobian; the table prints how many times faster biomech's solver is;
@@ -76,6 +80,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
+                "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one",
                 "baseline_hybr_psoas300", "solve_default_standing", "solve_upright_psoas300",
                 "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
@@ -92,7 +97,7 @@ CLI_POINT_RATIO = 2.0
 #: cost, well above the ±0.1 s by which one run's start-up varies here.
 CLI_POINTS = 401
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
-SLOW = {"sweep_psoas_101", "import", "run_with_figure", "build_model", "population_subject", "solve_upright_psoas300",
+SLOW = {"sweep_psoas_101", "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one", "import", "run_with_figure", "build_model", "population_subject", "solve_upright_psoas300",
         "solve_default_standing",
         "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
 
@@ -271,6 +276,17 @@ def measure(repeat: int, skip=()) -> dict:
         out["sweep_psoas_101"] = _timeit(sweep, slow)
         out["sweep_psoas_101"]["solved"] = sweep()
 
+    def points():
+        return [bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
+                for t in tensions]
+
+    if want("sweep_psoas_101_batch"):
+        from biomech.batch import solve_equilibria
+        out["sweep_psoas_101_batch"] = _timeit(lambda: solve_equilibria(points()), slow)
+        out["sweep_psoas_101_batch"]["solved"] = sum(r.success for r in solve_equilibria(points()))
+    if want("sweep_psoas_101_one_by_one"):
+        out["sweep_psoas_101_one_by_one"] = _timeit(lambda: [bm.solve_equilibrium(problem=p) for p in points()], slow)
+
     u0 = np.linalg.lstsq(problem.B, problem.q_ref - problem.q_c, rcond=None)[0]
 
     def baseline():
@@ -422,7 +438,11 @@ def table(results: dict) -> str:
         lines.append(f"upright: Newton over the posture {b['median_s'] / a['median_s']:.1f}× faster than the "
                      f"SLSQP programme over posture and activations ({a['iterations']} steps against "
                      f"{b['iterations']} iterations)")
-    for name in ("sweep_psoas_101", "sweep_upright_101", "sweep_inverse_101"):
+    a, b = results.get("sweep_psoas_101_batch"), results.get("sweep_psoas_101_one_by_one")
+    if a and b:
+        lines.append(f"sweep_psoas_101_batch: {b['median_s'] / a['median_s']:.1f}× faster than one by one from the "
+                     f"same starts ({_fmt(a['median_s'] / 101).strip()} per point)")
+    for name in ("sweep_psoas_101", "sweep_psoas_101_batch", "sweep_upright_101", "sweep_inverse_101"):
         if name in results:
             lines.append(f"{name}: {results[name]['solved']}/101 points solved")
     c = results.get("cli_sweep_point")

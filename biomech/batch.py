@@ -1,0 +1,198 @@
+"""Many forward problems at once: one array computation for a batch of postures (docs/model.md §8a).
+
+Geometry, generalized forces, the residual and the stiffness (`statics`) take a batch of postures
+q (N, n_joints) as readily as one. `stack` makes one problem of several that differ only in their
+muscle settings (a sweep of a tension or an activation): its line parameters gain the batch's
+leading dimension, everything else is shared. `solve_equilibria` solves such a batch by the
+equilibrium mode's Newton iteration (`statics._descend`, the same steps and acceptance rule for
+each problem), all problems' evaluations in one call, then hands each converged posture to
+`statics.solve_equilibrium`, which checks and classifies it as for a single solve::
+
+    problems = [prepare(model, support=Support("standing"),
+                        settings={"psoas": MuscleSetting(tension_N=t)}) for t in range(100, 801, 7)]
+    results = solve_equilibria(problems)          # one `EquilibriumResult` per problem
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .errors import ModelError
+from .muscles import Lines
+from .problem import Problem
+from .statics import (EquilibriumResult, Geometry, _reduced_state, equilibrium_result, joint_angles,
+                      refuse_closed_chain, solve_equilibrium)
+from .threads import one_blas_thread
+
+#: The fields of a `Problem` that may differ between the problems of a batch.
+_PER_PROBLEM = ("settings", "lines")
+
+
+def stack(problems) -> Problem:
+    """One problem (its line parameters (N, M)) from N problems that differ only in their muscle
+    settings: prepared from the same model, support, loads and locked joints, with the same
+    solver settings. Raises `ModelError` for problems that differ in anything else."""
+    problems = list(problems)
+    if not problems:
+        raise ModelError("stack needs at least one problem")
+    first = problems[0]
+    for k, p in enumerate(problems[1:], 1):
+        for f in dataclasses.fields(Problem):
+            if f.name in _PER_PROBLEM:
+                continue
+            a, b = getattr(first, f.name), getattr(p, f.name)
+            if a is not b and not _same(a, b):
+                raise ModelError(f"problems {0} and {k} of a batch differ in {f.name!r}: a batch may differ "
+                                 "only in its muscle settings (prepare each from the same model, support, "
+                                 "loads and locked joints)")
+    lines = {}
+    for f in dataclasses.fields(Lines):
+        values = [getattr(p.lines, f.name) for p in problems]
+        if f.name in ("excess", "fpe_line"):          # indices: from the model
+            if any(not np.array_equal(values[0], v) for v in values[1:]):
+                raise ModelError(f"problems of a batch differ in the line parameter {f.name!r}")
+            lines[f.name] = values[0]
+        elif all(np.array_equal(values[0], v) for v in values[1:]):
+            lines[f.name] = values[0]
+        else:
+            lines[f.name] = np.stack(values)
+    return dataclasses.replace(first, settings={}, lines=Lines(**lines))
+
+
+def _same(a, b) -> bool:
+    """Whether two fields of problems are equal: arrays elementwise, dataclasses, tuples and
+    dicts item by item."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    if dataclasses.is_dataclass(a) and type(a) is type(b):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _take(stacked: Problem, rows: np.ndarray) -> Problem:
+    """The stacked problem of the batch's problems ``rows`` (int array)."""
+    lines = {f.name: (v[rows] if np.ndim(v) == 2 else v)
+             for f in dataclasses.fields(Lines) for v in [getattr(stacked.lines, f.name)]}
+    return dataclasses.replace(stacked, lines=Lines(**lines))
+
+
+#: Problems evaluated together: the arrays of ~16 postures stay in the processor's cache (per
+#: posture, a batch of 10-20 costs a third of one posture alone, a batch of 100 half).
+CHUNK = 16
+
+
+@one_blas_thread
+def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
+    """Solve N forward problems that differ only in their muscle settings (`stack`) at once.
+
+    q0 : None (each from the support's reference posture), one posture (n_joints,) for all, or
+        (N, n_joints), one start per problem.
+
+    Returns one `EquilibriumResult` per problem, as `statics.solve_equilibrium` returns it from
+    the same start: the same steps, so the same posture within the solver's tolerance (only the
+    rounding of the batched arithmetic differs), the same checks and status. A problem whose
+    batched iteration does not converge, or converges to an equilibrium that is not a minimum
+    (which the single solve steps off), is solved alone, as one by one.
+    """
+    problems = list(problems)
+    stacked = stack(problems)
+    refuse_closed_chain(stacked, "the equilibrium mode")
+    n, nj = len(problems), stacked.model.n_joints
+    starts = np.array(np.broadcast_to(stacked.q_ref if q0 is None else np.asarray(q0, float), (n, nj)))
+    if not np.all(np.isfinite(starts)):
+        raise ModelError(f"q0 must be finite joint angles (rad), {nj} per problem, got {q0!r}")
+    out = []
+    for lo in range(0, n, CHUNK):
+        rows = np.arange(lo, min(lo + CHUNK, n))
+        out += _solve_chunk(problems, _take(stacked, rows) if rows.size < n else stacked, rows, starts[rows])
+    return out
+
+
+def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> list[EquilibriumResult]:
+    """`solve_equilibria` of the problems ``rows`` (stacked: ``p``) from ``starts`` (n, n_joints)."""
+    u0 = np.linalg.lstsq(p.B, (starts - p.q_c).T, rcond=None)[0].T      # `free_coordinates` of each
+    u, steps, done = _descend_all(p, u0)
+    results: list = [None] * len(rows)
+    if done.any():
+        ok = np.flatnonzero(done)
+        R, jac, at = _reduced_state(_take(p, ok), u[ok])
+        K = -jac()
+        w = np.linalg.eigvalsh(0.5 * (K + K.swapaxes(-1, -2)))
+        for i, k in enumerate(ok):
+            if w[i, 0] <= 1e-9 * max(1.0, abs(w[i, -1])):       # a saddle: the single solve steps off
+                continue
+            results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
+                                            True, None, _row(at, i), K[i])
+    for k, res in enumerate(results):
+        if res is None:
+            q0 = joint_angles(p, u[k]) if done[k] else starts[k]
+            res = solve_equilibrium(problem=problems[rows[k]], q0=q0)
+            results[k] = dataclasses.replace(res, iterations=res.iterations + int(steps[k]) * bool(done[k]))
+    return results
+
+
+def _row(sources: dict, i: int) -> dict:
+    """The generalized forces by source (`statics.generalized_forces`) of row i of a batch."""
+    geo = sources["geometry"]
+    row = {k: v[i] for k, v in sources.items() if k not in ("geometry", "pressure_Pa")}
+    return row | {"geometry": Geometry(**{f.name: getattr(geo, f.name)[i] for f in dataclasses.fields(Geometry)}),
+                  "pressure_Pa": float(np.asarray(sources["pressure_Pa"])[i])}
+
+
+def _descend_all(p: Problem, u: np.ndarray):
+    """`statics._descend` for every row of u (N, n_free) of a stacked problem at once: the same
+    Levenberg-shifted Newton steps, each problem's shift and acceptance its own. Returns u, the
+    steps taken (N,) and which rows converged (N,) (a row that leaves the physiological range
+    or finds no step that lowers the energy stops unconverged)."""
+    tol = p.tolerance_Nm
+    n, nf = u.shape
+    R, jac, _ = _reduced_state(p, u)
+    J = jac()
+    norm = np.abs(R).max(-1)
+    steps = np.zeros(n, int)
+    stopped = np.zeros(n, bool)                      # left the range or no step accepted
+    eye = np.eye(nf)
+    for _ in range(p.max_iterations):
+        rows = np.flatnonzero((norm >= tol) & ~stopped)
+        if not rows.size:
+            break
+        Ks = -0.5 * (J[rows] + J[rows].swapaxes(-1, -2))
+        lam_min = np.linalg.eigvalsh(Ks)[:, 0]
+        scale = np.maximum(1.0, np.abs(np.diagonal(Ks, axis1=-2, axis2=-1)).max(-1))
+        mu = np.where(lam_min > 1e-8 * scale, 0.0, -lam_min + 1e-3 * scale)
+        trying = np.arange(rows.size)                # positions in rows still looking for a step
+        new_u, new_R, new_J = u[rows].copy(), R[rows].copy(), J[rows].copy()
+        accepted = np.zeros(rows.size, bool)
+        for _ in range(40):
+            r = rows[trying]
+            du = np.linalg.solve(Ks[trying] + mu[trying, None, None] * eye, R[r][..., None])[..., 0]
+            step = np.abs(du).max(-1)
+            du *= np.where(step > 0.1, 0.1 / np.maximum(step, 1e-300), 1.0)[:, None]   # at most ~6° per step
+            R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
+            work = 0.5 * np.einsum("ij,ij->i", R[r] + R_t, du)
+            ok = (work > 0.0) | (np.abs(R_t).max(-1) < np.minimum(norm[r], 10 * tol))
+            if ok.any():
+                J_t = jac_t()
+                pos = trying[ok]
+                new_u[pos], new_R[pos], new_J[pos] = u[r[ok]] + du[ok], R_t[ok], J_t[ok]
+                accepted[pos] = True
+            trying = trying[~ok]
+            if not trying.size:
+                break
+            mu[trying] = 2.0 * mu[trying] + 1e-2 * scale[trying]
+        stopped[rows[~accepted]] = True
+        moved = rows[accepted]
+        u[moved], R[moved], J[moved] = new_u[accepted], new_R[accepted], new_J[accepted]
+        norm[moved] = np.abs(R[moved]).max(-1)
+        steps[moved] += 1
+        q = joint_angles(p, u[moved])
+        stopped[moved[np.any((q < p.q_low - 0.35) | (q > p.q_high + 0.35), axis=-1)]] = True
+    return u, steps, (norm < tol) & ~stopped

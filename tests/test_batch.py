@@ -1,0 +1,116 @@
+"""Many postures and problems at once (issue 17): the batched statics and `batch.solve_equilibria`
+give what the one-posture functions and the single solve give."""
+
+import numpy as np
+import pytest
+
+import biomech as bm
+from biomech import statics
+from biomech.batch import CHUNK, solve_equilibria, stack
+from biomech.errors import ModelError
+from biomech.legs import two_legs
+from biomech.supports import Leg, Load
+
+
+@pytest.fixture(scope="module")
+def model():
+    return bm.make_model(bm.Subject(body_mass_kg=75, height_m=1.75, pelvic_incidence_deg=52))
+
+
+def _problems(model):
+    psoas = {"psoas": bm.MuscleSetting(tension_N=300)}
+    yield bm.prepare(model, support=bm.Support("standing"), settings=psoas)
+    yield bm.prepare(model, support=bm.Support("sitting", backrest_inclination_deg=20), settings=psoas)
+    yield bm.prepare(model, support=bm.Support("lying"))
+    yield bm.prepare(model, support=bm.Support("standing"),
+                     loads=(Load(body="thorax_upper", mass_kg=10, point_m=(0.2, 0.3)),))
+    yield bm.prepare(two_legs(model), support=bm.Support("lying", right_leg=Leg("held")))
+
+
+def test_a_batch_of_postures_gives_what_each_posture_gives(model):
+    rng = np.random.default_rng(1)
+    for p in _problems(model):
+        Q = p.q_ref + rng.normal(0.0, 0.03, (2, 3, len(p.q_ref)))
+        R, J, G = statics.residual(p, Q), statics.jacobian(p, Q), statics.generalized_forces(p, Q)
+        assert R.shape == Q.shape and J.shape == Q.shape + Q.shape[-1:]
+        assert G["geometry"].dLdq.shape == (2, 3, p.lines.n, len(p.q_ref))
+        for idx in np.ndindex(2, 3):
+            one = statics.generalized_forces(p, Q[idx])
+            for k in statics.SOURCES + ("muscle_forces",):
+                np.testing.assert_allclose(G[k][idx], one[k], rtol=1e-12, atol=1e-9, err_msg=k)
+            assert G["pressure_Pa"][idx] == pytest.approx(one["pressure_Pa"], rel=1e-12, abs=1e-9)
+            np.testing.assert_allclose(R[idx], statics.residual(p, Q[idx]), rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(J[idx], statics.jacobian(p, Q[idx]), rtol=1e-12, atol=1e-8)
+
+
+def test_the_batched_stiffness_is_the_derivative_of_the_batched_residual(model):
+    p = next(_problems(model))
+    Q = p.q_ref + np.random.default_rng(2).normal(0.0, 0.03, (4, len(p.q_ref)))
+    J = statics.jacobian(p, Q)
+    h = 1e-6
+    for j in range(len(p.q_ref)):
+        e = np.zeros(len(p.q_ref))
+        e[j] = h
+        fd = (statics.residual(p, Q + e) - statics.residual(p, Q - e)) / (2 * h)
+        np.testing.assert_allclose(J[:, :, j], fd, rtol=1e-5, atol=1e-4)
+
+
+def test_moment_arms_vanish_exactly_at_the_joints_a_line_does_not_cross(model):
+    p = next(_problems(model))
+    geo = statics.geometry(p, p.q_ref)
+    crossed = np.zeros(geo.dLdq.shape, bool)
+    crossed[p.line_joint_index] = True
+    assert np.all(geo.dLdq[~crossed] == 0.0)
+    assert np.all(np.abs(geo.dLdq[crossed]).max() > 0.0)
+
+
+def _sweep(model, tensions, **prepare_kwargs):
+    return [bm.prepare(model, settings={"psoas": bm.MuscleSetting(tension_N=float(t))}, **prepare_kwargs)
+            for t in tensions]
+
+
+def test_solve_equilibria_gives_what_the_single_solve_gives(model):
+    # more problems than one chunk; the first (psoas 0 N) falls, as it does alone
+    problems = _sweep(model, np.linspace(0.0, 800.0, CHUNK + 5), support=bm.Support("standing"))
+    problems.append(bm.prepare(model, settings={"erector_spinae": bm.MuscleSetting(activation=0.05)}))
+    problems.append(bm.prepare(model, settings={"iliacus": bm.MuscleSetting(resting_length_scale=0.8)}))
+    batch = solve_equilibria(problems)
+    assert len(batch) == len(problems)
+    assert batch[0].code is bm.Status.FALLEN
+    assert sum(r.success for r in batch) == len(problems) - 1
+    for p, res in zip(problems, batch):
+        one = bm.solve_equilibrium(problem=p)
+        assert res.problem is p
+        assert res.code is one.code and res.message.split("(")[0] == one.message.split("(")[0]
+        np.testing.assert_allclose(res.q, one.q, atol=1e-8)
+        if res.success:
+            assert res.max_residual_Nm < p.tolerance_Nm
+            np.testing.assert_allclose(statics.residual(p, res.q) @ p.B, 0.0, atol=p.tolerance_Nm)
+            np.testing.assert_allclose(res.stiffness_eigenvalues, one.stiffness_eigenvalues, rtol=1e-6)
+            assert res.iterations == one.iterations
+            assert np.array_equal(res.geometry.q, res.q)
+
+
+def test_solve_equilibria_takes_one_start_or_one_per_problem(model):
+    problems = _sweep(model, (200.0, 400.0), support=bm.Support("sitting"))
+    single = [bm.solve_equilibrium(problem=p) for p in problems]
+    starts = np.array([r.q for r in single])
+    for q0 in (starts[0], starts):
+        for p, res, one in zip(problems, solve_equilibria(problems, q0=q0), single):
+            assert res.success and np.abs(res.q - one.q).max() < 1e-8
+    from_solutions = solve_equilibria(problems, q0=starts)
+    assert [r.iterations for r in from_solutions] == [0, 0]
+
+
+def test_stack_refuses_problems_that_differ_in_more_than_their_settings(model):
+    a = bm.prepare(model, support=bm.Support("standing"))
+    with pytest.raises(ModelError, match="differ in 'support'"):
+        stack([a, bm.prepare(model, support=bm.Support("sitting"))])
+    with pytest.raises(ModelError, match="differ in 'loads'"):
+        stack([a, bm.prepare(model, loads=(Load(body="thorax_upper", mass_kg=5, point_m=(0.2, 0.3)),))])
+    with pytest.raises(ModelError, match="at least one"):
+        stack([])
+    with pytest.raises(ModelError, match="q0"):
+        solve_equilibria([a], q0=np.full(model.n_joints, np.nan))
+    # equal problems prepared apart (not the same arrays) stack
+    assert stack([a, bm.prepare(model, support=bm.Support("standing"), tolerance_Nm=1e-6)]).lines.tension.ndim == 1
