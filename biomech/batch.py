@@ -22,8 +22,8 @@ import numpy as np
 from .errors import ModelError
 from .muscles import Lines
 from .problem import Problem
-from .statics import (EquilibriumResult, Geometry, _reduced_state, equilibrium_result, joint_angles,
-                      refuse_closed_chain, solve_equilibrium)
+from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, capped_step, equilibrium_result,
+                      first_shift, joint_angles, left_range, refuse_closed_chain, solve_equilibrium)
 from .threads import one_blas_thread
 
 #: The fields of a `Problem` that may differ between the problems of a batch.
@@ -37,6 +37,10 @@ def stack(problems) -> Problem:
     problems = list(problems)
     if not problems:
         raise ModelError("stack needs at least one problem")
+    wrong = [k for k, p in enumerate(problems) if not isinstance(p, Problem)]
+    if wrong:
+        raise ModelError(f"a batch takes prepared problems (`prepare`); item {wrong[0]} is "
+                         f"{type(problems[wrong[0]]).__name__}")
     first = problems[0]
     for k, p in enumerate(problems[1:], 1):
         for f in dataclasses.fields(Problem):
@@ -44,7 +48,7 @@ def stack(problems) -> Problem:
                 continue
             a, b = getattr(first, f.name), getattr(p, f.name)
             if a is not b and not _same(a, b):
-                raise ModelError(f"problems {0} and {k} of a batch differ in {f.name!r}: a batch may differ "
+                raise ModelError(f"problems 0 and {k} of a batch differ in {f.name!r}: a batch may differ "
                                  "only in its muscle settings (prepare each from the same model, support, "
                                  "loads and locked joints)")
     lines = {}
@@ -106,9 +110,11 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
     stacked = stack(problems)
     refuse_closed_chain(stacked, "the equilibrium mode")
     n, nj = len(problems), stacked.model.n_joints
-    starts = np.array(np.broadcast_to(stacked.q_ref if q0 is None else np.asarray(q0, float), (n, nj)))
-    if not np.all(np.isfinite(starts)):
-        raise ModelError(f"q0 must be finite joint angles (rad), {nj} per problem, got {q0!r}")
+    starts = stacked.q_ref if q0 is None else np.asarray(q0, float)
+    if starts.shape not in ((nj,), (n, nj)) or not np.all(np.isfinite(starts)):
+        raise ModelError(f"q0 must be {nj} finite joint angles (rad), or {nj} for each of the {n} problems "
+                         f"({n}, {nj}); got shape {np.shape(q0)}")
+    starts = np.array(np.broadcast_to(starts, (n, nj)))
     out = []
     for lo in range(0, n, CHUNK):
         rows = np.arange(lo, min(lo + CHUNK, n))
@@ -165,17 +171,13 @@ def _descend_all(p: Problem, u: np.ndarray):
         if not rows.size:
             break
         Ks = -0.5 * (J[rows] + J[rows].swapaxes(-1, -2))
-        lam_min = np.linalg.eigvalsh(Ks)[:, 0]
-        scale = np.maximum(1.0, np.abs(np.diagonal(Ks, axis1=-2, axis2=-1)).max(-1))
-        mu = np.where(lam_min > 1e-8 * scale, 0.0, -lam_min + 1e-3 * scale)
+        mu, scale = first_shift(Ks)
         trying = np.arange(rows.size)                # positions in rows still looking for a step
         new_u, new_R, new_J = u[rows].copy(), R[rows].copy(), J[rows].copy()
         accepted = np.zeros(rows.size, bool)
-        for _ in range(40):
+        for _ in range(STEP_TRIALS):
             r = rows[trying]
-            du = np.linalg.solve(Ks[trying] + mu[trying, None, None] * eye, R[r][..., None])[..., 0]
-            step = np.abs(du).max(-1)
-            du *= np.where(step > 0.1, 0.1 / np.maximum(step, 1e-300), 1.0)[:, None]   # at most ~6° per step
+            du = capped_step(np.linalg.solve(Ks[trying] + mu[trying, None, None] * eye, R[r][..., None])[..., 0])
             R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
             work = 0.5 * np.einsum("ij,ij->i", R[r] + R_t, du)
             ok = (work > 0.0) | (np.abs(R_t).max(-1) < np.minimum(norm[r], 10 * tol))
@@ -193,6 +195,5 @@ def _descend_all(p: Problem, u: np.ndarray):
         u[moved], R[moved], J[moved] = new_u[accepted], new_R[accepted], new_J[accepted]
         norm[moved] = np.abs(R[moved]).max(-1)
         steps[moved] += 1
-        q = joint_angles(p, u[moved])
-        stopped[moved[np.any((q < p.q_low - 0.35) | (q > p.q_high + 0.35), axis=-1)]] = True
+        stopped[moved[left_range(p, joint_angles(p, u[moved]))]] = True
     return u, steps, (norm < tol) & ~stopped

@@ -586,6 +586,37 @@ class _Descent(NamedTuple):
     sources: dict               # `generalized_forces` at u
 
 
+#: The largest change of any free coordinate in one Newton step (rad, ~6°).
+MAX_STEP_RAD = 0.1
+#: Shifts tried in one iteration before it gives up (μ doubling from the first).
+STEP_TRIALS = 40
+#: How far beyond its physiological range (rad, ~20°) a joint may go while iterating.
+RANGE_MARGIN_RAD = 0.35
+
+
+def first_shift(Ks: np.ndarray):
+    """The first shift μ (...) of an iteration and the scale (...) of the symmetric stiffness
+    matrices Ks (..., n, n): μ = 0 where Ks is positive definite (its smallest eigenvalue above
+    1e-8 of its largest diagonal), else μ = −λ_min + 1e-3 scale; scale = max(1, max |diag|).
+    A rejected step doubles μ and adds 1e-2 scale."""
+    lam_min = np.linalg.eigvalsh(Ks)[..., 0]
+    scale = np.maximum(1.0, np.abs(np.diagonal(Ks, axis1=-2, axis2=-1)).max(-1))
+    return np.where(lam_min > 1e-8 * scale, 0.0, -lam_min + 1e-3 * scale), scale
+
+
+def capped_step(du: np.ndarray) -> np.ndarray:
+    """Steps du (..., n) shortened to at most `MAX_STEP_RAD` in any coordinate (in place)."""
+    step = np.abs(du).max(-1, keepdims=True)
+    np.multiply(du, MAX_STEP_RAD / np.maximum(step, 1e-300), out=du, where=step > MAX_STEP_RAD)
+    return du
+
+
+def left_range(problem: Problem, q: np.ndarray):
+    """Whether postures q (..., n_joints) lie more than `RANGE_MARGIN_RAD` outside the
+    physiological range at any joint (the iteration stops: collapsed)."""
+    return np.any((q < problem.q_low - RANGE_MARGIN_RAD) | (q > problem.q_high + RANGE_MARGIN_RAD), axis=-1)
+
+
 def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     """Levenberg-shifted Newton iteration on the generalized forces, accepting only steps that
     lower the total potential energy (all forces derive from one, docs/model.md §8).
@@ -610,15 +641,10 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
             break
         K = -jac()
         Ks = 0.5 * (K + K.T)
-        lam_min = float(np.linalg.eigvalsh(Ks)[0])
-        scale = max(1.0, float(np.abs(np.diag(Ks)).max()))
-        mu = 0.0 if lam_min > 1e-8 * scale else -lam_min + 1e-3 * scale
+        mu, scale = (float(x) for x in first_shift(Ks))
         accepted = False
-        for _ in range(40):
-            du = np.linalg.solve(Ks + mu * eye if mu else Ks, R)
-            step = float(np.abs(du).max())
-            if step > 0.1:                                  # at most ~6° per iteration
-                du *= 0.1 / step
+        for _ in range(STEP_TRIALS):
+            du = capped_step(np.linalg.solve(Ks + mu * eye if mu else Ks, R))
             R_new, jac_new, at_new = _reduced_state(problem, u + du)
             work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
             n_new = float(np.abs(R_new).max())
@@ -630,7 +656,7 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
             break
         u, R, norm, jac, at = u + du, R_new, n_new, jac_new, at_new
         q = joint_angles(problem, u)
-        if np.any(q < problem.q_low - 0.35) or np.any(q > problem.q_high + 0.35):
+        if left_range(problem, q):
             return _Descent(u, R, norm, it + 1, False, range_violation(problem, q), jac, at)
     return _Descent(u, R, norm, it, norm < tol, None, jac, at)
 

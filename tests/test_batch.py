@@ -112,5 +112,9 @@ def test_stack_refuses_problems_that_differ_in_more_than_their_settings(model):
         stack([])
     with pytest.raises(ModelError, match="q0"):
         solve_equilibria([a], q0=np.full(model.n_joints, np.nan))
+    with pytest.raises(ModelError, match="q0"):
+        solve_equilibria([a, a], q0=np.zeros((3, model.n_joints)))
+    with pytest.raises(ModelError, match="prepared problems"):
+        stack([a, model])
     # equal problems prepared apart (not the same arrays) stack
     assert stack([a, bm.prepare(model, support=bm.Support("standing"), tolerance_Nm=1e-6)]).lines.tension.ndim == 1
