@@ -120,10 +120,16 @@ def _pressure_arm(p: Problem, cav: np.ndarray, cen: np.ndarray) -> np.ndarray:
     if not cav.shape[-2]:
         return np.zeros(cen.shape[:-1])
     (bf, bd), f, d = p.cavity_body, cav[..., 0, None, :], cav[..., 1, None, :]
-    e = (d - f) / np.hypot(*np.moveaxis(d - f, -1, 0))[..., None]
+    e = _unit(d - f)[0]
     arm = p.S[bd] * ((d[..., 0] - cen[..., 0]) * e[..., 1] - (d[..., 1] - cen[..., 1]) * e[..., 0])
     arm -= p.S[bf] * ((f[..., 0] - cen[..., 0]) * e[..., 1] - (f[..., 1] - cen[..., 1]) * e[..., 0])
     return p.cavity_area * arm
+
+
+def _unit(v: np.ndarray):
+    """Unit vectors (..., 2) along v (..., 2), and the lengths (..., 1)."""
+    ell = np.sqrt(v[..., :1] * v[..., :1] + v[..., 1:] * v[..., 1:])
+    return v / ell, ell
 
 
 def _segments(p: Problem, geo: Geometry):
@@ -416,16 +422,17 @@ def _cavity_stiffness(p: Problem, geo, tension, dtension, Fb, Mb) -> np.ndarray:
     the floor F, to the per-body sums Fb, Mb of the constant-force term (in place)."""
     (bf, bd), f, d = p.cavity_body, geo.cavity[..., 0, :], geo.cavity[..., 1, :]
     cen = geo.centres
-    push = np.expand_dims(p.cavity_area * abdominal_pressure(p, tension), -1)
-    ell = np.hypot(*np.moveaxis(d - f, -1, 0))[..., None]
-    e = (d - f) / ell
-    h = p.S[bd] * _dot(d[..., None, :] - cen, e[..., None, :]) - p.S[bf] * _dot(f[..., None, :] - cen, e[..., None, :])
+    push = p.cavity_area * np.asarray(abdominal_pressure(p, tension))[..., None]      # (..., 1) N
+    e, ell = _unit(d - f)
+    ce = _vecmat(e, cen.swapaxes(-1, -2))                                           # (..., n_joints) c_j · e
+    de, fe = _dot(d, e), _dot(f, e)
+    h = p.S[bd] * (de[..., None] - ce) - p.S[bf] * (fe[..., None] - ce)
     Fb[..., bd, :] += push * e
     Fb[..., bf, :] -= push * e
-    Mb[..., bd] += push[..., 0] * _dot(d, e)
-    Mb[..., bf] -= push[..., 0] * _dot(f, e)
+    Mb[..., bd] += push[..., 0] * de
+    Mb[..., bf] -= push[..., 0] * fe
     dP = _vecmat(p.pressure_gain * dtension, geo.dLdq)
-    return (push / ell)[..., None] * h[..., :, None] * h[..., None, :] + geo.pressure_arm[..., :, None] * dP[..., None, :]
+    return (push / ell)[..., None] * (h[..., :, None] * h[..., None, :]) + geo.pressure_arm[..., :, None] * dP[..., None, :]
 
 
 def _point_force_stiffness(S: np.ndarray, S_inferior: np.ndarray, cen: np.ndarray, Fb: np.ndarray,
