@@ -335,7 +335,6 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
     (`geometry_with_segments`), the line tensions and their slopes, the passive slopes, and the
     loads and contact state of `force_sources` (see `jacobian`)."""
     S, cen = p.S, geo.centres
-    nb = len(p.mass)
     pa, pb, d, dxy2, g = seg
     ell, u = geo.segment_length, geo.segment_dir
     # muscles: change of tension
