@@ -270,7 +270,8 @@ def figure(sample: dict, results: list[dict], summary: dict, title: str):
             ax.hist(y[(y >= lo) & (y <= hi)], bins=60, color="#4c72b0", alpha=0.85)
             if outside:
                 ax.text(0.02, 0.95, f"{outside} outside the axis (min {y.min():.1f}°)",
-                        transform=ax.transAxes, fontsize=8, va="top")
+                        transform=ax.transAxes, fontsize=8, va="top", zorder=5,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
             s = summary["effects"][e]
             for v, ls in ((s["median"], "-"), (s["p5"], "--"), (s["p95"], "--")):
                 ax.axvline(v, color="k", ls=ls, lw=1)
