@@ -20,7 +20,7 @@ from .errors import ModelError
 from .external import contact_forces, load_forces
 from .inverse import RecruitedResult
 from .metrics import clinical_metrics, endplates
-from .statics import SOURCES, generalized_forces, landmark
+from .statics import SOURCES, generalized_forces, landmark, result_geometry
 from .supports import Support, reference_posture
 from .units import DEG_PER_RAD
 
@@ -123,8 +123,7 @@ def posture_report(result) -> PostureReport:
     q = result.q
     g = getattr(result, "sources", None)                 # the solver's, if at q
     if g is None or not np.array_equal(g["geometry"].q, q):
-        known = getattr(result, "geometry", None)
-        g = generalized_forces(p, q, known if known is not None and np.array_equal(known.q, q) else None)
+        g = generalized_forces(p, q, result_geometry(result))
     geo = g["geometry"]
     forces = g["muscle_forces"]
     # forces on every body, joint reactions excluded. A segment's two end forces, +f at its first

@@ -530,6 +530,15 @@ class EquilibriumResult:
         return self
 
 
+def result_geometry(result) -> Geometry:
+    """The geometry at a result's posture ``result.q``: the one its solver kept if it is at that
+    posture, else computed."""
+    geo = getattr(result, "geometry", None)
+    if geo is None or not np.array_equal(geo.q, result.q):
+        geo = geometry(result.problem, result.q)
+    return geo
+
+
 def range_violation(problem: Problem, q: np.ndarray) -> str | None:
     """A message naming the joint farthest outside its physiological range, or None."""
     low = q < problem.q_low - 1e-12

@@ -35,7 +35,7 @@ from .passive import default_intervertebral_laws
 from .problem import prepare
 from .recruitment import Criterion
 from .metrics import clinical_metrics
-from .statics import generalized_forces, geometry, solve_equilibrium
+from .statics import generalized_forces, result_geometry, solve_equilibrium
 from .supports import Support
 from .tone import fit_tone
 from .upright import UprightTarget, solve_upright
@@ -126,10 +126,7 @@ def psoas_effect(s: StudySubject) -> dict:
 def _posture_metrics(res) -> dict:
     """The clinical metrics of a solved posture (deg), from its geometry alone (the metrics of
     `results.posture_report`, without the forces the study does not use)."""
-    geo = getattr(res, "geometry", None)
-    if geo is None or not np.array_equal(geo.q, res.q):
-        geo = geometry(res.problem, res.q)
-    return clinical_metrics(res.problem, geo)
+    return clinical_metrics(res.problem, result_geometry(res))
 
 
 def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
