@@ -59,6 +59,9 @@ ARMIJO = 1e-4
 RELAXATION = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
 #: Relative size of rounding in the merit function: a step that predicts less is not taken.
 ROUNDING = 1e-14
+#: A step (in u's units) so short that the line search cannot see the merit function change
+#: beyond its rounding (the equalities' rounding times μ): a search that fails on it has converged.
+STALL_STEP = 1e-8
 
 
 def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndarray, lo: np.ndarray,
@@ -69,7 +72,8 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     ``evaluate(u, derivatives)`` returns a `Point` (with the derivatives if asked) or None where
     f cannot be evaluated (a trial point there is rejected; the start must evaluate). Converged
     when a step's largest component is below ``step_tol`` (in u's units) or the decrease it
-    predicts is at the rounding of the merit function (`ROUNDING`). Returns an `Outcome`;
+    predicts is at the rounding of the merit function (`ROUNDING`), or when the line search
+    finds no decrease along a step shorter than `STALL_STEP`. Returns an `Outcome`;
     not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
     search cannot decrease the merit function with a step ``min_alpha`` times the full one.
     """
@@ -114,6 +118,8 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
                 break
             alpha *= 0.5
             if alpha < min_alpha:
+                if float(np.max(np.abs(d))) < STALL_STEP:     # what is left to gain is rounding
+                    return Outcome(u, step, True, "")
                 return Outcome(u, step, False, "the line search found no decrease of the merit function")
         u, first = u + alpha * d, min(1.0, 2.0 * alpha)
         pt = evaluate(u, True)
