@@ -373,8 +373,9 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     from the frozen tone's equilibrium reached from it (`tone_held_start`). "auto" (default) takes
     Newton where it applies and SLSQP where it does not, or where Newton ends without convergence
     (SLSQP then starts from the held posture Newton reached, or from the start itself where
-    Newton had to begin at the tone's equilibrium, and, if it does not converge from a given
-    ``q0``, once more from the reference posture). On the scenario library both end at the same
+    Newton had to begin at the tone's equilibrium; if it does not converge from a given ``q0``,
+    once more from the reference posture, and where Newton began at the tone's equilibrium,
+    once more from the held posture Newton reached). On the scenario library both end at the same
     postures; where the programme has several local minima they can end in different ones
     (docs/model.md §12).
     The activations are then re-derived exactly at the optimal posture (`recruit`), so the
@@ -395,7 +396,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if method == "newton" and not applies:
         raise ModelError("the Newton solver of the upright mode takes the activation_squared criterion "
                          "without a second foot on the floor; use method='slsqp' or 'auto'")
-    steps, cold = 0, q0 is None
+    steps, cold, reached = 0, q0 is None, None
     if method != "slsqp" and applies:
         out = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
         moved = out.steps > 0           # 0 steps: the muscles cannot hold the start
@@ -413,9 +414,18 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
             return _result(problem, rec, kept, steps, message, criterion)
         if moved and rec.feasible:          # SLSQP goes on from the held posture Newton reached
             u0, cold = out.u, False
+        elif rec.feasible:                  # Newton began at the tone's equilibrium: SLSQP starts
+            reached = out.u                 # from the start, and from here if it does not converge
     held, q, iterations, message = _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold)
-    if message and method == "auto" and not cold and q0 is not None:   # and from the reference posture
-        again = _solve_slsqp(problem, kept, criterion, free, free_coordinates(problem, problem.q_ref), lo, hi, True)
+    retries = []                            # where SLSQP does not converge, it starts again
+    if method == "auto" and not cold and q0 is not None:
+        retries.append((free_coordinates(problem, problem.q_ref), True))     # from the reference posture
+    if reached is not None:
+        retries.append((reached, False))                                    # from where Newton got
+    for start, start_cold in retries:
+        if not message:
+            break
+        again = _solve_slsqp(problem, kept, criterion, free, start, lo, hi, start_cold)
         iterations += again[2]
         if not again[3]:
             held, q, _, message = again

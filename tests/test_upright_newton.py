@@ -214,6 +214,19 @@ def test_where_newton_from_the_tone_stops_short_auto_is_slsqp_from_the_start(mod
     assert np.array_equal(a.q, b.q) and a.code is b.code
 
 
+def test_where_slsqp_does_not_converge_from_the_start_it_goes_on_from_where_newton_got():
+    """A single-leg bridge (the right foot on the table, the left leg lifted, hip and knee at
+    90°): Newton from the frozen tone's equilibrium stops short, SLSQP from the start reaches
+    its iteration limit (300), and SLSQP from the held posture Newton reached converges."""
+    two = bm.two_legs(bm.make_model())
+    s = bm.Support("lying", right_leg=bm.Leg("bent", hip_flexion_deg=10.0),
+                   left_leg=bm.Leg("lifted", hip_flexion_deg=90.0, knee_flexion_deg=90.0))
+    r = solve_upright(bm.prepare(two, support=s, locked_joints=()))
+    assert r.converged and r.code is bm.Status.SOLVED
+    assert r.iterations > 300                    # the steps of all three, the first SLSQP's 300
+    assert r.max_residual_Nm < 1e-6
+
+
 def test_the_method_is_checked(model):
     p = _standing(model)
     with pytest.raises(ModelError, match="method must be one of"):
