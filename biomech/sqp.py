@@ -4,13 +4,18 @@
 lo ≤ u ≤ hi, for a problem that evaluates f, its gradient and Hessian and the constraints with
 their Jacobians itself (the upright mode's effort over the posture, `upright`).
 
-* Each step minimises the quadratic model ½ dᵀ|H|d + ∇fᵀd subject to the linearised
-  constraints and the bounds, |H| with H's eigenvectors and the absolute values of its
-  eigenvalues (a modified Newton step: where the effort curves down, the step is as long as
-  where it curves up as steeply). In the coordinates y = |Λ|^½ Vᵀ d the model's Hessian is the
-  identity, so the step's programme is the projection of −|Λ|^-½ Vᵀ∇f onto the linearised
-  constraints (`projection`). Where they are inconsistent with the bounds, the step is asked to
-  remove a fraction of their violation (`RELAXATION`).
+* Each step minimises the quadratic model ½ dᵀWd + ∇fᵀd subject to the linearised
+  constraints and the bounds, W positive definite (`definite`): H where it is; else
+  H + ρ CᵀC over the rows C of the constraints the step holds (the equalities, and the
+  inequalities and bounds the last step held), which on those constraints is H's own model,
+  where H curves up along them (a minimum on the edge of a constraint, where H may curve down
+  across it: without this the steps there converged linearly, 8 instead of 4 per point of a
+  psoas sweep with the weight on the forefoot's edge); else |H|, H's eigenvectors with the
+  absolute values of its eigenvalues (a modified Newton step: where the effort curves down,
+  the step is as long as where it curves up as steeply). In the coordinates y = Λ^½ Vᵀ d of
+  W = VΛVᵀ the model's Hessian is the identity, so the step's programme is the projection of
+  −Λ^-½ Vᵀ∇f onto the linearised constraints (`projection`). Where they are inconsistent with
+  the bounds, the step is asked to remove a fraction of their violation (`RELAXATION`).
 * The step is shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0)) decreases
   (Armijo), μ at least twice the largest multiplier of the step's programme and large enough
   that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
@@ -59,6 +64,9 @@ ARMIJO = 1e-4
 RELAXATION = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
 #: Relative size of rounding in the merit function: a step that predicts less is not taken.
 ROUNDING = 1e-14
+#: A step (in u's units) so short that the line search cannot see the merit function change
+#: beyond its rounding (the equalities' rounding times μ): a search that fails on it has converged.
+STALL_STEP = 1e-8
 
 
 def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndarray, lo: np.ndarray,
@@ -69,7 +77,8 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     ``evaluate(u, derivatives)`` returns a `Point` (with the derivatives if asked) or None where
     f cannot be evaluated (a trial point there is rejected; the start must evaluate). Converged
     when a step's largest component is below ``step_tol`` (in u's units) or the decrease it
-    predicts is at the rounding of the merit function (`ROUNDING`). Returns an `Outcome`;
+    predicts is at the rounding of the merit function (`ROUNDING`), or when the line search
+    finds no decrease along a step shorter than `STALL_STEP`. Returns an `Outcome`;
     not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
     search cannot decrease the merit function with a step ``min_alpha`` times the full one.
     """
@@ -78,10 +87,10 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     if pt is None:
         return Outcome(u, 0, False, "the start cannot be evaluated")
     mu, first = 1.0, 1.0
+    held_g, held_u = pt.g <= 0.0, np.zeros(len(u), bool)    # the inequalities and bounds a step holds
     for step in range(1, max_steps + 1):
-        w, V = np.linalg.eigh(0.5 * (pt.hessian + pt.hessian.T))
-        w = np.maximum(np.abs(w), 1e-10 * max(float(np.abs(w).max()), 1e-300))
-        M = V / np.sqrt(w)                       # d = M y; Mᵀ|H|M = I
+        w, V = definite(pt.hessian, np.vstack([pt.h_jac, pt.g_jac[held_g], np.eye(len(u))[held_u]]))
+        M = V / np.sqrt(w)                       # d = M y; Mᵀ W M = I
         # the step's programme: min ½|y|² + (Mᵀ∇f)ᵀy s.t. h + H_h M y = 0, g + G M y ≥ 0 and the
         # bounds lo ≤ u + M y ≤ hi
         A = np.vstack([pt.g_jac @ M, M, -M])
@@ -93,6 +102,9 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
                 break
         else:
             return Outcome(u, step, False, "a step's programme has no solution (inconsistent constraints)")
+        k, m = len(pt.h), len(pt.g)
+        held_g = multipliers[k:k + m] > 0.0
+        held_u = (multipliers[k + m:k + m + len(u)] > 0.0) | (multipliers[k + m + len(u):] > 0.0)
         d = M @ y
         if float(np.max(np.abs(d))) < step_tol:
             return Outcome(u, step, True, "")
@@ -114,12 +126,39 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
                 break
             alpha *= 0.5
             if alpha < min_alpha:
+                if float(np.max(np.abs(d))) < STALL_STEP:     # what is left to gain is rounding
+                    return Outcome(u, step, True, "")
                 return Outcome(u, step, False, "the line search found no decrease of the merit function")
         u, first = u + alpha * d, min(1.0, 2.0 * alpha)
         pt = evaluate(u, True)
         if pt is None:
             return Outcome(u, step, False, "an accepted point cannot be evaluated")
     return Outcome(u, max_steps, False, f"not converged in {max_steps} steps")
+
+
+def definite(H: np.ndarray, C: np.ndarray, tries: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The eigenvalues w (n,) > 0 and eigenvectors V (n, n) of the positive definite matrix W a
+    step's quadratic model uses for the Hessian H (n, n) (symmetrised). H itself where it is
+    definite. Else H + ρ CᵀC, C (k, n) the rows of the constraints the step holds (the
+    equalities, and the inequalities and bounds the last step held): on those constraints
+    dᵀCᵀC d is fixed, so the step is H's own wherever H curves up along them (e.g. the balance
+    on the forefoot's edge with the psoas pulling: H has −0.2 across the edge, +0.8 along it);
+    ρ the smallest of ``tries`` tenfold steps from 2 |λ_min(H)| / σ_max(C)² that makes it
+    definite. Else (H curves down along the constraints too) |H|, its eigenvalues by absolute
+    value (module docstring)."""
+    H = 0.5 * (H + H.T)
+    w, V = np.linalg.eigh(H)
+    floor = 1e-10 * max(float(np.abs(w).max()), 1e-300)
+    if w[0] > floor or not len(C):
+        return np.maximum(np.abs(w), floor), V
+    CtC = C.T @ C
+    rho = 2.0 * (floor - w[0]) / max(float(np.linalg.eigvalsh(CtC)[-1]), 1e-300)
+    for _ in range(tries):
+        w2, V2 = np.linalg.eigh(H + rho * CtC)
+        if w2[0] > floor:
+            return w2, V2
+        rho *= 10.0
+    return np.maximum(np.abs(w), floor), V
 
 
 def projection(y0: np.ndarray, E: np.ndarray, e: np.ndarray, A: np.ndarray, b: np.ndarray,

@@ -44,7 +44,7 @@ from .recruitment import (SHORTFALL_TOL_NM, Criterion, HeldTerms, free_lines, ha
                           held_jacobian, held_terms, recruit)
 from .sqp import Point, newton_sqp
 from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, geometry, landmark,
-                      passive_moments)
+                      passive_moments, solve_equilibrium)
 from .status import Status
 from .threads import one_blas_thread
 from .tissues import tissue_cost, tissue_curvature
@@ -350,6 +350,16 @@ def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
     return newton_sqp(evaluate, u0, lo, hi)
 
 
+def tone_held_start(problem, q: np.ndarray) -> np.ndarray | None:
+    """A posture (n_joints,) the muscles can hold, near a start q (n_joints,) they cannot hold
+    (lying, sitting: the reference posture presses into the support): the equilibrium of the
+    frozen tone reached from q (`statics.solve_equilibrium`, descending the potential energy),
+    which the tone holds by construction, balanced on the support or not (the balance is a
+    constraint of the programme, not of its start); None where no equilibrium was reached."""
+    res = solve_equilibrium(problem=problem, q0=q)
+    return res.q if res.max_residual_Nm < problem.tolerance_Nm else None
+
+
 @one_blas_thread
 def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                   criterion: Criterion = Criterion(), q0: np.ndarray | None = None, method: str = "auto"):
@@ -359,11 +369,15 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     posture by the dual Newton method, with Newton steps from the exact gradient and Hessian of
     the least effort (`reduced_value`, `reduced_derivatives`, `sqp.newton_sqp`): the
     activation-squared criterion without a second foot on the floor. "slsqp" solves posture and
-    activations together (`_solve_slsqp`). "auto" (default) takes Newton where it applies and
-    SLSQP where it does not, or where Newton ends without convergence (SLSQP then starts from the
-    held posture Newton reached and, if it does not converge from a given ``q0``, once more from
-    the reference posture). On the scenario library both end at the same postures; where the
-    programme has several local minima they can end in different ones (docs/model.md §12).
+    activations together (`_solve_slsqp`). Where the muscles cannot hold the start, Newton starts
+    from the frozen tone's equilibrium reached from it (`tone_held_start`). "auto" (default) takes
+    Newton where it applies and SLSQP where it does not, or where Newton ends without convergence
+    (SLSQP then starts from the held posture Newton reached, or from the start itself where
+    Newton had to begin at the tone's equilibrium; if it does not converge from a given ``q0``,
+    once more from the reference posture, and where Newton began at the tone's equilibrium,
+    once more from the held posture Newton reached). On the scenario library both end at the same
+    postures; where the programme has several local minima they can end in different ones
+    (docs/model.md §12).
     The activations are then re-derived exactly at the optimal posture (`recruit`), so the
     reported forces are the least-effort ones there.
 
@@ -382,9 +396,15 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     if method == "newton" and not applies:
         raise ModelError("the Newton solver of the upright mode takes the activation_squared criterion "
                          "without a second foot on the floor; use method='slsqp' or 'auto'")
-    steps, cold = 0, q0 is None
+    steps, cold, reached = 0, q0 is None, None
     if method != "slsqp" and applies:
         out = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
+        moved = out.steps > 0           # 0 steps: the muscles cannot hold the start
+        if not moved:                   # start where the tone holds a posture
+            start = tone_held_start(problem, qc + B @ u0)
+            if start is not None:
+                out = _solve_newton(problem, kept, criterion, free, np.clip(free_coordinates(problem, start), lo, hi),
+                                    lo, hi)
         steps = out.steps
         q = qc + B @ out.u
         rec = recruit(problem, q, criterion=criterion, free=free)
@@ -392,11 +412,20 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
             message = "" if out.converged else (f"the least-effort posture was not found (Newton: {out.message}); "
                                                 "the posture returned may not be the one of least effort")
             return _result(problem, rec, kept, steps, message, criterion)
-        if out.steps and rec.feasible:      # SLSQP goes on from the held posture Newton reached
+        if moved and rec.feasible:          # SLSQP goes on from the held posture Newton reached
             u0, cold = out.u, False
+        elif rec.feasible:                  # Newton began at the tone's equilibrium: SLSQP starts
+            reached = out.u                 # from the start, and from here if it does not converge
     held, q, iterations, message = _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold)
-    if message and method == "auto" and not cold and q0 is not None:   # and from the reference posture
-        again = _solve_slsqp(problem, kept, criterion, free, free_coordinates(problem, problem.q_ref), lo, hi, True)
+    retries = []                            # where SLSQP does not converge, it starts again
+    if method == "auto" and not cold and q0 is not None:
+        retries.append((free_coordinates(problem, problem.q_ref), True))     # from the reference posture
+    if reached is not None:
+        retries.append((reached, False))                                    # from where Newton got
+    for start, start_cold in retries:
+        if not message:
+            break
+        again = _solve_slsqp(problem, kept, criterion, free, start, lo, hi, start_cold)
         iterations += again[2]
         if not again[3]:
             held, q, _, message = again

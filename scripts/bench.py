@@ -20,6 +20,8 @@ and the interquartile range (IQR) over repeated runs:
 * ``solve_default_standing``: the default (upright) mode's relaxed standing, `prepare` (every
   joint free) and `solve_upright` (gaze level, balance, least effort with the tissues), from the
   reference posture (issue 13);
+* ``solve_default_sitting``: the same on a seat, whose reference posture the muscles cannot hold
+  (Newton starts from the frozen tone's equilibrium, docs/model.md §12);
 * ``solve_upright_psoas300``: the default mode with psoas 300 N, on a prepared problem, from the
   reference posture (its solver "auto": Newton over the posture, docs/model.md §12);
 * ``solve_upright_psoas300_slsqp``: the same by the SLSQP programme over posture and activations
@@ -81,7 +83,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "neutral_standing.toml"
 MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "sweep_psoas_101",
                 "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one",
-                "baseline_hybr_psoas300", "solve_default_standing", "solve_upright_psoas300",
+                "baseline_hybr_psoas300", "solve_default_standing", "solve_default_sitting", "solve_upright_psoas300",
                 "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
                 "population_subject",
@@ -98,7 +100,7 @@ CLI_POINT_RATIO = 2.0
 CLI_POINTS = 401
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
 SLOW = {"sweep_psoas_101", "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one", "import", "run_with_figure", "build_model", "population_subject", "solve_upright_psoas300",
-        "solve_default_standing",
+        "solve_default_standing", "solve_default_sitting",
         "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
 
 
@@ -362,6 +364,9 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     if want("solve_default_standing"):
         out["solve_default_standing"] = _timeit(
             lambda: solve_upright(bm.prepare(model, support=standing, locked_joints=())), slow)
+    if want("solve_default_sitting"):
+        out["solve_default_sitting"] = _timeit(
+            lambda: solve_upright(bm.prepare(model, support=bm.Support("sitting"), locked_joints=())), slow)
     if want("solve_upright_psoas300"):
         out["solve_upright_psoas300"] = _timeit(lambda: solve_upright(default), slow)
         out["solve_upright_psoas300"]["iterations"] = solve_upright(default).iterations

@@ -33,7 +33,7 @@ import argparse
 import math
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +121,13 @@ SOURCES = {
                       "Experimental study. Biol Cybern 84:425-434, 435-443; with the pelvic "
                       "posterior shift of Kim et al. (2019) Eur Spine J (doi "
                       "10.1007/s00586-019-06129-4; authors not re-checked).",
+    "sonenblum2020": "Sonenblum SE, Seol D, Sprigle SH, Cathcart JM (2020) Seated buttocks anatomy "
+                     "and its impact on biomechanical risk. J Tissue Viability, issue 2, 69-75 "
+                     "(volume not checked; upright MRI seated on foam, n = 35, 29 wheelchair users).",
+    "makhsous2011": "Makhsous M, Lin F, Cichowski A, Cheng I, Fasanati C, Grant T, Hendrix RW "
+                    "Use of MRI images to measure tissue thickness over the ischial tuberosity at "
+                    "different hip flexion. Clin Anat 24(5):638-645, doi:10.1002/ca.21119 (n = 11; "
+                    "the year, 2011, inferred from the volume).",
     "endo2012": "Endo K, Suzuki H, Nishimura H, Tanaka H, Shishido T, Yamamoto K (2012) Sagittal "
                 "lumbar and pelvic alignment in the standing and sitting positions. J Orthop Sci "
                 "17:682-686 (n = 50); with Moon MS et al. (2018) Clin Orthop Surg 10:322-327 "
@@ -717,6 +724,15 @@ SUPINE = {"otsr2018": (50.2 - 54.8, 9.5 - 12.1), "benditz2017": (47.91 - 44.99, 
 PREGNANCY_LOAD = bm.Load("L3", point_m=(0.15, 0.15), mass_kg=10.0)   # scenarios/pregnancy_load.toml
 BACKREST_DEG = 15.0
 CRITERION_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
+# The seat meets the model at ASSUMED soft-tissue depths (biomech/anatomy.py, docs/model.md §2):
+# the ischial contact 20 mm below the hamstrings' origin on the tuberosity, the thigh's 70 mm
+# behind the femur's axis. Sitting is answered again with each moved (mm; + = more tissue: the
+# ischial point lower, the thigh's further behind the bone). Published depths under the ischial
+# apex (V, abstracts): 5.6-32.1 mm of bulk tissue seated on foam (sonenblum2020, n = 35);
+# 73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting load (makhsous2011,
+# n = 11). The model's point is the hamstrings' origin, above the apex by an amount its sources
+# do not give, so the published depths do not fix it.
+SEAT_TISSUE_MM = {"ischia": (0.0, 5.0, 10.0, 15.0), "thighs": (-10.0, 10.0)}
 
 
 def _hip_over_ankle_mm(rep) -> float:
@@ -776,9 +792,31 @@ def posture_answers(model, weight: float) -> dict:
     return out
 
 
+def seat_answers(model) -> list[tuple[str, float, dict | None]]:
+    """The default mode's sitting (no backrest) with the seat's soft tissue moved
+    (`SEAT_TISSUE_MM`): (where, mm, {ΔPT, ΔSS, ΔLL from relaxed standing (deg), the L4_L5
+    compression sitting / standing}, or None where the mode could not answer)."""
+    stand = _upright(model)
+    c0 = stand.compression[_j("L4_L5")]
+    out = []
+    for where, shifts in SEAT_TISSUE_MM.items():
+        for mm in shifts:
+            lm = dict(model.landmarks)
+            name, move = ("ischial_seat", (0.0, -1.0)) if where == "ischia" else ("thigh_back", (-1.0, 0.0))
+            body, point = lm[name]
+            lm[name] = (body, point + 1e-3 * mm * np.array(move))
+            r = _default(replace(model, landmarks=lm), strict=False, support=bm.Support("sitting"))
+            out.append((where, mm, None if r is None else
+                        {k: r.metrics[k] - stand.metrics[k] for k in ("pelvic_tilt_deg", "sacral_slope_deg",
+                                                                      "lumbar_lordosis_deg")}
+                        | {"compression_ratio": r.compression[_j("L4_L5")] / c0}))
+    return out
+
+
 def posture(study: Study, model) -> None:
     answers = {w: posture_answers(model, w) for w in CRITERION_WEIGHTS}
     study.data["criteria"] = answers
+    study.data["seat"] = seat_answers(model)
     a = answers[DEFAULT_TISSUE_WEIGHT]
     st, b = a["standing"], a["bend"]
     add = study.records.append
@@ -1475,7 +1513,7 @@ def markdown(study: Study, old_text: str | None = None) -> str:
             lines.append(f"* *{r.quantity}*: {r.note}")
         lines.append("")
         lines += ITEM_TEXT.get(item, [])
-    lines += criteria_table(study) + changes_table(study)
+    lines += criteria_table(study) + seat_table(study) + changes_table(study)
     lines += ["## Sources", ""]
     used = sorted({r.source for r in recs if r.source} | set(SOURCES))
     for k in used:
@@ -1573,7 +1611,8 @@ ITEM_TEXT = {
         "rolls back and the lordosis flattens, in the published direction; the lordosis change is "
         "within the published range, the pelvic retroversion ≈ 17 % beyond its upper end (OTSR "
         "2018): with the ischia 2 cm and the thighs 7 cm of assumed soft tissue above the seat, "
-        "the pelvis rolls until the sacrum rests on the seat (sacral sitting). Lying supine the "
+        "the pelvis rolls until the sacrum rests on the seat (sacral sitting); §7c shows how "
+        "much these assumed depths decide. Lying supine the "
         "lordosis flattens by 5°, just beyond the published changes (since the relaxed tone keeps "
         "within EMG, issue 14, the tissues hold more of the reference posture). With a load in front of the abdomen the "
         "person leans back to keep the weight over the feet and the extensors work harder; the "
@@ -1632,6 +1671,35 @@ def criteria_table(study: Study) -> list[str]:
     lines += ["", "Without the tissue term (w = 0) the pelvis tilts backward as the trunk bends "
               "(the answer the issue reported for the old upright mode); any of the weights tried "
               "turns it anterior, and the larger w, the more of the bend the hips take.", ""]
+    return lines
+
+
+def seat_table(study: Study) -> list[str]:
+    """Markdown: the default mode's sitting with the seat's soft tissue moved (`SEAT_TISSUE_MM`)."""
+    keys = ("sit_pelvic_tilt", "sit_sacral_slope", "sit_lumbar_lordosis", "ratio_sitting_default")
+    cols = ("pelvic_tilt_deg", "sacral_slope_deg", "lumbar_lordosis_deg", "compression_ratio")
+    lines = ["## 7c. How the seat's assumed soft tissue changes sitting", "",
+             "Sitting rests on where the seat meets the body, and that is assumed (docs/model.md §2): "
+             "the ischial contact 20 mm below the hamstrings' origin on the tuberosity, the thigh's "
+             "70 mm behind the femur's axis. The default mode's unsupported sitting again, with "
+             "each moved (+ = more tissue). Published depths under the ischial apex are 5.6-32.1 mm "
+             "of bulk tissue seated on foam ([sonenblum2020](#sonenblum2020), n = 35) and "
+             "73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting load "
+             "([makhsous2011](#makhsous2011), n = 11); the model's point is the hamstrings' origin, "
+             "above the apex by an amount its sources do not give, so they do not fix it. The "
+             "model keeps its assumption; the rows of items 3 and 7 read it.", "",
+             "| seat (mm of tissue moved) | ΔPT (deg) | ΔSS (deg) | ΔLL (deg) | L4_L5 sitting / standing |",
+             "|---|---|---|---|---|",
+             "| published (band of the row) | " + " | ".join(_band(study.get(k)) for k in keys) + " |"]
+    for where, mm, ans in study.data["seat"]:
+        label = "the model's" if mm == 0.0 else f"{where} {mm:+.0f}"
+        cells = ["—"] * len(cols) if ans is None else [_fmt(ans[c]) for c in cols]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    pts = [ans["pelvic_tilt_deg"] for _w, _mm, ans in study.data["seat"] if ans is not None]
+    lo, hi = study.get("sit_pelvic_tilt").band
+    lines += ["", f"Over these few millimetres the sitting ΔPT spans {_fmt(min(pts))}° to {_fmt(max(pts))}°, "
+              f"against published means from {_fmt(lo)}° to {_fmt(hi)}°: the sitting rows test this "
+              "assumption as much as the model.", ""]
     return lines
 
 

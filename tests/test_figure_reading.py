@@ -265,6 +265,26 @@ def test_no_text_overlaps_in_the_overlay_figure(sweep, n_others):
     assert not pairs, _describe(pairs)
 
 
+def test_long_labels_stay_inside_the_overlay_figure(sweep):
+    """A sweep of several parameters labels its postures with every parameter: the table's
+    legend and the bars' legend wrap them to the right-hand column, so no text runs off the
+    figure (a PNG is cropped to the canvas: what runs past it is lost)."""
+    _values, reports = sweep
+    labels = ["psoas.tension_N = 30, rectus_abdominis.tension_N = 7, transversus_abdominis.tension_N = 24",
+              "psoas.tension_N = 500, rectus_abdominis.tension_N = 250, transversus_abdominis.tension_N = 250"]
+    fig = viz.overlay_figure(reports[:2], labels)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = canvas.get_width_height()
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert any("transversus_abdominis.tension_N = 250" in t.get_text().replace("\n", " ") for t in texts)
+    for t in texts:
+        bb = _extent(t, renderer)
+        if bb is not None:
+            assert bb.x0 >= -1 and bb.x1 <= width + 1 and bb.y0 >= -1 and bb.y1 <= height + 1, t.get_text()[:60]
+
+
 # ------------------------------------------------------------------------------------------
 # Side by side (issue 15: "does this stretch stretch the psoas?")
 # ------------------------------------------------------------------------------------------

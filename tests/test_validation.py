@@ -10,6 +10,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +124,20 @@ def test_writes_markdown_and_figures(study, tmp_path):
         png = tmp_path / "validation" / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert f"validation/{name}" in text
+
+
+def test_the_seat_table_starts_from_the_models_own_sitting(study):
+    """§7c: the unmoved seat is item 7's sitting and item 3's compression ratio; more tissue
+    under the ischia retroverts the seated pelvis less (the pelvis need not roll as far back
+    for the ischia to reach the seat), more under the thighs more."""
+    rows = {(where, mm): ans for where, mm, ans in study.data["seat"]}
+    own = rows[("ischia", 0.0)]
+    assert own["pelvic_tilt_deg"] == pytest.approx(study.get("sit_pelvic_tilt").model, abs=1e-9)
+    assert own["compression_ratio"] == pytest.approx(study.get("ratio_sitting_default").model, rel=1e-9)
+    ischia = [rows[("ischia", mm)]["pelvic_tilt_deg"] for mm in validate.SEAT_TISSUE_MM["ischia"]]
+    assert all(np.diff(ischia) < 0)
+    assert rows[("thighs", -10.0)]["pelvic_tilt_deg"] < own["pelvic_tilt_deg"] < rows[("thighs", 10.0)]["pelvic_tilt_deg"]
+    assert "## 7c." in validate.markdown(study)
 
 
 def test_keeps_the_sensitivity_block(study, tmp_path):

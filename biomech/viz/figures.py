@@ -13,6 +13,7 @@ dict of lists of artists (`viz.drawing` has the pieces).
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +272,8 @@ def _difference_table(reports, labels) -> str:
         row("Lps" + (sfx[1].upper() if sfx else ""), [_psoas_length_percent(r, sfx) for r in reports], "  %")
     legend = [f"ref = {labels[0]}"] + [f"Δ{i} = {labels[i]} - ref" for i in range(1, len(labels))]
     legend.append("Lps = psoas length vs relaxed standing" + ("; R, L: right, left" if sided else ""))
+    # a sweep of several parameters has long labels: wrapped to the column they stand in
+    legend = [textwrap.fill(x, _RIGHT_CHARS, subsequent_indent=" " * 5) for x in legend]
     return "\n".join(lines + [""] + legend)
 
 
@@ -642,6 +645,9 @@ _ZOOM_ASPECT = (0.14 + 0.17) / (0.29 + 0.07)
 #: Height (in) of a posture panel side by side, and the room (in) for the values, the colour
 #: bar and the margins around the panels.
 _PANEL_IN, _MARGIN_IN, _RIGHT_IN = 7.6, 0.9, 2.6
+#: Characters of a 6.5-pt label that fit in the right-hand column (`_RIGHT_IN`): the
+#: overlay's table and the bars' legend wrap their long labels to it
+_RIGHT_CHARS = 42
 
 
 def _whole_and_zoom(aspect: float, top: float):
@@ -735,7 +741,7 @@ def _difference_bars(ax, reports, labels) -> dict:
         d = _difference_values(rep, keys) - ref
         lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
         bars = ax.bar(x - 0.4 + step * (k - 0.5), d, 0.9 * step, color=_posture_colour(k),
-                      label=names[k], zorder=2, hatch="///" if status_note(rep.result) else None,
+                      label=textwrap.fill(names[k], _RIGHT_CHARS), zorder=2, hatch="///" if status_note(rep.result) else None,
                       edgecolor="white" if status_note(rep.result) else None)
         out["bars"].append(bars)
         out["values"].extend(ax.bar_label(bars, labels=[signed(v) for v in d], padding=1.5,
