@@ -22,7 +22,7 @@ from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
 from .statics import (EquilibriumResult, floor_constraints, free_coordinates, geometry, reduced_jacobian,
-                      reduced_residual, refuse_closed_chain)
+                      reduced_residual, refuse_closed_chain, skeleton)
 from .status import Status
 from .threads import one_blas_thread
 from .units import RAD_PER_DEG
@@ -151,7 +151,7 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         for j, v in target.joint_angles_deg.items():
             q[model.joint_index(j)] = v * RAD_PER_DEG
         return q
-    ref = clinical_metrics(problem, geometry(problem, q))
+    ref = clinical_metrics(problem, skeleton(problem, q))
     want = {}                               # only the parameters the target gives are imposed
     if target.pelvic_tilt_deg is not None:
         want["pelvic_tilt_deg"] = target.pelvic_tilt_deg
@@ -181,7 +181,7 @@ def posture_from_target(problem, target: PostureTarget) -> np.ndarray:
         return qq
 
     def miss(z):
-        m = clinical_metrics(problem, geometry(problem, angles(z)))
+        m = clinical_metrics(problem, skeleton(problem, angles(z)))
         return np.array([m[k] - want[k] for k in keys]) * RAD_PER_DEG
 
     z = np.zeros(len(keys))
@@ -281,7 +281,7 @@ def _reachable(problem, target: PostureTarget, q: np.ndarray, internal: str) -> 
     for dz in (lo, hi):
         qq = np.array(q, float)
         qq[idx] += dz * share
-        m = clinical_metrics(problem, geometry(problem, qq))
+        m = clinical_metrics(problem, skeleton(problem, qq))
         values.append(m["pelvic_incidence_deg"] - m["pelvic_tilt_deg"]
                       if _given_key(target, internal) == "sacral_slope_deg" else m[internal])
     key = _given_key(target, internal)
@@ -335,7 +335,7 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     elif not residual < max(held.tolerance_Nm, 1e-6):
         code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
                                             f"{residual:.3g} N·m")
-    elif fell := unbalanced(held, reaction(held, geometry(held, rec.q))):
+    elif fell := unbalanced(held, reaction(held, skeleton(held, rec.q))):
         code, text = Status.FALLEN, fell
     elif eig[0] > 0:
         code, text = Status.SOLVED, ("muscles hold the posture; statically stable (smallest "

@@ -63,16 +63,35 @@ def geometry(problem: Problem, q: np.ndarray) -> Geometry:
     return geometry_with_segments(problem, q)[0]
 
 
+def _poses(p: Problem, q: np.ndarray):
+    """Body angles, rotations and origins (complex, the hip centre at the origin), joint
+    centres (..., n_joints, 2) and the shift (complex, (..., 1)) at joint angles q."""
+    ang, rot, org_c, cen_c = kin.poses(p.S, p.inferior, p.superior, p.joint_a, p.joint_c,
+                                       q + p.joint_offset, p.root_angle)
+    shift = -cen_c[..., p.origin_joint, None]            # the hip centre to the origin
+    return ang, rot, org_c + shift, kin.as_real(cen_c + shift), shift
+
+
+def skeleton(p: Problem, q: np.ndarray) -> Geometry:
+    """The bodies' part of `geometry` at joint angles q (..., n_joints): angles, origins, joint
+    centres, centres of mass and the shift; the muscle and cavity fields are None. Enough for
+    the clinical metrics, the landmarks and the support's reaction, at a third of the cost."""
+    ang, rot, org_c, cen, shift = _poses(p, q)
+    n_pt = p.paths.n_points
+    body = p.all_body[n_pt:n_pt + len(p.mass)]
+    com = kin.as_real(org_c.take(body, -1) + rot.take(body, -1) * p.all_local[n_pt:n_pt + len(p.mass)])
+    return Geometry(q=q, angles=ang, origins=kin.as_real(org_c), centres=cen, points=None,
+                    segment_length=None, segment_dir=None, length=None, dLdq=None, com=com,
+                    shift=np.stack([shift.real, shift.imag], -1)[..., 0, :], cavity=None, pressure_arm=None)
+
+
 def geometry_with_segments(p: Problem, q: np.ndarray):
     """`geometry`, and the segment quantities the stiffness reuses: first and second points
     (..., Sg, 2), in-plane vectors d (..., Sg, 2), |d|² (..., Sg) and ∂ℓ/∂q (..., nX) of each
     (segment, crossed joint) pair (`Problem.cross_seg`; zero for the joints a segment does not
     cross: both its points turn with them)."""
-    ang, rot, org_c, cen_c = kin.poses(p.S, p.inferior, p.superior, p.joint_a, p.joint_c,
-                                       q + p.joint_offset, p.root_angle)
-    shift = -cen_c[..., p.origin_joint, None]            # the hip centre to the origin
-    org_c = org_c + shift
-    org, cen = kin.as_real(org_c), kin.as_real(cen_c + shift)
+    ang, rot, org_c, cen, shift = _poses(p, q)
+    org = kin.as_real(org_c)
     both = kin.as_real(org_c.take(p.all_body, -1) + rot.take(p.all_body, -1) * p.all_local)
     n_pt = p.paths.n_points
     n_c = n_pt + len(p.mass)

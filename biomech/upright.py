@@ -43,8 +43,8 @@ from .passive import intervertebral_curvature
 from .recruitment import (SHORTFALL_TOL_NM, Criterion, HeldTerms, free_lines, half_squared_p_norm, held_balance,
                           held_jacobian, held_terms, recruit)
 from .sqp import Point, newton_sqp
-from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, geometry, landmark,
-                      passive_moments, solve_equilibrium)
+from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, landmark, passive_moments,
+                      skeleton, solve_equilibrium)
 from .status import Status
 from .threads import one_blas_thread
 from .tissues import tissue_cost, tissue_curvature
@@ -111,7 +111,7 @@ class UprightTarget:
 
 def target_value(problem, q: np.ndarray, kind: str) -> float:
     """A target quantity at posture q (deg or mm)."""
-    return target_and_gradient(problem, geometry(problem, q), kind)[0]
+    return target_and_gradient(problem, skeleton(problem, q), kind)[0]
 
 
 def point_jacobian(problem, geo, body: int, p: np.ndarray) -> np.ndarray:
@@ -131,7 +131,7 @@ def target_and_gradient(problem, geo, kind: str) -> tuple[float, np.ndarray]:
         return (geo.angles[b] + a) * DEG_PER_RAD, S[b] * DEG_PER_RAD
     if kind == "thorax_angle_deg":
         b = m.body_index("thorax_middle")
-        ref = geometry(problem, problem.q_ref).angles[b]
+        ref = skeleton(problem, problem.q_ref).angles[b]
         return (geo.angles[b] - ref) * DEG_PER_RAD, S[b] * DEG_PER_RAD
     if kind == "pelvic_tilt_deg":
         # the hip centre and S1 are points of the pelvis (the hip centre also of the femur): PT
@@ -438,7 +438,7 @@ def _result(problem, rec, kept, iterations, message, criterion):
     solver's ``message`` (not converged), else `recruited_result`'s verdict."""
     code = Status.NOT_CONVERGED
     if kept:
-        miss = np.abs(posture_aims(problem, geometry(problem, rec.q), kept)[0]) / np.array([_SCALE.get(k, 1.0) for k in kept])
+        miss = np.abs(posture_aims(problem, skeleton(problem, rec.q), kept)[0]) / np.array([_SCALE.get(k, 1.0) for k in kept])
         if miss.max() > 1e-5:
             k = list(kept)[int(np.argmax(miss))]
             message, code = f"the postural target was not reached ({k} missed by {miss.max():.3g})", Status.TARGET_MISSED

@@ -266,6 +266,21 @@ def _fd_dLdq(problem, q, h=FD_STEP):
     return d
 
 
+def test_the_skeleton_is_the_geometry_of_the_bodies(case, prepare_case, rng):
+    """`statics.skeleton` (what the metrics need) has the bodies of `geometry` exactly, for one
+    posture and a batch, and gives the same clinical metrics."""
+    p = prepare_case(case)
+    q = np.stack([p.q_ref, _any_posture(p, rng)])
+    for qq in (q[1], q):
+        full, bones = bm.geometry(p, qq), statics.skeleton(p, qq)
+        for f in ("angles", "origins", "centres", "com", "shift"):
+            assert np.array_equal(getattr(full, f), getattr(bones, f)), f
+    a, b = clinical_metrics(p, bm.geometry(p, q[1])), clinical_metrics(p, statics.skeleton(p, q[1]))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]), k          # equal, or both NaN
+
+
 @pytest.mark.parametrize("posture", ["reference", "random"])
 def test_moment_arms_are_minus_dL_dq(case, posture, prepare_case, rng):
     p = prepare_case(case)
