@@ -21,8 +21,8 @@ from .errors import ModelError
 from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
-from .statics import (EquilibriumResult, floor_constraints, free_coordinates, geometry, reduced_jacobian,
-                      reduced_residual, refuse_closed_chain, skeleton)
+from .statics import (SOURCES, EquilibriumResult, floor_constraints, generalized_forces, geometry, jacobian,
+                      refuse_closed_chain, skeleton)
 from .status import Status
 from .threads import one_blas_thread
 from .units import RAD_PER_DEG
@@ -320,11 +320,12 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     In the inverse and upright modes the nervous system holds the posture actively, so static
     stability is reported (how stable) but does not decide success (docs/model.md §12)."""
     held = holding_problem(problem, rec)
-    u = free_coordinates(held, rec.q)
-    residual = float(np.max(np.abs(reduced_residual(held, u))))
-    K = -reduced_jacobian(held, u)
+    geo = rec.geometry or geometry(held, rec.q)          # the kinematics do not depend on the lines
+    sources = generalized_forces(held, rec.q, geo)
+    residual = float(np.max(np.abs(held.B.T @ sum(sources[k] for k in SOURCES))))
+    K = -(held.B.T @ jacobian(held, rec.q, geo) @ held.B)
     if len(held.floor_body):          # a second foot on the floor: the motions that keep it there
-        _, sv, vt = np.linalg.svd(floor_constraints(held, geometry(held, rec.q))[1] @ held.B)
+        _, sv, vt = np.linalg.svd(floor_constraints(held, geo)[1] @ held.B)
         N = vt[int(np.sum(sv > 1e-12 * sv.max())):].T
         K = N.T @ K @ N
     eig = np.linalg.eigvalsh(0.5 * (K + K.T))
@@ -335,7 +336,7 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     elif not residual < max(held.tolerance_Nm, 1e-6):
         code, text = Status.NOT_CONVERGED, (f"the recruited activations leave a residual of "
                                             f"{residual:.3g} N·m")
-    elif fell := unbalanced(held, reaction(held, skeleton(held, rec.q))):
+    elif fell := unbalanced(held, reaction(held, geo)):
         code, text = Status.FALLEN, fell
     elif eig[0] > 0:
         code, text = Status.SOLVED, ("muscles hold the posture; statically stable (smallest "
@@ -347,4 +348,5 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     stable = bool(eig[0] > 0) if code is Status.SOLVED else None
     return RecruitedResult(problem=held, q=rec.q, code=code, stable=stable, message=text,
                            max_residual_Nm=residual, iterations=iterations,
-                           stiffness_eigenvalues=eig, recruitment=rec, criterion=criterion)
+                           stiffness_eigenvalues=eig, recruitment=rec, criterion=criterion,
+                           geometry=geo, sources=sources)

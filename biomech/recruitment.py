@@ -72,8 +72,10 @@ class Recruitment:
     free: np.ndarray           # (M,) bool
     shortfall: np.ndarray      # (n_joints,) N·m the muscles could not supply, per joint
     joints: tuple              # joint names
-    effort: float              # value of the criterion over the free lines
+    effort: float              # Σ c a² (or Σ c (a f_L)^p) over the free lines, c their pair shares
+                               # (the upright mode minimises half of it, docs/model.md §12)
     objective: float           # effort + SHORTFALL_WEIGHT · |shortfall|² (what the optimizer sees)
+    geometry: object = dataclasses.field(default=None, repr=False)   # `statics.Geometry` at q
 
     @property
     def feasible(self) -> bool:
@@ -208,7 +210,7 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
     short = np.where(np.abs(short) > SHORTFALL_TOL_NM, short, 0.0)
     return Recruitment(q=np.asarray(q, float), activation=activation, free=free, shortfall=short,
                        joints=problem.model.joints, effort=effort,
-                       objective=effort + SHORTFALL_WEIGHT * float(short @ short))
+                       objective=effort + SHORTFALL_WEIGHT * float(short @ short), geometry=geo)
 
 
 def _effort(x, fl, criterion: Criterion, share=1.0) -> float:
@@ -283,7 +285,7 @@ def holding_problem(problem, recruitment: Recruitment):
     activation = np.array(lines.activation, float)
     free = np.asarray(recruitment.free, bool)
     activation[free] = np.clip(recruitment.activation[free], 0.0, 1.0)
-    lengths = geometry(problem, recruitment.q).length
+    lengths = (recruitment.geometry or geometry(problem, recruitment.q)).length
     lines = make_lines(m, lopt=lines.lopt, lts=lines.lts, fixed_tension=lines.fixed_tension,
                        tension=lines.tension, activation=activation,
                        excess_passive=np.asarray(m.excess_passive, bool), L_ref=lengths,

@@ -211,3 +211,28 @@ def test_the_empty_target_is_the_reference_posture_within_the_ranges(model, supp
         standing = bm.prepare(model, support=bm.Support("standing"))
         assert metrics(standing, standing.q_ref)["pelvic_tilt_deg"] \
             < metrics(p, p.q_ref)["pelvic_tilt_deg"] < 90.0
+
+
+@pytest.mark.parametrize("mode", ["inverse", "upright"])
+def test_a_recruited_result_keeps_the_geometry_and_forces_its_report_needs(model, mode):
+    """A recruited result carries the geometry and the generalized forces at its posture (the
+    recruitment's, the kinematics not depending on the lines): its report is the one computed
+    afresh, quantity for quantity."""
+    import dataclasses
+
+    from biomech.upright import solve_upright
+    if mode == "inverse":
+        r = solve_inverse(bm.prepare(model, support=bm.Support("standing")),
+                          PostureTarget(pelvic_tilt_deg=18.0, lumbar_lordosis_deg=50.0))
+    else:
+        r = solve_upright(bm.prepare(model, support=bm.Support("sitting"), locked_joints=()))
+    assert np.array_equal(r.geometry.q, r.q) and np.array_equal(r.sources["geometry"].q, r.q)
+    kept, fresh = bm.posture_report(r), bm.posture_report(dataclasses.replace(r, geometry=None, sources=None))
+    for name in ("muscle_force", "compression", "shear", "passive_moment", "moment_arm", "body_forces"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(fresh, name), err_msg=name)
+    assert kept.tau.keys() == fresh.tau.keys()
+    for k in kept.tau:
+        np.testing.assert_array_equal(kept.tau[k], fresh.tau[k], err_msg=k)
+    assert kept.metrics.keys() == fresh.metrics.keys()
+    for k, v in kept.metrics.items():                        # equal, or both NaN
+        assert v == fresh.metrics[k] or (v != v and fresh.metrics[k] != fresh.metrics[k]), k
