@@ -438,7 +438,7 @@ def _result(problem, rec, kept, iterations, message, criterion):
     solver's ``message`` (not converged), else `recruited_result`'s verdict."""
     code = Status.NOT_CONVERGED
     if kept:
-        miss = np.abs(posture_aims(problem, skeleton(problem, rec.q), kept)[0]) / np.array([_SCALE.get(k, 1.0) for k in kept])
+        miss = np.abs(posture_aims(problem, rec.geometry, kept)[0]) / np.array([_SCALE.get(k, 1.0) for k in kept])
         if miss.max() > 1e-5:
             k = list(kept)[int(np.argmax(miss))]
             message, code = f"the postural target was not reached ({k} missed by {miss.max():.3g})", Status.TARGET_MISSED

@@ -1,6 +1,7 @@
 """How the inverse mode turns spinopelvic parameters into joint angles on each support, and
 what it says when a target cannot be realised (docs/scenarios.md, [inverse])."""
 
+import dataclasses
 import pickle
 import re
 
@@ -12,6 +13,7 @@ from biomech.inverse import PostureTarget, TargetError, posture_from_target, sol
     target_posture
 from biomech.metrics import clinical_metrics
 from biomech.names import JOINTS
+from biomech.upright import solve_upright
 
 DEG = np.pi / 180
 
@@ -218,9 +220,6 @@ def test_a_recruited_result_keeps_the_geometry_and_forces_its_report_needs(model
     """A recruited result carries the geometry and the generalized forces at its posture (the
     recruitment's, the kinematics not depending on the lines): its report is the one computed
     afresh, quantity for quantity."""
-    import dataclasses
-
-    from biomech.upright import solve_upright
     if mode == "inverse":
         r = solve_inverse(bm.prepare(model, support=bm.Support("standing")),
                           PostureTarget(pelvic_tilt_deg=18.0, lumbar_lordosis_deg=50.0))
