@@ -6,6 +6,7 @@ figure whose boxes overlap once drawn.
 
 import itertools
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -273,16 +274,34 @@ def test_long_labels_stay_inside_the_overlay_figure(sweep):
     labels = ["psoas.tension_N = 30, rectus_abdominis.tension_N = 7, transversus_abdominis.tension_N = 24",
               "psoas.tension_N = 500, rectus_abdominis.tension_N = 250, transversus_abdominis.tension_N = 250"]
     fig = viz.overlay_figure(reports[:2], labels)
+    assert any("transversus_abdominis.tension_N = 250" in t.get_text().replace("\n", " ")
+               for t in fig.findobj(Text))
+    assert _texts_outside(fig) == []
+
+
+def _texts_outside(fig) -> list[str]:
+    """The visible texts of ``fig`` that run past its canvas once drawn (a PNG is cropped to
+    the canvas: what runs past it is lost)."""
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
     width, height = canvas.get_width_height()
-    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    assert any("transversus_abdominis.tension_N = 250" in t.get_text().replace("\n", " ") for t in texts)
-    for t in texts:
-        bb = _extent(t, renderer)
-        if bb is not None:
-            assert bb.x0 >= -1 and bb.x1 <= width + 1 and bb.y0 >= -1 and bb.y1 <= height + 1, t.get_text()[:60]
+    out = []
+    for t in fig.findobj(Text):
+        bb = _extent(t, renderer) if t.get_visible() and t.get_text().strip() else None
+        if bb is not None and not (bb.x0 >= -1 and bb.x1 <= width + 1 and bb.y0 >= -1 and bb.y1 <= height + 1):
+            out.append(t.get_text()[:60])
+    return out
+
+
+def test_the_two_legged_values_box_stays_inside_the_posture_figure():
+    """The Thomas test (two legs, lying): the box of values, with its right/left rows, stays
+    inside the figure."""
+    from biomech.runner import run_scenario
+    from biomech.scenario import load_scenario
+    run = run_scenario(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "exercises"
+                                     / "thomas_test.toml"))
+    assert _texts_outside(viz.posture_figure(run.points[0].report)) == []
 
 
 # ------------------------------------------------------------------------------------------

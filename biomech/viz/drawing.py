@@ -1340,7 +1340,8 @@ def values_text(metrics: dict, sk: dict | None = None, psoas_length_percent: flo
             rows.append(f"{abbr:<4}{fmt(metrics[key], unit):>7}  {name}")
     if isinstance(psoas_length_percent, tuple):          # two legs: right, left
         right, left = psoas_length_percent
-        rows.append(f"{'Lps':<4}{right:>+5.1f}/{left:+.1f}%  psoas length R/L vs relaxed standing")
+        head = f"{'Lps':<4}{right:>+5.1f}/{left:+.1f}%  "      # two lines: the box stays in its column
+        rows.append(f"{head}psoas length R/L\n{'':<{len(head)}}vs relaxed standing")
     elif psoas_length_percent is not None and np.isfinite(psoas_length_percent):
         rows.append(f"{'Lps':<4}{psoas_length_percent:>+6.1f}%  psoas length vs relaxed standing")
     if iap_mmHg is not None:
