@@ -23,6 +23,8 @@ from matplotlib.transforms import Bbox  # noqa: E402
 import biomech as bm  # noqa: E402
 from biomech import viz  # noqa: E402
 from biomech.names import LUMBAR_LEVELS  # noqa: E402
+from biomech.runner import run_scenario  # noqa: E402
+from biomech.scenario import load_scenario  # noqa: E402
 from biomech.viz import drawing, figures  # noqa: E402
 
 
@@ -297,8 +299,6 @@ def _texts_outside(fig) -> list[str]:
 def test_the_two_legged_values_box_stays_inside_the_posture_figure():
     """The Thomas test (two legs, lying): the box of values, with its right/left rows, stays
     inside the figure."""
-    from biomech.runner import run_scenario
-    from biomech.scenario import load_scenario
     run = run_scenario(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "exercises"
                                      / "thomas_test.toml"))
     assert _texts_outside(viz.posture_figure(run.points[0].report)) == []
