@@ -92,6 +92,7 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
     cavity = Cavity(floor_body=pelvis, floor_point=tuple(map(float, local(pelvis, floor))), roof_body=thorax,
                     roof_point=tuple(map(float, local(thorax, roof))), area_m2=CAVITY_AREA_M2 * s * s,
                     hoop_radius_m=HOOP_RADIUS_M * s, wall_height_m=float(np.linalg.norm(roof - floor)),
+                    half_depth_m=0.5 * float(np.linalg.norm(wall - spine)),
                     pressure_groups=(HOOP_GROUP,))
     # the hoop, one side, in five fascicles, one on each lumbar vertebra (the AnyBody trunk's
     # L1-L5 fascicles): from the vertebra's transverse process (the psoas' TP origin there: the
@@ -131,10 +132,27 @@ def with_abdomen(model: Model, lopt_src: list, lts_src: list, s: float) -> Model
 
 
 def floor_pressure(problem, geo, pressure_Pa: float) -> float:
-    """The pressure at the cavity's floor (Pa): the wall's pressure plus the hydrostatic head of
-    the contents between roof and floor along gravity, ρ g·(F − D) (docs/model.md §6a), what a
-    bladder or rectal catheter reads. ``nan`` without a cavity."""
+    """The pressure at the cavity's floor F (Pa), what a bladder or rectal catheter reads: the
+    wall's pressure, which holds at the top of the contents, plus their hydrostatic head from
+    that top down to F (docs/model.md §6a). The top is the highest point of the cavity's
+    sagittal section, the ellipse through F and the roof D (its axis, half-length ℓ/2) and the
+    walls ``half_depth_m`` = a either side of it: with ``up`` the unit vector against gravity,
+    e the axis F → D and n its normal, the top is up·(F + D)/2 + √((ℓ/2 up·e)² + (a up·n)²).
+    Standing this is the roof, lying supine the anterior wall (a above the axis, where F lies:
+    the mid-axillary zero of a clinical measurement). Gravity across the sagittal plane (lying
+    on the side) gives no head: the cavity's lateral width is not modelled. ``nan`` without a
+    cavity."""
     if not len(geo.cavity):
         return math.nan
     f, d = geo.cavity
-    return pressure_Pa + CONTENTS_DENSITY_KG_M3 * float(problem.gravity @ (f - d))
+    g = float(np.linalg.norm(problem.gravity))
+    if g == 0.0:
+        return pressure_Pa
+    up = -np.asarray(problem.gravity, float) / g
+    axis = d - f
+    half = 0.5 * float(np.linalg.norm(axis))
+    e = axis / (2.0 * half)
+    n = np.array([-e[1], e[0]])
+    top = float(up @ (0.5 * (f + d))) + math.hypot(half * float(up @ e),
+                                                   problem.model.cavity.half_depth_m * float(up @ n))
+    return pressure_Pa + CONTENTS_DENSITY_KG_M3 * g * (top - float(up @ f))

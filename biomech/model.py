@@ -59,7 +59,9 @@ class Cavity:
     ``area_m2`` whose axis runs from the centroid of its floor (the pelvic inlet, on the pelvis)
     to the centroid of its roof (the diaphragm, on the lower thorax). The pressure P pushes the
     two apart with the force P·A along that axis; the wall's hoop holds it in the transverse
-    plane, P = Σ_i T_i / (2 r h) over the lines that wrap the cavity (``pressure_groups``)."""
+    plane, P = Σ_i T_i / (2 r h) over the lines that wrap the cavity (``pressure_groups``). Its
+    sagittal section, for the contents' hydrostatic head (`abdomen.floor_pressure`), is the
+    ellipse through the floor, the roof and the two walls ``half_depth_m`` either side of the axis."""
 
     floor_body: int                  # body index of the pelvic floor (the pelvis)
     floor_point: tuple               # (x, y) centroid of the pelvic inlet in that body's frame (m)
@@ -68,6 +70,7 @@ class Cavity:
     area_m2: float                   # cross-section A of the cavity (m²)
     hoop_radius_m: float             # radius r of the wall in the transverse plane (m)
     wall_height_m: float             # height h of the wall the hoop lines cover (m)
+    half_depth_m: float              # half its sagittal depth at L3, spine to wall (m)
     pressure_groups: tuple           # the muscle groups whose tension is hoop tension
 
     @property

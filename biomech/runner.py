@@ -500,11 +500,12 @@ def _cavity_description(model: Model, problem, geo) -> dict | None:
     return {"floor": {"body": model.bodies[cav.floor_body], "point_m_reference_posture": geo.cavity[0].round(5).tolist()},
             "roof": {"body": model.bodies[cav.roof_body], "point_m_reference_posture": geo.cavity[1].round(5).tolist()},
             "area_m2": cav.area_m2, "hoop_radius_m": cav.hoop_radius_m, "wall_height_m": cav.wall_height_m,
+            "half_depth_m": cav.half_depth_m,
             "pressure_groups": list(cav.pressure_groups),
             "pressure_per_tension_Pa_per_N": cav.pressure_per_tension,
             "sources": "area: Morris et al. 1961 (R); hoop radius: Förstemann et al. 2011 (V); "
-                       "transversus F_max: AnyBody AMMR trunk (V); axis and wall height: derived from "
-                       "the model's geometry (biomech/abdomen.py)"}
+                       "transversus F_max: AnyBody AMMR trunk (V); axis, wall height and half-depth: "
+                       "derived from the model's geometry (biomech/abdomen.py)"}
 
 
 def model_for_subject(subject=None) -> Model:

@@ -161,7 +161,8 @@ SOURCES = {
                 "intraabdominal pressure in healthy adults. J Surg Res 129:231-235.",
     "sanchez2001": "Sanchez NC, Tenofsky PL, Dort JM, Shen LY, Helmer SD, Smith RS (2001) What is "
                    "normal intra-abdominal pressure? Am Surg 67:243-248; with Chionh JJL, Wei BPC, "
-                   "Martin JA, Opdam HI (2006) ANZ J Surg 76:1106-1109.",
+                   "Martin JA, Opdam HI (2006) ANZ J Surg 76:1106-1109; the zero level: Staelens ASE "
+                   "et al. (2014) PLoS One 9:e104782 (docs/references.md).",
     "marras1996": "Marras WS, Mirka GA (1996) Intra-abdominal pressure during trunk extension "
                   "motions. Clin Biomech 11:267-271; with Mairiaux et al. 1984 (mairiaux1984).",
     "mairiaux1984": "Mairiaux P, Davis PR, Stubbs DA, Baty D (1984) Relation between intra-abdominal "
@@ -977,16 +978,19 @@ def abdomen(study: Study, model) -> None:
                        "in the abstract)", None, "no spread seen: no verdict", floor[k], unit="mmHg",
                        published_value=COBB_MMHG[k],
                        note=f"The wall's pressure {rest[k].abdominal_pressure_Pa / PA_PER_MMHG:.1f} mmHg "
-                            "plus the contents' hydrostatic head between the diaphragm and the "
-                            "pelvic floor (ρ = 1000 kg/m³)."))
+                            "plus the contents' hydrostatic head from their top, the diaphragm, "
+                            "down to the pelvic floor (ρ = 1000 kg/m³)."))
     add(Comparison(8, "iap_supine", "IAP at the pelvic floor, lying supine, default mode (mmHg)",
                    "sanchez2001", "V", "6.5 mmHg (range 0.2-16.2, n = 77 inpatients); Chionh 2006: "
                    "median 9.5 cmH2O = 7.0 mmHg (n = 58 inpatients)", tuple(sorted(SUPINE_MMHG)),
                    "range of the two published means", floor["supine"], unit="mmHg",
                    published_value=SUPINE_MMHG[0],
-                   note="Supine the contents add no head at the pelvic floor: what remains is the "
-                        "wall's pressure, which the model makes only by the transversus' tone; the "
-                        "resting pressure of the passive wall and the diaphragm is not modelled."))
+                   note=f"The wall's pressure {rest['supine'].abdominal_pressure_Pa / PA_PER_MMHG:.1f} mmHg "
+                        "(the transversus' tone) plus the contents' head from the anterior wall, their "
+                        "top lying supine, down to the floor on the cavity's axis (its mid-depth, as "
+                        "the mid-axillary zero; the sources' zero was not checked, and it moves the "
+                        "reading by several mmHg: Staelens 2014). The resting tension of the passive "
+                        "wall and the diaphragm is not modelled."))
     # holding loads in the hands: the wall's pressure against the L4_L5 moment of gravity and load
     runs = []
     for kg in HELD_KG:                       # each load from the last one's posture, as a sweep

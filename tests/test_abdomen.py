@@ -193,3 +193,64 @@ def test_the_posture_figure_shades_the_cavity_by_its_pressure(model):
         alphas.append(patch.get_alpha())
         plt.close(fig)
     assert alphas[0] < alphas[1] < alphas[2]
+
+
+def _head(model, f, d, gravity):
+    """The contents' hydrostatic head at the floor (Pa) of a cavity with floor f and roof d
+    under ``gravity`` (2,), through `floor_pressure` at zero wall pressure."""
+    from types import SimpleNamespace
+    from biomech.abdomen import floor_pressure
+    problem = SimpleNamespace(gravity=np.asarray(gravity, float), model=model)
+    return floor_pressure(problem, SimpleNamespace(cavity=np.array([f, d], float)), 0.0)
+
+
+def test_the_contents_head_is_measured_from_their_highest_point(model):
+    from biomech.abdomen import CONTENTS_DENSITY_KG_M3 as rho
+    a = model.cavity.half_depth_m
+    g = 9.81
+    f, d = np.array([0.01, -0.02]), np.array([0.05, 0.21])
+    e = (d - f) / np.linalg.norm(d - f)
+    n = np.array([-e[1], e[0]])
+    half = 0.5 * np.linalg.norm(d - f)
+    for angle in np.linspace(0.0, 2 * math.pi, 73):
+        up = np.array([math.sin(angle), math.cos(angle)])
+        head = _head(model, f, d, -g * up)
+        # the top is on the section's outline: the ellipse through F, D and the walls a off the axis
+        t = np.linspace(0.0, 2 * math.pi, 20001)
+        outline = 0.5 * (f + d) + np.outer(half * np.cos(t), e) + np.outer(a * np.sin(t), n)
+        # (the sampled outline's top is off by up to half (Δt)² / 8 ≈ 1e-9 m: 1e-5 Pa)
+        assert head == pytest.approx(rho * g * (outline @ up - f @ up).max(), rel=1e-6, abs=1e-3)
+        assert head >= rho * g * max(0.0, (d - f) @ up) - 1e-9       # never below the roof's head
+        # rigid motion of the body and gravity together: the same head
+        rot = np.array([[math.cos(0.7), -math.sin(0.7)], [math.sin(0.7), math.cos(0.7)]])
+        shift = np.array([0.3, -1.1])
+        assert _head(model, rot @ f + shift, rot @ d + shift, rot @ (-g * up)) == pytest.approx(head, rel=1e-12, abs=1e-9)
+    # the axis along gravity: the roof's head, as a column of contents
+    assert _head(model, f, d, -g * e) == pytest.approx(rho * g * 2 * half, rel=1e-12)
+    # across it (lying on the back, the wall above): the half-depth
+    assert _head(model, f, d, -g * n) == pytest.approx(rho * g * a, rel=1e-12)
+    # gravity across the sagittal plane (lying on the side): no head in this 2D section
+    assert _head(model, f, d, np.zeros(2)) == 0.0
+
+
+def test_the_half_depth_is_half_the_spine_to_wall_distance_at_L3(model):
+    # the anterior edge of L3's superior endplate and the rectus abdominis' points on L3, in L3's frame
+    l3 = model.body_index("L3")
+    k = list(model.endplate_body).index(l3)
+    edge = np.asarray(model.endplate_mid[k]) + 0.5 * model.endplate_depth[k] * np.array(
+        [math.cos(model.endplate_angle[k]), math.sin(model.endplate_angle[k])])
+    ra = model.muscle_names.index("rectus_abdominis_main")
+    wall = np.mean([model.pt_local[p] for p in range(model.line_ptr[ra], model.line_ptr[ra + 1])
+                    if model.pt_body[p] == l3], axis=0)
+    assert model.cavity.half_depth_m == pytest.approx(0.5 * np.linalg.norm(wall - edge), rel=1e-12)
+    assert 0.03 < model.cavity.half_depth_m < 0.08          # m: a plausible half of an abdomen's depth
+
+
+def test_lying_supine_the_floor_reads_the_contents_head(model):
+    from biomech.abdomen import floor_pressure
+    p = bm.prepare(model, support=bm.Support("lying"))
+    geo = statics.geometry(p, p.q_ref)
+    head = floor_pressure(p, geo, 0.0)
+    # the axis lies nearly along the table: the head is close to the half-depth's, never below zero
+    assert 0.0 < head <= 1000.0 * 9.81 * (model.cavity.half_depth_m + 0.5 * np.linalg.norm(geo.cavity[1] - geo.cavity[0]))
+    assert head == pytest.approx(1000.0 * 9.81 * model.cavity.half_depth_m, rel=0.3)
