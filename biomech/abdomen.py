@@ -149,9 +149,8 @@ def floor_pressure(problem, geo, pressure_Pa: float) -> float:
     if g == 0.0:
         return pressure_Pa
     up = -np.asarray(problem.gravity, float) / g
-    axis = d - f
-    half = 0.5 * float(np.linalg.norm(axis))
-    e = axis / (2.0 * half)
+    length = float(np.linalg.norm(d - f))
+    half, e = 0.5 * length, (d - f) / length
     n = np.array([-e[1], e[0]])
     top = float(up @ (0.5 * (f + d))) + math.hypot(half * float(up @ e),
                                                    problem.model.cavity.half_depth_m * float(up @ n))

@@ -6,12 +6,14 @@
 # tension; the pressure unloads every joint between the floor and the roof by exactly its push.
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import biomech as bm
 from biomech import statics
+from biomech.abdomen import CONTENTS_DENSITY_KG_M3, floor_pressure
 from biomech.model import replace
 from biomech.results import cavity_forces
 
@@ -198,14 +200,12 @@ def test_the_posture_figure_shades_the_cavity_by_its_pressure(model):
 def _head(model, f, d, gravity):
     """The contents' hydrostatic head at the floor (Pa) of a cavity with floor f and roof d
     under ``gravity`` (2,), through `floor_pressure` at zero wall pressure."""
-    from types import SimpleNamespace
-    from biomech.abdomen import floor_pressure
     problem = SimpleNamespace(gravity=np.asarray(gravity, float), model=model)
     return floor_pressure(problem, SimpleNamespace(cavity=np.array([f, d], float)), 0.0)
 
 
 def test_the_contents_head_is_measured_from_their_highest_point(model):
-    from biomech.abdomen import CONTENTS_DENSITY_KG_M3 as rho
+    rho = CONTENTS_DENSITY_KG_M3
     a = model.cavity.half_depth_m
     g = 9.81
     f, d = np.array([0.01, -0.02]), np.array([0.05, 0.21])
@@ -247,7 +247,6 @@ def test_the_half_depth_is_half_the_spine_to_wall_distance_at_L3(model):
 
 
 def test_lying_supine_the_floor_reads_the_contents_head(model):
-    from biomech.abdomen import floor_pressure
     p = bm.prepare(model, support=bm.Support("lying"))
     geo = statics.geometry(p, p.q_ref)
     head = floor_pressure(p, geo, 0.0)
