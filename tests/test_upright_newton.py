@@ -162,6 +162,40 @@ def test_a_sweep_point_on_the_forefoot_edge_converges_in_a_few_steps(model):
     assert r.converged and r.iterations <= 5
 
 
+def test_a_line_search_that_fails_within_the_values_error_has_converged():
+    """f = Σ (cosh u − 1), its trial values 1e-9 too high (an evaluation error, as the effort
+    has one where the activations' balance is solved to a tolerance): from u = 0.031 one Newton
+    step reaches u ≈ 1e-5, where the next predicts a decrease of 3e-10, below that error, and
+    no shortened step decreases the computed f. With the error declared (`Point.f_error`) the
+    search has converged there; without, it fails."""
+    from biomech.sqp import Point, newton_sqp
+
+    def evaluate(u, derivatives, error):
+        f = float(np.sum(np.cosh(u) - 1.0))
+        if not derivatives:
+            return Point(f + 1e-9, np.zeros(0), np.zeros(0), f_error=error)
+        return Point(f, np.zeros(0), np.zeros(0), np.sinh(u), np.diag(np.cosh(u)), np.zeros((0, len(u))),
+                     np.zeros((0, len(u))), f_error=error)
+
+    u0, lo, hi = np.full(3, 0.031), np.full(3, -5.0), np.full(3, 5.0)
+    blind = newton_sqp(lambda u, d: evaluate(u, d, 0.0), u0, lo, hi)
+    told = newton_sqp(lambda u, d: evaluate(u, d, 1e-9), u0, lo, hi)
+    assert not blind.converged and "line search" in blind.message
+    assert told.converged and 1e-6 < np.max(np.abs(told.u)) < 1e-4
+
+
+def test_a_sweep_point_whose_last_step_is_below_the_efforts_error_is_newtons(model):
+    """Psoas 96 N from the posture of 88 N (the 101-point sweep to 800 N): the last Newton step
+    (2.6e-8 rad) predicts a decrease of 2e-14 of the effort, within the error the activations'
+    balance leaves in it (5e-12), and no shorter step decreases it. Newton has converged there
+    (before `Point.f_error`: a failed line search, and SLSQP's 300 ms fallback)."""
+    q0 = solve_upright(_standing(model, 88.0)).q
+    r = solve_upright(_standing(model, 96.0), q0=q0, method="newton")
+    assert r.converged and r.code is bm.Status.SOLVED
+    slsqp = solve_upright(_standing(model, 96.0), q0=q0, method="slsqp")
+    assert np.degrees(np.max(np.abs(r.q - slsqp.q))) < SAME_POSTURE_DEG
+
+
 def _objective(problem, result, target=UprightTarget()):
     """The effort + tissue term the solvers minimise, at a result's posture."""
     return _point(problem, free_coordinates(problem, result.q), False, target)[0].f
