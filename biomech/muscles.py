@@ -105,10 +105,10 @@ def force_length_active(lt: np.ndarray):
 
 
 def force_length_passive(lt: np.ndarray):
-    """Thelen (2003) passive force-length curve f_PE(l̃) (zero below l̃ = 1) and its derivative,
-    its onset blended over 1 ± `PASSIVE_ONSET_WIDTH`/2 (zero below 1 − width/2, exact above
-    1 + width/2): f_PE = (exp(kPE s / e0) − 1)/(exp(kPE) − 1), s the ramp l̃ − 1 with its corner
-    rounded, s = (l̃ − 1 + w/2)² / (2w) in the band (continuous with its slope)."""
+    """Thelen (2003) passive force-length curve f_PE(l̃) and its derivative, its onset rounded
+    over 1 ± w/2 (w = `PASSIVE_ONSET_WIDTH`): f_PE = (exp(kPE s / e0) − 1)/(exp(kPE) − 1) with
+    s the ramp max(l̃ − 1, 0) but s = (l̃ − 1 + w/2)² / (2w) inside the band (continuous with
+    its slope): zero below 1 − w/2, Thelen's exactly above 1 + w/2."""
     w = PASSIVE_ONSET_WIDTH
     x = lt - 1.0
     s = np.where(x >= 0.5 * w, x, np.square(np.maximum(x + 0.5 * w, 0.0)) / (2.0 * w))
