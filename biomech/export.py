@@ -12,8 +12,9 @@ docs/api.md §4. In short:
   named `hold` fixes to ground in its solved pose (it carries the floor's or the table's
   reaction on the root);
 * every line as a `Thelen2003Muscle` (the same Thelen 2003 curves and shape parameters as
-  ours, rigid tendon) with its F_max, l_opt, l_ts and pennation, its path through the points
-  the problem used, lateral offsets included;
+  ours, but for our passive curve's rounded onset, `muscles.PASSIVE_ONSET_WIDTH`; rigid
+  tendon) with its F_max, l_opt, l_ts and pennation, its path through the points the problem
+  used, lateral offsets included;
 * the passive joint laws as `ExpressionBasedCoordinateForce`s with the exact expressions of
   `biomech.passive`;
 * the support's compliant contacts (seat, backrest, table), the external loads and the

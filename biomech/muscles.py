@@ -28,6 +28,15 @@ from .errors import ModelError
 THELEN_GAMMA = 0.45
 THELEN_KPE = 5.0
 THELEN_E0 = 0.6
+#: Width (in l̃) of the passive curve's onset (`force_length_passive`): Thelen's curve rises
+#: from 0 at l̃ = 1 with a slope kPE / (e0 (e^kPE − 1)) = 0.057 at once, a corner in every
+#: passive force; over 1 ± `PASSIVE_ONSET_WIDTH`/2 the ramp max(l̃ − 1, 0) inside the exponential
+#: is replaced by its quadratic blend (a regularisation, as `supports.CONTACT_SMOOTHING_M` is
+#: for the contacts; ASSUMPTION of width, a twelfth of the curve's own scale e0/kPE = 0.12).
+#: Exact outside that band; inside it the force differs from Thelen's by at most 7e-5 F_max.
+#: Without it the upright mode's least effort has a corner wherever a line's fibres reach
+#: their optimal length, and its optimum was drawn there (docs/model.md §6).
+PASSIVE_ONSET_WIDTH = 0.01
 
 #: Muscle stiffness gain q in k = q F / l_fibre (dimensionless): the short-range stiffness of an
 #: activated muscle, proportional to its active force over its fibre length (Bergmark A (1989)
@@ -96,11 +105,17 @@ def force_length_active(lt: np.ndarray):
 
 
 def force_length_passive(lt: np.ndarray):
-    """Thelen (2003) passive force-length curve f_PE(l̃) (zero below l̃ = 1) and its derivative."""
-    x = np.maximum(lt - 1.0, 0.0)
+    """Thelen (2003) passive force-length curve f_PE(l̃) and its derivative, its onset rounded
+    over 1 ± w/2 (w = `PASSIVE_ONSET_WIDTH`): f_PE = (exp(kPE s / e0) − 1)/(exp(kPE) − 1) with
+    s the ramp max(l̃ − 1, 0) but s = (l̃ − 1 + w/2)² / (2w) inside the band (continuous with
+    its slope): zero below 1 − w/2, Thelen's exactly above 1 + w/2."""
+    w = PASSIVE_ONSET_WIDTH
+    x = lt - 1.0
+    s = np.where(x >= 0.5 * w, x, np.square(np.maximum(x + 0.5 * w, 0.0)) / (2.0 * w))
+    ds = np.clip((x + 0.5 * w) / w, 0.0, 1.0)
     den = math.expm1(THELEN_KPE)
-    f = np.expm1(THELEN_KPE * x / THELEN_E0) / den
-    df = np.where(lt > 1.0, THELEN_KPE / THELEN_E0 * np.exp(THELEN_KPE * x / THELEN_E0) / den, 0.0)
+    f = np.expm1(THELEN_KPE * s / THELEN_E0) / den
+    df = THELEN_KPE / THELEN_E0 * np.exp(THELEN_KPE * s / THELEN_E0) / den * ds
     return f, df
 
 

@@ -36,7 +36,8 @@ import numpy as np
 class Point(NamedTuple):
     """What `newton_sqp` needs at one u: f, the equalities h (k,), the inequalities g (m,)
     (≥ 0 to hold) and, at the points the steps start from, the gradient (n,), the Hessian
-    (n, n) and the Jacobians (k, n), (m, n) (None at trial points of the line search)."""
+    (n, n) and the Jacobians (k, n), (m, n) (None at trial points of the line search);
+    ``f_error``: a bound on the error of f as evaluated (0: exact to its rounding)."""
 
     f: float
     h: np.ndarray
@@ -45,6 +46,7 @@ class Point(NamedTuple):
     hessian: np.ndarray | None = None
     h_jac: np.ndarray | None = None
     g_jac: np.ndarray | None = None
+    f_error: float = 0.0
 
 
 class Outcome(NamedTuple):
@@ -78,8 +80,9 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     f cannot be evaluated (a trial point there is rejected; the start must evaluate). Converged
     when a step's largest component is below ``step_tol`` (in u's units) or the decrease it
     predicts is at the rounding of the merit function (`ROUNDING`), or when the line search
-    finds no decrease along a step shorter than `STALL_STEP`. Returns an `Outcome`;
-    not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
+    finds no decrease along a step shorter than `STALL_STEP` or along one that predicts a
+    decrease within the error of f's evaluations (twice the start's `Point.f_error`).
+    Returns an `Outcome`; not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
     search cannot decrease the merit function with a step ``min_alpha`` times the full one.
     """
     u = np.asarray(u0, float)
@@ -126,8 +129,8 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
                 break
             alpha *= 0.5
             if alpha < min_alpha:
-                if float(np.max(np.abs(d))) < STALL_STEP:     # what is left to gain is rounding
-                    return Outcome(u, step, True, "")
+                if float(np.max(np.abs(d))) < STALL_STEP or -slope <= 2.0 * pt.f_error:
+                    return Outcome(u, step, True, "")         # what is left to gain is rounding or error
                 return Outcome(u, step, False, "the line search found no decrease of the merit function")
         u, first = u + alpha * d, min(1.0, 2.0 * alpha)
         pt = evaluate(u, True)

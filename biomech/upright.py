@@ -210,6 +210,8 @@ METHODS = ("auto", "newton", "slsqp")
 #: Dual Newton iterations the Newton solver allows the activations at one posture
 #: (`reduced_value`; warm-started from the last posture's multipliers they take 2-5).
 INNER_ITERATIONS = 100
+#: N·m: the dual Newton iteration's tolerance on the activations' balance (`reduced_value`)
+INNER_TOL_NM = 1e-10
 
 
 def posture_aims(problem, geo, kept: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +276,7 @@ def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float,
     t = held_terms(problem, q, free)
     G, g = B.T @ t.A, -(B.T @ t.r0)
     x, _, gap, lam = least_effort_dual(G, g, np.ones(len(share)), weight=share, start=start,
-                                       max_iter=INNER_ITERATIONS)
+                                       tol=INNER_TOL_NM, max_iter=INNER_ITERATIONS)
     if not gap <= SHORTFALL_TOL_NM or not np.all(np.isfinite(x)):
         return None
     tissue, tissue_grad = tissue_cost(t.passive, t.k_p, problem.tissue_ref, tissue_joints)
@@ -282,7 +284,11 @@ def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float,
     contact = contact_state(problem, t.geo) if len(problem.contact_body) else None
     margins = support_margins(problem, t.geo, contact) if balance_checked(problem) else np.zeros(0)
     aims, aim_grad = posture_aims(problem, t.geo, kept)
-    return Held(q, t, G, x, lam, contact, tissue_grad, aim_grad, Point(f, aims, margins / body_weight(problem)))
+    # the effort's error: the balance missed by at most max(gap, tol) at each joint, worth λ per
+    # N·m (the envelope theorem: ∂V/∂g = λ)
+    error = float(np.abs(lam).sum()) * max(gap, INNER_TOL_NM)
+    return Held(q, t, G, x, lam, contact, tissue_grad, aim_grad,
+                Point(f, aims, margins / body_weight(problem), f_error=error))
 
 
 def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: float, tissue_joints) -> Point:

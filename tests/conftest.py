@@ -8,7 +8,6 @@
 # `upright_standing_case`, `lying_case`) and `subject_key` (every subject). `fd_jacobian_bound`
 # gives central-difference stiffness matrices with a first-principles bound on their error.
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -198,11 +197,11 @@ def fd_kink_allowance(p, u, h=1e-6):
     The generalized forces are smooth but at a few kinks, which the default model meets exactly
     in its reference postures by construction:
 
-    * the passive force-length curve (Thelen 2003) starts at l̃ = 1 with a slope k_PE/(ε₀(e^k_PE − 1))
-      per unit l̃, so dT/dL jumps by J = F_max cos α k_PE/(ε₀ (e^k_PE − 1) l_opt cos α) there (the
-      lines whose tendon slack length follows the neutral-length rule sit exactly at l̃ = 1 in
-      the standing reference posture). ∂R_i/∂u_j then jumps by J g_i g_j (g = ∂L/∂u), and a
-      central difference across it errs by at most half of that; J |g_i g_j| is allowed.
+    * the passive force-length curve (Thelen 2003, its onset rounded over 1 ± w/2,
+      `muscles.PASSIVE_ONSET_WIDTH`) has a continuous slope whose own slope jumps at the two ends
+      of that band, by at most f_PE′(1 + w/2)/w per unit l̃², i.e. by J₂ = F_max cos α f_PE′/(w
+      (l_opt cos α)²) per m² of the line's length; ∂R_i/∂u_j is continuous, and the central
+      difference errs by at most J₂ |g_i| g_j² h/4 (g = ∂L/∂u); J₂ |g_i| g_j² h/2 is allowed.
     * the contact law k pen²/(2δ) | k (pen − δ/2) (`supports.contact_law`) has a continuous
       slope whose own slope jumps by k/δ at pen = 0 and pen = δ (the support contacts are
       preloaded by exactly δ in the reference posture): ∂R_i/∂u_j is continuous, and the
@@ -224,14 +223,16 @@ def fd_kink_allowance(p, u, h=1e-6):
     g = geo.dLdq @ B                                                    # (M, n) ∂L/∂u
     lt = (geo.length[lines.fpe_line] - lines.fpe_lts) / lines.fpe_lopt_cos
     reach = h * np.abs(g[lines.fpe_line]) / lines.fpe_lopt_cos[:, None]   # |Δl̃| over the stencil
-    slope = muscles.THELEN_KPE / (muscles.THELEN_E0 * math.expm1(muscles.THELEN_KPE))
-    for i in np.flatnonzero(np.any(np.abs(lt - 1.0)[:, None] <= reach, axis=1)):
-        k = lines.fpe_line[i]
-        if lines.fixed_tension[k]:
-            continue
-        jump = lines.fmax_cos[k] * slope / lines.fpe_lopt_cos[i]
-        within = np.abs(lt[i] - 1.0) <= reach[i]
-        E[:, within] += jump * np.abs(g[k])[:, None] * np.abs(g[k, within])[None, :]
+    w = muscles.PASSIVE_ONSET_WIDTH
+    curve = muscles.force_length_passive(np.array([1.0 + w / 2]))[1][0] / w     # per unit l̃²
+    for edge in (1.0 - w / 2, 1.0 + w / 2):
+        for i in np.flatnonzero(np.any(np.abs(lt - edge)[:, None] <= reach, axis=1)):
+            k = lines.fpe_line[i]
+            if lines.fixed_tension[k]:
+                continue
+            J2 = lines.fmax_cos[k] * curve / lines.fpe_lopt_cos[i] ** 2
+            within = np.abs(lt[i] - edge) <= reach[i]
+            E[:, within] += J2 * np.abs(g[k])[:, None] * (g[k, within] ** 2)[None, :] * h / 2
     if len(p.contact_body):
         pen = statics._contact_state(p, geo)[3]
         v = np.column_stack([(statics._contact_state(p, bm.geometry(p, q + h * B[:, j]))[3]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import biomech as bm
-from biomech.muscles import (THELEN_E0, force_length_active, force_length_passive)
+from biomech.muscles import (PASSIVE_ONSET_WIDTH, THELEN_E0, THELEN_KPE, force_length_active,
+                             force_length_passive)
 from biomech.problem import CONTACT_PRELOAD_M
 from biomech.supports import CONTACT_SMOOTHING_M, contact_law
 from biomech.names import LEG_JOINTS, LUMBAR_LEVELS, SPINAL_JOINTS, THORACIC_JOINTS
@@ -352,11 +353,22 @@ def test_thelen_curves_reference_values():
     f, df = force_length_active(np.array([1.0]))
     np.testing.assert_allclose(f, 1.0, rtol=0, atol=1e-15)
     np.testing.assert_allclose(df, 0.0, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(force_length_passive(np.array([1.0]))[0], 0.0, rtol=0, atol=1e-15)
-    assert THELEN_E0 == 0.6
+    assert THELEN_E0 == 0.6 and THELEN_KPE == 5.0
     np.testing.assert_allclose(force_length_passive(np.array([1.0 + THELEN_E0]))[0], 1.0, rtol=1e-12)
-    # no passive force below the optimal length; the active curve is a symmetric bell
-    assert np.all(force_length_passive(np.linspace(0.3, 1.0, 50))[0] == 0.0)
+    # Thelen's curve outside its rounded onset, 1 ± w/2: nothing below, the exponential above
+    w = PASSIVE_ONSET_WIDTH
+    assert np.all(force_length_passive(np.linspace(0.3, 1.0 - w / 2, 50))[0] == 0.0)
+    above = np.linspace(1.0 + w / 2, 1.8, 50)
+    np.testing.assert_allclose(force_length_passive(above)[0],
+                               np.expm1(THELEN_KPE * (above - 1) / THELEN_E0) / np.expm1(THELEN_KPE), rtol=1e-13)
+    # inside it the ramp's corner is rounded, s = (l̃ − 1 + w/2)²/(2w): at l̃ = 1, s = w/8, and
+    # the force and its slope run on continuously at both ends of the band
+    np.testing.assert_allclose(force_length_passive(np.array([1.0]))[0],
+                               np.expm1(THELEN_KPE * w / 8 / THELEN_E0) / np.expm1(THELEN_KPE), rtol=1e-13)
+    for edge in (1.0 - w / 2, 1.0 + w / 2):
+        (f0, f1), (d0, d1) = force_length_passive(np.array([edge - 1e-12, edge + 1e-12]))
+        assert abs(f1 - f0) < 1e-12 and abs(d1 - d0) < 1e-9        # (the slope times 2e-12)
+    # the active curve is a symmetric bell
     x = np.linspace(0.0, 0.6, 31)
     np.testing.assert_allclose(force_length_active(1 + x)[0], force_length_active(1 - x)[0], rtol=1e-14)
     assert np.all(np.diff(force_length_active(1 + x)[0]) < 0)
@@ -364,7 +376,7 @@ def test_thelen_curves_reference_values():
 
 def test_thelen_derivatives_are_finite_differences():
     h = 1e-7
-    lt = np.concatenate((np.linspace(0.4, 0.99, 40), np.linspace(1.01, 1.8, 40)))
+    lt = np.concatenate((np.linspace(0.4, 0.99, 40), np.linspace(0.996, 1.004, 9), np.linspace(1.01, 1.8, 40)))
     for curve in (force_length_active, force_length_passive):
         f, df = curve(lt)
         fd = (curve(lt + h)[0] - curve(lt - h)[0]) / (2 * h)
@@ -412,19 +424,10 @@ def test_muscle_force_law_and_short_range_stiffness(model):
     k_fd = (bm.statics.muscle_forces(p, L + h) - bm.statics.muscle_forces(p, L - h)) / (2 * h)
     k = (40 * p.lines.activation * fmax * fl / (L - p.lines.lts)
          + fmax * (p.lines.activation * dfl + dpassive) / (p.lines.lopt * cos_a))
-    # (a central difference straddles the kink of f_PE at l̃ = 1, where the lines that cross only
-    # joints at their neutral angle sit, the added thoracic extensors: there the slope is the
-    # one of the side l̃ rounds to, f_PE' = 0 at or below 1, and is compared with a one-sided
-    # difference on that side)
-    kink = np.abs(lt - 1.0) < 1e-9
-    assert kink[model.group_lines("erector_spinae")].sum() == 6
-    right = kink & (lt > 1.0)
-    assert np.all(dfpe[right] > 0) and np.all(dfpe[kink & ~right] == 0)
-
-    def one_sided(prob):
-        F = bm.statics.muscle_forces(prob, L)
-        return np.where(right, bm.statics.muscle_forces(prob, L + h) - F, F - bm.statics.muscle_forces(prob, L - h)) / h
-    k_fd = np.where(kink, one_sided(p), k_fd)
+    # the lines that cross only joints at their neutral angle, the added thoracic extensors, sit
+    # at l̃ = 1, inside the passive curve's rounded onset: there it has a slope, no corner
+    onset = np.abs(lt - 1.0) < 1e-9
+    assert onset[model.group_lines("erector_spinae")].sum() == 6 and np.all(dfpe[onset] > 0)
     for g in ("erector_spinae", "gluteus_maximus"):
         idx = model.group_lines(g)
         np.testing.assert_allclose(p.lines.activation[idx], a_set, rtol=0, atol=0)
@@ -447,7 +450,6 @@ def test_muscle_force_law_and_short_range_stiffness(model):
     p0 = bm.prepare(model, settings={"erector_spinae": bm.MuscleSetting(activation=a_set)},
                     short_range_stiffness=0)
     k0_fd = (bm.statics.muscle_forces(p0, L + h) - bm.statics.muscle_forces(p0, L - h)) / (2 * h)
-    k0_fd = np.where(kink, one_sided(p0), k0_fd)
     idx = model.group_lines("erector_spinae")
     np.testing.assert_allclose(k0_fd[idx], (fmax * (a_set * dfl + dpassive) / (p.lines.lopt * cos_a))[idx],
                                rtol=1e-5, atol=1e-3)

@@ -108,6 +108,18 @@ def test_plot_posture_draws_one_line_per_muscle_coloured_by_group_widened_by_for
     assert ax.get_title() == "psoas 300 N"
 
 
+def test_the_cavity_is_drawn_as_deep_as_the_model_has_it(psoas300):
+    """The shaded capsule spans the model's cavity: ± `Cavity.half_depth_m` across its axis,
+    from the front of L3 to the anterior wall (the drawing in metres)."""
+    fig, ax = _ax()
+    (patch,) = viz.plot_posture(ax, psoas300)["cavity"]
+    f, d = np.asarray(psoas300.geometry.cavity, float)
+    e = (d - f) / np.linalg.norm(d - f)
+    across = (patch.get_xy() - f) @ np.array([-e[1], e[0]])
+    half = psoas300.result.problem.model.cavity.half_depth_m
+    np.testing.assert_allclose([across.min(), across.max()], [-half, half], rtol=1e-9)
+
+
 def test_plot_posture_group_legend_and_axis_units(psoas300):
     fig, ax = _ax()
     out = viz.plot_posture(ax, psoas300)

@@ -696,6 +696,7 @@ def skeleton(report) -> dict:
     sk["hands"] = [] if hands is None else [(hands[1][2 * k + 1], hands[1][2 * k], float(hands[3][k]))
                                             for k in range(len(p.hand_body))]
     sk["cavity"] = np.asarray(geo.cavity, float)          # (2, 2) floor and roof, or (0, 2)
+    sk["cavity_half_depth_m"] = m.cavity.half_depth_m if m.cavity is not None else 0.0
     sk["iap_Pa"] = float(report.abdominal_pressure_Pa)
     # the direction drawn as down: gravity's, or lying on the side (no gravity in the plane) that
     # of lying on the back, the body seen from above the table; "plane_gravity" is gravity's own
@@ -991,15 +992,15 @@ def draw_balance(ax, sk: dict, s: float) -> list:
     return out
 
 
-#: The abdominal cavity is drawn as a capsule this wide on either side of its axis (m at 1.70 m;
-#: drawing only: about half the cavity's depth in front of the lumbar spine), shaded by its
-#: pressure from `CAVITY_ALPHA[0]` at 0 to `CAVITY_ALPHA[1]` at `CAVITY_FULL_SHADE_PA` and above.
-CAVITY_HALF_WIDTH_M = 0.045
+#: The abdominal cavity is drawn as a capsule around its axis, as wide on either side as the
+#: model's cavity is deep (`Cavity.half_depth_m`: from the axis to the front of L3 and to the
+#: anterior wall), shaded by its pressure from `CAVITY_ALPHA[0]` at 0 to `CAVITY_ALPHA[1]` at
+#: `CAVITY_FULL_SHADE_PA` and above.
 CAVITY_ALPHA = (0.04, 0.35)
 CAVITY_FULL_SHADE_PA = 5000.0
 
 
-def draw_cavity(ax, sk: dict, s: float) -> list:
+def draw_cavity(ax, sk: dict) -> list:
     """The abdominal cavity (docs/model.md §6a) as a capsule around its axis from the floor (on
     the pelvis) to the roof (on the lower thorax), shaded by the pressure, under the bones and
     muscles. Returns the artists drawn (none without a cavity)."""
@@ -1007,9 +1008,10 @@ def draw_cavity(ax, sk: dict, s: float) -> list:
         return []
     f, d = sk["cavity"]
     e = (d - f) / np.linalg.norm(d - f)
-    n = _perp(e) * CAVITY_HALF_WIDTH_M * s
+    half = sk["cavity_half_depth_m"]
+    n = _perp(e) * half
     t = np.linspace(0.0, math.pi, 12)
-    cap = np.cos(t)[:, None] * n + np.sin(t)[:, None] * e[None, :] * CAVITY_HALF_WIDTH_M * s
+    cap = np.cos(t)[:, None] * n + np.sin(t)[:, None] * e[None, :] * half
     outline = np.vstack([d + cap, f - cap])              # around the roof, then the floor
     share = min(max(sk["iap_Pa"], 0.0) / CAVITY_FULL_SHADE_PA, 1.0)
     a0, a1 = CAVITY_ALPHA

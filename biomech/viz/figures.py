@@ -86,7 +86,7 @@ def plot_posture(ax, report, *, muscles: bool = True, angles: bool = True, legen
     out = draw_bones(ax, sk, ghost=ghost)
     out.update({"muscles": [], "highlight": [], "angles": [], "angle_texts": [], "values": [],
                 "legend": [], "reactions": [], "forces": [], "balance": [], "status": [],
-                "cavity": [] if ghost else drawing.draw_cavity(ax, sk, s)})
+                "cavity": [] if ghost else drawing.draw_cavity(ax, sk)})
     if not ghost:
         c7 = sk["c7"]
         out["labels"].append(ax.plot([c7[0]], [c7[1]], "o", ms=4, color="black",
