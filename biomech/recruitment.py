@@ -203,10 +203,19 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
         if not res <= 1e-6:
             x = np.clip(best.x, 0.0, 1.0)
         p = bb - Ab @ x
+    return recruitment_of(problem, q, free, x, fl, geo, criterion=criterion, shortfall=B @ p)
+
+
+def recruitment_of(problem, q: np.ndarray, free: np.ndarray, x: np.ndarray, fl: np.ndarray, geo, *,
+                   criterion: Criterion = Criterion(), shortfall=None) -> Recruitment:
+    """The `Recruitment` of the free lines' least-effort activations x (F,) at posture q, found
+    already (by `recruit`, or by the upright mode's inner iteration at its answer): f_L (F,) of
+    the free lines and the geometry at q; ``shortfall`` (n_joints,) N·m, default none."""
+    share = np.asarray(problem.model.pair_share)[free]
     effort = _effort(x, fl, criterion, share)
     activation = np.array(problem.lines.activation, float)
     activation[free] = x
-    short = B @ p
+    short = np.zeros(len(q)) if shortfall is None else np.asarray(shortfall, float)
     short = np.where(np.abs(short) > SHORTFALL_TOL_NM, short, 0.0)
     return Recruitment(q=np.asarray(q, float), activation=activation, free=free, shortfall=short,
                        joints=problem.model.joints, effort=effort,

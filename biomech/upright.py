@@ -41,7 +41,7 @@ from .metrics import endplates
 from .least_effort import least_effort_dual
 from .passive import intervertebral_curvature
 from .recruitment import (SHORTFALL_TOL_NM, Criterion, HeldTerms, free_lines, half_squared_p_norm, held_balance,
-                          held_jacobian, held_terms, recruit)
+                          held_jacobian, held_terms, recruit, recruitment_of)
 from .sqp import Point, newton_sqp
 from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, landmark, passive_moments,
                       skeleton, solve_equilibrium)
@@ -334,8 +334,8 @@ def reduced_derivatives(problem, held: Held, *, kept, free, share, w_tissue: flo
 
 def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
     """`sqp.newton_sqp` over the free coordinates with `reduced_value` and
-    `reduced_derivatives`; an `sqp.Outcome` (not converged at once where the muscles cannot
-    hold the start posture)."""
+    `reduced_derivatives`: an `sqp.Outcome` (not converged at once where the muscles cannot
+    hold the start posture) and the `Held` state at its u (None if not evaluated there)."""
     terms = dict(kept=kept, free=free, share=np.asarray(problem.model.pair_share)[free],
                  w_tissue=criterion.tissue_weight,
                  tissue_joints=np.flatnonzero(np.isfinite(problem.tissue_ref[0]) & problem.B.any(1)))
@@ -353,7 +353,8 @@ def _solve_newton(problem, kept, criterion, free, u0, lo, hi):
         multipliers[0] = held.lam
         return reduced_derivatives(problem, held, **terms)
 
-    return newton_sqp(evaluate, u0, lo, hi)
+    out = newton_sqp(evaluate, u0, lo, hi)
+    return out, (last[1] if last[0] is not None and np.array_equal(last[0], out.u) else None)
 
 
 def tone_held_start(problem, q: np.ndarray) -> np.ndarray | None:
@@ -384,8 +385,9 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     once more from the held posture Newton reached). On the scenario library both end at the same
     postures; where the programme has several local minima they can end in different ones
     (docs/model.md §12).
-    The activations are then re-derived exactly at the optimal posture (`recruit`), so the
-    reported forces are the least-effort ones there.
+    The reported activations are the least-effort ones at the optimal posture: Newton's last
+    inner solution there (balanced within `INNER_TOL_NM`), or after SLSQP re-derived exactly
+    there (`recruit`).
 
     Returns a `inverse.RecruitedResult` (status FALLEN if the posture does not balance on the feet).
     """
@@ -404,16 +406,18 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
                          "without a second foot on the floor; use method='slsqp' or 'auto'")
     steps, cold, reached = 0, q0 is None, None
     if method != "slsqp" and applies:
-        out = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
+        out, at = _solve_newton(problem, kept, criterion, free, np.clip(u0, lo, hi), lo, hi)
         moved = out.steps > 0           # 0 steps: the muscles cannot hold the start
         if not moved:                   # start where the tone holds a posture
             start = tone_held_start(problem, qc + B @ u0)
             if start is not None:
-                out = _solve_newton(problem, kept, criterion, free, np.clip(free_coordinates(problem, start), lo, hi),
-                                    lo, hi)
+                out, at = _solve_newton(problem, kept, criterion, free,
+                                        np.clip(free_coordinates(problem, start), lo, hi), lo, hi)
         steps = out.steps
         q = qc + B @ out.u
-        rec = recruit(problem, q, criterion=criterion, free=free)
+        rec = _newton_recruitment(problem, at, free, criterion) if out.converged else None
+        if rec is None:
+            rec = recruit(problem, q, criterion=criterion, free=free)
         if method == "newton" or (out.converged and rec.feasible):
             message = "" if out.converged else (f"the least-effort posture was not found (Newton: {out.message}); "
                                                 "the posture returned may not be the one of least effort")
@@ -437,6 +441,15 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
             held, q, _, message = again
     rec = recruit(held, q, criterion=criterion, free=free)
     return _result(held, rec, kept, steps + iterations, message, criterion)
+
+
+def _newton_recruitment(problem, held: Held | None, free, criterion):
+    """The `recruitment.Recruitment` of Newton's answer from its last inner solution there (the
+    least effort at that posture, as `recruit` finds it, balanced within `INNER_TOL_NM`), or
+    None where there is none so balanced."""
+    if held is None or not float(np.max(np.abs(held.G @ held.x + problem.B.T @ held.terms.r0))) <= INNER_TOL_NM:
+        return None
+    return recruitment_of(problem, held.q, free, held.x, held.terms.fl[free], held.terms.geo, criterion=criterion)
 
 
 def _result(problem, rec, kept, iterations, message, criterion):

@@ -196,6 +196,21 @@ def test_a_sweep_point_whose_last_step_is_below_the_efforts_error_is_newtons(mod
     assert np.degrees(np.max(np.abs(r.q - slsqp.q))) < SAME_POSTURE_DEG
 
 
+def test_newtons_answer_reports_its_last_inner_solution_the_least_effort_there(model, monkeypatch):
+    """A converged Newton solve reports the activations of its last inner solution, not a
+    re-solve: they are `recruit`'s at that posture within the inner tolerance (measured: 8e-11
+    at most over psoas 0-512 N), and the result holds its posture."""
+    import biomech.upright as up
+    p = _standing(model, 512.0)
+    expected = solve_upright(p)
+    monkeypatch.setattr(up, "recruit", lambda *a, **k: pytest.fail("Newton's answer re-solved"))
+    r = solve_upright(p)
+    assert r.converged and r.code is bm.Status.SOLVED and np.array_equal(r.q, expected.q)
+    again = bm.recruitment.recruit(p, r.q, free=r.recruitment.free)
+    assert np.max(np.abs(again.activation - r.recruitment.activation)) < 1e-9
+    assert abs(again.effort - r.recruitment.effort) < 1e-9 and r.max_residual_Nm < 1e-9
+
+
 def _objective(problem, result, target=UprightTarget()):
     """The effort + tissue term the solvers minimise, at a result's posture."""
     return _point(problem, free_coordinates(problem, result.q), False, target)[0].f
