@@ -82,8 +82,9 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
     predicts is at the rounding of the merit function (`ROUNDING`), or when the line search
     finds no decrease along a step shorter than `STALL_STEP` or along one that predicts a
     decrease within the error of f's evaluations (twice the start's `Point.f_error`).
-    Returns an `Outcome`; not converged: after ``max_steps`` steps, when a step's programme fails, or when the line
-    search cannot decrease the merit function with a step ``min_alpha`` times the full one.
+    Returns an `Outcome`; not converged: after ``max_steps`` steps, when a step's programme
+    fails, or when the line search cannot decrease the merit function with a step
+    ``min_alpha`` times the full one.
     """
     u = np.asarray(u0, float)
     pt = evaluate(u, True)

@@ -250,7 +250,7 @@ def margin_gradient(problem, geo, contact, floor=None) -> np.ndarray:
 class Held(NamedTuple):
     """The upright programme's value at one posture (`reduced_value`): the posture q, its
     `recruitment.HeldTerms`, G = BᵀA, the activations x and multipliers λ of the least effort,
-    the contacts' state, the gradients ∂/∂q of the tissue term and of the targets' misses, and
+    the largest miss of their balance max|G x − g| (N·m), the contacts' state, the gradients ∂/∂q of the tissue term and of the targets' misses, and
     the `sqp.Point` without derivatives."""
 
     q: np.ndarray
@@ -258,6 +258,7 @@ class Held(NamedTuple):
     G: np.ndarray
     x: np.ndarray
     lam: np.ndarray
+    gap: float
     contact: object
     tissue_grad: np.ndarray
     aim_grad: np.ndarray
@@ -287,7 +288,7 @@ def reduced_value(problem, u: np.ndarray, *, kept, free, share, w_tissue: float,
     # the effort's error: the balance missed by at most max(gap, tol) at each joint, worth λ per
     # N·m (the envelope theorem: ∂V/∂g = λ)
     error = float(np.abs(lam).sum()) * max(gap, INNER_TOL_NM)
-    return Held(q, t, G, x, lam, contact, tissue_grad, aim_grad,
+    return Held(q, t, G, x, lam, gap, contact, tissue_grad, aim_grad,
                 Point(f, aims, margins / body_weight(problem), f_error=error))
 
 
@@ -447,7 +448,7 @@ def _newton_recruitment(problem, held: Held | None, free, criterion):
     """The `recruitment.Recruitment` of Newton's answer from its last inner solution there (the
     least effort at that posture, as `recruit` finds it, balanced within `INNER_TOL_NM`), or
     None where there is none so balanced."""
-    if held is None or not float(np.max(np.abs(held.G @ held.x + problem.B.T @ held.terms.r0))) <= INNER_TOL_NM:
+    if held is None or not held.gap <= INNER_TOL_NM:
         return None
     return recruitment_of(problem, held.q, free, held.x, held.terms.fl[free], held.terms.geo, criterion=criterion)
 
