@@ -109,6 +109,18 @@ RANGE_WIDENING = 1.5
 LEG_RANGE_DEG = {"hip": (-130.0, 30.0), "knee": (-10.0, 150.0), "ankle": (-40.0, 60.0)}
 
 
+#: Where the ischial tuberosity meets a seat, from the hamstrings' origin on it (pelvis frame, m;
+#: + anterior, + superior). The model's ``ischial_tuberosity`` landmark is the semimembranosus
+#: origin, on the tuberosity's upper lateral facet; the seat bears on its underside. In
+#: gait2392's pelvis bone mesh (Delp et al. 1990; opensim-models Geometry/r_pelvis.vtp, 125
+#: vertices, pelvis frame) the semimembranosus origin is the vertex (-0.1192, -0.1015, 0.0695)
+#: and the tuberosity's lowest vertex, with the pelvis rolled 25-45° back from its relaxed
+#: standing orientation (seated), is (-0.1143, -0.1151, 0.0520): the difference (D). The
+#: ramus vertex at z = 0.036 (7 cm between the sides: the pubic arch, not the tuberosities) is
+#: left out. The mesh's vertices lie ≈ 1-2 cm apart: the point is uncertain by that much.
+ISCHIAL_APEX_FROM_HAMSTRING_ORIGIN_M = (0.0049, -0.0136)
+
+
 @functools.lru_cache(maxsize=4)
 def _data(name: str) -> str:
     return resources.files("biomech").joinpath(f"data/{name}").read_text()
@@ -381,13 +393,14 @@ def build_model(subject: Subject | None = None, *,
           "forefoot": ("foot", np.array(legs["forefoot_m"], float))}
     # points on the back, the thighs and the calves that rest on a seat, a table or a backrest:
     # the posterior-most muscle attachment of each thoracic segment and the sacral multifidus
-    # origin moved 2 cm posteriorly, the ischial tuberosity 2 cm inferiorly, for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
+    # origin moved 2 cm posteriorly, the tuberosity's underside (ISCHIAL_APEX_FROM_HAMSTRING_ORIGIN_M)
+    # 2 cm inferiorly, for the soft tissue, the occiput 19.6 cm behind the glabella (the head length of adult men; all
     # ASSUMPTIONS, docs/model.md §7), mid-thigh and mid-calf 7 and 5 cm behind their bones'
     # axes (ASSUMPTIONS), and the back of the calcaneus (gait2392 bone mesh, D)
     lines = _muscle_template()
     for b, pt in lines["back"].items():
         lm[f"{b}_back"] = (b, pt + np.array([-0.02, 0.0]))
-    lm["ischial_seat"] = ("pelvis", ischium + np.array([0.0, -0.02]))
+    lm["ischial_seat"] = ("pelvis", ischium + np.array(ISCHIAL_APEX_FROM_HAMSTRING_ORIGIN_M) + np.array([0.0, -0.02]))
     lm["sacrum_back"] = ("pelvis", sacrum_back + np.array([-0.02, 0.0]))
     lm["occiput"] = ("head", np.array(head["glabella_m"], float) + np.array([-0.196, -0.03]))
     lm["thigh_back"] = ("femur", 0.5 * knee_in_femur + np.array([-0.07, 0.0]))

@@ -726,14 +726,13 @@ PREGNANCY_LOAD = bm.Load("L3", point_m=(0.15, 0.15), mass_kg=10.0)   # scenarios
 BACKREST_DEG = 15.0
 CRITERION_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 # The seat meets the model at ASSUMED soft-tissue depths (biomech/anatomy.py, docs/model.md §2):
-# the ischial contact 20 mm below the hamstrings' origin on the tuberosity, the thigh's 70 mm
-# behind the femur's axis. Sitting is answered again with each moved (mm; + = more tissue: the
-# ischial point lower, the thigh's further behind the bone). Published depths under the ischial
-# apex (V, abstracts): 5.6-32.1 mm of bulk tissue seated on foam (sonenblum2020, n = 35);
-# 73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting load (makhsous2011,
-# n = 11). The model's point is the hamstrings' origin, above the apex by an amount its sources
-# do not give, so the published depths do not fix it.
-SEAT_TISSUE_MM = {"ischia": (0.0, 5.0, 10.0, 15.0), "thighs": (-10.0, 10.0)}
+# the ischial contact 20 mm below the tuberosity's underside (gait2392's bone mesh), the thigh's
+# 70 mm behind the femur's axis. Sitting is answered again with each moved (mm; + = more tissue:
+# the ischial point lower, the thigh's further behind the bone). Published depths under the
+# ischial apex (V, abstracts): 5.6-32.1 mm of bulk tissue seated on foam (sonenblum2020,
+# n = 35); 73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting load
+# (makhsous2011, n = 11).
+SEAT_TISSUE_MM = {"ischia": (0.0, -10.0, -5.0, 5.0, 10.0), "thighs": (-10.0, 10.0)}
 
 
 def _hip_over_ankle_mm(rep) -> float:
@@ -886,7 +885,10 @@ def posture(study: Study, model) -> None:
                        "backrest (deg)", "endo2012", "V", "; ".join(f"{s_} {v:+.1f}°" for s_, v in vals.items()),
                        (min(vals.values()), max(vals.values())), "range of the published means",
                        sit[k], unit="deg", published_value=SITTING["endo2012"][idx],
-                       note="Chair, hips and knees ≈ 90°, gaze level, least effort." if idx == 2 else ""))
+                       note={2: "Chair, hips and knees ≈ 90°, gaze level, least effort.",
+                             1: "For a rigid pelvis ΔSS = −ΔPT: the two rows meet together only "
+                                "for ΔPT 15.0–25.6° (moon2018's sacral-slope change, −15.0°, is "
+                                "larger than its pelvic-tilt change, +12.5°)."}.get(idx, "")))
     br = a["backrest"]
     add(Comparison(7, "backrest_PT", f"pelvic tilt change, standing → sitting with a backrest "
                    f"reclined {BACKREST_DEG:.0f}° (deg)", "cho2015", "V", "every sitting posture "
@@ -1548,12 +1550,12 @@ ITEM_TEXT = {
         "conversion. For an absolute check the in vivo pressure would be converted to a force as "
         "F ≈ P × A / 1.5 (Nachemson's factor: nucleus pressure ≈ 1.5 × the mean axial stress), "
         "with A the L4–L5 disc area (15–20 cm², R); 0.50 MPa then gives ≈ 500–670 N. Sitting "
-        "now rests on a flat seat and the pelvis rolls back onto the ischia and the sacrum "
-        "(item 7): the lumbar spine flexes and the trunk, balanced behind the pelvis, is held by "
-        "the abdominals and the erector spinae together, which doubles the L4_L5 compression; "
-        "Wilke's unsupported sitting (0.46 MPa) was upright, his slouched sitting lower (0.30 "
-        "MPa): the model's slumped sitting co-contracts where people relax. Lying in the "
-        "default mode now meets the in vivo ratio; the frozen-tone experiment lying does not.", ""],
+        "rests on a flat seat, the pelvis on the underside of the ischial tuberosities (item 7): "
+        "in the default mode the trunk is upright over them and the ratio is within the in vivo "
+        "range. The frozen standing tone cannot sit: the pelvis rolls back onto the sacrum, the "
+        "trunk leans back held by the stretched abdominals, and the compression doubles. Lying "
+        "in the default mode meets the in vivo ratio; the frozen-tone experiment lying does "
+        "not.", ""],
     4: ["The first block is the equilibrium mode's frozen baseline tone, the second what the "
         "default mode recruits in relaxed standing. The erector spinae group includes the six "
         "thoracic extensor lines whose force is derived (docs/model.md §6): without a ceiling "
@@ -1612,11 +1614,14 @@ ITEM_TEXT = {
         "of the first degrees, as in people; but the model leaves the early bend to the lumbar "
         "and thoracic spine for longer than people do (lumbar-to-pelvis ratio ≈ 3.1 against 1.9–2.5 "
         "over the first 30°) and then hands it to the hips. Sitting on a flat seat the pelvis "
-        "rolls back and the lordosis flattens, in the published direction; the lordosis change is "
-        "within the published range, the pelvic retroversion ≈ 17 % beyond its upper end (OTSR "
-        "2018): with the ischia 2 cm and the thighs 7 cm of assumed soft tissue above the seat, "
-        "the pelvis rolls until the sacrum rests on the seat (sacral sitting); §7c shows how "
-        "much these assumed depths decide. Lying supine the "
+        "rolls back onto the underside of the ischial tuberosities, the lordosis flattens and "
+        "the trunk stays upright over them, within the published ranges of the pelvic tilt and "
+        "the lordosis change, the sacral-slope change just short of the published range (for "
+        "a rigid pelvis ΔSS = −ΔPT, and the published ΔSS range starts 2.5° above the ΔPT "
+        "range); balanced on the "
+        "tuberosities the seated posture is statically unstable with the activations that hold "
+        "it (active control). With the ischia 2 cm and the thighs 7 cm of assumed soft tissue "
+        "above the seat; §7c shows how much these assumed depths decide. Lying supine the "
         "lordosis flattens by 5°, just beyond the published changes (since the relaxed tone keeps "
         "within EMG, issue 14, the tissues hold more of the reference posture). With a load in front of the abdomen the "
         "person leans back to keep the weight over the feet and the extensors work harder; the "
@@ -1684,14 +1689,16 @@ def seat_table(study: Study) -> list[str]:
     cols = ("pelvic_tilt_deg", "sacral_slope_deg", "lumbar_lordosis_deg", "compression_ratio")
     lines = ["## 7c. How the seat's assumed soft tissue changes sitting", "",
              "Sitting rests on where the seat meets the body, and that is assumed (docs/model.md §2): "
-             "the ischial contact 20 mm below the hamstrings' origin on the tuberosity, the thigh's "
-             "70 mm behind the femur's axis. The default mode's unsupported sitting again, with "
-             "each moved (+ = more tissue). Published depths under the ischial apex are 5.6-32.1 mm "
-             "of bulk tissue seated on foam ([sonenblum2020](#sonenblum2020), n = 35) and "
-             "73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting load "
-             "([makhsous2011](#makhsous2011), n = 11); the model's point is the hamstrings' origin, "
-             "above the apex by an amount its sources do not give, so they do not fix it. The "
-             "model keeps its assumption; the rows of items 3 and 7 read it.", "",
+             "the ischial contact 20 mm below the tuberosity's underside (its lowest vertex in "
+             "gait2392's pelvis bone mesh with the pelvis rolled back as seated, 14 mm below and "
+             "5 mm ahead of the hamstrings' origin, `anatomy.ISCHIAL_APEX_FROM_HAMSTRING_ORIGIN_M`), "
+             "the thigh's 70 mm behind the femur's axis. The default mode's unsupported sitting "
+             "again, with each moved (+ = more tissue). Published depths under the ischial apex "
+             "are 5.6-32.1 mm of bulk tissue seated on foam ([sonenblum2020](#sonenblum2020), "
+             "n = 35) and 73.8 ± 9.0 mm at 90° hip flexion unloaded, nearly halved by the sitting "
+             "load ([makhsous2011](#makhsous2011), n = 11): the model's 20 mm is inside the first. "
+             "Until this point was on the tuberosity's underside (it was the hamstrings' origin) "
+             "the pelvis rolled onto the sacrum (ΔPT 29.5°, L4_L5 ratio 2.19).", "",
              "| seat (mm of tissue moved) | ΔPT (deg) | ΔSS (deg) | ΔLL (deg) | L4_L5 sitting / standing |",
              "|---|---|---|---|---|",
              "| published (band of the row) | " + " | ".join(_band(study.get(k)) for k in keys) + " |"]
@@ -1703,7 +1710,12 @@ def seat_table(study: Study) -> list[str]:
     lo, hi = study.get("sit_pelvic_tilt").band
     lines += ["", f"Over these few millimetres the sitting ΔPT spans {_fmt(min(pts))}° to {_fmt(max(pts))}°, "
               f"against published means from {_fmt(lo)}° to {_fmt(hi)}°: the sitting rows test this "
-              "assumption as much as the model.", ""]
+              "assumption as much as the model. The seated pelvis has two regimes: with less "
+              "ischial tissue (or deeper thighs) it rolls back until the sacrum rests on the seat "
+              "and the trunk leans back, held by the abdominals (the rows near ΔPT 29°, ratio "
+              "≈ 2.1); with more it stays higher on the tuberosities and rolls less. The model's "
+              "point lies within 5 mm of the change between them, so its seated pelvic tilt is as "
+              "uncertain as that depth.", ""]
     return lines
 
 
