@@ -295,7 +295,6 @@ def build_model(subject: Subject | None = None, *,
 
     # ---------------- neutral geometry in the pelvis frame (reference PI, unscaled) --------
     origin = _body_origins()
-    torso = origin["thorax_lower"]                                     # Lumbar_C_210 torso frame
     tseg = more["thorax"]["segments"]
     hip = origin["femur"].copy()
     legs = more["legs"]
