@@ -19,7 +19,10 @@ their Jacobians itself (the upright mode's effort over the posture, `upright`).
 * The step is shortened until the ℓ1 merit function f + μ (Σ|h| + Σ max(−g, 0)) decreases
   (Armijo), μ at least twice the largest multiplier of the step's programme and large enough
   that the step decreases the merit function's quadratic model (Nocedal & Wright 2006,
-  eq. 18.36, with ρ = ½). Each line search starts from twice the last step's length (at most
+  eq. 18.36, with ρ = ½); between steps μ falls back at most halfway towards what the step needs
+  (Powell 1978's damped update: a μ kept from far away, 870 sitting, rejected the steps near
+  the answer, whose linearised targets are met only to second order). Each line search starts
+  from twice the last step's length (at most
   the full step), so that a run of damped steps does not pay for a rejected full step each
   time (relaxed standing from the reference posture: 30.0 -> 28.5 ms mean over psoas 0-500 N).
 
@@ -113,11 +116,13 @@ def newton_sqp(evaluate: Callable[[np.ndarray, bool], Point | None], u0: np.ndar
         if float(np.max(np.abs(d))) < step_tol:
             return Outcome(u, step, True, "")
         merit_rows = multipliers[:len(pt.h) + len(pt.g)]    # the bounds hold at every trial point
-        if merit_rows.size:
-            mu = max(mu, 2.0 * float(np.max(np.abs(merit_rows))))
+        need = 2.0 * float(np.max(np.abs(merit_rows))) if merit_rows.size else 0.0
         violation = float(np.abs(pt.h).sum() + np.maximum(-pt.g, 0.0).sum())
         if violation > 0.0:     # μ so that the step decreases the merit's model (Nocedal & Wright 18.36)
-            mu = max(mu, (float(pt.grad @ d) + 0.5 * float(y @ y)) / (0.5 * violation))
+            need = max(need, (float(pt.grad @ d) + 0.5 * float(y @ y)) / (0.5 * violation))
+        # Powell's (1978) damped update: μ may fall back halfway towards what this step needs, so
+        # that a μ grown far from the answer does not reject the steps near it
+        mu = max(need, 0.5 * (mu + need))
         merit = pt.f + mu * violation
         slope = float(pt.grad @ d) - mu * violation        # the merit's directional derivative
         if -slope <= ROUNDING * (1.0 + abs(merit)):         # what is left to gain is rounding

@@ -291,12 +291,13 @@ def test_the_library_gives_the_answers_of_slsqp(name, monkeypatch):
         assert np.degrees(np.max(np.abs(a.result.q - b.result.q))) < SAME_POSTURE_DEG
 
 
-@pytest.mark.parametrize("support", [bm.Support("lying", lying_on="side")])
+@pytest.mark.parametrize("support", [bm.Support("sitting"), bm.Support("lying", lying_on="side")])
 def test_where_the_muscles_cannot_hold_the_start_newton_starts_where_the_tone_holds(model, support):
-    """Lying on the side, the reference posture presses into the support and the muscles cannot
-    hold it: Newton starts from the frozen tone's equilibrium (`upright.tone_held_start`) and
-    converges to SLSQP's posture. (Sitting did too until the seat bore on the tuberosity's
-    underside; now Newton from there stops short, next test.)"""
+    """Sitting and lying on the side, the reference posture presses into the support and the
+    muscles cannot hold it: Newton starts from the frozen tone's equilibrium
+    (`upright.tone_held_start`) and converges to SLSQP's posture (sitting: only since the merit
+    weight μ may fall back, Powell's update in `sqp.newton_sqp`; with μ kept at its largest,
+    870, the line search failed 0.7° of pelvic tilt short)."""
     p = bm.prepare(model, support=support, locked_joints=())
     free = free_lines(p)
     assert reduced_value(p, free_coordinates(p, p.q_ref), kept=kept_targets(p, UprightTarget()), free=free,
@@ -310,13 +311,11 @@ def test_where_the_muscles_cannot_hold_the_start_newton_starts_where_the_tone_ho
     assert np.degrees(np.max(np.abs(a.q - b.q))) < SAME_POSTURE_DEG
 
 
-@pytest.mark.parametrize("support", [bm.Support("lying"), bm.Support("sitting")])
-def test_where_newton_from_the_tone_stops_short_auto_is_slsqp_from_the_start(model, support):
-    """Lying supine and sitting, Newton from the frozen tone's equilibrium stops short (lying: the
-    table's contacts make the effort's slope jump; sitting: its line search fails 0.7° of pelvic
-    tilt from SLSQP's answer): auto then solves SLSQP's programme from the reference posture,
-    with its answer bit for bit."""
-    p = bm.prepare(model, support=support, locked_joints=())
+def test_where_newton_from_the_tone_stops_short_auto_is_slsqp_from_the_start(model):
+    """Lying supine, Newton from the frozen tone's equilibrium stops short (the table's contacts
+    make the effort's slope jump): auto then solves SLSQP's programme from the reference
+    posture, with its answer bit for bit."""
+    p = bm.prepare(model, support=bm.Support("lying"), locked_joints=())
     assert not solve_upright(p, method="newton").converged
     a, b = solve_upright(p, method="slsqp"), solve_upright(p)
     assert np.array_equal(a.q, b.q) and a.code is b.code
