@@ -176,6 +176,22 @@ def test_a_scenarios_own_muscle_is_drawn_on_top_labelled_and_named_first(psoas30
                                   [sorted(psoas)[0]])
 
 
+def test_the_legend_of_a_scenarios_own_muscles_fits_inside_the_posture_figure(psoas300):
+    # the long "(set by the scenario)" entries once ran off the figure's right edge
+    fig = viz.posture_figure(psoas300, highlight=["psoas", "rectus_abdominis", "external_oblique",
+                                                 "internal_oblique", "transversus_abdominis"])
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    box = fig.bbox
+    legends = [leg for ax in fig.axes for leg in ([ax.get_legend()] if ax.get_legend() else [])]
+    legends += list(fig.legends)
+    assert legends
+    for leg in legends:
+        ext = leg.get_window_extent(renderer)
+        assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1, (ext, box)
+
+
 def test_group_colours_are_distinct_and_cover_every_group():
     from biomech.names import MUSCLE_GROUPS
     colours = [to_hex(viz.drawing.group_colour(g)) for g in MUSCLE_GROUPS]

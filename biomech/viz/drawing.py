@@ -1113,7 +1113,7 @@ def muscle_legend(ax, totals: dict, norm: Normalize, *, highlight_groups=(), loc
     for g in first + [g for g in totals if g not in first]:
         handles.append(Line2D([], [], color=group_colour(g), lw=2.4))
         labels.append(g.replace("_", " ") + (f"  {totals[g]:.0f} N" if totals[g] is not None else "")
-                      + ("  (set by the scenario)" if g in first else ""))
+                      + ("\n(set by the scenario)" if g in first else ""))
     a0, a1 = MUSCLE_ALPHA
     for frac in (0.0, 0.5, 1.0):
         f = norm.vmin + frac * (norm.vmax - norm.vmin)
