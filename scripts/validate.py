@@ -447,8 +447,12 @@ def disc_loads(study: Study, model, neutral) -> None:
             ("load20", "holding 20 kg close to the body", u45["load20"] / u45["standing"], "default"))
     notes = {
         "sitting": "The frozen-tone experiment (knees and ankles held): the standing tone and the "
-                   "seat. The two in vivo sources disagree (Wilke: slightly below standing; "
-                   "Nachemson: +40 %); the band spans them.",
+                   "seat. The tone frozen at relaxed standing cannot hold a seated trunk: the "
+                   "lumbar tissues and that tone re-extend it, the trunk leans back and the "
+                   "abdominals hold it, which loads the disc; a person sitting is the default "
+                   "mode's row below. (Before issue 13 this row met its band because sitting "
+                   "changed nothing: the pelvis kept its standing tilt.) The two in vivo sources "
+                   "disagree (Wilke: slightly below standing; Nachemson: +40 %); the band spans them.",
         "lying": "The frozen-tone experiment: the relaxed-standing tone persists lying down, "
                  "while gravity now pulls across the spine. (Wilke's abstract gives 0.10 MPa "
                  "lying prone; supine is 0.10 MPa in the paper's table, R.)",
@@ -1644,6 +1648,13 @@ BEFORE_ISSUE_13 = {
     "psoas_moment_L2_L3": (MET, 0.21), "psoas_moment_L4_L5": (MET, -0.65),
     "psoas_moment_L5_S1": (MET, -2.60),
 }
+#: Rows asked of the frozen-tone (equilibrium) mode before issue 13 that are now answered by the
+#: default mode, the person: sitting and lying supine are postures a person holds, and issue 13
+#: makes the default mode the one that holds them (the equilibrium mode stays the frozen-tone
+#: experiment, the pull of one muscle with everything else held). The Levine coupling made the
+#: same move, as issue 13 asks. The frozen-tone answers stay in the report with their verdicts.
+ANSWERED_BY_THE_DEFAULT_MODE = {"ratio_sitting": "ratio_sitting_default",
+                                "ratio_lying": "ratio_lying_default"}
 
 
 def criteria_table(study: Study) -> list[str]:
@@ -1721,14 +1732,28 @@ def seat_table(study: Study) -> list[str]:
 
 def changes_table(study: Study) -> list[str]:
     """Markdown: the verdicts of the independent rows before and after issue 13."""
+    def now(r):
+        return f"{r.verdict}{'' if r.status == 'independent' else f' ({r.status})'}, {_fmt(r.model)}"
+
     lines = ["## What issue 13 changed", "",
              "The 25 independent rows with a verdict before issue 13, with their model values "
-             "before and now (same bands). Rows whose definition changed say so in their note.", "",
+             "before and now (same bands). Before issue 13 the frozen-tone (equilibrium) mode was "
+             "the default; it stays as the experiment of one muscle's pull with everything else "
+             "held, and the default mode is now the person. The rows that ask what a person's "
+             "posture does (the sitting and supine disc loads, like the Levine coupling) are "
+             "answered by the default mode now; the frozen-tone answers to the same questions "
+             "follow the table, with their verdicts. Rows whose definition changed say so in their "
+             "note.", "",
              "| row | before | now |", "|---|---|---|"]
     for key, (verdict, value) in BEFORE_ISSUE_13.items():
+        r = study.get(ANSWERED_BY_THE_DEFAULT_MODE.get(key, key))
+        lines.append(f"| {r.quantity} | {verdict}, {_fmt(value)} | {now(r)} |")
+    lines += ["", "The same questions asked of the frozen-tone experiment:", "",
+              "| row | before | now |", "|---|---|---|"]
+    for key in ANSWERED_BY_THE_DEFAULT_MODE:
+        verdict, value = BEFORE_ISSUE_13[key]
         r = study.get(key)
-        now = r.verdict + ("" if r.status == "independent" else f" ({r.status})")
-        lines.append(f"| {r.quantity} | {verdict}, {_fmt(value)} | {now}, {_fmt(r.model)} |")
+        lines.append(f"| {r.quantity}, equilibrium mode | {verdict}, {_fmt(value)} | {now(r)} |")
     lines.append("")
     return lines
 

@@ -149,3 +149,21 @@ def test_keeps_the_sensitivity_block(study, tmp_path):
     assert block in text
     assert text.count(validate.SENS_BEGIN) == 1
     assert "## Sensitivity study" in text and "# old" not in text
+
+
+def test_every_independent_row_judged_before_issue_13_keeps_or_gains_its_verdict(study):
+    """Issue 13's acceptance: the 25 independent rows with a verdict before it, each asked of
+    the mode that now answers its question (validate.ANSWERED_BY_THE_DEFAULT_MODE), keep a met
+    verdict or gain one; the frozen-tone answers are still reported."""
+    assert len(validate.BEFORE_ISSUE_13) == 25
+    for key, (verdict, _) in validate.BEFORE_ISSUE_13.items():
+        r = study.get(validate.ANSWERED_BY_THE_DEFAULT_MODE.get(key, key))
+        assert r.status in ("independent", "calibrated"), key
+        if verdict == validate.MET:
+            assert r.verdict == validate.MET, f"{key} lost its verdict: {r.model}"
+    for old, new in validate.ANSWERED_BY_THE_DEFAULT_MODE.items():
+        assert study.get(new).band == study.get(old).band          # the same published band
+        assert "default mode" in study.get(new).quantity
+    text = "\n".join(validate.changes_table(study))
+    for key in validate.ANSWERED_BY_THE_DEFAULT_MODE:
+        assert f"{study.get(key).quantity}, equilibrium mode" in text
