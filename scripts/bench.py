@@ -33,8 +33,11 @@ and the interquartile range (IQR) over repeated runs:
 * ``solve_inverse``: the inverse mode (PT 18°, LL 50°, trunk upright: activations that hold it);
 * ``sweep_upright_101``, ``sweep_inverse_101``: 101-point psoas sweeps 0-800 N in the default
   and the inverse mode (the default mode warm-started from the previous posture);
+  ``sweep_upright_101_secant``: the default-mode sweep with `biomech run`'s continuation (the
+  secant start of `runner.solve_block`), what a sweep file costs per point (issue 17's target:
+  5 ms);
 * ``import``: `import biomech` in a fresh interpreter (timed inside the subprocess);
-* ``build_model``: `build_model()` of the default subject (includes the baseline-tone fit);
+* ``build_model``: `make_model()` of the default subject (`build_model` and the baseline-tone fit);
 * ``population_subject``: the population study's cost of one subject on one core
   (`studies.psoas_effect` in the equilibrium mode: build the subject's model, fit its tone, three
   equilibrium solves), the mean over 40 subjects sampled as `scripts/population.py` samples them
@@ -85,8 +88,8 @@ MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "
                 "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one",
                 "baseline_hybr_psoas300", "solve_default_standing", "solve_default_sitting", "solve_upright_psoas300",
                 "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
-                "solve_inverse", "sweep_upright_101", "sweep_inverse_101", "import", "build_model",
-                "population_subject",
+                "solve_inverse", "sweep_upright_101", "sweep_upright_101_secant", "sweep_inverse_101",
+                "import", "build_model", "population_subject",
                 "run_with_figure", "cli_sweep_point", "viewer_update")
 #: seconds; measurements without a target are informative
 TARGETS = {"solve_standing": 2e-3, "solve_psoas300": 2e-3, "sweep_psoas_101": 0.3,
@@ -101,7 +104,8 @@ CLI_POINTS = 401
 #: measurements that take ~0.1 s or more each are repeated max(2, N // 5) times
 SLOW = {"sweep_psoas_101", "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one", "import", "run_with_figure", "build_model", "population_subject", "solve_upright_psoas300",
         "solve_default_standing", "solve_default_sitting",
-        "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_inverse_101", "cli_sweep_point"}
+        "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_upright_101_secant", "sweep_inverse_101",
+        "cli_sweep_point"}
 
 
 def _stats(samples: list[float]) -> dict:
@@ -389,21 +393,31 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     if want("solve_inverse"):
         out["solve_inverse"] = _timeit(lambda: solve_inverse(relaxed, target), repeat)
 
-    def sweep(solve, locked):
-        q_prev, n_ok = None, 0
+    def sweep(solve, locked, secant=False):
+        """Each point from the previous posture; with ``secant``, as `runner.solve_block` does,
+        from 2 q_(k−1) − q_(k−2) once two points have solved (then the previous posture, then
+        the reference). Returns the points solved and the solver's iterations."""
+        chain, n_ok, steps = [], 0, 0
         for t in tensions:
             p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))},
                            locked_joints=locked)
-            r = solve(p, q_prev)
-            if r.success:
-                q_prev, n_ok = r.q, n_ok + 1
-        return n_ok
+            starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
+            for q0 in starts + chain[-1:] + [None]:
+                r = solve(p, q0)
+                steps += r.iterations
+                if r.success:
+                    break
+            chain = (chain + [r.q])[-2:] if r.success else []
+            n_ok += r.success
+        return n_ok, steps
 
-    for name, solve, locked in (("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), ()),
-                                ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target), None)):
+    for name, solve, locked, secant in (
+            ("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), (), False),
+            ("sweep_upright_101_secant", lambda p, q0: solve_upright(p, q0=q0), (), True),
+            ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target), None, False)):
         if want(name):
-            out[name] = _timeit(lambda: sweep(solve, locked), max(2, slow // 5))
-            out[name]["solved"] = sweep(solve, locked)
+            out[name] = _timeit(lambda: sweep(solve, locked, secant), max(2, slow // 5))
+            out[name]["solved"], out[name]["iterations"] = sweep(solve, locked, secant)
 
 
 def _fmt(seconds: float) -> str:
@@ -447,9 +461,13 @@ def table(results: dict) -> str:
     if a and b:
         lines.append(f"sweep_psoas_101_batch: {b['median_s'] / a['median_s']:.1f}× faster than one by one from the "
                      f"same starts ({_fmt(a['median_s'] / 101).strip()} per point)")
-    for name in ("sweep_psoas_101", "sweep_psoas_101_batch", "sweep_upright_101", "sweep_inverse_101"):
+    for name in ("sweep_psoas_101", "sweep_psoas_101_batch", "sweep_upright_101", "sweep_upright_101_secant",
+                 "sweep_inverse_101"):
         if name in results:
-            lines.append(f"{name}: {results[name]['solved']}/101 points solved")
+            r = results[name]
+            steps = f", {r['iterations']} solver iterations" if r.get("iterations") else ""
+            lines.append(f"{name}: {r['solved']}/101 points solved, {_fmt(r['median_s'] / 101).strip()} "
+                         f"per point{steps}")
     c = results.get("cli_sweep_point")
     if c and "ratio" in c:
         lines.append(f"cli_sweep_point: {c['ratio']:.2f}× the library's cost per point with the same "
