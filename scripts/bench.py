@@ -264,19 +264,10 @@ def measure(repeat: int, skip=()) -> dict:
     tensions = np.linspace(0.0, 800.0, 101)
 
     def sweep(secant=False):
-        """The api.md §1.6 loop: each point from the previous posture; with ``secant``, as
-        `runner.solve_block` does, from 2 q_(k−1) − q_(k−2) once two points have solved."""
-        chain, n_ok = [], 0
-        for t in tensions:
-            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))})
-            starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
-            for q0 in starts + chain[-1:] + [None]:
-                r = bm.solve_equilibrium(problem=p, q0=q0)
-                if r.success:
-                    break
-            chain = (chain + [r.q])[-2:] if r.success else []
-            n_ok += r.success
-        return n_ok
+        """The api.md §1.6 loop (`_continuation`): the points solved."""
+        return _continuation(
+            lambda t: bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))}),
+            lambda p, q0: bm.solve_equilibrium(problem=p, q0=q0), tensions, secant)[0]
 
     if want("sweep_psoas_101"):
         out["sweep_psoas_101"] = _timeit(sweep, slow)
@@ -394,22 +385,9 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
         out["solve_inverse"] = _timeit(lambda: solve_inverse(relaxed, target), repeat)
 
     def sweep(solve, locked, secant=False):
-        """Each point from the previous posture; with ``secant``, as `runner.solve_block` does,
-        from 2 q_(k−1) − q_(k−2) once two points have solved (then the previous posture, then
-        the reference). Returns the points solved and the solver's iterations."""
-        chain, n_ok, steps = [], 0, 0
-        for t in tensions:
-            p = bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))},
-                           locked_joints=locked)
-            starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
-            for q0 in starts + chain[-1:] + [None]:
-                r = solve(p, q0)
-                steps += r.iterations
-                if r.success:
-                    break
-            chain = (chain + [r.q])[-2:] if r.success else []
-            n_ok += r.success
-        return n_ok, steps
+        return _continuation(
+            lambda t: bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))},
+                                 locked_joints=locked), solve, tensions, secant)
 
     for name, solve, locked, secant in (
             ("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), (), False),
@@ -418,6 +396,25 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
         if want(name):
             out[name] = _timeit(lambda: sweep(solve, locked, secant), max(2, slow // 5))
             out[name]["solved"], out[name]["iterations"] = sweep(solve, locked, secant)
+
+
+def _continuation(prepare, solve, values, secant: bool) -> tuple[int, int]:
+    """A sweep over ``values`` (the api.md §1.6 loop): each point, ``prepare(value)``, solved by
+    ``solve(problem, q0)`` from the previous posture; with ``secant``, as `runner.solve_block`
+    does, first from 2 q_(k−1) − q_(k−2) once two points have solved; the reference posture
+    last. Returns the points solved and the solver's iterations."""
+    chain, n_ok, steps = [], 0, 0
+    for v in values:
+        p = prepare(v)
+        starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
+        for q0 in starts + chain[-1:] + [None]:
+            r = solve(p, q0)
+            steps += r.iterations
+            if r.success:
+                break
+        chain = (chain + [r.q])[-2:] if r.success else []
+        n_ok += r.success
+    return n_ok, steps
 
 
 def _fmt(seconds: float) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
@@ -180,16 +181,13 @@ def test_the_legend_of_a_scenarios_own_muscles_fits_inside_the_posture_figure(ps
     # the long "(set by the scenario)" entries once ran off the figure's right edge
     fig = viz.posture_figure(psoas300, highlight=["psoas", "rectus_abdominis", "external_oblique",
                                                  "internal_oblique", "transversus_abdominis"])
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
-    box = fig.bbox
-    legends = [leg for ax in fig.axes for leg in ([ax.get_legend()] if ax.get_legend() else [])]
-    legends += list(fig.legends)
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
     assert legends
     for leg in legends:
         ext = leg.get_window_extent(renderer)
-        assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1, (ext, box)
+        assert fig.bbox.x0 - 1 <= ext.x0 and ext.x1 <= fig.bbox.x1 + 1, (ext, fig.bbox)
 
 
 def test_group_colours_are_distinct_and_cover_every_group():
