@@ -214,7 +214,10 @@ def _short(path) -> str:
 
 
 def cmd_run(args) -> int:
+    from .parallel import PRELOAD, available_cores, start_workers
     from .runner import document_bytes, run_scenarios, summary_table, write_all
+    if (args.workers or available_cores()) > 1:    # the workers' imports overlap reading the files
+        start_workers(PRELOAD + (() if args.no_plots else ("biomech.viz",)))
     scenarios, problems = _load_all(args.paths)   # validate every file before solving anything
     if problems:
         raise ScenarioError(*problems)

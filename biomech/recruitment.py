@@ -29,6 +29,7 @@ from .least_effort import least_effort_activation
 from .muscles import fiber_curves, make_lines, tension as hill_tension
 from .problem import resolve_settings
 from .statics import force_sources, geometry, geometry_with_segments, point_and_muscle_jacobian, unit_tension_forces
+from .threads import scipy_optimize
 
 CRITERIA = ("activation_squared", "stress_power")
 #: Weight of a shortfall in the objective the upright optimizer sees ((N·m)⁻²): equilibrium first.
@@ -196,8 +197,7 @@ def recruit(problem, q: np.ndarray, *, criterion: Criterion = Criterion(), free=
     if not res <= SHORTFALL_TOL_NM:
         # infeasible: the smallest shortfall the muscles leave (bounded least squares), then
         # the least effort that achieves it
-        from scipy.optimize import lsq_linear
-        best = lsq_linear(Ab, bb, bounds=(0.0, upper), method="bvls", tol=1e-12)
+        best = scipy_optimize().lsq_linear(Ab, bb, bounds=(0.0, upper), method="bvls", tol=1e-12)
         p = bb - Ab @ best.x
         x, res = _least_effort(Ab, bb - p, upper, fl, criterion, share)
         if not res <= 1e-6:
@@ -258,7 +258,7 @@ def _least_effort(A, b, upper, fl, criterion: Criterion, share=1.0):
 
 def _stress_power_slsqp(A, b, upper, fl, p, x0):
     """min Σ (x f_L)^p s.t. A x = b, 0 ≤ x ≤ upper by SLSQP from x0; and max|A x − b|."""
-    from scipy.optimize import minimize
+    minimize = scipy_optimize().minimize
 
     def cost(x):
         value, slope = half_squared_p_norm(x * fl, p)

@@ -46,7 +46,7 @@ from .sqp import Point, newton_sqp
 from .statics import (constant_force_stiffness, floor_constraints, free_coordinates, landmark, passive_moments,
                       skeleton, solve_equilibrium)
 from .status import Status
-from .threads import one_blas_thread
+from .threads import one_blas_thread, scipy_optimize
 from .tissues import tissue_cost, tissue_curvature
 from .units import DEG_PER_RAD
 
@@ -484,7 +484,7 @@ def _solve_slsqp(problem, kept, criterion, free, u0, lo, hi, cold: bool):
 
     Returns (the problem, with the floor's forces found on a second foot, q, iterations, the
     message if SLSQP did not converge)."""
-    from scipy.optimize import minimize
+    minimize = scipy_optimize().minimize
 
     B, qc = problem.B, problem.q_c
     n = B.shape[1]

@@ -1,6 +1,9 @@
 """Parallel and distributed runs give the results of a serial run (biomech/parallel.py)."""
 
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +218,68 @@ def test_solvers_run_with_one_blas_thread_and_nested_calls_keep_the_limit():
     assert [s[0] for s in seen] == ["outer", "inner"]
     assert all(set(s[1]) <= {1} and s[2] for s in seen)
     assert blas_threads() == before and not threads._inside.active
+
+
+#: Run in a fresh interpreter (the session's tests have scipy loaded and every BLAS limited,
+#: tests/conftest.py): scipy's BLAS loaded inside a limited call is limited until it returns.
+SCIPY_LOADED_INSIDE = """
+import sys
+import biomech as bm
+from biomech import threads
+from biomech.supports import Support
+from threadpoolctl import threadpool_info
+
+def blas():
+    return sorted((lib["filepath"], lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas")
+
+model = bm.make_model()
+bm.solve_equilibrium(model, support=Support("standing"))
+print("forward", "scipy" in sys.modules)
+seen = []
+
+@threads.one_blas_thread
+def solve():
+    threads.scipy_optimize()
+    seen.append(blas())
+    threads.scipy_optimize()          # loaded: nothing more to limit
+    seen.append(blas())
+
+before = blas()
+solve()
+after = blas()
+print("inside", len(seen[0]) > len(before) and all(n == 1 for _, n in seen[0] + seen[1]))
+print("after", [n for _, n in before] == [2] and [n for _, n in after] == [2] * len(after))
+
+@threads.one_blas_thread
+def again():
+    return blas()
+
+print("again", all(n == 1 for _, n in again()) and blas() == after)
+"""
+
+
+def test_forward_solves_do_not_import_scipy_and_scipys_blas_is_limited_where_it_loads():
+    # issue 17: scipy.optimize costs 0.3 s to import; a forward solve never calls it. Where a
+    # solver does (the SLSQP fallbacks), its BLAS, loaded inside the limited call, is limited
+    # there too and restored on return; a later limited call limits it from the start
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")} | {"OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", SCIPY_LOADED_INSIDE], capture_output=True, text=True,
+                         env=env, check=True).stdout.split("\n")
+    assert out[:4] == ["forward False", "inside True", "after True", "again True"]
+
+
+def test_workers_started_early_have_the_preloaded_modules_imported(tmp_path):
+    # `biomech run` with figures starts the process server before reading the scenario files,
+    # preloading biomech.viz: the workers it forks have Matplotlib imported already. In a fresh
+    # interpreter (this session's server may run already, with its own preload)
+    (tmp_path / "probe.py").write_text("import sys\n\ndef loaded(name):\n    return name in sys.modules\n")
+    code = ("import sys\nsys.path.insert(0, sys.argv[1])\nimport probe\n"
+            "from biomech.parallel import PRELOAD, map_tasks, start_workers\n"
+            "if __name__ == '__main__':\n"
+            "    start_workers(PRELOAD + ('biomech.viz',))\n"
+            "    print('main', 'matplotlib' in sys.modules)\n"
+            "    print('workers', map_tasks(probe.loaded, ['matplotlib', 'biomech.viz'], workers=2))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    if "forkserver" in __import__("multiprocessing").get_all_start_methods():
+        assert out[:2] == ["main False", "workers [True, True]"]
