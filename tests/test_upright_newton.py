@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Two solvers' postures agree within this (deg): SLSQP stops at ftol 1e-10 on the effort, which
 #: leaves the posture uncertain to ~1e-5° (measured on the library: up to 4.4e-5°, the Thomas test
-#: with a short hip flexor); Newton's steps end below 1e-10 rad
+#: with a short hip flexor); Newton's steps end below 1e-7 rad (`upright.NEWTON_STEP_TOL_RAD`)
 SAME_POSTURE_DEG = 1e-3
 
 
@@ -356,3 +356,19 @@ def test_two_legs_on_one_foot_give_the_answers_of_slsqp():
         a, b = solve_upright(p, method="slsqp"), solve_upright(p)
         assert a.code is b.code is bm.Status.SOLVED
         assert np.degrees(np.max(np.abs(a.q - b.q))) < SAME_POSTURE_DEG
+
+
+@pytest.mark.parametrize("tension, start", [(0.0, "reference"), (300.0, "reference"), (300.0, "neighbour")])
+def test_newton_stops_within_its_step_tolerance_of_the_least_effort_posture(model, monkeypatch, tension, start):
+    """Newton stops once its next step is below `upright.NEWTON_STEP_TOL_RAD`: the posture it
+    returns lies within that of the one its steps converge to (here with a tolerance of
+    1e-12 rad), from the reference posture and from the answer at 4 N less (a sweep's
+    neighbour, where it stops a step earlier, 6e-8 rad from the other's posture)."""
+    import biomech.upright as upright
+    p = _standing(model, tension)
+    q0 = None if start == "reference" else solve_upright(_standing(model, tension - 4.0)).q
+    tol, a = upright.NEWTON_STEP_TOL_RAD, solve_upright(p, q0=q0)
+    monkeypatch.setattr(upright, "NEWTON_STEP_TOL_RAD", 1e-12)
+    b = solve_upright(p, q0=q0)
+    assert a.code is b.code is bm.Status.SOLVED
+    assert np.max(np.abs(a.q - b.q)) < tol
