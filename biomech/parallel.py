@@ -94,8 +94,10 @@ def _run(executor: Executor, fn, tasks: list, progress) -> list:
     return out
 
 
-#: What the process server imports once for every worker it forks (`start_workers`).
+#: What the process server imports once for every worker it forks (`start_workers`); ``_preload``
+#: these and the modules callers asked for (a server that runs already keeps what it imported).
 PRELOAD = ("biomech.runner",)
+_preload: dict = dict.fromkeys(PRELOAD)
 
 
 def start_workers(preload: Sequence[str] = PRELOAD) -> None:
@@ -112,9 +114,6 @@ def start_workers(preload: Sequence[str] = PRELOAD) -> None:
     _preload.update(dict.fromkeys(preload))
     forkserver.set_forkserver_preload(list(_preload))
     forkserver.ensure_running()
-
-
-_preload: dict = dict.fromkeys(PRELOAD)
 
 
 def _context():

@@ -214,9 +214,9 @@ INNER_ITERATIONS = 100
 INNER_TOL_NM = 1e-10
 #: rad (5.7e-6°): Newton over the posture has converged when its next step would move no free
 #: coordinate by more than this (`sqp.newton_sqp`'s step_tol): the posture of least effort to
-#: within it, closer than the SLSQP programme that was the default mode's solver before gets
-#: it (its answers uncertain to ~1e-5°, up to 4.4e-5° on the library), far below what any
-#: output shows. Near the answer the steps fall quadratically (a sweep point from the secant
+#: within it, closer to it than the answers of the SLSQP programme, the default mode's solver
+#: before (uncertain to ~1e-5°, up to 4.4e-5° on the library), and far below what any output
+#: shows. Near the answer the steps fall quadratically (a sweep point from the secant
 #: start: ~2e-5, ~2e-8, ~1e-14 rad), so 1e-10 bought one more evaluation of the effort and its
 #: Hessian per point for a change of < 5e-6° (a 101-point psoas sweep: 300 -> 236 steps, 9.5 ->
 #: 7.1 ms per point here).
