@@ -23,7 +23,8 @@ from .errors import ModelError
 from .muscles import Lines
 from .problem import Problem
 from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, capped_step, equilibrium_result,
-                      first_shift, joint_angles, left_range, refuse_closed_chain, solve_equilibrium)
+                      first_shift, joint_angles, left_range, lowers_energy, ray_fraction, refuse_closed_chain,
+                      solve_equilibrium)
 from .threads import one_blas_thread
 
 #: The fields of a `Problem` that may differ between the problems of a batch.
@@ -166,6 +167,20 @@ def _descend_all(p: Problem, u: np.ndarray):
     steps = np.zeros(n, int)
     stopped = np.zeros(n, bool)                      # left the range or no step accepted
     eye = np.eye(nf)
+
+    def take(pos, du):
+        """Evaluates the steps du of the iteration's rows at positions ``pos`` (in ``rows``) and
+        keeps those `lowers_energy` accepts (in new_u, new_R, new_J); returns which, and the
+        residuals there."""
+        r = rows[pos]
+        R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
+        ok = lowers_energy(R[r], R_t, du, norm[r], tol)
+        if ok.any():
+            J_t = jac_t()
+            new_u[pos[ok]], new_R[pos[ok]], new_J[pos[ok]] = u[r[ok]] + du[ok], R_t[ok], J_t[ok]
+            accepted[pos[ok]] = True
+        return ok, R_t
+
     for _ in range(p.max_iterations):
         rows = np.flatnonzero((norm >= tol) & ~stopped)
         if not rows.size:
@@ -178,14 +193,11 @@ def _descend_all(p: Problem, u: np.ndarray):
         for _ in range(STEP_TRIALS):
             r = rows[trying]
             du = capped_step(np.linalg.solve(Ks[trying] + mu[trying, None, None] * eye, R[r][..., None])[..., 0])
-            R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
-            work = 0.5 * np.einsum("ij,ij->i", R[r] + R_t, du)
-            ok = (work > 0.0) | (np.abs(R_t).max(-1) < np.minimum(norm[r], 10 * tol))
-            if ok.any():
-                J_t = jac_t()
-                pos = trying[ok]
-                new_u[pos], new_R[pos], new_J[pos] = u[r[ok]] + du[ok], R_t[ok], J_t[ok]
-                accepted[pos] = True
+            ok, R_t = take(trying, du)
+            alpha = ray_fraction(R[r], R_t, du)
+            again = np.flatnonzero(~ok & np.isfinite(alpha))       # once more, along the step
+            if again.size:
+                ok[again] = take(trying[again], du[again] * alpha[again, None])[0]
             trying = trying[~ok]
             if not trying.size:
                 break

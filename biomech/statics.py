@@ -622,6 +622,8 @@ class _Descent(NamedTuple):
 
 #: The largest change of any free coordinate in one Newton step (rad, ~6°).
 MAX_STEP_RAD = 0.1
+#: The shortest fraction of a rejected step tried along it (`ray_fraction`).
+RAY_MIN_FRACTION = 0.1
 #: Shifts tried in one iteration before it gives up (μ doubling from the first).
 STEP_TRIALS = 40
 #: How far beyond its physiological range (rad, ~20°) a joint may go while iterating.
@@ -636,6 +638,27 @@ def first_shift(Ks: np.ndarray):
     lam_min = np.linalg.eigvalsh(Ks)[..., 0]
     scale = np.maximum(1.0, np.abs(np.diagonal(Ks, axis1=-2, axis2=-1)).max(-1))
     return np.where(lam_min > 1e-8 * scale, 0.0, -lam_min + 1e-3 * scale), scale
+
+
+def lowers_energy(R, R_new, du, norm, tol):
+    """Whether steps du (..., n) from residuals R (..., n) of largest component ``norm`` (...) to
+    residuals R_new (..., n) are taken (...): the trapezoidal work ½ (R + R_new)·du > 0 (they lower
+    the potential energy), or they reach a residual below min(norm, 10 tol) (near the answer the
+    work is rounding)."""
+    work = 0.5 * np.einsum("...i,...i->...", R + R_new, du)
+    return (work > 0.0) | (np.abs(R_new).max(-1) < np.minimum(norm, 10 * tol))
+
+
+def ray_fraction(R, R_new, du):
+    """The fractions (...) of rejected steps du (..., n) at which the energy is least along them
+    where the force along each turned, R·du > 0 > R_new·du (the energy fell, then rose): the
+    zero of the force along the step interpolated linearly between its ends, s0 / (s0 − s1),
+    at least `RAY_MIN_FRACTION`; NaN where the force did not turn (a shift must shorten it).
+    Measured: psoas 300 N from the reference posture, 11 → 8 evaluations (its first capped
+    steps overshot the energy's minimum along them fivefold)."""
+    s0, s1 = np.einsum("...i,...i->...", R, du), np.einsum("...i,...i->...", R_new, du)
+    turned = (s0 > 0.0) & (s1 < 0.0)
+    return np.where(turned, np.maximum(s0 / np.where(turned, s0 - s1, 1.0), RAY_MIN_FRACTION), np.nan)
 
 
 def capped_step(du: np.ndarray) -> np.ndarray:
@@ -656,10 +679,14 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
     lower the total potential energy (all forces derive from one, docs/model.md §8).
 
     Each step solves (K + μI) du = R with K = −∂R/∂u the stiffness matrix and μ ≥ 0 the
-    smallest shift that makes K + μI positive definite (μ = 0: a pure Newton step). The energy
-    change along a step is the trapezoidal work −½ (R(u) + R(u + du))·du; a step that does not
-    lower it is halved. The iteration therefore moves downhill and converges to a stable
-    equilibrium where one exists, and away from saddles.
+    smallest shift that makes K + μI positive definite (μ = 0: a pure Newton step), at most
+    `MAX_STEP_RAD` long. The energy change along a step is the trapezoidal work
+    −½ (R(u) + R(u + du))·du (`lowers_energy`). A step that does not lower it, but past which
+    the force along it has turned, is tried once more shortened to where that force,
+    interpolated, vanishes (`ray_fraction`: the least energy along it); a step still rejected
+    grows μ (μ → 2μ + 1e-2 scale, a shorter step turned towards the force). The iteration
+    therefore moves downhill and converges to a stable equilibrium where one exists, and away
+    from saddles.
 
     The Jacobian comes with each evaluation of the residual (`_reduced_state`) and is computed
     only at the accepted points.
@@ -680,15 +707,17 @@ def _descend(problem: Problem, u: np.ndarray) -> _Descent:
         for _ in range(STEP_TRIALS):
             du = capped_step(np.linalg.solve(Ks + mu * eye if mu else Ks, R))
             R_new, jac_new, at_new = _reduced_state(problem, u + du)
-            work = 0.5 * float((R + R_new) @ du)            # = −ΔV along the step
-            n_new = float(np.abs(R_new).max())
-            if work > 0.0 or n_new < min(norm, 10 * tol):
-                accepted = True
+            accepted = bool(lowers_energy(R, R_new, du, norm, tol))
+            if not accepted and np.isfinite(alpha := ray_fraction(R, R_new, du)):
+                du = alpha * du
+                R_new, jac_new, at_new = _reduced_state(problem, u + du)
+                accepted = bool(lowers_energy(R, R_new, du, norm, tol))
+            if accepted:
                 break
             mu = 2.0 * mu + 1e-2 * scale
         if not accepted:
             break
-        u, R, norm, jac, at = u + du, R_new, n_new, jac_new, at_new
+        u, R, norm, jac, at = u + du, R_new, float(np.abs(R_new).max()), jac_new, at_new
         q = joint_angles(problem, u)
         if left_range(problem, q):
             return _Descent(u, R, norm, it + 1, False, range_violation(problem, q), jac, at)

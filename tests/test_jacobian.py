@@ -196,6 +196,46 @@ def test_solver_answers_unchanged_by_the_analytic_jacobian(name, start, problems
         np.testing.assert_allclose(new.stiffness_eigenvalues, old.stiffness_eigenvalues, rtol=0, atol=tol)
 
 
+def test_a_rejected_step_is_shortened_to_the_least_energy_along_it(rng):
+    # statics.ray_fraction: where the forces change linearly along a step (a quadratic energy,
+    # R = −K (u − u*)), a step that overshoots the least energy along it k-fold is shortened to
+    # exactly that point; a step along which the force did not turn gets NaN (a shift must
+    # shorten it), a tiny fraction at least `RAY_MIN_FRACTION`; rows of a batch are independent
+    A = rng.normal(size=(5, 5))
+    K = A @ A.T + 5 * np.eye(5)
+    u, u_star = rng.normal(size=5), rng.normal(size=5)
+    R = lambda x: -K @ (x - u_star)                              # noqa: E731
+    d = np.linalg.solve(K, R(u))                                 # the Newton step: u* exactly
+    for k in (1.5, 5.0, 9.0):
+        du = k * d
+        # the trapezoidal work is exact here: the energy is lower after k Newton steps iff k < 2
+        assert bool(statics.lowers_energy(R(u), R(u + du), du, np.abs(R(u)).max(), 1e-8)) == (k < 2)
+        alpha = statics.ray_fraction(R(u), R(u + du), du)
+        np.testing.assert_allclose(alpha, 1.0 / k, rtol=1e-12)
+        np.testing.assert_allclose(u + alpha * du, u_star, atol=1e-12)
+    assert np.isnan(statics.ray_fraction(R(u), R(u + 0.5 * d), 0.5 * d))        # short of it
+    assert statics.ray_fraction(R(u), R(u + 100 * d), 100 * d) == statics.RAY_MIN_FRACTION
+    rows = np.stack([R(u), R(u)]), np.stack([R(u + 5 * d), R(u + 0.5 * d)]), np.stack([5 * d, 0.5 * d])
+    out = statics.ray_fraction(*rows)
+    assert out[0] == pytest.approx(0.2) and np.isnan(out[1])
+
+
+def test_psoas_pull_from_the_reference_posture_takes_the_shortened_steps(model, monkeypatch):
+    # psoas 300 N from the reference posture: the first capped Newton steps overshoot the
+    # energy's minimum along them (measured fivefold); shortened along the step they are taken
+    # with fewer evaluations of the forces than by growing the shift alone, to the same posture
+    p = bm.prepare(model, support=bm.Support("standing"), settings={"psoas": bm.MuscleSetting(tension_N=300.0)})
+    calls = []
+    state = statics._reduced_state
+    monkeypatch.setattr(statics, "_reduced_state", lambda *a: calls.append(1) or state(*a))
+    new, n_new = bm.solve_equilibrium(problem=p), len(calls)
+    monkeypatch.setattr(statics, "ray_fraction", lambda R, R_new, du: np.nan)
+    old, n_old = bm.solve_equilibrium(problem=p), len(calls) - n_new
+    assert new.code is old.code is bm.Status.SOLVED
+    np.testing.assert_allclose(new.q, old.q, rtol=0, atol=Q_TOL)
+    assert n_new < n_old
+
+
 def _load_bench():
     spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
     mod = importlib.util.module_from_spec(spec)
