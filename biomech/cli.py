@@ -216,7 +216,9 @@ def _short(path) -> str:
 def cmd_run(args) -> int:
     from .parallel import PRELOAD, available_cores, start_workers
     from .runner import document_bytes, run_scenarios, summary_table, write_all
-    if (args.workers or available_cores()) > 1:    # the workers' imports overlap reading the files
+    # several files: their figures are drawn by workers, whose imports overlap reading the files
+    many = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
+    if many and (args.workers or available_cores()) > 1:
         start_workers(PRELOAD + (() if args.no_plots else ("biomech.viz",)))
     scenarios, problems = _load_all(args.paths)   # validate every file before solving anything
     if problems:
