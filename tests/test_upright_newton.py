@@ -372,3 +372,52 @@ def test_newton_stops_within_its_step_tolerance_of_the_least_effort_posture(mode
     b = solve_upright(p, q0=q0)
     assert a.code is b.code is bm.Status.SOLVED
     assert np.max(np.abs(a.q - b.q)) < tol
+
+
+def test_a_converging_step_is_checked_with_the_last_hessian():
+    """`sqp.newton_sqp`'s check_below: f = Σ (cosh u − 1) + ½ Σ u², the Hessian counted. After a
+    full step shorter than check_below, the next step is found with the last Hessian and the
+    new gradient; below step_tol it ends there: the same iterates and answer, one Hessian fewer.
+    An evaluator without a cheaper gradient (it returns the Hessian anyway) ends as without."""
+    from biomech.sqp import Point, newton_sqp
+    hessians = []
+
+    def evaluate(u, derivatives, cheap=True):
+        f = float(np.sum(np.cosh(u) - 1.0 + 0.5 * u * u))
+        if not derivatives:
+            return Point(f, np.zeros(0), np.zeros(0))
+        none = np.zeros((0, len(u)))
+        if derivatives == "gradient" and cheap:
+            return Point(f, np.zeros(0), np.zeros(0), np.sinh(u) + u, None, none, none)
+        hessians.append(u.copy())
+        return Point(f, np.zeros(0), np.zeros(0), np.sinh(u) + u, np.diag(np.cosh(u) + 1.0), none, none)
+
+    u0, lo, hi = np.array([0.8, -0.5, 0.3]), np.full(3, -5.0), np.full(3, 5.0)
+    plain = newton_sqp(evaluate, u0, lo, hi, step_tol=1e-7)
+    n_plain, hessians[:] = len(hessians), []
+    checked = newton_sqp(evaluate, u0, lo, hi, step_tol=1e-7, check_below=1e-2)
+    n_checked, hessians[:] = len(hessians), []
+    assert plain.converged and checked.converged
+    np.testing.assert_array_equal(checked.u, plain.u)
+    assert checked.steps == plain.steps and n_checked == n_plain - 1
+    dense = newton_sqp(lambda u, d: evaluate(u, d, cheap=False), u0, lo, hi, step_tol=1e-7, check_below=1e-2)
+    np.testing.assert_array_equal(dense.u, plain.u)
+    assert dense.steps == plain.steps and len(hessians) == n_plain
+
+
+def test_a_sweep_point_ends_without_the_hessian_of_its_answer(model, monkeypatch):
+    """Psoas 300 N from the answer at 296 N (a sweep neighbour): the step after the first is
+    below the tolerance by the last Hessian (`upright.NEWTON_CHECK_BELOW_RAD`), so the answer's
+    own Hessian is not computed; without the check the same posture, one Hessian more."""
+    import biomech.upright as upright
+    p = _standing(model, 300.0)
+    q0 = solve_upright(_standing(model, 296.0)).q
+    hessians = []
+    derivatives = upright.reduced_derivatives
+    monkeypatch.setattr(upright, "reduced_derivatives", lambda *a, **k: hessians.append(1) or derivatives(*a, **k))
+    a, n_a = solve_upright(p, q0=q0), len(hessians)
+    monkeypatch.setattr(upright, "NEWTON_CHECK_BELOW_RAD", None)
+    b, n_b = solve_upright(p, q0=q0), len(hessians) - n_a
+    assert a.code is b.code is bm.Status.SOLVED
+    np.testing.assert_array_equal(a.q, b.q)
+    assert a.iterations == b.iterations and n_a == n_b - 1
