@@ -707,21 +707,28 @@ def neutral_standing_lengths(model: Model, q: np.ndarray | None = None) -> tuple
     point: for the psoas, vertebra to the pelvic brim)."""
     q = np.zeros(model.n_joints) if q is None else np.asarray(q, float)
     paths = resolve_paths(model, q)
-    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, model.body_index("pelvis"))
-    rel = np.asarray(model.joint_offset, float) + q
-    ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,
-                               kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior),
-                               rel, 0.0)
-    points = kin.points_world(ang, kin.as_real(org), paths.body, paths.local)
-    total, seg = path_lengths(paths, points)
+    total, seg = _pelvis_frame_lengths(model, paths, q)
     return total, seg[paths.seg_first]
 
 
-def _neutral_moment_arms(model: Model, joint: int, h: float = 1e-6) -> np.ndarray:
-    """Moment arms −∂L/∂q_j (M,) of every line about one joint in the neutral configuration."""
-    e = np.zeros(model.n_joints)
-    e[joint] = h
-    return -(neutral_standing_lengths(model, e)[0] - neutral_standing_lengths(model, -e)[0]) / (2 * h)
+def _pelvis_frame_lengths(model: Model, paths, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Musculotendon lengths (..., M) and segment lengths (..., Sg) of resolved ``paths`` at joint
+    angles q (..., n_joints), the pelvis the root (lengths do not depend on the root)."""
+    S = kin.path_signs(model.joint_inferior, model.joint_superior, model.n_bodies, model.body_index("pelvis"))
+    ang, _, org, _ = kin.poses(S, model.joint_inferior, model.joint_superior,
+                               kin.as_complex(model.joint_in_inferior), kin.as_complex(model.joint_in_superior),
+                               np.asarray(model.joint_offset, float) + q, 0.0)
+    return path_lengths(paths, kin.points_world(ang, kin.as_real(org), paths.body, paths.local))
+
+
+def _neutral_moment_arms(model: Model, joints, h: float = 1e-6) -> np.ndarray:
+    """Moment arms −∂L/∂q_j (len(joints), M) of every line about each of ``joints`` (spinal
+    joints: they decide no conditional path point) in the neutral configuration, by central
+    differences over ±h rad, all in one evaluation of the lengths."""
+    e = np.zeros((len(joints), model.n_joints))
+    e[np.arange(len(joints)), joints] = h
+    lengths = _pelvis_frame_lengths(model, resolve_paths(model, np.zeros(model.n_joints)), np.concatenate([e, -e]))[0]
+    return -(lengths[:len(joints)] - lengths[len(joints):]) / (2 * h)
 
 
 def _sized_thoracic_extensors(model: Model) -> Model:
@@ -734,10 +741,9 @@ def _sized_thoracic_extensors(model: Model) -> Model:
     fmax = np.array(model.max_isometric_force, float)
     paraspinal = np.isin(model.muscle_group, ("erector_spinae", "multifidus"))
     added = np.array([n.startswith("erector_spinae_thoracic_") for n in model.muscle_names])
-    r = _neutral_moment_arms(model, model.joint_index("L4_L5"))
-    lumbar = fmax[paraspinal & ~added & (np.abs(r) > 1e-9)].sum()
-    for joint, spans in THORACIC_EXTENSOR_SPANS.items():
-        r = _neutral_moment_arms(model, model.joint_index(joint))
+    arms = _neutral_moment_arms(model, [model.joint_index(j) for j in ("L4_L5", *THORACIC_EXTENSOR_SPANS)])
+    lumbar = fmax[paraspinal & ~added & (np.abs(arms[0]) > 1e-9)].sum()
+    for (joint, spans), r in zip(THORACIC_EXTENSOR_SPANS.items(), arms[1:]):
         new = np.array([model.muscle_names.index(f"erector_spinae_thoracic_{a}_{b}") for a, b in spans])
         r_new = float(r[new].mean())
         old = paraspinal & ~added & (r > 0.0)

@@ -64,8 +64,12 @@ def resolve_paths(model, q) -> Paths:
 
 
 def path_lengths(paths: Paths, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Musculotendon lengths (M,) and 3D segment lengths (Sg,) from world points (P, 2)."""
-    d = points[paths.seg_b] - points[paths.seg_a]
+    """Musculotendon lengths (..., M) and 3D segment lengths (..., Sg) from world points
+    (..., P, 2), for one posture or a batch (the sums in the same order either way)."""
+    d = points[..., paths.seg_b, :] - points[..., paths.seg_a, :]
     dz = paths.z[paths.seg_b] - paths.z[paths.seg_a]
-    seg = np.sqrt(np.einsum("ij,ij->i", d, d) + dz * dz)
-    return np.bincount(paths.seg_line, seg, minlength=len(paths.line_ptr) - 1), seg
+    seg = np.sqrt(np.einsum("...i,...i->...", d, d) + dz * dz)
+    n = len(paths.line_ptr) - 1
+    rows = np.arange(seg.size // max(len(paths.seg_line), 1))[:, None] * n
+    total = np.bincount((rows + paths.seg_line).ravel(), seg.ravel(), minlength=rows.size * n)
+    return total.reshape(seg.shape[:-1] + (n,)), seg

@@ -118,3 +118,20 @@ def test_stack_refuses_problems_that_differ_in_more_than_their_settings(model):
         stack([a, model])
     # equal problems prepared apart (not the same arrays) stack
     assert stack([a, bm.prepare(model, support=bm.Support("standing"), tolerance_Nm=1e-6)]).lines.tension.ndim == 1
+
+
+def test_path_lengths_of_a_batch_of_postures_are_those_of_each_posture_bit_for_bit(model):
+    # paths.path_lengths sums each line's segments in the same order for one posture and a batch
+    from biomech import kinematics as kin
+    from biomech.paths import path_lengths
+    p = bm.prepare(model)
+    Q = p.q_ref + np.random.default_rng(2).normal(0.0, 0.05, (3, 2, len(p.q_ref)))
+    geo = statics.geometry(p, Q)
+    pts = kin.points_world(geo.angles, geo.origins, p.paths.body, p.paths.local)
+    total, seg = path_lengths(p.paths, pts)
+    assert total.shape == (3, 2, model.n_muscles) and seg.shape == (3, 2, len(p.paths.seg_a))
+    for idx in np.ndindex(3, 2):
+        one_total, one_seg = path_lengths(p.paths, pts[idx])
+        np.testing.assert_array_equal(total[idx], one_total)
+        np.testing.assert_array_equal(seg[idx], one_seg)
+    np.testing.assert_allclose(total, geo.length, rtol=1e-12)

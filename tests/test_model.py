@@ -694,6 +694,30 @@ def test_baseline_tone_with_passive_slack_is_found_quickly():
     assert short > 1.0 and np.all((x >= 0) & (x <= 1)) and np.all(p_slack == 0)
 
 
+def test_a_fitted_model_shares_the_support_arrays_of_its_anatomy_with_its_own_stress_free_angles():
+    # problem.Anatomy: fit_tone changes the tone and the stress-free angles only, so the arrays
+    # `prepare` computes from the anatomy (paths, path signs, contacts, ...) are computed once
+    # for the model and its fitted copy; the stress-free angles stay each model's own
+    from biomech.problem import _support_arrays, tone_floor
+    compiled = bm.build_model(bm.Subject(body_mass_kg=81.5))        # an anatomy no test shares
+    before = bm.prepare(compiled, baseline_activation=tone_floor(compiled))
+    fitted = bm.fit_tone(compiled)
+    p = bm.prepare(fitted)
+    assert p.paths is before.paths and p.S is before.S and p.contact_offset is before.contact_offset
+    assert not np.array_equal(fitted.rest_angle, compiled.rest_angle)
+    np.testing.assert_array_equal(p.rest_angle, fitted.rest_angle)
+    np.testing.assert_array_equal(before.rest_angle, compiled.rest_angle)
+    # the same problem as the fitted model's own arrays give (computed afresh)
+    Q = p.q_ref + np.random.default_rng(3).normal(0.0, 0.03, (4, fitted.n_joints))
+    _support_arrays.cache_clear()
+    alone = bm.prepare(fitted)
+    assert alone.paths is not p.paths
+    np.testing.assert_array_equal(bm.residual(p, Q), bm.residual(alone, Q))
+    # another anatomy (a body's mass changed) has arrays of its own
+    heavier = dataclasses.replace(fitted, mass=np.asarray(fitted.mass) * 1.1)
+    assert bm.prepare(heavier).paths is not alone.paths
+
+
 @pytest.mark.parametrize("scale", [0.4, 2.5])
 def test_leg_passive_scale_is_fitted_into_the_tone(scale):
     # like the disc laws, the legs' passive laws are part of the subject: `hip_stiffness_scale`
