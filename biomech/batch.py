@@ -23,7 +23,7 @@ from .errors import ModelError
 from .muscles import Lines
 from .problem import Problem
 from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, capped_step, equilibrium_result,
-                      first_shift, joint_angles, left_range, lowers_energy, ray_fraction, refuse_closed_chain,
+                      first_shift, free_coordinates, joint_angles, left_range, lowers_energy, ray_fraction, refuse_closed_chain,
                       solve_equilibrium)
 from .threads import one_blas_thread
 
@@ -125,7 +125,7 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
 
 def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> list[EquilibriumResult]:
     """`solve_equilibria` of the problems ``rows`` (stacked: ``p``) from ``starts`` (n, n_joints)."""
-    u0 = np.linalg.lstsq(p.B, (starts - p.q_c).T, rcond=None)[0].T      # `free_coordinates` of each
+    u0 = free_coordinates(p, starts)
     u, steps, done = _descend_all(p, u0)
     results: list = [None] * len(rows)
     if done.any():

@@ -21,7 +21,7 @@ from .errors import ModelError
 from .metrics import clinical_metrics
 from .names import LUMBAR_LEVELS
 from .recruitment import Criterion, Recruitment, holding_problem, recruit
-from .statics import (SOURCES, EquilibriumResult, floor_constraints, generalized_forces, geometry, jacobian,
+from .statics import (SOURCES, EquilibriumResult, floor_constraints, forces_and_jacobian, geometry,
                       refuse_closed_chain, skeleton)
 from .status import Status
 from .threads import one_blas_thread
@@ -321,9 +321,9 @@ def recruited_result(problem, rec: Recruitment, *, iterations: int, message: str
     stability is reported (how stable) but does not decide success (docs/model.md §12)."""
     held = holding_problem(problem, rec)
     geo = rec.geometry or geometry(held, rec.q)          # the kinematics do not depend on the lines
-    sources = generalized_forces(held, rec.q, geo)
+    sources, J = forces_and_jacobian(held, rec.q, geo)
     residual = float(np.max(np.abs(held.B.T @ sum(sources[k] for k in SOURCES))))
-    K = -(held.B.T @ jacobian(held, rec.q, geo) @ held.B)
+    K = -(held.B.T @ J @ held.B)
     if len(held.floor_body):          # a second foot on the floor: the motions that keep it there
         _, sv, vt = np.linalg.svd(floor_constraints(held, geo)[1] @ held.B)
         N = vt[int(np.sum(sv > 1e-12 * sv.max())):].T

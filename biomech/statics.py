@@ -335,12 +335,19 @@ def jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> np
 
     All forces derive from a potential, so the result is symmetric (to rounding).
     """
+    return forces_and_jacobian(problem, q, geo)[1]
+
+
+def forces_and_jacobian(problem: Problem, q: np.ndarray, geo: Geometry | None = None) -> tuple[dict, np.ndarray]:
+    """`generalized_forces` and `jacobian` at q (..., n_joints) from one evaluation of the forces
+    (a solved posture's report needs both)."""
     if geo is None:
         geo, seg = geometry_with_segments(problem, q)
     else:
         seg = _segments(problem, geo)
-    _, tension, dtension, k_p, loads, contact = force_sources(problem, q, geo, True)
-    return point_and_muscle_jacobian(problem, geo, seg, tension, dtension, k_p, loads, contact)
+    taus, tension, dtension, k_p, loads, contact = force_sources(problem, q, geo, True)
+    return (_by_source(problem, taus, tension, geo),
+            point_and_muscle_jacobian(problem, geo, seg, tension, dtension, k_p, loads, contact))
 
 
 def stiffness(problem: Problem, q: np.ndarray) -> np.ndarray:
@@ -477,9 +484,10 @@ def joint_angles(problem: Problem, u: np.ndarray) -> np.ndarray:
 
 
 def free_coordinates(problem: Problem, q: np.ndarray) -> np.ndarray:
-    """The free coordinates u (n_free,) closest to joint angles q (exact when q satisfies the
-    support's constraint)."""
-    return np.linalg.lstsq(problem.B, np.asarray(q, float) - problem.q_c, rcond=None)[0]
+    """The free coordinates u (..., n_free) closest to joint angles q (..., n_joints) (exact when q
+    satisfies the support's constraint): u = Bᵀ (q − q_c), B's columns being the unit vectors of
+    the free joints (`problem._support_arrays`: Bᵀ B = I, so this is B's least-squares inverse)."""
+    return kin.rows(problem.B.T, np.asarray(q, float) - problem.q_c)
 
 
 def reduced_residual(problem: Problem, u: np.ndarray) -> np.ndarray:

@@ -432,9 +432,7 @@ def solve_upright(problem, target: UprightTarget = UprightTarget(), *,
     free = free_lines(problem)
     kept = kept_targets(problem, target)
     u0 = free_coordinates(problem, problem.q_ref if q0 is None else np.asarray(q0, float))
-    lo = np.linalg.lstsq(B, problem.q_low - qc, rcond=None)[0]
-    hi = np.linalg.lstsq(B, problem.q_high - qc, rcond=None)[0]
-    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    lo, hi = free_coordinates(problem, problem.q_low), free_coordinates(problem, problem.q_high)
     applies = criterion.name == "activation_squared" and not len(problem.floor_body)
     if method == "newton" and not applies:
         raise ModelError("the Newton solver of the upright mode takes the activation_squared criterion "

@@ -390,3 +390,21 @@ def test_tissue_cost_gradient_matches_central_differences(support, model):
         np.testing.assert_allclose(value, 0.5 * np.sum((M / ref)[joints] ** 2), rtol=1e-12)
         fd, fd_2h = _central(lambda x: cost(x)[0], q)
         np.testing.assert_array_less(np.abs(grad - fd), np.abs(fd_2h - fd) + 1e-8 * max(1.0, value))
+
+
+def test_forces_and_jacobian_are_generalized_forces_and_jacobian_from_one_evaluation():
+    # statics.forces_and_jacobian (a solved posture's report): the same numbers as the two
+    # functions alone, for one posture and a batch; free_coordinates is B's least-squares inverse
+    model = bm.make_model()
+    rng = np.random.default_rng(SEED + 1)
+    for p in (bm.prepare(model, settings={"psoas": _M(tension_N=300)}),
+              bm.prepare(model, support=_S("lying"), locked_joints=())):
+        for q in (p.q_ref + rng.normal(0.0, 0.03, p.q_ref.shape), p.q_ref + rng.normal(0.0, 0.03, (3,) + p.q_ref.shape)):
+            sources, J = statics.forces_and_jacobian(p, q)
+            alone = statics.generalized_forces(p, q)
+            for k in statics.SOURCES + ("muscle_forces", "pressure_Pa"):
+                np.testing.assert_array_equal(sources[k], alone[k], err_msg=k)
+            np.testing.assert_array_equal(J, statics.jacobian(p, q))
+            u = statics.free_coordinates(p, q)
+            np.testing.assert_allclose(u, np.linalg.lstsq(p.B, (q - p.q_c).T, rcond=None)[0].T, rtol=0, atol=1e-15)
+            np.testing.assert_array_equal(statics.joint_angles(p, u)[..., p.B.any(1)], q[..., p.B.any(1)])
