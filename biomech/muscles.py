@@ -111,12 +111,12 @@ def force_length_passive(lt: np.ndarray):
     its slope): zero below 1 − w/2, Thelen's exactly above 1 + w/2."""
     w = PASSIVE_ONSET_WIDTH
     x = lt - 1.0
-    s = np.where(x >= 0.5 * w, x, np.square(np.maximum(x + 0.5 * w, 0.0)) / (2.0 * w))
-    ds = np.clip((x + 0.5 * w) / w, 0.0, 1.0)
+    r = np.maximum(x + 0.5 * w, 0.0)
+    s = np.where(x >= 0.5 * w, x, r * r / (2.0 * w))
+    ds = np.minimum(r / w, 1.0)
     den = math.expm1(THELEN_KPE)
-    f = np.expm1(THELEN_KPE * s / THELEN_E0) / den
-    df = THELEN_KPE / THELEN_E0 * np.exp(THELEN_KPE * s / THELEN_E0) / den * ds
-    return f, df
+    ks = THELEN_KPE * s / THELEN_E0
+    return np.expm1(ks) / den, THELEN_KPE / THELEN_E0 * np.exp(ks) / den * ds
 
 
 @dataclass(frozen=True)

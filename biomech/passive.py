@@ -7,6 +7,7 @@ the hip), and its derivative with respect to the joint angle (N·m/rad).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,11 +75,6 @@ class IntervertebralLaw(PassiveLaw):
                 self._amplitude(self.rom_flexion_rad), tf)
 
 
-def _g(x):
-    xp = np.maximum(x, 0.0)
-    return np.where(x > 0, np.expm1(xp) - xp, 0.0), np.where(x > 0, np.expm1(xp), 0.0)
-
-
 def intervertebral_moment(coeffs: np.ndarray, theta: np.ndarray):
     """Moment on the superior body and its slope for an array of levels.
 
@@ -92,10 +88,12 @@ def intervertebral_moment(coeffs: np.ndarray, theta: np.ndarray):
     moment : ndarray (n,) N·m;  dmoment : ndarray (n,) N·m/rad.
     """
     k0, ae, te, af, tf = coeffs.T
-    ge, dge = _g(theta / te)
-    gf, dgf = _g(-theta / tf)
-    m = -k0 * theta - ae * ge + af * gf
-    dm = -k0 - ae * dge / te - af * dgf / tf
+    # g(x) = eˣ − 1 − x and g′ = eˣ − 1 for x > 0, 0 elsewhere: at x⁺ = max(x, 0) both
+    # expressions are exactly 0 where x ≤ 0
+    xe, xf = np.maximum(theta / te, 0.0), np.maximum(-theta / tf, 0.0)
+    ee, ef = np.expm1(xe), np.expm1(xf)
+    m = -k0 * theta - ae * (ee - xe) + af * (ef - xf)
+    dm = -k0 - ae * ee / te - af * ef / tf
     return m, dm
 
 
@@ -254,42 +252,52 @@ class LegLaw(PassiveLaw):
         return self.scale * self.legs / 2.0
 
 
+def leg_law_terms(joint: str, hip_flexion_rad: float, knee_flexion_rad: float,
+                  ankle_plantarflexion_rad: float, scale: float = 1.0):
+    """The passive moment of both legs at a joint, with its neighbours held at the given angles,
+    as a sum of exponentials of the joint's coordinate q (rad): M(q) = Σ_k w_k e^(b_k q) + c on
+    the superior body (dM/dq = Σ_k w_k b_k e^(b_k q)). Returns w (K,) N·m, b (K,) 1/rad and c
+    N·m; each exponential of Riener & Edrich's law splits into its neighbours' part, a constant
+    factor of w, and the joint's own (see `leg_passive_moment` for q and the signs)."""
+    deg = 1.0 / RAD_PER_DEG
+    phi_h, phi_k, phi_a = hip_flexion_rad * deg, knee_flexion_rad * deg, ankle_plantarflexion_rad * deg
+    if joint == "hip":
+        # q = −hip flexion; a flexion moment on the thigh is, by reaction, a clockwise
+        # (anterior-tilt) moment on the pelvis: the law's moment with a minus sign
+        a0, ak, ah, b0, bk, bh, c = RIENER_EDRICH_1999
+        w, b, c = (-np.exp(a0 + ak * phi_k), np.exp(b0 + bk * phi_k)), (-ah * deg, -bh * deg), -c
+    elif joint == "knee":
+        # q = knee flexion; a flexion moment on the shank acts on the femur (the superior body)
+        # as a moment that flexes the knee further: the femur turning counter-clockwise, q +
+        a0, aa, ak, ah, b0, ba, bk, bh, c, d0, dk = RIENER_EDRICH_1999_KNEE
+        w = (np.exp(a0 + aa * phi_a + ah * phi_h), -np.exp(b0 + ba * phi_a + bh * phi_h), math.exp(d0))
+        b = (ak * deg, bk * deg, dk * deg)
+    elif joint == "ankle":
+        # q = plantarflexion; a plantarflexion moment on the foot acts on the shank (superior) as
+        # a moment that plantarflexes further: the shank turning counter-clockwise on the foot
+        a0, aa, ak, b0, ba, bk, c = RIENER_EDRICH_1999_ANKLE
+        w, b = (np.exp(a0 + ak * phi_k), -np.exp(b0 + bk * phi_k)), (aa * deg, ba * deg)
+    else:
+        raise ModelError(f"leg joint must be one of {', '.join(LEG_JOINTS)}, got {joint!r}")
+    return 2.0 * scale * np.array(w, float), np.array(b, float), 2.0 * scale * float(c)
+
+
 def leg_passive_moment(joint: str, q, hip_flexion_rad: float, knee_flexion_rad: float,
                        ankle_plantarflexion_rad: float, scale: float = 1.0):
     """Passive moment of both legs at a joint on its superior body and its slope (per rad).
 
     q : the joint's coordinate (rad): hip = −hip flexion (posterior pelvic tilt on the femur),
         knee = knee flexion (the femur on the shank), ankle = plantarflexion (the shank on the
-        foot). The other two angles are the neighbours' (rad, clinical signs), held fixed.
+        foot). The other two angles are the neighbours' (rad, clinical signs), held fixed
+        (the joint's own angle among them is not used).
     """
-    if joint == "hip":
-        return hip_passive_moment(q, knee_flexion_rad, scale)
-    deg = 1.0 / RAD_PER_DEG
-    phi_h, phi_k, phi_a = hip_flexion_rad * deg, knee_flexion_rad * deg, ankle_plantarflexion_rad * deg
-    if joint == "knee":
-        a0, aa, ak, ah, b0, ba, bk, bh, c, d0, dk = RIENER_EDRICH_1999_KNEE
-        phi_k = np.asarray(q) * deg
-        e1 = np.exp(a0 + aa * phi_a + ak * phi_k + ah * phi_h)
-        e2 = np.exp(b0 + ba * phi_a + bk * phi_k + bh * phi_h)
-        e3 = np.exp(d0 + dk * phi_k)
-        m = e1 - e2 + c + e3                               # per leg, + = knee flexion (on the shank)
-        dm = ak * e1 - bk * e2 + dk * e3                   # per degree of knee flexion
-        # a flexion moment on the shank acts on the femur (the superior body) as a moment that
-        # flexes the knee further: the femur turning counter-clockwise on the shank, q +
-    else:
-        a0, aa, ak, b0, ba, bk, c = RIENER_EDRICH_1999_ANKLE
-        phi_a = np.asarray(q) * deg
-        e1 = np.exp(a0 + aa * phi_a + ak * phi_k)
-        e2 = np.exp(b0 + ba * phi_a + bk * phi_k)
-        m = e1 - e2 + c                                    # per leg, + = plantarflexion (on the foot)
-        dm = aa * e1 - ba * e2
-        # a plantarflexion moment on the foot acts on the shank (superior) as a moment that
-        # plantarflexes further: the shank turning counter-clockwise on the foot, q +
-    return 2.0 * scale * m, 2.0 * scale * dm * deg
+    w, b, c = leg_law_terms(joint, hip_flexion_rad, knee_flexion_rad, ankle_plantarflexion_rad, scale)
+    e = w * np.exp(np.multiply.outer(np.asarray(q, float), b))
+    return e.sum(-1) + c, e @ b
 
 
 def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0):
-    """Passive moment of both hips on the pelvis and its slope.
+    """Passive moment of both hips on the pelvis and its slope (`leg_passive_moment` of the hip).
 
     Parameters
     ----------
@@ -301,15 +309,4 @@ def hip_passive_moment(q_hip: float, knee_flexion_rad: float, scale: float = 1.0
     -------
     moment (N·m, on the pelvis, counter-clockwise +), slope (N·m/rad).
     """
-    a0, ak1, ah1, b0, bk, bh, c = RIENER_EDRICH_1999
-    phi_h = -q_hip / RAD_PER_DEG
-    phi_k = knee_flexion_rad / RAD_PER_DEG
-    e1 = np.exp(a0 + ak1 * phi_k + ah1 * phi_h)
-    e2 = np.exp(b0 + bk * phi_k + bh * phi_h)
-    m_flex_on_thigh = e1 - e2 + c                       # per leg, + = hip flexion on the thigh
-    dm_dphi = ah1 * e1 - bh * e2                        # per degree of hip flexion
-    # A flexion moment on the thigh is, by reaction, a clockwise (anterior-tilt) moment on the
-    # pelvis: hence the minus sign; dφH/dq = −1/RAD_PER_DEG; two legs.
-    moment = -2.0 * scale * m_flex_on_thigh
-    slope = -2.0 * scale * dm_dphi * (-1.0 / RAD_PER_DEG)
-    return moment, slope
+    return leg_passive_moment("hip", q_hip, 0.0, knee_flexion_rad, 0.0, scale)

@@ -23,7 +23,7 @@ from .errors import ModelError
 from .model import Model
 from .muscles import DEFAULT_SHORT_RANGE_STIFFNESS, DEFAULT_TONE, Lines, MuscleSetting, make_lines
 from .names import MUSCLE_GROUPS
-from .passive import IntervertebralLaw, LegLaw
+from .passive import IntervertebralLaw, LegLaw, leg_law_terms
 from .paths import Paths, path_lengths, resolve_paths
 from .tissues import reference_moments
 from .supports import (CONTACT_SMOOTHING_M, FOOT_POINTS, Load, Support, contact_specs, floor_feet, support_held_joints,
@@ -95,6 +95,10 @@ class Problem:
                                 # Riener & Edrich laws (`LegLaw.factor`); partners: (hip flexion, knee
                                 # flexion, ankle plantarflexion) rad of the joint's leg in the reference
                                 # posture, the neighbours' angles the law is evaluated at
+    leg_terms: tuple            # the leg laws as sums of exponentials (`passive.leg_law_terms`), T terms
+                                # in all: (the sum (T, n_joints) of each term into its joint, its
+                                # joint (T,), w (T,) N·m, b (T,) 1/rad)
+    leg_const: np.ndarray       # (n_joints,) N·m: their constant terms (0 at the other joints)
     rest_angle: np.ndarray      # (n_joints,) stress-free angles
     tissue_ref: np.ndarray      # (2, n_joints) M_ref of the tissue effort for M > 0, M < 0 (`tissues`)
     # coordinates: q = q_c + B u
@@ -427,7 +431,7 @@ def _support_arrays(anatomy: Anatomy, support: Support, loads: tuple, locked: tu
                           np.array([j for c in crossed for j in c], int)),
         line_joint_names=tuple(tuple(map(m.joints.__getitem__, c)) for c in crossed),
         iv_joints=np.array(iv, int), iv_coeffs=np.array([m.passive[j].coefficients() for j in iv]).reshape(-1, 5),
-        leg_joints=legs,
+        leg_joints=legs, **_leg_terms(nj, legs),
         tissue_ref=reference_moments(m),
         q_ref=q_ref, locked=locked, B=B, q_c=q_c, q_low=q_low, q_high=q_high,
         contact_body=c_body, contact_local=c_local, contact_normal=c_normal, contact_offset=c_offset,
@@ -441,6 +445,22 @@ def _support_arrays(anatomy: Anatomy, support: Support, loads: tuple, locked: tu
         if isinstance(v, np.ndarray):
             v.setflags(write=False)
     return out
+
+
+def _leg_terms(n_joints: int, legs: tuple) -> dict:
+    """The `Problem` fields of the leg laws (``legs``: `Problem.leg_joints`) as sums of
+    exponentials of their joints' coordinates, for one vectorised evaluation
+    (`statics.passive_moments`)."""
+    terms = [(j,) + leg_law_terms(kind, *partners, factor) for j, kind, factor, partners in legs]
+    joint = np.array([j for j, w, _, _ in terms for _ in w], int)
+    total = np.zeros((len(joint), n_joints))
+    total[np.arange(len(joint)), joint] = 1.0
+    const = np.zeros(n_joints)
+    for j, _, _, c in terms:
+        const[j] = c
+    return dict(leg_terms=(total, joint, np.concatenate([w for _, w, _, _ in terms] or [np.zeros(0)]),
+                           np.concatenate([b for _, _, b, _ in terms] or [np.zeros(0)])),
+                leg_const=const)
 
 
 def _floor_arrays(model: Model, support: Support, ang: np.ndarray, org: np.ndarray, shift: np.ndarray) -> dict:

@@ -24,7 +24,7 @@ from .balance import reaction, unbalanced
 from .errors import ConvergenceError, ModelError
 from .external import contact_forces, contact_state as _contact_state, floor_state, hand_state, load_forces
 from .muscles import fiber_curves, stretch_activation, tension as hill_tension
-from .passive import intervertebral_moment, leg_passive_moment
+from .passive import intervertebral_moment
 from .problem import Problem, prepare
 from .supports import contact_law
 from .status import Status
@@ -239,8 +239,11 @@ def passive_moments(problem: Problem, q: np.ndarray):
     if len(p.iv_joints):
         m[..., p.iv_joints], dm[..., p.iv_joints] = intervertebral_moment(
             p.iv_coeffs, q[..., p.iv_joints] - p.rest_angle[p.iv_joints])
-    for j, kind, factor, partners in p.leg_joints:
-        m[..., j], dm[..., j] = leg_passive_moment(kind, q[..., j], *partners, factor)
+    if len(p.leg_joints):                            # `passive.leg_law_terms`
+        total, joint, w, b = p.leg_terms
+        e = w * np.exp(q[..., joint] * b)
+        m += e @ total + p.leg_const
+        dm += (e * b) @ total
     return m, dm
 
 
