@@ -2,8 +2,9 @@
 
 Geometry, generalized forces, the residual and the stiffness (`statics`) take a batch of postures
 q (N, n_joints) as readily as one. `stack` makes one problem of several that differ only in their
-muscle settings (a sweep of a tension or an activation): its line parameters gain the batch's
-leading dimension, everything else is shared. `solve_equilibria` solves such a batch by the
+muscle settings (a sweep of a tension or an activation) and their subject (a population): its
+line parameters and the subject's arrays gain the batch's leading dimension, everything else is
+shared. `solve_equilibria` solves such a batch by the
 equilibrium mode's Newton iteration (`statics._descend`, the same steps and acceptance rule for
 each problem), all problems' evaluations in one call, then hands each converged posture to
 `statics.solve_equilibrium`, which checks and classifies it as for a single solve::
@@ -27,14 +28,22 @@ from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, 
                       solve_equilibrium)
 from .threads import one_blas_thread
 
-#: The fields of a `Problem` that may differ between the problems of a batch.
-_PER_PROBLEM = ("settings", "lines")
+#: The fields of a `Problem` that may differ between the problems of a batch: the muscle settings,
+#: and the subject (problems prepared from models of other subjects, `anatomy.build_model`,
+#: with the same bodies, joints, lines and passive laws: the topology is checked, as equal index
+#: arrays). The stacked problem keeps the first problem's model, paths and leg laws (their
+#: names and topology); the hot path reads the stacked arrays.
+_PER_PROBLEM = ("settings", "lines", "model", "paths", "leg_joints")
+_PER_SUBJECT = ("joint_a", "joint_c", "joint_offset", "mass", "com_local", "weight", "all_local", "cavity_area",
+                "pressure_gain", "seg_dz2", "iv_coeffs", "leg_terms", "leg_const", "rest_angle", "tissue_ref",
+                "q_ref", "q_c", "q_low", "q_high")
 
 
 def stack(problems) -> Problem:
-    """One problem (its line parameters (N, M)) from N problems that differ only in their muscle
-    settings: prepared from the same model, support, loads and locked joints, with the same
-    solver settings. Raises `ModelError` for problems that differ in anything else."""
+    """One problem (its arrays with a leading dimension N where they differ) from N problems
+    that differ only in their muscle settings and their subject: prepared with the same
+    support, loads and locked joints and the same solver settings, from models of the same
+    topology (`_PER_SUBJECT`). Raises `ModelError` for problems that differ in anything else."""
     problems = list(problems)
     if not problems:
         raise ModelError("stack needs at least one problem")
@@ -43,15 +52,32 @@ def stack(problems) -> Problem:
         raise ModelError(f"a batch takes prepared problems (`prepare`); item {wrong[0]} is "
                          f"{type(problems[wrong[0]]).__name__}")
     first = problems[0]
-    for k, p in enumerate(problems[1:], 1):
-        for f in dataclasses.fields(Problem):
-            if f.name in _PER_PROBLEM:
-                continue
-            a, b = getattr(first, f.name), getattr(p, f.name)
-            if a is not b and not _same(a, b):
-                raise ModelError(f"problems 0 and {k} of a batch differ in {f.name!r}: a batch may differ "
-                                 "only in its muscle settings (prepare each from the same model, support, "
-                                 "loads and locked joints)")
+    if first.batch_fields or any(p.batch_fields for p in problems):
+        raise ModelError("stack takes single problems, not batches")
+    changes, batched = {"settings": {}}, []
+    for f in dataclasses.fields(Problem):
+        if f.name in _PER_PROBLEM or f.name == "batch_fields":
+            continue
+        values = [getattr(p, f.name) for p in problems]
+        same = [k for k, v in enumerate(values[1:], 1) if not (v is values[0] or _same(values[0], v))]
+        if not same:
+            continue
+        if f.name not in _PER_SUBJECT:
+            raise ModelError(f"problems 0 and {same[0]} of a batch differ in {f.name!r}: a batch may differ "
+                             "only in its muscle settings and its subject (prepare each with the same support, "
+                             "loads and locked joints, from models of the same bodies, joints and lines)")
+        if isinstance(values[0], tuple):          # a tuple of arrays: its items that differ
+            items = []
+            for k, item in enumerate(zip(*values)):
+                if all(np.array_equal(item[0], v) for v in item[1:]):
+                    items.append(item[0])
+                else:
+                    items.append(_stacked(item, f"{f.name}.{k}"))
+                    batched.append(f"{f.name}.{k}")
+            changes[f.name] = tuple(items)
+        else:
+            changes[f.name] = _stacked(values, f.name)
+            batched.append(f.name)
     lines = {}
     for f in dataclasses.fields(Lines):
         values = [getattr(p.lines, f.name) for p in problems]
@@ -63,16 +89,33 @@ def stack(problems) -> Problem:
             lines[f.name] = values[0]
         else:
             lines[f.name] = np.stack(values)
-    return dataclasses.replace(first, settings={}, lines=Lines(**lines))
+    return dataclasses.replace(first, lines=Lines(**lines), batch_fields=tuple(batched), **changes)
+
+
+def _stacked(values, name: str) -> np.ndarray:
+    """Per-problem values (N of them) of one field as one array (N, ...): arrays of one shape, or
+    numbers (as (N, 1), to broadcast against the batch's per-joint arrays)."""
+    if all(isinstance(v, (int, float)) for v in values):
+        return np.array(values, float)[:, None]
+    if not all(isinstance(v, np.ndarray) and v.shape == values[0].shape for v in values):
+        raise ModelError(f"problems of a batch differ in the shape of {name!r}: models of other bodies, "
+                         "joints or lines cannot be solved together")
+    return np.stack(values)
 
 
 def _same(a, b) -> bool:
     """Whether two fields of problems are equal: arrays elementwise, dataclasses, tuples and
-    dicts item by item."""
+    dicts item by item (at once where they hold no arrays)."""
     if a is b:
         return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.array_equal(a, b)
+    flat = isinstance(a, tuple) or (dataclasses.is_dataclass(a) and type(a).__dataclass_params__.eq)
+    if flat and type(a) is type(b):
+        try:                                       # names, numbers, indices: compared at once
+            return bool(a == b)
+        except ValueError:                         # arrays inside: item by item
+            pass
     if dataclasses.is_dataclass(a) and type(a) is type(b):
         return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
@@ -86,7 +129,16 @@ def _take(stacked: Problem, rows: np.ndarray) -> Problem:
     """The stacked problem of the batch's problems ``rows`` (int array)."""
     lines = {f.name: (v[rows] if np.ndim(v) == 2 else v)
              for f in dataclasses.fields(Lines) for v in [getattr(stacked.lines, f.name)]}
-    return dataclasses.replace(stacked, lines=Lines(**lines))
+    changes = {}
+    for name in stacked.batch_fields:
+        field, _, item = name.partition(".")
+        if item:
+            value = list(changes.get(field, getattr(stacked, field)))
+            value[int(item)] = value[int(item)][rows]
+            changes[field] = tuple(value)
+        else:
+            changes[field] = getattr(stacked, field)[rows]
+    return dataclasses.replace(stacked, lines=Lines(**lines), **changes)
 
 
 #: Problems evaluated together: the arrays of ~16 postures stay in the processor's cache (per
@@ -96,7 +148,7 @@ CHUNK = 16
 
 @one_blas_thread
 def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
-    """Solve N forward problems that differ only in their muscle settings (`stack`) at once.
+    """Solve N forward problems that differ only in their muscle settings and subject (`stack`) at once.
 
     q0 : None (each from the support's reference posture), one posture (n_joints,) for all, or
         (N, n_joints), one start per problem.
@@ -140,7 +192,7 @@ def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> 
                                             True, None, _row(at, i), K[i])
     for k, res in enumerate(results):
         if res is None:
-            q0 = joint_angles(p, u[k]) if done[k] else starts[k]
+            q0 = joint_angles(problems[rows[k]], u[k]) if done[k] else starts[k]
             res = solve_equilibrium(problem=problems[rows[k]], q0=q0)
             results[k] = dataclasses.replace(res, iterations=res.iterations + int(steps[k]) * bool(done[k]))
     return results
@@ -207,5 +259,6 @@ def _descend_all(p: Problem, u: np.ndarray):
         u[moved], R[moved], J[moved] = new_u[accepted], new_R[accepted], new_J[accepted]
         norm[moved] = np.abs(R[moved]).max(-1)
         steps[moved] += 1
-        stopped[moved[left_range(p, joint_angles(p, u[moved]))]] = True
+        moved_p = _take(p, moved) if p.batch_fields else p
+        stopped[moved[left_range(moved_p, joint_angles(moved_p, u[moved]))]] = True
     return u, steps, (norm < tol) & ~stopped

@@ -87,7 +87,7 @@ def intervertebral_moment(coeffs: np.ndarray, theta: np.ndarray):
     -------
     moment : ndarray (n,) N·m;  dmoment : ndarray (n,) N·m/rad.
     """
-    k0, ae, te, af, tf = coeffs.T
+    k0, ae, te, af, tf = np.moveaxis(coeffs, -1, 0)
     # g(x) = eˣ − 1 − x and g′ = eˣ − 1 for x > 0, 0 elsewhere: at x⁺ = max(x, 0) both
     # expressions are exactly 0 where x ≤ 0
     xe, xf = np.maximum(theta / te, 0.0), np.maximum(-theta / tf, 0.0)
@@ -100,7 +100,7 @@ def intervertebral_moment(coeffs: np.ndarray, theta: np.ndarray):
 def intervertebral_curvature(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """d²M/dθ² (n,) N·m/rad² of `intervertebral_moment` (same arguments): with g(x) = eˣ − 1 − x
     for x > 0, g″ = eˣ there and 0 elsewhere, M″ = −A_e g″(θ/θ_e)/θ_e² + A_f g″(−θ/θ_f)/θ_f²."""
-    k0, ae, te, af, tf = coeffs.T
+    k0, ae, te, af, tf = np.moveaxis(coeffs, -1, 0)
     xe, xf = theta / te, -theta / tf
     return (-ae * np.where(xe > 0, np.exp(np.minimum(xe, 700.0)), 0.0) / te ** 2
             + af * np.where(xf > 0, np.exp(np.minimum(xf, 700.0)), 0.0) / tf ** 2)
@@ -108,7 +108,7 @@ def intervertebral_curvature(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarra
 
 def intervertebral_energy(coeffs: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Strain energy (J) stored at angle theta: ``−∫ M dθ`` from 0 (n,)."""
-    k0, ae, te, af, tf = coeffs.T
+    k0, ae, te, af, tf = np.moveaxis(coeffs, -1, 0)
 
     def big_g(x):  # ∫0^x g = e^x − 1 − x − x²/2 for x > 0
         xp = np.maximum(x, 0.0)

@@ -142,6 +142,9 @@ class Problem:
     short_range_stiffness: float
     tolerance_Nm: float
     max_iterations: int
+    # a batch of problems (`batch.stack`): the fields (``name``, or ``name.k`` for item k of a
+    # tuple) that carry the batch's leading dimension; () for one problem
+    batch_fields: tuple = ()
 
     @property
     def n_free(self) -> int:

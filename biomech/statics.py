@@ -78,8 +78,8 @@ def skeleton(p: Problem, q: np.ndarray) -> Geometry:
     the clinical metrics, the landmarks and the support's reaction, at a third of the cost."""
     ang, rot, org_c, cen, shift = _poses(p, q)
     n_pt = p.paths.n_points
-    body = p.all_body[n_pt:n_pt + len(p.mass)]
-    com = kin.as_real(org_c.take(body, -1) + rot.take(body, -1) * p.all_local[n_pt:n_pt + len(p.mass)])
+    body = p.all_body[n_pt:n_pt + p.mass.shape[-1]]
+    com = kin.as_real(org_c.take(body, -1) + rot.take(body, -1) * p.all_local[n_pt:n_pt + p.mass.shape[-1]])
     return Geometry(q=q, angles=ang, origins=kin.as_real(org_c), centres=cen, points=None,
                     segment_length=None, segment_dir=None, length=None, dLdq=None, com=com,
                     shift=np.stack([shift.real, shift.imag], -1)[..., 0, :], cavity=None, pressure_arm=None)
@@ -94,7 +94,7 @@ def geometry_with_segments(p: Problem, q: np.ndarray):
     org = kin.as_real(org_c)
     both = kin.as_real(org_c.take(p.all_body, -1) + rot.take(p.all_body, -1) * p.all_local)
     n_pt = p.paths.n_points
-    n_c = n_pt + len(p.mass)
+    n_c = n_pt + p.mass.shape[-1]
     pts, com, cav = both[..., :n_pt, :], both[..., n_pt:n_c, :], both[..., n_c:, :]
     pa, pb = pts.take(p.paths.seg_a, -2), pts.take(p.paths.seg_b, -2)
     d = pb - pa
@@ -238,7 +238,7 @@ def passive_moments(problem: Problem, q: np.ndarray):
     dm = np.zeros(q.shape)
     if len(p.iv_joints):
         m[..., p.iv_joints], dm[..., p.iv_joints] = intervertebral_moment(
-            p.iv_coeffs, q[..., p.iv_joints] - p.rest_angle[p.iv_joints])
+            p.iv_coeffs, q[..., p.iv_joints] - p.rest_angle[..., p.iv_joints])
     if len(p.leg_joints):                            # `passive.leg_law_terms`
         total, joint, w, b = p.leg_terms
         e = w * np.exp(q[..., joint] * b)
@@ -253,7 +253,7 @@ def force_sources(p: Problem, q: np.ndarray, geo: Geometry, slope: bool, muscles
     loads (points, forces) and the contacts' state: (that of `external.contact_state` or None, that
     of `external.hand_state` or None). Without ``muscles`` (recruitment sets the tensions itself)
     the muscle and cavity forces and the tensions are None."""
-    tau_g = point_moments(p, geo, np.arange(len(p.mass)), geo.com, p.weight)
+    tau_g = point_moments(p, geo, np.arange(p.mass.shape[-1]), geo.com, p.weight)
     loads = contact = None
     if len(p.load_force):
         loads = load_forces(p, geo)
@@ -287,7 +287,9 @@ def abdominal_pressure(problem: Problem, tension: np.ndarray):
     §6a); an array (...) of them for tensions (..., M)."""
     if np.ndim(tension) == 1:
         return float(problem.pressure_gain @ tension)
-    return tension @ problem.pressure_gain
+    if problem.pressure_gain.ndim == 1:
+        return tension @ problem.pressure_gain
+    return np.einsum("...m,...m->...", tension, problem.pressure_gain)      # a batch of subjects
 
 
 SOURCES = ("gravity", "external", "contact", "passive", "muscle", "abdominal_pressure")
@@ -381,7 +383,7 @@ def point_and_muscle_jacobian(p: Problem, geo, seg, tension, dtension, k_p, load
     wu = w[..., None] * u
     Fb = p.seg_inc @ wu + p.weight
     Mb = (kin.rows(p.seg_inc, _dot(pa, wu)) - kin.rows(p.seg_inc_b, w * dxy2 / ell)
-          + np.einsum("...ij,ij->...i", geo.com, p.weight))
+          + np.einsum("...ij,...ij->...i", geo.com, p.weight))
     if loads is not None:
         _add_point_forces(Fb, Mb, p.load_body, *loads)
     if len(p.floor_body):
@@ -753,7 +755,7 @@ def floor_constraints(problem: Problem, geo: Geometry):
 def constant_force_stiffness(problem: Problem, geo: Geometry, body, pts, force) -> np.ndarray:
     """∂τ/∂q (n_joints, n_joints) of constant world forces ``force`` (n, 2) at points ``pts``
     (n, 2) fixed in bodies ``body`` (n,) (`_point_force_stiffness`)."""
-    Fb = np.zeros(pts.shape[:-2] + (len(problem.mass), 2))
+    Fb = np.zeros(pts.shape[:-2] + (problem.mass.shape[-1], 2))
     Mb = np.zeros(Fb.shape[:-1])
     _add_point_forces(Fb, Mb, body, pts, force)
     return _point_force_stiffness(problem.S, problem.S_inferior, geo.centres, Fb, Mb)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .anatomy import build_model
+from .batch import solve_equilibria
 from .errors import BiomechError
 from .model import Subject
 from .muscles import MuscleSetting
@@ -35,7 +36,7 @@ from .passive import default_intervertebral_laws
 from .problem import prepare
 from .recruitment import Criterion
 from .metrics import clinical_metrics
-from .statics import generalized_forces, result_geometry, solve_equilibrium
+from .statics import generalized_forces, result_geometry
 from .supports import Support
 from .tone import fit_tone
 from .upright import UprightTarget, solve_upright
@@ -80,47 +81,94 @@ def psoas_effect(s: StudySubject) -> dict:
     A subject whose model cannot be built (e.g. the muscles cannot hold its relaxed posture)
     is reported the same way, never dropped.
     """
-    out = {f"{k}_per_100N": math.nan for k in EFFECT_METRICS} | {k: math.nan for k in EFFECT_METRICS}
-    try:
-        model = fit_tone(build_model(s.subject, intervertebral=default_intervertebral_laws(s.disc_stiffness_scale),
-                                     hip_stiffness_scale=s.hip_stiffness_scale))
-    except BiomechError as exc:
-        return out | {"success": False, "message": f"model: {exc}"}
-    q0 = None
-    if s.mode == "equilibrium":
-        # relaxed standing itself (frozen tone, psoas with its stretch response) must exist
-        res = solve_equilibrium(model, support=Support("standing"),
-                                short_range_stiffness=s.short_range_stiffness)
-        if not res.success:
-            return out | {"success": False, "message": f"relaxed standing: {res.message}"}
-        q0 = res.q
-    # each psoas line's tone force in the relaxed reference posture (the reference posture of
-    # the standing support: no solve needed, and the upright mode does not use the frozen tone)
+    return psoas_effects((s,))[0]
+
+
+def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
+    """`psoas_effect` of each subject of a batch (one task of `parallel.map_tasks`), in order.
+
+    The equilibrium-mode subjects with the same short-range stiffness are solved together, each
+    stage (relaxed standing, the reference, the loaded posture) as one batch of problems
+    (`batch.solve_equilibria`: the same steps as one by one, the postures within the solver's
+    tolerance of those solved alone); the upright mode solves each subject alone."""
+    out: list = [None] * len(batch)
+    groups: dict = {}
+    for k, s in enumerate(batch):
+        groups.setdefault((s.mode, s.short_range_stiffness), []).append(k)
+    for (mode, _), members in groups.items():
+        for k, effect in zip(members, _effects([batch[k] for k in members])):
+            out[k] = effect
+    return out
+
+
+def _effects(subjects: list[StudySubject]) -> list[dict]:
+    """`psoas_effect` of subjects of one mode and short-range stiffness (see `psoas_effects`)."""
+    empty = {f"{k}_per_100N": math.nan for k in EFFECT_METRICS} | {k: math.nan for k in EFFECT_METRICS}
+    out: list = [None] * len(subjects)
+    upright = subjects[0].mode == "upright"
+    # each subject's model, and every problem of it at once, while its arrays are cached
+    # (`problem.prepare`): relaxed standing, and psoas at its tone force and with the tension
+    relaxed, staged = {}, {}
+    for k, s in enumerate(subjects):
+        try:
+            model = fit_tone(build_model(s.subject, intervertebral=default_intervertebral_laws(s.disc_stiffness_scale),
+                                         hip_stiffness_scale=s.hip_stiffness_scale))
+        except BiomechError as exc:
+            out[k] = empty | {"success": False, "message": f"model: {exc}"}
+            continue
+        if not upright:
+            relaxed[k] = prepare(model, support=Support("standing"), short_range_stiffness=s.short_range_stiffness)
+        tone = _psoas_tone(model)
+        staged[k] = [prepare(model, support=Support("standing"), settings=_psoas_settings(model, *tone, tension),
+                             short_range_stiffness=s.short_range_stiffness, locked_joints=() if upright else None)
+                     for tension in (0.0, s.tension_N)]
+    q0 = {k: None for k in staged}
+    # relaxed standing itself (frozen tone, psoas with its stretch response) must exist
+    for k, res in zip(relaxed, solve_equilibria(list(relaxed.values())) if relaxed else []):
+        if res.success:
+            q0[k] = res.q
+        else:
+            out[k] = empty | {"success": False, "message": f"relaxed standing: {res.message}"}
+    live = [k for k in staged if out[k] is None]
+    metrics: dict = {k: [] for k in live}
+    for stage in (0, 1):
+        problems = [staged[k][stage] for k in live]
+        if upright:
+            results = [solve_upright(p, UprightTarget(), criterion=subjects[k].criterion, q0=q0[k])
+                       for k, p in zip(live, problems)]
+        else:
+            results = solve_equilibria(problems, q0=np.array([q0[k] for k in live])) if live else []
+        for k, res in zip(live, results):
+            if not res.success:
+                what = "psoas at its tone force" if stage == 0 else f"psoas tone + {subjects[k].tension_N:g} N"
+                out[k] = empty | {"success": False, "message": f"{what}: {res.message}"}
+                continue
+            metrics[k].append(_posture_metrics(res))
+            q0[k] = res.q                 # continuation: the loaded posture starts from the reference
+        live = [k for k in live if out[k] is None]
+    for k in live:
+        effect = dict(empty)
+        for name in EFFECT_METRICS:
+            effect[name] = metrics[k][0][name]
+            effect[f"{name}_per_100N"] = (metrics[k][1][name] - metrics[k][0][name]) * 100.0 / subjects[k].tension_N
+        out[k] = effect | {"success": True, "message": "solved"}
+    return out
+
+
+def _psoas_tone(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The psoas lines, the force of each line's tone in the relaxed reference posture (of the
+    standing support: no solve needed, and the upright mode does not use the frozen tone) and
+    each line's share of a group tension (by F_max)."""
     relaxed = prepare(model, support=Support("standing"))
     lines = model.group_lines("psoas")
-    tone_force = generalized_forces(relaxed, relaxed.q_ref)["muscle_forces"][lines]
     f_max = np.asarray(model.max_isometric_force)[lines]
-    share = f_max / f_max.sum()
-    metrics = []
-    for tension in (0.0, s.tension_N):
-        settings = {model.muscle_names[i]: MuscleSetting(tension_N=float(f0 + tension * w))
-                    for i, f0, w in zip(lines, tone_force, share)}
-        problem = prepare(model, support=Support("standing"), settings=settings,
-                          short_range_stiffness=s.short_range_stiffness,
-                          locked_joints=() if s.mode == "upright" else None)
-        if s.mode == "upright":
-            res = solve_upright(problem, UprightTarget(), criterion=s.criterion, q0=q0)
-        else:
-            res = solve_equilibrium(problem=problem, q0=q0)
-        if not res.success:
-            what = "psoas at its tone force" if tension == 0 else f"psoas tone + {tension:g} N"
-            return out | {"success": False, "message": f"{what}: {res.message}"}
-        metrics.append(_posture_metrics(res))
-        q0 = res.q                       # continuation: the loaded posture starts from the reference
-    for k in EFFECT_METRICS:
-        out[k] = metrics[0][k]
-        out[f"{k}_per_100N"] = (metrics[1][k] - metrics[0][k]) * 100.0 / s.tension_N
-    return out | {"success": True, "message": "solved"}
+    return lines, generalized_forces(relaxed, relaxed.q_ref)["muscle_forces"][lines], f_max / f_max.sum()
+
+
+def _psoas_settings(model, lines, tone_force, share, tension: float) -> dict:
+    """Each psoas line pulling with its tone force plus its share of ``tension`` (N)."""
+    return {model.muscle_names[i]: MuscleSetting(tension_N=float(f0 + tension * w))
+            for i, f0, w in zip(lines, tone_force, share)}
 
 
 def _posture_metrics(res) -> dict:
@@ -129,6 +177,3 @@ def _posture_metrics(res) -> dict:
     return clinical_metrics(res.problem, result_geometry(res))
 
 
-def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
-    """`psoas_effect` of each subject of a batch (one task of `parallel.map_tasks`)."""
-    return [psoas_effect(s) for s in batch]

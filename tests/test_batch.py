@@ -6,6 +6,7 @@ import pytest
 
 import biomech as bm
 from biomech import statics
+from biomech import batch
 from biomech.batch import CHUNK, solve_equilibria, stack
 from biomech.errors import ModelError
 from biomech.legs import two_legs
@@ -135,3 +136,47 @@ def test_path_lengths_of_a_batch_of_postures_are_those_of_each_posture_bit_for_b
         np.testing.assert_array_equal(total[idx], one_total)
         np.testing.assert_array_equal(seg[idx], one_seg)
     np.testing.assert_allclose(total, geo.length, rtol=1e-12)
+
+
+def _subjects_problems(settings=None, support=None):
+    from biomech.tone import calibrated_model
+    subjects = [(bm.Subject(body_mass_kg=58, height_m=1.58, pelvic_incidence_deg=38, muscle_strength_scale=0.8), 1.4, 0.7),
+                (bm.Subject(body_mass_kg=96, height_m=1.88, pelvic_incidence_deg=63), 0.7, 1.5),
+                (bm.Subject(), 1.0, 1.0)]
+    return [bm.prepare(calibrated_model(*s), support=support or bm.Support("standing"),
+                       settings=settings or {"psoas": bm.MuscleSetting(tension_N=150 + 100 * k)})
+            for k, s in enumerate(subjects)]
+
+
+def test_a_batch_of_subjects_gives_what_each_subject_gives():
+    # batch.stack of problems of other subjects (models of the same bodies, joints and lines):
+    # their anatomy, masses, passive laws and reference postures gain the batch's dimension
+    problems = _subjects_problems()
+    stacked = stack(problems)
+    assert {"all_local", "weight", "iv_coeffs", "rest_angle", "q_c", "leg_const"} <= set(stacked.batch_fields)
+    Q = np.stack([p.q_ref for p in problems]) + np.random.default_rng(4).normal(0.0, 0.03, (3, problems[0].model.n_joints))
+    G, J = statics.forces_and_jacobian(stacked, Q)
+    for k, p in enumerate(problems):
+        one, J_one = statics.forces_and_jacobian(p, Q[k])
+        for key in statics.SOURCES + ("muscle_forces", "pressure_Pa"):
+            np.testing.assert_allclose(G[key][k], one[key], rtol=1e-12, atol=1e-9, err_msg=key)
+        np.testing.assert_allclose(J[k], J_one, rtol=1e-12, atol=1e-8 * np.abs(J_one).max())
+    # solved together: the steps and the postures of each solved alone
+    for res, p in zip(solve_equilibria(problems), problems):
+        alone = statics.solve_equilibrium(problem=p)
+        assert res.code == alone.code and res.iterations == alone.iterations
+        assert np.abs(res.q - alone.q).max() < 1e-10 and res.problem is p
+    # a chunk of them, as in a longer batch
+    taken = batch._take(stacked, np.array([2, 0]))
+    np.testing.assert_allclose(statics.residual(taken, Q[[2, 0]]), statics.residual(stacked, Q)[[2, 0]], rtol=1e-12, atol=1e-9)
+
+
+def test_a_batch_of_subjects_needs_one_topology_and_support():
+    problems = _subjects_problems()
+    with pytest.raises(ModelError, match="differ in 'support'"):
+        stack([problems[0], _subjects_problems(support=bm.Support("sitting"))[1]])
+    two = bm.prepare(two_legs(problems[1].model), support=bm.Support("standing"))
+    with pytest.raises(ModelError, match="differ in"):
+        stack([problems[0], two])
+    with pytest.raises(ModelError, match="single problems"):
+        stack([stack(problems), problems[0]])

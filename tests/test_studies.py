@@ -109,6 +109,38 @@ def test_failed_subject_is_reported_with_nans():
         assert math.isnan(r[k]) and math.isnan(r[f"{k}_per_100N"])
 
 
+def test_a_batch_of_subjects_gives_each_subject_s_effect_in_order(monkeypatch):
+    # studies.psoas_effects solves the equilibrium-mode subjects of one short-range stiffness
+    # together (batch.solve_equilibria, stage by stage): each result is that subject's own,
+    # failures (a model that cannot be built, relaxed standing unstable, a falling trunk) and
+    # other modes in place
+    from biomech import studies
+    from biomech.errors import ModelError
+
+    def build(subject, **kw):                 # a subject whose model cannot be built
+        if subject.body_mass_kg == 123.0:
+            raise ModelError("no model for this subject")
+        return bm.build_model(subject, **kw)
+    monkeypatch.setattr(studies, "build_model", build)
+    weak = bm.Subject(body_mass_kg=120, height_m=1.6, muscle_strength_scale=0.2)
+    batch = (StudySubject(bm.Subject(body_mass_kg=62, height_m=1.62, pelvic_incidence_deg=41), 1.3, 0.8),
+             StudySubject(short_range_stiffness=0.0),
+             StudySubject(bm.Subject(body_mass_kg=95, height_m=1.9, pelvic_incidence_deg=64), 0.8, 1.3, tension_N=300.0),
+             StudySubject(weak, disc_stiffness_scale=0.4),
+             StudySubject(bm.Subject(body_mass_kg=123.0)),
+             StudySubject(mode="upright"),
+             StudySubject())
+    together = studies.psoas_effects(batch)
+    assert [r["success"] for r in together] == [True, False, True, False, False, True, True]
+    assert together[3]["message"].startswith("relaxed standing") and together[4]["message"].startswith("model:")
+    for s, r in zip(batch, together):
+        alone = psoas_effect(s)                 # a batch of one
+        assert r["message"] == alone["message"]
+        for k in EFFECT_METRICS:
+            for key in (k, f"{k}_per_100N"):
+                assert (math.isnan(r[key]) and math.isnan(alone[key])) or r[key] == pytest.approx(alone[key], abs=1e-8)
+
+
 def test_study_subject_rejects_a_bad_mode():
     with pytest.raises(BiomechError, match="mode"):
         StudySubject(mode="inverse")
