@@ -23,9 +23,9 @@ import numpy as np
 from .errors import ModelError
 from .muscles import Lines
 from .problem import Problem
-from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, capped_step, equilibrium_result,
-                      first_shift, free_coordinates, joint_angles, left_range, lowers_energy, ray_fraction, refuse_closed_chain,
-                      solve_equilibrium)
+from .statics import (SADDLE_STEP_RAD, STEP_TRIALS, EquilibriumResult, Geometry, _implausible, _reduced_state,
+                      capped_step, equilibrium_result, first_shift, free_coordinates, joint_angles, left_range,
+                      lowers_energy, ray_fraction, refuse_closed_chain, solve_equilibrium)
 from .threads import one_blas_thread
 
 #: The fields of a `Problem` that may differ between the problems of a batch: the muscle settings,
@@ -184,18 +184,63 @@ def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> 
         ok = np.flatnonzero(done)
         R, jac, at = _reduced_state(_take(p, ok), u[ok])
         K = -jac()
-        w = np.linalg.eigvalsh(0.5 * (K + K.swapaxes(-1, -2)))
+        w, V = np.linalg.eigh(0.5 * (K + K.swapaxes(-1, -2)))
+        saddle = w[:, 0] <= 1e-9 * np.maximum(1.0, np.abs(w[:, -1]))
         for i, k in enumerate(ok):
-            if w[i, 0] <= 1e-9 * max(1.0, abs(w[i, -1])):       # a saddle: the single solve steps off
-                continue
-            results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
-                                            True, None, _row(at, i), K[i])
+            if not saddle[i]:
+                results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
+                                                True, None, _row(at, i), K[i])
+        if saddle.any():
+            at_saddle = [(k, float(np.abs(R[i]).max()), _row(at, i), K[i]) for i, k in zip(np.flatnonzero(saddle), ok[saddle])]
+            for (k, *_), res in zip(at_saddle, _step_off(problems, p, rows, u, steps, at_saddle, V[saddle, :, 0])):
+                results[k] = res
     for k, res in enumerate(results):
         if res is None:
             q0 = joint_angles(problems[rows[k]], u[k]) if done[k] else starts[k]
             res = solve_equilibrium(problem=problems[rows[k]], q0=q0)
             results[k] = dataclasses.replace(res, iterations=res.iterations + int(steps[k]) * bool(done[k]))
     return results
+
+
+def _step_off(problems, p: Problem, rows: np.ndarray, u: np.ndarray, steps: np.ndarray, at_saddle: list,
+              modes: np.ndarray) -> list[EquilibriumResult]:
+    """`statics.solve_equilibrium`'s step off a saddle for several rows at once: from each saddle
+    (k, its largest residual, its forces by source, its stiffness matrix: ``at_saddle``) along
+    its unstable mode (``modes`` (s, n_free)), both ways, one `_descend_all` for all of them;
+    of the stable equilibria within the physiological range found, the nearer one, else the
+    saddle itself (unstable). Its iterations count both descents, as the single solve's."""
+    ks = np.array([k for k, *_ in at_saddle])
+    n_s = len(ks)
+    twice = np.concatenate([ks, ks])
+    sub = _take(p, twice)
+    alt_u, alt_steps, alt_done = _descend_all(sub, np.concatenate([u[ks] + SADDLE_STEP_RAD * modes,
+                                                                   u[ks] - SADDLE_STEP_RAD * modes]))
+    good = np.flatnonzero(alt_done)
+    if good.size:
+        R2, jac2, at2 = _reduced_state(_take(sub, good), alt_u[good])
+        K2 = -jac2()
+        lowest = np.linalg.eigvalsh(0.5 * (K2 + K2.swapaxes(-1, -2)))[:, 0]
+    position = {c: g for g, c in enumerate(good)}
+    out = []
+    for j, (k, norm, sources, K) in enumerate(at_saddle):
+        problem, best = problems[rows[k]], None
+        for c in (j, j + n_s):                       # the two ways off the saddle
+            g = position.get(c)
+            if g is None or lowest[g] <= 0.0:
+                continue
+            row = _row(at2, g)
+            if _implausible(problem, joint_angles(problem, alt_u[c]), row["geometry"]) is not None:
+                continue
+            distance = float(np.linalg.norm(alt_u[c] - u[k]))
+            if best is None or distance < best[0]:
+                best = (distance, alt_u[c], float(np.abs(R2[g]).max()), row, K2[g])
+        iterations = int(steps[k] + alt_steps[j] + alt_steps[j + n_s])
+        if best is not None:
+            _, u_k, norm, sources, K = best
+        else:
+            u_k = u[k]
+        out.append(equilibrium_result(problem, u_k, norm, iterations, True, None, sources, K))
+    return out
 
 
 def _row(sources: dict, i: int) -> dict:
