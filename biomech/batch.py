@@ -59,7 +59,11 @@ def stack(problems) -> Problem:
         if f.name in _PER_PROBLEM or f.name == "batch_fields":
             continue
         values = [getattr(p, f.name) for p in problems]
-        same = [k for k, v in enumerate(values[1:], 1) if not (v is values[0] or _same(values[0], v))]
+        if f.name in _PER_SUBJECT:                # one differing problem is enough to stack them
+            first_other = next((k for k, v in enumerate(values[1:], 1) if not _same(values[0], v)), None)
+            same = [] if first_other is None else [first_other]
+        else:
+            same = [k for k, v in enumerate(values[1:], 1) if not _same(values[0], v)]
         if not same:
             continue
         if f.name not in _PER_SUBJECT:
@@ -108,6 +112,9 @@ def _same(a, b) -> bool:
     dicts item by item (at once where they hold no arrays)."""
     if a is b:
         return True
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype \
+            and a.tobytes() == b.tobytes():        # the same values (the common case, at C speed)
+        return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.array_equal(a, b)
     flat = isinstance(a, tuple) or (dataclasses.is_dataclass(a) and type(a).__dataclass_params__.eq)
@@ -126,7 +133,10 @@ def _same(a, b) -> bool:
 
 
 def _take(stacked: Problem, rows: np.ndarray) -> Problem:
-    """The stacked problem of the batch's problems ``rows`` (int array)."""
+    """The stacked problem of the batch's problems ``rows`` (int array; all of them in order:
+    ``stacked`` itself)."""
+    if len(rows) == _size(stacked) and np.array_equal(rows, np.arange(len(rows))):
+        return stacked
     lines = {f.name: (v[rows] if np.ndim(v) == 2 else v)
              for f in dataclasses.fields(Lines) for v in [getattr(stacked.lines, f.name)]}
     changes = {}
@@ -139,6 +149,18 @@ def _take(stacked: Problem, rows: np.ndarray) -> Problem:
         else:
             changes[field] = getattr(stacked, field)[rows]
     return dataclasses.replace(stacked, lines=Lines(**lines), **changes)
+
+
+def _size(stacked: Problem) -> int | None:
+    """The number of problems of a stacked problem (None where nothing differs between them)."""
+    for v in [getattr(stacked.lines, f.name) for f in dataclasses.fields(Lines)]:
+        if np.ndim(v) == 2:
+            return len(v)
+    for name in stacked.batch_fields:
+        field, _, item = name.partition(".")
+        value = getattr(stacked, field)
+        return len(value[int(item)] if item else value)
+    return None
 
 
 #: Problems evaluated together: the arrays of ~16 postures stay in the processor's cache (per

@@ -167,6 +167,7 @@ def test_a_batch_of_subjects_gives_what_each_subject_gives():
         assert res.code == alone.code and res.iterations == alone.iterations
         assert np.abs(res.q - alone.q).max() < 1e-10 and res.problem is p
     # a chunk of them, as in a longer batch
+    assert batch._take(stacked, np.arange(3)) is stacked               # all of them, in order
     taken = batch._take(stacked, np.array([2, 0]))
     np.testing.assert_allclose(statics.residual(taken, Q[[2, 0]]), statics.residual(stacked, Q)[[2, 0]], rtol=1e-12, atol=1e-9)
 
