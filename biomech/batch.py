@@ -4,10 +4,10 @@ Geometry, generalized forces, the residual and the stiffness (`statics`) take a 
 q (N, n_joints) as readily as one. `stack` makes one problem of several that differ only in their
 muscle settings (a sweep of a tension or an activation) and their subject (a population): its
 line parameters and the subject's arrays gain the batch's leading dimension, everything else is
-shared. `solve_equilibria` solves such a batch by the
-equilibrium mode's Newton iteration (`statics._descend`, the same steps and acceptance rule for
-each problem), all problems' evaluations in one call, then hands each converged posture to
-`statics.solve_equilibrium`, which checks and classifies it as for a single solve::
+shared. `solve_equilibria` solves such a batch by the equilibrium mode's Newton iteration
+(`statics._descend`, the same steps and acceptance rule for each problem), all problems'
+evaluations in one call, steps off the saddles it lands on together, and classifies each
+posture as a single solve does (`statics.equilibrium_result`)::
 
     problems = [prepare(model, support=Support("standing"),
                         settings={"psoas": MuscleSetting(tension_N=t)}) for t in range(100, 801, 7)]
@@ -177,9 +177,9 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
 
     Returns one `EquilibriumResult` per problem, as `statics.solve_equilibrium` returns it from
     the same start: the same steps, so the same posture within the solver's tolerance (only the
-    rounding of the batched arithmetic differs), the same checks and status. A problem whose
-    batched iteration does not converge, or converges to an equilibrium that is not a minimum
-    (which the single solve steps off), is solved alone, as one by one.
+    rounding of the batched arithmetic differs), the same checks and status. The problems that
+    converge to an equilibrium that is not a minimum step off it together as the single solve
+    does (`_step_off`); a problem whose batched iteration does not converge is solved alone.
     """
     problems = list(problems)
     stacked = stack(problems)
@@ -213,7 +213,8 @@ def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> 
                 results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
                                                 True, None, _row(at, i), K[i])
         if saddle.any():
-            at_saddle = [(k, float(np.abs(R[i]).max()), _row(at, i), K[i]) for i, k in zip(np.flatnonzero(saddle), ok[saddle])]
+            at_saddle = [(k, float(np.abs(R[i]).max()), _row(at, i), K[i])
+                         for i, k in zip(np.flatnonzero(saddle), ok[saddle])]
             for (k, *_), res in zip(at_saddle, _step_off(problems, p, rows, u, steps, at_saddle, V[saddle, :, 0])):
                 results[k] = res
     for k, res in enumerate(results):
