@@ -95,7 +95,7 @@ def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
     groups: dict = {}
     for k, s in enumerate(batch):
         groups.setdefault((s.mode, s.short_range_stiffness), []).append(k)
-    for (mode, _), members in groups.items():
+    for members in groups.values():
         for k, effect in zip(members, _effects([batch[k] for k in members])):
             out[k] = effect
     return out
