@@ -200,20 +200,19 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
 def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> list[EquilibriumResult]:
     """`solve_equilibria` of the problems ``rows`` (stacked: ``p``) from ``starts`` (n, n_joints)."""
     u0 = free_coordinates(p, starts)
-    u, steps, done = _descend_all(p, u0)
+    u, steps, done, R, J, where = _descend_all(p, u0)
     results: list = [None] * len(rows)
     if done.any():
         ok = np.flatnonzero(done)
-        R, jac, at = _reduced_state(_take(p, ok), u[ok])
-        K = -jac()
+        K = -J[ok]
         w, V = np.linalg.eigh(0.5 * (K + K.swapaxes(-1, -2)))
         saddle = w[:, 0] <= 1e-9 * np.maximum(1.0, np.abs(w[:, -1]))
         for i, k in enumerate(ok):
             if not saddle[i]:
-                results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
-                                                True, None, _row(at, i), K[i])
+                results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[k]).max()), int(steps[k]),
+                                                True, None, _row(*where[k]), K[i])
         if saddle.any():
-            at_saddle = [(k, float(np.abs(R[i]).max()), _row(at, i), K[i])
+            at_saddle = [(k, float(np.abs(R[k]).max()), _row(*where[k]), K[i])
                          for i, k in zip(np.flatnonzero(saddle), ok[saddle])]
             for (k, *_), res in zip(at_saddle, _step_off(problems, p, rows, u, steps, at_saddle, V[saddle, :, 0])):
                 results[k] = res
@@ -236,27 +235,22 @@ def _step_off(problems, p: Problem, rows: np.ndarray, u: np.ndarray, steps: np.n
     n_s = len(ks)
     twice = np.concatenate([ks, ks])
     sub = _take(p, twice)
-    alt_u, alt_steps, alt_done = _descend_all(sub, np.concatenate([u[ks] + SADDLE_STEP_RAD * modes,
-                                                                   u[ks] - SADDLE_STEP_RAD * modes]))
-    good = np.flatnonzero(alt_done)
-    if good.size:
-        R2, jac2, at2 = _reduced_state(_take(sub, good), alt_u[good])
-        K2 = -jac2()
-        lowest = np.linalg.eigvalsh(0.5 * (K2 + K2.swapaxes(-1, -2)))[:, 0]
-    position = {c: g for g, c in enumerate(good)}
+    alt_u, alt_steps, alt_done, alt_R, alt_J, where = _descend_all(
+        sub, np.concatenate([u[ks] + SADDLE_STEP_RAD * modes, u[ks] - SADDLE_STEP_RAD * modes]))
+    K2 = -alt_J
+    lowest = np.linalg.eigvalsh(0.5 * (K2 + K2.swapaxes(-1, -2)))[:, 0]
     out = []
     for j, (k, norm, sources, K) in enumerate(at_saddle):
         problem, best = problems[rows[k]], None
         for c in (j, j + n_s):                       # the two ways off the saddle
-            g = position.get(c)
-            if g is None or lowest[g] <= 0.0:
+            if not alt_done[c] or lowest[c] <= 0.0:
                 continue
-            row = _row(at2, g)
+            row = _row(*where[c])
             if _implausible(problem, joint_angles(problem, alt_u[c]), row["geometry"]) is not None:
                 continue
             distance = float(np.linalg.norm(alt_u[c] - u[k]))
             if best is None or distance < best[0]:
-                best = (distance, alt_u[c], float(np.abs(R2[g]).max()), row, K2[g])
+                best = (distance, alt_u[c], float(np.abs(alt_R[c]).max()), row, K2[c])
         iterations = int(steps[k] + alt_steps[j] + alt_steps[j + n_s])
         if best is not None:
             _, u_k, norm, sources, K = best
@@ -277,12 +271,15 @@ def _row(sources: dict, i: int) -> dict:
 def _descend_all(p: Problem, u: np.ndarray):
     """`statics._descend` for every row of u (N, n_free) of a stacked problem at once: the same
     Levenberg-shifted Newton steps, each problem's shift and acceptance its own. Returns u, the
-    steps taken (N,) and which rows converged (N,) (a row that leaves the physiological range
-    or finds no step that lowers the energy stops unconverged)."""
+    steps taken (N,), which rows converged (N,) (a row that leaves the physiological range or
+    finds no step that lowers the energy stops unconverged), the residuals Bᵀ R (N, n_free) and
+    their Jacobians (N, n_free, n_free) there, and where each row's forces by source are (N pairs:
+    a batch's `statics.generalized_forces` and the row's index in it, for `_row`)."""
     tol = p.tolerance_Nm
     n, nf = u.shape
-    R, jac, _ = _reduced_state(p, u)
+    R, jac, at = _reduced_state(p, u)
     J = jac()
+    where = [(at, k) for k in range(n)]
     norm = np.abs(R).max(-1)
     steps = np.zeros(n, int)
     stopped = np.zeros(n, bool)                      # left the range or no step accepted
@@ -293,12 +290,14 @@ def _descend_all(p: Problem, u: np.ndarray):
         keeps those `lowers_energy` accepts (in new_u, new_R, new_J); returns which, and the
         residuals there."""
         r = rows[pos]
-        R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
+        R_t, jac_t, at_t = _reduced_state(_take(p, r), u[r] + du)
         ok = lowers_energy(R[r], R_t, du, norm[r], tol)
         if ok.any():
             J_t = jac_t()
             new_u[pos[ok]], new_R[pos[ok]], new_J[pos[ok]] = u[r[ok]] + du[ok], R_t[ok], J_t[ok]
             accepted[pos[ok]] = True
+            for i in np.flatnonzero(ok):
+                new_where[pos[i]] = (at_t, i)
         return ok, R_t
 
     for _ in range(p.max_iterations):
@@ -309,6 +308,7 @@ def _descend_all(p: Problem, u: np.ndarray):
         mu, scale = first_shift(Ks)
         trying = np.arange(rows.size)                # positions in rows still looking for a step
         new_u, new_R, new_J = u[rows].copy(), R[rows].copy(), J[rows].copy()
+        new_where = [None] * rows.size
         accepted = np.zeros(rows.size, bool)
         for _ in range(STEP_TRIALS):
             r = rows[trying]
@@ -325,8 +325,10 @@ def _descend_all(p: Problem, u: np.ndarray):
         stopped[rows[~accepted]] = True
         moved = rows[accepted]
         u[moved], R[moved], J[moved] = new_u[accepted], new_R[accepted], new_J[accepted]
+        for k, a in zip(moved, np.flatnonzero(accepted)):
+            where[k] = new_where[a]
         norm[moved] = np.abs(R[moved]).max(-1)
         steps[moved] += 1
         moved_p = _take(p, moved) if p.batch_fields else p
         stopped[moved[left_range(moved_p, joint_angles(moved_p, u[moved]))]] = True
-    return u, steps, (norm < tol) & ~stopped
+    return u, steps, (norm < tol) & ~stopped, R, J, where
