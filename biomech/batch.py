@@ -4,10 +4,10 @@ Geometry, generalized forces, the residual and the stiffness (`statics`) take a 
 q (N, n_joints) as readily as one. `stack` makes one problem of several that differ only in their
 muscle settings (a sweep of a tension or an activation) and their subject (a population): its
 line parameters and the subject's arrays gain the batch's leading dimension, everything else is
-shared. `solve_equilibria` solves such a batch by the
-equilibrium mode's Newton iteration (`statics._descend`, the same steps and acceptance rule for
-each problem), all problems' evaluations in one call, then hands each converged posture to
-`statics.solve_equilibrium`, which checks and classifies it as for a single solve::
+shared. `solve_equilibria` solves such a batch by the equilibrium mode's Newton iteration
+(`statics._descend`, the same steps and acceptance rule for each problem), all problems'
+evaluations in one call, steps off the saddles it lands on together, and classifies each
+posture as a single solve does (`statics.equilibrium_result`)::
 
     problems = [prepare(model, support=Support("standing"),
                         settings={"psoas": MuscleSetting(tension_N=t)}) for t in range(100, 801, 7)]
@@ -23,9 +23,9 @@ import numpy as np
 from .errors import ModelError
 from .muscles import Lines
 from .problem import Problem
-from .statics import (STEP_TRIALS, EquilibriumResult, Geometry, _reduced_state, capped_step, equilibrium_result,
-                      first_shift, free_coordinates, joint_angles, left_range, lowers_energy, ray_fraction, refuse_closed_chain,
-                      solve_equilibrium)
+from .statics import (SADDLE_STEP_RAD, STEP_TRIALS, EquilibriumResult, Geometry, _implausible, _reduced_state,
+                      capped_step, equilibrium_result, first_shift, free_coordinates, joint_angles, left_range,
+                      lowers_energy, ray_fraction, refuse_closed_chain, solve_equilibrium)
 from .threads import one_blas_thread
 
 #: The fields of a `Problem` that may differ between the problems of a batch: the muscle settings,
@@ -59,7 +59,11 @@ def stack(problems) -> Problem:
         if f.name in _PER_PROBLEM or f.name == "batch_fields":
             continue
         values = [getattr(p, f.name) for p in problems]
-        same = [k for k, v in enumerate(values[1:], 1) if not (v is values[0] or _same(values[0], v))]
+        if f.name in _PER_SUBJECT:                # one differing problem is enough to stack them
+            first_other = next((k for k, v in enumerate(values[1:], 1) if not _same(values[0], v)), None)
+            same = [] if first_other is None else [first_other]
+        else:
+            same = [k for k, v in enumerate(values[1:], 1) if not _same(values[0], v)]
         if not same:
             continue
         if f.name not in _PER_SUBJECT:
@@ -108,6 +112,9 @@ def _same(a, b) -> bool:
     dicts item by item (at once where they hold no arrays)."""
     if a is b:
         return True
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype \
+            and a.tobytes() == b.tobytes():        # the same values (the common case, at C speed)
+        return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.array_equal(a, b)
     flat = isinstance(a, tuple) or (dataclasses.is_dataclass(a) and type(a).__dataclass_params__.eq)
@@ -126,7 +133,10 @@ def _same(a, b) -> bool:
 
 
 def _take(stacked: Problem, rows: np.ndarray) -> Problem:
-    """The stacked problem of the batch's problems ``rows`` (int array)."""
+    """The stacked problem of the batch's problems ``rows`` (int array; all of them in order:
+    ``stacked`` itself)."""
+    if len(rows) == _size(stacked) and np.array_equal(rows, np.arange(len(rows))):
+        return stacked
     lines = {f.name: (v[rows] if np.ndim(v) == 2 else v)
              for f in dataclasses.fields(Lines) for v in [getattr(stacked.lines, f.name)]}
     changes = {}
@@ -139,6 +149,18 @@ def _take(stacked: Problem, rows: np.ndarray) -> Problem:
         else:
             changes[field] = getattr(stacked, field)[rows]
     return dataclasses.replace(stacked, lines=Lines(**lines), **changes)
+
+
+def _size(stacked: Problem) -> int | None:
+    """The number of problems of a stacked problem (None where nothing differs between them)."""
+    for v in [getattr(stacked.lines, f.name) for f in dataclasses.fields(Lines)]:
+        if np.ndim(v) == 2:
+            return len(v)
+    for name in stacked.batch_fields:
+        field, _, item = name.partition(".")
+        value = getattr(stacked, field)
+        return len(value[int(item)] if item else value)
+    return None
 
 
 #: Problems evaluated together: the arrays of ~16 postures stay in the processor's cache (per
@@ -155,9 +177,9 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
 
     Returns one `EquilibriumResult` per problem, as `statics.solve_equilibrium` returns it from
     the same start: the same steps, so the same posture within the solver's tolerance (only the
-    rounding of the batched arithmetic differs), the same checks and status. A problem whose
-    batched iteration does not converge, or converges to an equilibrium that is not a minimum
-    (which the single solve steps off), is solved alone, as one by one.
+    rounding of the batched arithmetic differs), the same checks and status. The problems that
+    converge to an equilibrium that is not a minimum step off it together as the single solve
+    does (`_step_off`); a problem whose batched iteration does not converge is solved alone.
     """
     problems = list(problems)
     stacked = stack(problems)
@@ -178,24 +200,64 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
 def _solve_chunk(problems, p: Problem, rows: np.ndarray, starts: np.ndarray) -> list[EquilibriumResult]:
     """`solve_equilibria` of the problems ``rows`` (stacked: ``p``) from ``starts`` (n, n_joints)."""
     u0 = free_coordinates(p, starts)
-    u, steps, done = _descend_all(p, u0)
+    u, steps, done, R, J, where = _descend_all(p, u0)
     results: list = [None] * len(rows)
     if done.any():
         ok = np.flatnonzero(done)
-        R, jac, at = _reduced_state(_take(p, ok), u[ok])
-        K = -jac()
-        w = np.linalg.eigvalsh(0.5 * (K + K.swapaxes(-1, -2)))
+        K = -J[ok]
+        w, V = np.linalg.eigh(0.5 * (K + K.swapaxes(-1, -2)))
+        saddle = w[:, 0] <= 1e-9 * np.maximum(1.0, np.abs(w[:, -1]))
         for i, k in enumerate(ok):
-            if w[i, 0] <= 1e-9 * max(1.0, abs(w[i, -1])):       # a saddle: the single solve steps off
-                continue
-            results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[i]).max()), int(steps[k]),
-                                            True, None, _row(at, i), K[i])
+            if not saddle[i]:
+                results[k] = equilibrium_result(problems[rows[k]], u[k], float(np.abs(R[k]).max()), int(steps[k]),
+                                                True, None, _row(*where[k]), K[i])
+        if saddle.any():
+            at_saddle = [(k, float(np.abs(R[k]).max()), _row(*where[k]), K[i])
+                         for i, k in zip(np.flatnonzero(saddle), ok[saddle])]
+            for (k, *_), res in zip(at_saddle, _step_off(problems, p, rows, u, steps, at_saddle, V[saddle, :, 0])):
+                results[k] = res
     for k, res in enumerate(results):
         if res is None:
             q0 = joint_angles(problems[rows[k]], u[k]) if done[k] else starts[k]
             res = solve_equilibrium(problem=problems[rows[k]], q0=q0)
             results[k] = dataclasses.replace(res, iterations=res.iterations + int(steps[k]) * bool(done[k]))
     return results
+
+
+def _step_off(problems, p: Problem, rows: np.ndarray, u: np.ndarray, steps: np.ndarray, at_saddle: list,
+              modes: np.ndarray) -> list[EquilibriumResult]:
+    """`statics.solve_equilibrium`'s step off a saddle for several rows at once: from each saddle
+    (k, its largest residual, its forces by source, its stiffness matrix: ``at_saddle``) along
+    its unstable mode (``modes`` (s, n_free)), both ways, one `_descend_all` for all of them;
+    of the stable equilibria within the physiological range found, the nearer one, else the
+    saddle itself (unstable). Its iterations count both descents, as the single solve's."""
+    ks = np.array([k for k, *_ in at_saddle])
+    n_s = len(ks)
+    twice = np.concatenate([ks, ks])
+    sub = _take(p, twice)
+    alt_u, alt_steps, alt_done, alt_R, alt_J, where = _descend_all(
+        sub, np.concatenate([u[ks] + SADDLE_STEP_RAD * modes, u[ks] - SADDLE_STEP_RAD * modes]))
+    K2 = -alt_J
+    lowest = np.linalg.eigvalsh(0.5 * (K2 + K2.swapaxes(-1, -2)))[:, 0]
+    out = []
+    for j, (k, norm, sources, K) in enumerate(at_saddle):
+        problem, best = problems[rows[k]], None
+        for c in (j, j + n_s):                       # the two ways off the saddle
+            if not alt_done[c] or lowest[c] <= 0.0:
+                continue
+            row = _row(*where[c])
+            if _implausible(problem, joint_angles(problem, alt_u[c]), row["geometry"]) is not None:
+                continue
+            distance = float(np.linalg.norm(alt_u[c] - u[k]))
+            if best is None or distance < best[0]:
+                best = (distance, alt_u[c], float(np.abs(alt_R[c]).max()), row, K2[c])
+        iterations = int(steps[k] + alt_steps[j] + alt_steps[j + n_s])
+        if best is not None:
+            _, u_k, norm, sources, K = best
+        else:
+            u_k = u[k]
+        out.append(equilibrium_result(problem, u_k, norm, iterations, True, None, sources, K))
+    return out
 
 
 def _row(sources: dict, i: int) -> dict:
@@ -209,12 +271,15 @@ def _row(sources: dict, i: int) -> dict:
 def _descend_all(p: Problem, u: np.ndarray):
     """`statics._descend` for every row of u (N, n_free) of a stacked problem at once: the same
     Levenberg-shifted Newton steps, each problem's shift and acceptance its own. Returns u, the
-    steps taken (N,) and which rows converged (N,) (a row that leaves the physiological range
-    or finds no step that lowers the energy stops unconverged)."""
+    steps taken (N,), which rows converged (N,) (a row that leaves the physiological range or
+    finds no step that lowers the energy stops unconverged), the residuals Bᵀ R (N, n_free) and
+    their Jacobians (N, n_free, n_free) there, and where each row's forces by source are (N pairs:
+    a batch's `statics.generalized_forces` and the row's index in it, for `_row`)."""
     tol = p.tolerance_Nm
     n, nf = u.shape
-    R, jac, _ = _reduced_state(p, u)
+    R, jac, at = _reduced_state(p, u)
     J = jac()
+    where = [(at, k) for k in range(n)]
     norm = np.abs(R).max(-1)
     steps = np.zeros(n, int)
     stopped = np.zeros(n, bool)                      # left the range or no step accepted
@@ -225,12 +290,14 @@ def _descend_all(p: Problem, u: np.ndarray):
         keeps those `lowers_energy` accepts (in new_u, new_R, new_J); returns which, and the
         residuals there."""
         r = rows[pos]
-        R_t, jac_t, _ = _reduced_state(_take(p, r), u[r] + du)
+        R_t, jac_t, at_t = _reduced_state(_take(p, r), u[r] + du)
         ok = lowers_energy(R[r], R_t, du, norm[r], tol)
         if ok.any():
             J_t = jac_t()
             new_u[pos[ok]], new_R[pos[ok]], new_J[pos[ok]] = u[r[ok]] + du[ok], R_t[ok], J_t[ok]
             accepted[pos[ok]] = True
+            for i in np.flatnonzero(ok):
+                new_where[pos[i]] = (at_t, i)
         return ok, R_t
 
     for _ in range(p.max_iterations):
@@ -241,6 +308,7 @@ def _descend_all(p: Problem, u: np.ndarray):
         mu, scale = first_shift(Ks)
         trying = np.arange(rows.size)                # positions in rows still looking for a step
         new_u, new_R, new_J = u[rows].copy(), R[rows].copy(), J[rows].copy()
+        new_where = [None] * rows.size
         accepted = np.zeros(rows.size, bool)
         for _ in range(STEP_TRIALS):
             r = rows[trying]
@@ -257,8 +325,10 @@ def _descend_all(p: Problem, u: np.ndarray):
         stopped[rows[~accepted]] = True
         moved = rows[accepted]
         u[moved], R[moved], J[moved] = new_u[accepted], new_R[accepted], new_J[accepted]
+        for k, a in zip(moved, np.flatnonzero(accepted)):
+            where[k] = new_where[a]
         norm[moved] = np.abs(R[moved]).max(-1)
         steps[moved] += 1
         moved_p = _take(p, moved) if p.batch_fields else p
         stopped[moved[left_range(moved_p, joint_angles(moved_p, u[moved]))]] = True
-    return u, steps, (norm < tol) & ~stopped
+    return u, steps, (norm < tol) & ~stopped, R, J, where

@@ -36,7 +36,7 @@ from .passive import default_intervertebral_laws
 from .problem import prepare
 from .recruitment import Criterion
 from .metrics import clinical_metrics
-from .statics import generalized_forces, result_geometry
+from .statics import muscle_forces, result_geometry
 from .supports import Support
 from .tone import fit_tone
 from .upright import UprightTarget, solve_upright
@@ -95,7 +95,7 @@ def psoas_effects(batch: tuple[StudySubject, ...]) -> list[dict]:
     groups: dict = {}
     for k, s in enumerate(batch):
         groups.setdefault((s.mode, s.short_range_stiffness), []).append(k)
-    for (mode, _), members in groups.items():
+    for members in groups.values():
         for k, effect in zip(members, _effects([batch[k] for k in members])):
             out[k] = effect
     return out
@@ -116,9 +116,10 @@ def _effects(subjects: list[StudySubject]) -> list[dict]:
         except BiomechError as exc:
             out[k] = empty | {"success": False, "message": f"model: {exc}"}
             continue
+        standing = prepare(model, support=Support("standing"), short_range_stiffness=s.short_range_stiffness)
         if not upright:
-            relaxed[k] = prepare(model, support=Support("standing"), short_range_stiffness=s.short_range_stiffness)
-        tone = _psoas_tone(model)
+            relaxed[k] = standing
+        tone = _psoas_tone(standing)
         staged[k] = [prepare(model, support=Support("standing"), settings=_psoas_settings(model, *tone, tension),
                              short_range_stiffness=s.short_range_stiffness, locked_joints=() if upright else None)
                      for tension in (0.0, s.tension_N)]
@@ -155,14 +156,15 @@ def _effects(subjects: list[StudySubject]) -> list[dict]:
     return out
 
 
-def _psoas_tone(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The psoas lines, the force of each line's tone in the relaxed reference posture (of the
-    standing support: no solve needed, and the upright mode does not use the frozen tone) and
-    each line's share of a group tension (by F_max)."""
-    relaxed = prepare(model, support=Support("standing"))
+def _psoas_tone(relaxed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The psoas lines, the force of each line's tone in the relaxed reference posture of a
+    standing problem ``relaxed`` (the lengths its stretch response is set at: no solve needed,
+    and the upright mode does not use the frozen tone) and each line's share of a group tension
+    (by F_max)."""
+    model = relaxed.model
     lines = model.group_lines("psoas")
     f_max = np.asarray(model.max_isometric_force)[lines]
-    return lines, generalized_forces(relaxed, relaxed.q_ref)["muscle_forces"][lines], f_max / f_max.sum()
+    return lines, muscle_forces(relaxed, relaxed.lines.L_ref)[lines], f_max / f_max.sum()
 
 
 def _psoas_settings(model, lines, tone_force, share, tension: float) -> dict:

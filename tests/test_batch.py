@@ -167,6 +167,7 @@ def test_a_batch_of_subjects_gives_what_each_subject_gives():
         assert res.code == alone.code and res.iterations == alone.iterations
         assert np.abs(res.q - alone.q).max() < 1e-10 and res.problem is p
     # a chunk of them, as in a longer batch
+    assert batch._take(stacked, np.arange(3)) is stacked               # all of them, in order
     taken = batch._take(stacked, np.array([2, 0]))
     np.testing.assert_allclose(statics.residual(taken, Q[[2, 0]]), statics.residual(stacked, Q)[[2, 0]], rtol=1e-12, atol=1e-9)
 
@@ -180,3 +181,26 @@ def test_a_batch_of_subjects_needs_one_topology_and_support():
         stack([problems[0], two])
     with pytest.raises(ModelError, match="single problems"):
         stack([stack(problems), problems[0]])
+
+
+def test_a_batch_steps_off_its_saddles_as_each_single_solve_does():
+    # relaxed standing of some subjects is an equilibrium that is not a minimum: the reference
+    # posture itself (the tone holds it exactly), a saddle. solve_equilibria steps off all such
+    # rows at once (batch._step_off, both ways along the unstable mode, the nearer stable
+    # equilibrium) as statics.solve_equilibrium does alone: the same status, message, iterations
+    from biomech.tone import calibrated_model
+    saddles = [(bm.Subject(body_mass_kg=78.53, height_m=1.7206, pelvic_incidence_deg=48.68,
+                           muscle_strength_scale=0.8807), 0.813, 0.907),
+               (bm.Subject(body_mass_kg=107.42, height_m=1.6685, pelvic_incidence_deg=40.79,
+                           muscle_strength_scale=0.9628), 0.673, 0.894),
+               (bm.Subject(body_mass_kg=74.54, height_m=1.5969, pelvic_incidence_deg=37.52,
+                           muscle_strength_scale=0.8923), 0.946, 0.993)]
+    problems = [bm.prepare(calibrated_model(*s), support=bm.Support("standing")) for s in saddles]
+    problems.insert(1, bm.prepare(calibrated_model(bm.Subject()), support=bm.Support("standing")))  # no saddle
+    for res, p in zip(solve_equilibria(problems), problems):
+        alone = statics.solve_equilibrium(problem=p)
+        assert (res.code, res.message, res.iterations) == (alone.code, alone.message, alone.iterations)
+        assert np.abs(res.q - alone.q).max() < 1e-10 and res.problem is p
+        np.testing.assert_allclose(res.stiffness_eigenvalues, alone.stiffness_eigenvalues, rtol=1e-9)
+    moved = [statics.solve_equilibrium(problem=p).iterations > 0 for p in problems]
+    assert moved == [True, False, True, True]          # the three left the reference posture
