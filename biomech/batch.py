@@ -190,6 +190,8 @@ def solve_equilibria(problems, q0=None) -> list[EquilibriumResult]:
         raise ModelError(f"q0 must be {nj} finite joint angles (rad), or {nj} for each of the {n} problems "
                          f"({n}, {nj}); got shape {np.shape(q0)}")
     starts = np.array(np.broadcast_to(starts, (n, nj)))
+    if n == 1:                          # nothing to share: the single solve, without the batch's overhead
+        return [solve_equilibrium(problem=problems[0], q0=starts[0])]
     out = []
     for lo in range(0, n, CHUNK):
         rows = np.arange(lo, min(lo + CHUNK, n))

@@ -204,3 +204,12 @@ def test_a_batch_steps_off_its_saddles_as_each_single_solve_does():
         np.testing.assert_allclose(res.stiffness_eigenvalues, alone.stiffness_eigenvalues, rtol=1e-9)
     moved = [statics.solve_equilibrium(problem=p).iterations > 0 for p in problems]
     assert moved == [True, False, True, True]          # the three left the reference posture
+
+
+def test_a_batch_of_one_is_the_single_solve(model):
+    # nothing to share: solve_equilibria of one problem is statics.solve_equilibrium itself
+    p = bm.prepare(model, settings={"psoas": bm.MuscleSetting(tension_N=300)})
+    (res,) = solve_equilibria([p], q0=p.q_ref + 0.01)
+    alone = statics.solve_equilibrium(problem=p, q0=p.q_ref + 0.01)
+    np.testing.assert_array_equal(res.q, alone.q)
+    assert (res.code, res.iterations, res.max_residual_Nm) == (alone.code, alone.iterations, alone.max_residual_Nm)
