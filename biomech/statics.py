@@ -239,8 +239,8 @@ def passive_moments(problem: Problem, q: np.ndarray):
     if len(p.iv_joints):
         m[..., p.iv_joints], dm[..., p.iv_joints] = intervertebral_moment(
             p.iv_coeffs, q[..., p.iv_joints] - p.rest_angle[..., p.iv_joints])
-    if len(p.leg_joints):                            # `passive.leg_law_terms`
-        total, joint, w, b = p.leg_terms
+    total, joint, w, b = p.leg_terms                  # `passive.leg_law_terms`
+    if joint.size:
         e = w * np.exp(q[..., joint] * b)
         m += e @ total + p.leg_const
         dm += (e * b) @ total

@@ -26,10 +26,16 @@ import threading
 #: whether scipy's was among them.
 _controller = None
 _with_scipy = False
-#: Whether this thread runs inside a limited call already (a solver called by a solver, or the
-#: solves of a sweep block, `runner.solve_block`): the limit holds, and setting it again for
-#: each inner call took 0.1 ms. ``stack``: the limits the outermost call restores on return.
+#: ``stack``: the limits the outermost limited call of this thread restores on return (None
+#: outside one, `limited`).
 _inside = threading.local()
+
+
+def limited() -> bool:
+    """Whether this thread runs inside a limited call already (a solver called by a solver, or the
+    solves of a sweep block, `runner.solve_block`): the limit holds, and setting it again for
+    each inner call took 0.1 ms."""
+    return getattr(_inside, "stack", None) is not None
 
 
 def _scipy_loaded() -> bool:
@@ -50,15 +56,15 @@ def one_blas_thread(fn):
     """Decorator: run ``fn`` with every loaded BLAS limited to one thread."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if getattr(_inside, "active", False):
+        if limited():
             return fn(*args, **kwargs)
         with contextlib.ExitStack() as stack:
             stack.enter_context(_limit())
-            _inside.active, _inside.stack = True, stack
+            _inside.stack = stack
             try:
                 return fn(*args, **kwargs)
             finally:
-                _inside.active, _inside.stack = False, None
+                _inside.stack = None
     return wrapper
 
 
@@ -67,6 +73,6 @@ def scipy_optimize():
     BLAS is limited to one thread until that call returns, as the others are."""
     loaded = _scipy_loaded()
     import scipy.optimize
-    if not loaded and getattr(_inside, "active", False):
+    if not loaded and limited():
         _inside.stack.enter_context(_limit())
     return scipy.optimize

@@ -206,18 +206,18 @@ def test_solvers_run_with_one_blas_thread_and_nested_calls_keep_the_limit():
 
     @threads.one_blas_thread
     def inner():
-        seen.append(("inner", blas_threads(), threads._inside.active))
+        seen.append(("inner", blas_threads(), threads.limited()))
 
     @threads.one_blas_thread
     def outer():
-        seen.append(("outer", blas_threads(), threads._inside.active))
+        seen.append(("outer", blas_threads(), threads.limited()))
         inner()
 
     before = blas_threads()
     outer()
     assert [s[0] for s in seen] == ["outer", "inner"]
     assert all(set(s[1]) <= {1} and s[2] for s in seen)
-    assert blas_threads() == before and not threads._inside.active
+    assert blas_threads() == before and not threads.limited()
 
 
 #: Run in a fresh interpreter (the session's tests have scipy loaded and every BLAS limited,
