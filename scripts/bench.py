@@ -410,30 +410,31 @@ def _measure_recruited(out, model, standing, problem, tensions, want, repeat, sl
     if want("solve_inverse"):
         out["solve_inverse"] = _timeit(lambda: solve_inverse(relaxed, target), repeat)
 
-    def sweep(solve, locked, secant=False):
+    def sweep(solve, locked, secant=False, from_start=True):
         return _continuation(
             lambda t: bm.prepare(model, support=standing, settings={"psoas": bm.MuscleSetting(tension_N=float(t))},
-                                 locked_joints=locked), solve, tensions, secant)
+                                 locked_joints=locked), solve, tensions, secant, from_start)
 
-    for name, solve, locked, secant in (
-            ("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), (), False),
-            ("sweep_upright_101_secant", lambda p, q0: solve_upright(p, q0=q0), (), True),
-            ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target), None, False)):
+    for name, solve, locked, secant, from_start in (
+            ("sweep_upright_101", lambda p, q0: solve_upright(p, q0=q0), (), False, True),
+            ("sweep_upright_101_secant", lambda p, q0: solve_upright(p, q0=q0), (), True, True),
+            ("sweep_inverse_101", lambda p, q0: solve_inverse(p, target), None, False, False)):
         if want(name):
-            out[name] = _timeit(lambda: sweep(solve, locked, secant), max(2, slow // 5))
-            out[name]["solved"], out[name]["iterations"] = sweep(solve, locked, secant)
+            out[name] = _timeit(lambda: sweep(solve, locked, secant, from_start), max(2, slow // 5))
+            out[name]["solved"], out[name]["iterations"] = sweep(solve, locked, secant, from_start)
 
 
-def _continuation(prepare, solve, values, secant: bool) -> tuple[int, int]:
+def _continuation(prepare, solve, values, secant: bool, from_start: bool = True) -> tuple[int, int]:
     """A sweep over ``values`` (the api.md §1.6 loop): each point, ``prepare(value)``, solved by
     ``solve(problem, q0)`` from the previous posture; with ``secant``, as `runner.solve_block`
     does, first from 2 q_(k−1) − q_(k−2) once two points have solved; the reference posture
-    last. Returns the points solved and the solver's iterations."""
+    last. Without ``from_start`` (a solver that takes no start: the inverse mode, whose posture
+    is given) each point is solved once. Returns the points solved and the solver's iterations."""
     chain, n_ok, steps = [], 0, 0
     for v in values:
         p = prepare(v)
         starts = [2 * chain[-1] - chain[-2]] if secant and len(chain) == 2 else []
-        for q0 in starts + chain[-1:] + [None]:
+        for q0 in starts + chain[-1:] + [None] if from_start else [None]:
             r = solve(p, q0)
             steps += r.iterations
             if r.success:
