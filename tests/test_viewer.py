@@ -223,6 +223,25 @@ def test_the_gif_is_what_matplotlibs_pillow_writer_makes_of_the_frames(tmp_path)
     assert out.read_bytes() == (tmp_path / "ref.gif").read_bytes()
 
 
+def test_the_status_of_a_frame_fits_the_frame(tmp_path):
+    """A long status message wraps to the panel's width and at most four lines: a fallen point's
+    message stays inside the panel of the animation's frame (at 44 characters a line it ran past
+    the frame's edge) and above the values (the banner over the posture shows it whole)."""
+    from biomech.runner import run_scenario
+    from biomech.viz.viewer import MetricsPanel
+    fig = Figure(figsize=(11.0, 6.4), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.724, 0.08, 0.266, 0.78))            # the animation's panel, to the right=0.99
+    panel = MetricsPanel(ax)
+    result = run_scenario(load_scenario(LIB / "thigh_inclination_sweep.toml")).points[0].result
+    assert not result.success and len(result.message) > 100
+    panel.show(None, result)
+    renderer = canvas.get_renderer()
+    box, below = panel.status.get_window_extent(renderer), panel.labels.get_window_extent(renderer)
+    assert box.x1 <= ax.bbox.x1 and box.y0 >= below.y1, (box, ax.bbox, below)
+    assert panel.status.get_text().endswith("…")
+
+
 def test_a_frame_figure_saves_exactly_its_pixels():
     """What the MP4 writer saves of each frame (`animation._Pixels`): the pixels given, rows
     from the top, none resampled."""
