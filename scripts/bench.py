@@ -58,7 +58,9 @@ and the interquartile range (IQR) over repeated runs:
   previous one) is printed too;
 * ``viewer_update``: one update of the live viewer (`biomech view`) of
   scenarios/neutral_standing.toml, headless (Agg, blitted): the psoas slider moved, the posture
-  re-solved and redrawn.
+  re-solved and redrawn;
+* ``animation_sweep``: `viz.animation.write_animation` of scenarios/psoas_tension_sweep.toml
+  (17 frames, solved beforehand) to a GIF, as `biomech animate` writes it.
 
 Targets (`TARGETS`), issue 17's where it sets one: a forward solve 5 times and a forward sweep
 point 10 times faster than the OpenSim route the issue measured (`OPENSIM_ROUTE_S`: relaxed
@@ -97,7 +99,7 @@ MEASUREMENTS = ("solve_standing", "solve_psoas300", "solve_psoas300_prepared", "
                 "solve_upright_psoas300_slsqp", "baseline_slsqp_fd_upright",
                 "solve_inverse", "sweep_upright_101", "sweep_upright_101_secant", "sweep_inverse_101",
                 "import", "build_model", "population_subject",
-                "run_with_figure", "run_library", "cli_sweep_point", "viewer_update")
+                "run_with_figure", "run_library", "cli_sweep_point", "viewer_update", "animation_sweep")
 #: Issue 17's OpenSim route (the same forward equilibrium solved by scipy's root over OpenSim
 #: 4.6's inverse dynamics, muscle forces applied inside OpenSim), as the issue measured it on this
 #: machine: relaxed standing, psoas 300 N, per point of a 101-point sweep (s), for the model of
@@ -126,7 +128,7 @@ SLOW = {"sweep_psoas_101", "sweep_psoas_101_batch", "sweep_psoas_101_one_by_one"
         "run_library", "build_model", "population_subject", "solve_upright_psoas300",
         "solve_default_standing", "solve_default_sitting",
         "baseline_slsqp_fd_upright", "sweep_upright_101", "sweep_upright_101_secant", "sweep_inverse_101",
-        "cli_sweep_point"}
+        "cli_sweep_point", "animation_sweep"}
 
 
 def _stats(samples: list[float]) -> dict:
@@ -260,6 +262,17 @@ def _time_viewer(repeat: int) -> dict:
     return _timeit(lambda: viewer.update({"psoas": float(next(values))}), repeat)
 
 
+def _time_animation(repeat: int) -> dict:
+    import matplotlib
+    matplotlib.use("Agg")
+    from biomech.runner import run_scenario
+    from biomech.scenario import load_scenario
+    from biomech.viz.animation import write_animation
+    run = run_scenario(load_scenario(SCENARIO.parent / "psoas_tension_sweep.toml"))
+    with tempfile.TemporaryDirectory() as tmp:
+        return _timeit(lambda: write_animation(run, Path(tmp) / "sweep.gif"), repeat)
+
+
 def measure(repeat: int, skip=()) -> dict:
     """Run every measurement not in ``skip``; returns {name: stats} plus the baseline check."""
     import biomech as bm
@@ -340,6 +353,8 @@ def measure(repeat: int, skip=()) -> dict:
         TARGETS["cli_sweep_point"] = CLI_POINT_RATIO * c["library_point_s"]
     if want("viewer_update"):
         out["viewer_update"] = _time_viewer(max(5, repeat // 2))
+    if want("animation_sweep"):
+        out["animation_sweep"] = _time_animation(slow)
     for name, st in out.items():
         if name in TARGETS:
             st["target_s"] = TARGETS[name]

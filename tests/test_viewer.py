@@ -187,6 +187,76 @@ def test_animate_writes_a_gif_with_one_frame_per_point(tmp_path, capsys):
     assert sorted(p.name for p in out.parent.iterdir()) == ["psoas.gif"]   # no temporary file
 
 
+def _sweep_run(tmp_path, values: str):
+    from biomech.runner import run_scenario
+    f = tmp_path / "s.toml"
+    f.write_text(SMALL_SWEEP.format(lib=LIB.as_posix()).replace("[0.0, 300.0, 600.0]", values))
+    return run_scenario(load_scenario(f))
+
+
+def test_animation_frames_move_the_posture_over_a_kept_background(tmp_path):
+    """Each frame draws the moving artists over one image of the rest (issue 17): another
+    posture changes much of the frame, the first posture again (after another) only its frame
+    counter: nothing of the frame before is left."""
+    from biomech.viz.animation import animation_frames
+    frames = [f.copy() for f in animation_frames(_sweep_run(tmp_path, "[600.0, 0.0, 600.0]"), dpi=50)]
+    assert len(frames) == 3 and frames[0].shape == (320, 550, 4) and frames[0].dtype == np.uint8
+    pixels = frames[0].shape[0] * frames[0].shape[1]
+    assert np.mean(np.any(frames[0][..., :3] < 200, axis=-1)) > 0.05        # bones, axes, text drawn
+
+    def differ(a, b):
+        return int(np.any(a != b, axis=-1).sum())
+    assert differ(frames[0], frames[1]) > 0.01 * pixels                    # 600 -> 0 N: it moves
+    assert 0 < differ(frames[0], frames[2]) < 0.002 * pixels               # "frame 1 of 3" -> "3 of 3"
+
+
+def test_the_gif_is_what_matplotlibs_pillow_writer_makes_of_the_frames(tmp_path):
+    """The frames' palettes are made in a thread as the next frame is drawn: the file is, byte for
+    byte, what matplotlib's PillowWriter writes of the same frames (RGB, saved at the end)."""
+    from PIL import Image
+    from biomech.viz.animation import animation_frames, write_animation
+    run = _sweep_run(tmp_path, "[0.0, 300.0, 600.0]")
+    out = write_animation(run, tmp_path / "a.gif", fps=3.0, dpi=50)
+    images = [Image.fromarray(f[..., :3].copy()).convert("RGB") for f in animation_frames(run, dpi=50)]
+    images[0].save(tmp_path / "ref.gif", save_all=True, append_images=images[1:], duration=int(1000 / 3.0),
+                   loop=0)
+    assert out.read_bytes() == (tmp_path / "ref.gif").read_bytes()
+
+
+def test_the_status_of_a_frame_fits_the_frame(tmp_path):
+    """A long status message wraps to the panel's width and at most four lines: a fallen point's
+    message stays inside the panel of the animation's frame (at 44 characters a line it ran past
+    the frame's edge) and above the values (the banner over the posture shows it whole)."""
+    from biomech.runner import run_scenario
+    from biomech.viz.viewer import MetricsPanel
+    fig = Figure(figsize=(11.0, 6.4), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.724, 0.08, 0.266, 0.78))            # the animation's panel, to the right=0.99
+    panel = MetricsPanel(ax)
+    result = run_scenario(load_scenario(LIB / "thigh_inclination_sweep.toml")).points[0].result
+    assert not result.success and len(result.message) > 100
+    panel.show(None, result)
+    renderer = canvas.get_renderer()
+    box, below = panel.status.get_window_extent(renderer), panel.labels.get_window_extent(renderer)
+    assert box.x1 <= ax.bbox.x1 and box.y0 >= below.y1, (box, ax.bbox, below)
+    assert panel.status.get_text().endswith("…")
+
+
+def test_a_frame_figure_saves_exactly_its_pixels():
+    """What the MP4 writer saves of each frame (`animation._Pixels`): the pixels given, rows
+    from the top, none resampled."""
+    import io
+    from biomech.viz.animation import _Pixels
+    rgba = np.random.default_rng(3).integers(0, 256, (64, 100, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    fig = Figure(figsize=(1.0, 0.64), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.add_artist(_Pixels()).rgba = rgba
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=100)
+    assert np.array_equal(np.frombuffer(buf.getvalue(), np.uint8).reshape(64, 100, 4), rgba)
+
+
 def test_animate_bad_inputs_exit_2(tmp_path, capsys, monkeypatch):
     from biomech.viz import animation
     f = tmp_path / "s.toml"

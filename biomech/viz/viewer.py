@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 
@@ -346,6 +347,10 @@ class MetricsPanel:
     def __init__(self, ax, heading: str = ""):
         S = drawing.STYLE
         self._fail = S["fail"]
+        # characters of the bold status lines that fit the axes' width (0.65 em each, a little
+        # more than DejaVu Sans Bold's average), at most 44; at most 4 lines fit above the values
+        width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72.0
+        self._wrap = max(20, min(44, int(width_pt / (0.65 * (S["font"] + 1)))))
         ax.set_axis_off()
         self.heading = ax.text(0.0, 1.0, heading, transform=ax.transAxes, ha="left", va="top",
                                fontsize=S["font"] + 1, fontweight="bold")
@@ -365,7 +370,8 @@ class MetricsPanel:
 
     def show(self, report, result, *, footer: str | None = None):
         word, failed = status_of(result)
-        msg = drawing.wrap_text(result.message if result is not None else "no result", 44)
+        msg = textwrap.fill(" ".join((result.message if result is not None else "no result").split()),
+                            self._wrap, max_lines=4, placeholder=" …")      # the banner has it whole
         self.status.set_text(f"status: {word}\n{msg}")
         self.status.set_color(self._fail if failed else "black")
         self.values.set_text("\n".join(v for _lab, v in panel_rows(report, failed)))
