@@ -195,6 +195,24 @@ def test_compare_prints_differences_and_writes_an_overlay(tmp_path):
     assert res.returncode == 2 and "sweep" in res.stderr
 
 
+def test_compare_solves_in_its_own_process_unless_told(monkeypatch, capsys):
+    """A comparison's few single postures solve sooner here than worker processes start
+    (README "All cores"): compare asks for 1 worker by default, for what --workers says else."""
+    from biomech import cli, runner
+    asked = []
+    real = runner.run_scenarios
+
+    def spy(scenarios, *, workers=1, dask=None, progress=None):
+        asked.append(workers)
+        return real(scenarios, workers=1)
+    monkeypatch.setattr(runner, "run_scenarios", spy)
+    files = [str(LIB / "neutral_standing.toml"), str(LIB / "tight_psoas.toml")]
+    assert cli.main(["compare", *files, "--no-plots"]) == 0
+    assert cli.main(["compare", *files, "--no-plots", "--workers", "2"]) == 0
+    assert asked == [1, 2]
+    capsys.readouterr()
+
+
 def test_model_description_lists_everything_with_sources():
     res = biomech("model", "--json")
     assert res.returncode == 0
