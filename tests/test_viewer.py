@@ -39,6 +39,21 @@ def viewer():
     return _viewer()
 
 
+def test_building_the_viewer_draws_nothing_until_it_is_shown():
+    """matplotlib's slider draws the figure for its initial value, at once on Agg (headless: five
+    full draws, 0.4 s each); the viewer's sliders draw nothing while it is built, and a moved
+    slider still re-solves and redraws."""
+    fig = Figure(figsize=(13, 8.5))
+    canvas = FigureCanvasAgg(fig)
+    draws = []
+    canvas.mpl_connect("draw_event", draws.append)
+    v = LiveViewer(fig, load_scenario(LIB / "neutral_standing.toml"))
+    assert draws == [] and len(v.sliders) == 5
+    before = v.last_report.metrics["pelvic_tilt_deg"]
+    v.sliders["psoas"].set_val(400.0)                 # as if dragged: re-solved and drawn
+    assert len(draws) == 1 and v.last_report.metrics["pelvic_tilt_deg"] != before
+
+
 def _psoas_style(v):
     """(colours, widths) of the psoas lines as drawn in the lumbopelvic view."""
     coll = v.zoom.muscles

@@ -581,6 +581,12 @@ class LiveViewer:
     # -- widgets --------------------------------------------------------------------------
     def _build_sliders(self, bottom) -> None:
         from matplotlib.widgets import Button, Slider
+
+        class Quiet(Slider):
+            """A slider that does not redraw the figure for its initial value (matplotlib's sets
+            it in its constructor: on Agg, headless, a full draw of the figure, 0.4 s, for each
+            of the sliders); a plain `Slider` once built."""
+            drawon = False
         rep = self.last_report
         thigh0 = self.scenario.support.thigh_deg
         for k, c in enumerate(self.controls):
@@ -595,7 +601,8 @@ class LiveViewer:
                     m = rep.result.problem.model
                     init = float(np.sum(np.asarray(rep.muscle_force)[m.group_lines(c.key)]))
                 init = min(max(init, lo), hi)
-            sl = Slider(ax, c.label, lo, hi, valinit=init, valfmt="%.0f")
+            sl = Quiet(ax, c.label, lo, hi, valinit=init, valfmt="%.0f")
+            sl.drawon = True
             sl.label.set_fontsize(8)
             sl.valtext.set_fontsize(8)
             sl.valtext.set_text(f"{init:.0f} (scenario)")
