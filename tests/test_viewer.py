@@ -238,7 +238,7 @@ def test_the_gif_is_what_matplotlibs_pillow_writer_makes_of_the_frames(tmp_path)
     assert out.read_bytes() == (tmp_path / "ref.gif").read_bytes()
 
 
-def test_the_status_of_a_frame_fits_the_frame(tmp_path):
+def test_the_status_of_a_frame_fits_the_frame():
     """A long status message wraps to the panel's width and at most four lines: a fallen point's
     message stays inside the panel of the animation's frame (at 44 characters a line it ran past
     the frame's edge) and above the values (the banner over the posture shows it whole)."""
