@@ -121,7 +121,7 @@ def animation_frames(run, *, dpi: int = 100, size=(11.0, 6.4)):
     the next frame is drawn: copy one to keep it). The figure is built here; each frame is drawn
     as it is asked for. Raises ValueError for a run that is not a sweep or has nothing to draw."""
     from matplotlib.figure import Figure
-    from .viewer import (MetricsPanel, PostureView, _fixed_limits, group_legend, posture_axes,
+    from .viewer import (MetricsPanel, PostureView, _fixed_limits, group_legend, moving_artists, posture_axes,
                          safe_report, status_of)
 
     if not run.is_sweep:
@@ -158,7 +158,7 @@ def animation_frames(run, *, dpi: int = 100, size=(11.0, 6.4)):
     value_text = fig.text(0.5, 0.925, "", ha="center", va="center",
                           fontsize=drawing.STYLE["title"] + 1, fontweight="bold")
     # the moving artists, in drawing order, over an image of everything else (drawn once)
-    moving = sorted(zoom.dynamic + whole.dynamic + panel.dynamic + [value_text], key=lambda a: a.get_zorder())
+    moving = moving_artists(zoom.dynamic, whole.dynamic, panel.dynamic, [value_text])
     for a in moving:
         a.set_animated(True)
     canvas.draw()

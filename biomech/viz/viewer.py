@@ -379,6 +379,13 @@ class MetricsPanel:
             self.footer.set_text(footer)
 
 
+def moving_artists(*groups) -> list:
+    """The artists of ``groups`` (lists: the ``dynamic`` of `PostureView` and `MetricsPanel`, or
+    others) in drawing order, drawn over a kept background after each new posture (the viewer's
+    blitting, `biomech animate`'s frames): by zorder, stable, so the order within one is kept."""
+    return sorted((a for group in groups for a in group), key=lambda a: a.get_zorder())
+
+
 def safe_report(result):
     """`posture_report(result)`, or None when the result holds nothing drawable."""
     from ..results import posture_report
@@ -477,8 +484,7 @@ class LiveViewer:
     @property
     def dynamic(self) -> list:
         """Every artist that changes with an update."""
-        arts = self.zoom.dynamic + self.whole.dynamic + self.panel.dynamic
-        return sorted(arts, key=lambda a: a.get_zorder())      # stable: drawing order kept
+        return moving_artists(self.zoom.dynamic, self.whole.dynamic, self.panel.dynamic)
 
     # -- drawing --------------------------------------------------------------------------
     def _on_draw(self, event) -> None:
